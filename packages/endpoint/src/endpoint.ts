@@ -1,0 +1,140 @@
+// createMaintenanceEndpoint(): one object with its own server (listen/close) and a
+// handler to mount in the application's server instead.
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { AuditEvent } from './audit.js';
+import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
+import type { ErrorCode } from './protocol.js';
+import { ERRORS } from './protocol.js';
+import { health } from './routes/health.js';
+import { info } from './routes/info.js';
+import { memory } from './routes/memory.js';
+import { Gate } from './server/gate.js';
+import { InFlight } from './server/in-flight.js';
+import { createRequestHandler, type PipelineState } from './server/pipeline.js';
+import { rawErrorResponse } from './server/replies.js';
+import type { Route } from './server/route.js';
+import { Router } from './server/router.js';
+import { AuthThrottle } from './server/throttle.js';
+
+// How often node checks header and request timeouts; its default (30 s) would let a
+// slowloris client hold a connection up to 30 s past HEADERS_TIMEOUT_MS.
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+export interface EndpointAddress {
+  host: string;
+  port: number;
+  /** e.g. http://127.0.0.1:9500 */
+  url: string;
+}
+
+export interface MaintenanceEndpoint {
+  /** A node:http request listener, to mount in the application's own server or framework. */
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Starts the endpoint's own server on `host`/`port`; resolves with the bound address. */
+  listen(): Promise<EndpointAddress>;
+  /** Ends open streams and sessions, stops the server, and resolves when all is closed. */
+  close(): Promise<void>;
+}
+
+export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEndpoint {
+  const options = resolveOptions(input);
+  const routes: Route[] = [health, info, memory];
+  const router = new Router(routes);
+  const state: PipelineState = {
+    options,
+    router,
+    throttle: new AuthThrottle({
+      allowed: options.limits.authFailuresAllowed,
+      windowMs: options.limits.authFailureWindowMs,
+      blockMs: options.limits.authBlockMs,
+    }),
+    gates: new Map<string, Gate>(),
+    capabilities: routes.map((route) => route.name),
+    publicPaths: new Set([...options.publicRoutes].map((name) => router.byName(name)?.path ?? '')),
+    inFlight: new InFlight(),
+    closing: false,
+  };
+  const handler = createRequestHandler(state);
+  let server: Server | null = null;
+
+  return {
+    handler,
+
+    async listen() {
+      if (server !== null) throw new Error('opsctl endpoint: listen() was already called');
+      if (state.closing) throw new Error('opsctl endpoint: listen() after close()');
+      server = createServer(options, handler);
+      const listening = server;
+      await new Promise<void>((resolve, reject) => {
+        listening.once('error', reject);
+        listening.listen(options.port, options.host, () => {
+          listening.off('error', reject);
+          resolve();
+        });
+      }).catch((error: NodeJS.ErrnoException) => {
+        server = null;
+        throw Object.assign(new Error(`opsctl endpoint: cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`), { code: error.code });
+      });
+      const bound = listening.address();
+      const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
+      const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+      return { host: options.host, port, url: `${options.tls ? 'https' : 'http'}://${host}:${port}` };
+    },
+
+    async close() {
+      state.closing = true;
+      state.inFlight.abortAll();
+      const closing = server;
+      const serverClosed = closing === null ? Promise.resolve() : new Promise<void>((resolve) => closing.close(() => resolve()));
+      closing?.closeIdleConnections();
+      await state.inFlight.whenEmpty();
+      // Keep-alive connections whose last response just ended would hold close() open.
+      closing?.closeAllConnections();
+      await serverClosed;
+    },
+  };
+}
+
+function createServer(options: ResolvedOptions, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+  const { limits } = options;
+  const serverOptions = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+  };
+  const server = options.tls ? createHttpsServer({ ...options.tls, ...serverOptions }, handler) : createHttpServer(serverOptions, handler);
+  server.maxConnections = limits.maxConnections;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(options, error, socket));
+  return server;
+}
+
+/** Answers what never became a request (bad HTTP, oversized headers, a header timeout) with a JSON error. */
+function answerClientError(options: ResolvedOptions, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const code: ErrorCode =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE'
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT'
+    : 'BAD_REQUEST';
+  socket.end(rawErrorResponse(code));
+  const event: AuditEvent = {
+    time: new Date().toISOString(),
+    kind: 'refusal',
+    token: null,
+    address: socket.remoteAddress ?? 'unknown',
+    method: '',
+    path: '',
+    route: null,
+    status: ERRORS[code].status,
+    code,
+    durationMs: 0,
+    detail: { reason: error.code ?? 'unknown' },
+  };
+  options.audit?.(event);
+}

@@ -1,0 +1,8 @@
+// @opsctl/endpoint: the public API. Everything else is internal.
+export { createMaintenanceEndpoint, type EndpointAddress, type MaintenanceEndpoint } from './endpoint.js';
+export type { EndpointOptions, LimitOptions, PublicRouteName, TokenConfig } from './options.js';
+export { parseTokenList } from './options.js';
+export { EndpointConfigError } from './errors.js';
+export { stderrAuditSink, type AuditEvent, type AuditSink } from './audit.js';
+export { generateToken, hashToken, isWellFormedToken } from './tokens.js';
+export { SCOPES, type Scope } from './protocol.js';

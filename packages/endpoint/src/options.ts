@@ -1,0 +1,238 @@
+// resolveOptions(): checks the application's options once, reports every problem at
+// once with the fix, fills defaults from the named constants below, and freezes.
+import type { ServerOptions as TlsServerOptions } from 'node:https';
+import { isIP } from 'node:net';
+import { basename } from 'node:path';
+import { stderrAuditSink, type AuditSink } from './audit.js';
+import { EndpointConfigError } from './errors.js';
+import { isScope, type Scope } from './protocol.js';
+import { isTokenHash, isWellFormedToken } from './tokens.js';
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_PORT = 9500;
+export const HEADERS_TIMEOUT_MS = 10_000; // slowloris: the whole header block must arrive within this
+export const REQUEST_TIMEOUT_MS = 30_000; // a request body must arrive within this; long answers stream past it
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const MAX_HEADER_BYTES = 8 * 1024; // a bearer token and a few headers; node's default is 16 KiB
+export const MAX_BODY_BYTES = 64 * 1024; // JSON parameters only; nothing large is ever uploaded
+export const MAX_CONNECTIONS = 64;
+export const AUTH_FAILURES_ALLOWED = 10; // per address per window before it is throttled
+export const AUTH_FAILURE_WINDOW_MS = 60_000;
+export const AUTH_BLOCK_MS = 60_000; // doubles on each repeat block, up to AUTH_BLOCK_MAX_MS
+export const AUTH_BLOCK_MAX_MS = 15 * 60_000;
+export const THROTTLE_TRACKED_ADDRESSES = 10_000; // bounds the throttle's memory under a spoofed-address flood
+
+/** Routes an application may open to anonymous callers. */
+export const PUBLIC_ROUTE_NAMES = ['health'] as const;
+export type PublicRouteName = (typeof PUBLIC_ROUTE_NAMES)[number];
+
+export interface TokenConfig {
+  /** Who holds the token: appears in audit events and in `opsctl status`. */
+  name: string;
+  /** SHA-256 of the token, 64 hex characters, as printed by `opsctl token new`. */
+  sha256: string;
+  scopes: Scope[];
+}
+
+export interface LimitOptions {
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  maxHeaderBytes?: number;
+  maxBodyBytes?: number;
+  maxConnections?: number;
+  authFailuresAllowed?: number;
+  authFailureWindowMs?: number;
+  authBlockMs?: number;
+}
+
+export interface EndpointOptions {
+  /** Who may call: an array, or one string `name:sha256:scope,scope` entries separated by `;` or whitespace (e.g. OPSCTL_TOKENS). */
+  tokens: TokenConfig[] | string | undefined;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** node:https server options (key, cert, ca, requestCert…); without them the endpoint serves plain http. */
+  tls?: TlsServerOptions;
+  /** Serve plain http on a non-loopback address. Anyone on the path can read tokens and heap snapshots. */
+  allowInsecureBind?: boolean;
+  /** Routes anonymous callers may reach. Only `health` may be public. */
+  public?: PublicRouteName[];
+  /** Shown in `info` and used to name snapshot files. Defaults from npm_package_name / the main script. */
+  app?: { name?: string; version?: string };
+  /** Where audit events go; default JSON lines on stderr. `false` turns auditing off. */
+  audit?: AuditSink | false;
+  /** When mounting the handler under a path in a plain node:http server, that path (e.g. "/ops"). */
+  basePath?: string;
+  limits?: LimitOptions;
+}
+
+export interface ResolvedToken {
+  name: string;
+  hash: Buffer;
+  scopes: readonly Scope[];
+}
+
+export interface ResolvedOptions {
+  tokens: readonly ResolvedToken[];
+  host: string;
+  port: number;
+  tls: TlsServerOptions | null;
+  publicRoutes: ReadonlySet<string>;
+  app: { name: string; version: string | null };
+  audit: AuditSink | null;
+  basePath: string;
+  limits: Readonly<Required<LimitOptions>>;
+}
+
+export function resolveOptions(input: EndpointOptions): ResolvedOptions {
+  const problems: string[] = [];
+  if (input === null || typeof input !== 'object') {
+    throw new EndpointConfigError(['options must be an object with at least `tokens`']);
+  }
+  const tokens = resolveTokens(input.tokens, problems);
+  const host = input.host ?? DEFAULT_HOST;
+  const port = input.port ?? DEFAULT_PORT;
+  if (typeof host !== 'string' || host === '') problems.push('`host` must be a non-empty string such as "127.0.0.1"');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`\`port\` must be an integer from 0 to 65535, not ${String(port)}`);
+  const tls = input.tls ?? null;
+  if (tls !== null && (typeof tls !== 'object' || !(tls.cert || tls.pfx))) {
+    problems.push('`tls` must be node:https server options with at least `key` and `cert` (or `pfx`)');
+  }
+  if (tls === null && typeof host === 'string' && !isLoopback(host) && input.allowInsecureBind !== true) {
+    problems.push(
+      `refusing to serve plain http on non-loopback host "${host}": tokens and heap snapshots would cross the network unencrypted; give \`tls\` options, or bind \`host: "127.0.0.1"\`, or set \`allowInsecureBind: true\` if a TLS proxy on this machine fronts it`,
+    );
+  }
+  const publicRoutes = new Set<string>();
+  for (const name of input.public ?? []) {
+    if ((PUBLIC_ROUTE_NAMES as readonly string[]).includes(name)) publicRoutes.add(name);
+    else problems.push(`\`public\` may only list ${PUBLIC_ROUTE_NAMES.map((n) => `"${n}"`).join(', ')}; "${String(name)}" cannot be opened to anonymous callers`);
+  }
+  const audit = input.audit === false ? null : (input.audit ?? stderrAuditSink);
+  if (audit !== null && typeof audit !== 'function') problems.push('`audit` must be a function receiving each audit event, or false');
+  const basePath = normaliseBasePath(input.basePath, problems);
+  const limits = resolveLimits(input.limits ?? {}, problems);
+  if (problems.length > 0) throw new EndpointConfigError(problems);
+  return Object.freeze({
+    tokens,
+    host,
+    port,
+    tls,
+    publicRoutes,
+    app: resolveApp(input.app),
+    audit,
+    basePath,
+    limits,
+  });
+}
+
+/** Parses `name:sha256:scope,scope` entries separated by `;` or whitespace. */
+export function parseTokenList(text: string): TokenConfig[] {
+  return text
+    .split(/[;\s]+/)
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const [name = '', sha256 = '', scopes = '', ...rest] = entry.split(':');
+      if (rest.length > 0) return { name, sha256: `${sha256}:${scopes}:${rest.join(':')}`, scopes: [] };
+      return { name, sha256, scopes: scopes.split(',').filter((s) => s !== '') as Scope[] };
+    });
+}
+
+function resolveTokens(input: EndpointOptions['tokens'], problems: string[]): ResolvedToken[] {
+  const hint = 'create one with `opsctl token new --name NAME --scopes read` and add the line it prints';
+  if (input === undefined || input === null || (typeof input === 'string' && input.trim() === '')) {
+    problems.push(`no tokens configured: the endpoint refuses to start without \`tokens\` (or OPSCTL_TOKENS); ${hint}`);
+    return [];
+  }
+  const list = typeof input === 'string' ? parseTokenList(input) : input;
+  if (!Array.isArray(list)) {
+    problems.push('`tokens` must be an array of { name, sha256, scopes } or a string of `name:sha256:scopes` entries');
+    return [];
+  }
+  if (list.length === 0) problems.push(`\`tokens\` is empty: the endpoint refuses to start without a token; ${hint}`);
+  const seen = new Set<string>();
+  const resolved: ResolvedToken[] = [];
+  list.forEach((token, i) => {
+    const where = `tokens[${i}]`;
+    if (token === null || typeof token !== 'object') {
+      problems.push(`${where} must be an object { name, sha256, scopes }`);
+      return;
+    }
+    const { name, sha256, scopes } = token;
+    if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(name)) {
+      problems.push(`${where}.name must be 1-64 letters, digits, ".", "_", "@" or "-", not ${JSON.stringify(name)}`);
+    } else if (seen.has(name)) {
+      problems.push(`${where}.name "${name}" is used by two tokens; audit events could not tell them apart`);
+    } else seen.add(name);
+    if (typeof sha256 === 'string' && isWellFormedToken(sha256)) {
+      problems.push(`${where}.sha256 is a token, not its hash: never put the token itself in the configuration; use the sha256 printed by \`opsctl token new\``);
+    } else if (typeof sha256 !== 'string' || !isTokenHash(sha256)) {
+      problems.push(`${where}.sha256 must be 64 lowercase hex characters (the SHA-256 printed by \`opsctl token new\`)`);
+    }
+    if (!Array.isArray(scopes) || scopes.length === 0) {
+      problems.push(`${where}.scopes must list at least one of read, heap, profile, actions, repl, admin`);
+    } else {
+      for (const scope of scopes) {
+        if (!isScope(String(scope))) problems.push(`${where}.scopes has unknown scope "${String(scope)}"; known: read, heap, profile, actions, repl, admin`);
+      }
+    }
+    if (typeof sha256 === 'string' && isTokenHash(sha256)) {
+      resolved.push(Object.freeze({ name: String(name), hash: Buffer.from(sha256, 'hex'), scopes: Object.freeze([...new Set(scopes)]) }));
+    }
+  });
+  return resolved;
+}
+
+function resolveLimits(input: LimitOptions, problems: string[]): Readonly<Required<LimitOptions>> {
+  const defaults: Required<LimitOptions> = {
+    headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    maxHeaderBytes: MAX_HEADER_BYTES,
+    maxBodyBytes: MAX_BODY_BYTES,
+    maxConnections: MAX_CONNECTIONS,
+    authFailuresAllowed: AUTH_FAILURES_ALLOWED,
+    authFailureWindowMs: AUTH_FAILURE_WINDOW_MS,
+    authBlockMs: AUTH_BLOCK_MS,
+  };
+  const limits = { ...defaults };
+  for (const [key, value] of Object.entries(input) as [keyof LimitOptions, unknown][]) {
+    if (!(key in defaults)) {
+      problems.push(`\`limits.${key}\` is not a known limit; known: ${Object.keys(defaults).join(', ')}`);
+    } else if (value !== undefined) {
+      if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+        problems.push(`\`limits.${key}\` must be a positive integer, not ${JSON.stringify(value)}`);
+      } else limits[key] = value;
+    }
+  }
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    problems.push('`limits.headersTimeoutMs` must not exceed `limits.requestTimeoutMs`');
+  }
+  return Object.freeze(limits);
+}
+
+function normaliseBasePath(input: string | undefined, problems: string[]): string {
+  if (input === undefined || input === '' || input === '/') return '';
+  if (typeof input !== 'string' || !/^\/[A-Za-z0-9._~/-]*$/.test(input)) {
+    problems.push('`basePath` must be a path starting with "/", such as "/ops"');
+    return '';
+  }
+  return input.replace(/\/+$/, '');
+}
+
+function resolveApp(input: EndpointOptions['app']): ResolvedOptions['app'] {
+  const main = process.argv[1] ? basename(process.argv[1]).replace(/\.[cm]?[jt]s$/, '') : 'node';
+  return Object.freeze({
+    name: input?.name ?? process.env['npm_package_name'] ?? main,
+    version: input?.version ?? process.env['npm_package_version'] ?? null,
+  });
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  if (isIP(bare) === 6) return bare === '::1' || bare.toLowerCase().startsWith('::ffff:127.');
+  return false;
+}

@@ -1,0 +1,116 @@
+// The wire contract between @opsctl/endpoint and the opsctl CLI: error codes with
+// their statuses, scopes, header names and response shapes. Codes are permanent;
+// messages may improve. Clients match `code`, never wording.
+
+export const SCOPES = ['read', 'heap', 'profile', 'actions', 'repl', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** What each scope grants: read < heap / profile / actions < repl; admin is everything. */
+export const SCOPE_GRANTS: Readonly<Record<Scope, readonly Scope[]>> = {
+  read: ['read'],
+  heap: ['heap', 'read'],
+  profile: ['profile', 'read'],
+  actions: ['actions', 'read'],
+  repl: ['repl', 'heap', 'profile', 'actions', 'read'],
+  admin: SCOPES,
+};
+
+export function isScope(value: string): value is Scope {
+  return (SCOPES as readonly string[]).includes(value);
+}
+
+/** True when a token holding `held` may use a route that requires `required`. */
+export function scopeAllows(held: readonly Scope[], required: Scope): boolean {
+  return held.some((scope) => SCOPE_GRANTS[scope].includes(required));
+}
+
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, message: 'The request is not valid HTTP.' },
+  BAD_PARAM: { status: 400, message: 'A parameter is not valid.' },
+  AUTH_MALFORMED: { status: 400, message: 'The Authorization header is malformed; send exactly one "Authorization: Bearer <token>".' },
+  AUTH_REQUIRED: { status: 401, message: 'A bearer token is required.' },
+  AUTH_INVALID: { status: 401, message: 'The bearer token is not valid.' },
+  SCOPE_MISSING: { status: 403, message: 'The token lacks the scope this route requires.' },
+  NOT_FOUND: { status: 404, message: 'No such route.' },
+  FEATURE_DISABLED: { status: 404, message: 'This feature is not enabled in the application.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'The method is not allowed on this route.' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time.' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be JSON.' },
+  BAD_BODY: { status: 400, message: 'The request body is not valid JSON.' },
+  THROTTLED: { status: 429, message: 'Too many failed authentication attempts from this address.' },
+  BUSY: { status: 429, message: 'The same operation is already running.' },
+  LOW_MEMORY: { status: 503, message: 'Not enough memory headroom for this operation.' },
+  SHUTTING_DOWN: { status: 503, message: 'The endpoint is shutting down.' },
+  INTERNAL: { status: 500, message: 'The endpoint failed unexpectedly.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
+}
+
+/** Names the process that answered, on every response: `<host>; pid=<pid>; start=<ISO time>`. */
+export const INSTANCE_HEADER = 'opsctl-instance';
+/** Sent before a heap snapshot starts: bytes of JS heap in use, and the expected pause. */
+export const HEAP_USED_HEADER = 'opsctl-heap-used';
+export const EXPECTED_PAUSE_HEADER = 'opsctl-expected-pause-ms';
+
+export const TOKEN_PREFIX = 'opsctl_';
+
+export interface InstanceInfo {
+  host: string;
+  pid: number;
+  startTime: string;
+  uptimeSeconds: number;
+  node: string;
+  v8: string;
+  platform: string;
+  arch: string;
+  app: { name: string; version: string | null };
+}
+
+export interface InfoResponse {
+  protocol: 1;
+  instance: InstanceInfo;
+  caller: { token: string; scopes: Scope[] };
+  capabilities: string[];
+}
+
+export interface HealthResponse {
+  status: 'ok';
+  uptimeSeconds: number;
+}
+
+export type MemoryLimitSource = 'cgroup-v2' | 'cgroup-v1' | 'system';
+
+export interface MemoryLimit {
+  /** Where the limit comes from: the container's cgroup, else the machine's RAM. */
+  source: MemoryLimitSource;
+  limitBytes: number;
+  /** Memory the limit counts as used now (cgroup usage, or RAM in use machine-wide). */
+  usedBytes: number;
+  /** limitBytes - usedBytes, never negative. */
+  headroomBytes: number;
+}
+
+export interface MemoryResponse {
+  process: NodeJS.MemoryUsage;
+  heap: {
+    totalHeapSize: number;
+    usedHeapSize: number;
+    heapSizeLimit: number;
+    mallocedMemory: number;
+    externalMemory: number;
+    numberOfNativeContexts: number;
+    numberOfDetachedContexts: number;
+  };
+  heapSpaces: { name: string; sizeBytes: number; usedBytes: number; availableBytes: number }[];
+  limit: MemoryLimit;
+}

@@ -1,0 +1,15 @@
+import type { HealthResponse } from '../protocol.js';
+import { sendJson } from '../server/replies.js';
+import type { Route } from '../server/route.js';
+
+/** Liveness of the endpoint itself. Anonymous only when the application lists it in `public`. */
+export const health: Route = {
+  name: 'health',
+  method: 'GET',
+  path: '/health',
+  scope: 'read',
+  handle(_req, res) {
+    const body: HealthResponse = { status: 'ok', uptimeSeconds: Math.round(process.uptime()) };
+    sendJson(res, 200, body);
+  },
+};
