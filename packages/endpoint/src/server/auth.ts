@@ -14,11 +14,10 @@ export type AuthResult =
 const BEARER = /^Bearer +([^\s]+) *$/i;
 
 export function authenticate(req: IncomingMessage, tokens: readonly ResolvedToken[]): AuthResult {
-  // headersDistinct keeps repeated headers that `headers` would silently collapse.
-  const values = req.headersDistinct['authorization'];
-  if (values === undefined) return { ok: false, code: 'AUTH_REQUIRED' };
-  if (values.length !== 1) return { ok: false, code: 'AUTH_MALFORMED' };
-  const match = BEARER.exec(values[0] ?? '');
+  const value = singleAuthorization(req.rawHeaders);
+  if (value === undefined) return { ok: false, code: 'AUTH_REQUIRED' };
+  if (value === null) return { ok: false, code: 'AUTH_MALFORMED' };
+  const match = BEARER.exec(value);
   if (match === null) return { ok: false, code: 'AUTH_MALFORMED' };
   const presented = match[1] ?? '';
   if (!isWellFormedToken(presented)) return { ok: false, code: 'AUTH_INVALID' };
@@ -28,4 +27,21 @@ export function authenticate(req: IncomingMessage, tokens: readonly ResolvedToke
     if (timingSafeEqual(digest, token.hash) && found === null) found = token;
   }
   return found === null ? { ok: false, code: 'AUTH_INVALID' } : { ok: true, token: found };
+}
+
+/**
+ * The one Authorization header's value; undefined when absent, null when repeated.
+ * Scans rawHeaders because `headers` keeps only the first of repeated Authorization
+ * headers, and `headersDistinct` would build a map of every header on each request.
+ */
+function singleAuthorization(rawHeaders: readonly string[]): string | null | undefined {
+  let value: string | null | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name !== undefined && name.length === 13 && name.toLowerCase() === 'authorization') {
+      if (value !== undefined) return null;
+      value = rawHeaders[i + 1] ?? '';
+    }
+  }
+  return value;
 }

@@ -1,0 +1,80 @@
+// Helpers for the endpoint's tests: a real endpoint on an ephemeral loopback port with
+// freshly minted tokens, and a raw-socket client for requests fetch() refuses to send.
+import { connect } from 'node:net';
+import { createMaintenanceEndpoint, type EndpointOptions, type MaintenanceEndpoint } from '../src/index.js';
+import type { AuditEvent } from '../src/audit.js';
+import type { Scope } from '../src/protocol.js';
+import { generateToken, hashToken } from '../src/tokens.js';
+
+export interface TestEndpoint {
+  endpoint: MaintenanceEndpoint;
+  url: string;
+  port: number;
+  /** token by name: reader (read), heap (heap), admin (admin) unless given otherwise */
+  tokens: Record<string, string>;
+  events: AuditEvent[];
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TEST_TOKENS: Record<string, Scope[]> = { reader: ['read'], heap: ['heap'], admin: ['admin'] };
+
+export async function startEndpoint(
+  options: Partial<EndpointOptions> = {},
+  scopesByName: Record<string, Scope[]> = DEFAULT_TEST_TOKENS,
+): Promise<TestEndpoint> {
+  const tokens: Record<string, string> = {};
+  const configs = Object.entries(scopesByName).map(([name, scopes]) => {
+    const token = generateToken();
+    tokens[name] = token;
+    return { name, sha256: hashToken(token), scopes };
+  });
+  const events: AuditEvent[] = [];
+  const endpoint = createMaintenanceEndpoint({ tokens: configs, port: 0, audit: (event) => events.push(event), ...options });
+  const address = await endpoint.listen();
+  return { endpoint, url: address.url, port: address.port, tokens, events, close: () => endpoint.close() };
+}
+
+export function bearer(token: string | undefined): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Writes `chunks` to a fresh connection (pausing `gapMs` between them) and reads the answer until the server closes. */
+export function rawHttp(port: number, chunks: string[], gapMs = 0): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (data) => (received += data));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(parseResponse(received)));
+    void (async () => {
+      for (const chunk of chunks) {
+        if (socket.destroyed) return;
+        socket.write(chunk);
+        if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+      }
+    })();
+  });
+}
+
+function parseResponse(text: string): RawResponse {
+  const split = text.indexOf('\r\n\r\n');
+  const [statusLine = '', ...lines] = text.slice(0, split).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(statusLine.split(' ')[1] ?? 0), headers, body: text.slice(split + 4) };
+}
+
+/** The parsed JSON body of a fetch response, loosely typed for assertions. */
+export async function jsonOf(res: Response): Promise<any> {
+  return res.json();
+}
