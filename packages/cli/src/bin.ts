@@ -1,2 +1,16 @@
 #!/usr/bin/env node
-console.log('opsctl placeholder');
+import { main } from './main.js';
+
+// The first Ctrl-C asks the command to stop (and restore the terminal); a second one
+// leaves at once.
+const interrupt = new AbortController();
+process.on('SIGINT', () => {
+  if (interrupt.signal.aborted) process.exit(130);
+  interrupt.abort();
+});
+
+process.exitCode = await main(process.argv.slice(2), {
+  streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+  env: process.env,
+  signal: interrupt.signal,
+});

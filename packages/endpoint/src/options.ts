@@ -1,11 +1,10 @@
 // resolveOptions(): checks the application's options once, reports every problem at
 // once with the fix, fills defaults from the named constants below, and freezes.
 import type { ServerOptions as TlsServerOptions } from 'node:https';
-import { isIP } from 'node:net';
 import { basename } from 'node:path';
 import { stderrAuditSink, type AuditSink } from './audit.js';
 import { EndpointConfigError } from './errors.js';
-import { isScope, type Scope } from './protocol.js';
+import { isLoopback, isScope, type Scope } from './protocol.js';
 import { isTokenHash, isWellFormedToken } from './tokens.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -227,12 +226,4 @@ function resolveApp(input: EndpointOptions['app']): ResolvedOptions['app'] {
     name: input?.name ?? process.env['npm_package_name'] ?? main,
     version: input?.version ?? process.env['npm_package_version'] ?? null,
   });
-}
-
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  const bare = host.replace(/^\[|\]$/g, '');
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  if (isIP(bare) === 6) return bare === '::1' || bare.toLowerCase().startsWith('::ffff:127.');
-  return false;
 }

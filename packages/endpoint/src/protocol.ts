@@ -1,6 +1,7 @@
 // The wire contract between @opsctl/endpoint and the opsctl CLI: error codes with
 // their statuses, scopes, header names and response shapes. Codes are permanent;
 // messages may improve. Clients match `code`, never wording.
+import { isIP } from 'node:net';
 
 export const SCOPES = ['read', 'heap', 'profile', 'actions', 'repl', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -113,4 +114,16 @@ export interface MemoryResponse {
   };
   heapSpaces: { name: string; sizeBytes: number; usedBytes: number; availableBytes: number }[];
   limit: MemoryLimit;
+}
+
+/**
+ * Loopback hosts: localhost, 127.0.0.0/8, ::1 (bracketed or not). The only hosts a
+ * token may reach over plain http, on either side, unless explicitly allowed.
+ */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare === 'localhost') return true;
+  if (isIP(bare) === 4) return bare.startsWith('127.');
+  if (isIP(bare) === 6) return bare === '::1' || bare.toLowerCase().startsWith('::ffff:127.');
+  return false;
 }

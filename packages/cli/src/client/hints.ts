@@ -1,0 +1,32 @@
+// The next step to suggest for each endpoint error code.
+import type { ErrorCode } from '@opsctl/endpoint/protocol';
+
+export interface HintFacts {
+  url: URL;
+  retryAfterSeconds: number | null;
+  details: Record<string, unknown> | undefined;
+}
+
+export function errorHint(code: ErrorCode, facts: HintFacts): string | undefined {
+  const retry = facts.retryAfterSeconds === null ? '' : ` in ${facts.retryAfterSeconds} s`;
+  switch (code) {
+    case 'AUTH_REQUIRED':
+    case 'AUTH_INVALID':
+    case 'AUTH_MALFORMED':
+      return `the token was mistyped, revoked or belongs elsewhere; log in again: opsctl login ${facts.url.origin} --name NAME`;
+    case 'SCOPE_MISSING':
+      return `ask the application's owner for a token with the "${String(facts.details?.['required'] ?? '')}" scope`;
+    case 'THROTTLED':
+      return `too many failed logins from this address; try again${retry}`;
+    case 'BUSY':
+      return `try again${retry}`;
+    case 'SHUTTING_DOWN':
+      return 'the process is stopping; try its replacement';
+    case 'FEATURE_DISABLED':
+      return 'the application has to enable this feature in its endpoint options';
+    case 'NOT_FOUND':
+      return 'the endpoint may be an older version; run: opsctl status';
+    default:
+      return undefined;
+  }
+}

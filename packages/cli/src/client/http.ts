@@ -1,0 +1,154 @@
+// The HTTP client: one undici Agent per command, the endpoint's JSON errors turned into
+// CliErrors with a hint, network failures into UNREACHABLE/TIMEOUT/TLS_FAILED, and a
+// warning when a different process answers within one command.
+import { Agent, request, type Dispatcher } from 'undici';
+import { ERRORS, INSTANCE_HEADER, isErrorCode, type ErrorBody } from '@opsctl/endpoint/protocol';
+import { CliError } from '../errors.js';
+import { errorHint } from './hints.js';
+
+export interface ClientOptions {
+  url: URL;
+  token: string | null;
+  /** PEM CA bundle trusted for this target, in addition to the system's. */
+  ca: string | null;
+  timeoutMs: number;
+  /** Cancels every request (Ctrl-C). */
+  signal: AbortSignal;
+  warn(message: string): void;
+}
+
+export interface RequestOptions {
+  method?: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+  /** Live streams and downloads: no body timeout; the server's heartbeats prove life. */
+  stream?: boolean;
+}
+
+export class Client {
+  readonly url: URL;
+  readonly #agent: Agent;
+  readonly #token: string | null;
+  readonly #timeoutMs: number;
+  readonly #signal: AbortSignal;
+  readonly #warn: (message: string) => void;
+  #instance: string | null = null;
+
+  constructor(options: ClientOptions) {
+    this.url = options.url;
+    this.#token = options.token;
+    this.#timeoutMs = options.timeoutMs;
+    this.#signal = options.signal;
+    this.#warn = options.warn;
+    this.#agent = new Agent({
+      connect: { timeout: options.timeoutMs, ...(options.ca ? { ca: options.ca } : {}) },
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+  }
+
+  /** GETs or POSTs `path` and parses the JSON answer. */
+  async json<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.request(path, options);
+    try {
+      return (await response.body.json()) as T;
+    } catch (error) {
+      throw this.#translate(error);
+    }
+  }
+
+  /** A successful response whose body the caller consumes (streams, downloads). */
+  async request(path: string, options: RequestOptions = {}): Promise<Dispatcher.ResponseData> {
+    const target = this.resolve(path, options.query);
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(target, {
+        dispatcher: this.#agent,
+        method: (options.method ?? (options.body === undefined ? 'GET' : 'POST')) as Dispatcher.HttpMethod,
+        headers: {
+          ...this.authHeaders(),
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...options.headers,
+        },
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+        signal: options.signal ? AbortSignal.any([options.signal, this.#signal]) : this.#signal,
+        ...(options.stream ? { bodyTimeout: 0 } : {}),
+      });
+    } catch (error) {
+      throw this.#translate(error);
+    }
+    this.noteInstance(response.headers[INSTANCE_HEADER]);
+    if (response.statusCode >= 400) throw await this.#refusal(response);
+    return response;
+  }
+
+  /** The Authorization header for this target (none when there is no token). */
+  authHeaders(): Record<string, string> {
+    return this.#token === null ? {} : { authorization: `Bearer ${this.#token}` };
+  }
+
+  resolve(path: string, query: RequestOptions['query'] = {}): URL {
+    const target = new URL(this.url.pathname.replace(/\/$/, '') + path, this.url);
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) target.searchParams.set(key, String(value));
+    return target;
+  }
+
+  /** Warns once when a response comes from another process than the first one did. */
+  noteInstance(header: string | string[] | undefined): void {
+    const instance = Array.isArray(header) ? header[0] : header;
+    if (instance === undefined) return;
+    if (this.#instance === null) this.#instance = instance;
+    else if (this.#instance !== instance) {
+      this.#warn(`a different process answered (was ${this.#instance}, now ${instance}); a load balancer may be spreading requests`);
+      this.#instance = instance;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+
+  /** Turns an error response into a CliError: the endpoint's code and sentence, plus a hint. */
+  async #refusal(response: Dispatcher.ResponseData): Promise<CliError> {
+    const text = await response.body.text().catch(() => '');
+    let body: ErrorBody | null = null;
+    try {
+      body = JSON.parse(text) as ErrorBody;
+    } catch {
+      // not JSON: not our endpoint, or a proxy in front of it
+    }
+    const code = body?.error?.code;
+    if (!isErrorCode(code)) {
+      return new CliError('BAD_RESPONSE', `${this.url.origin} answered ${response.statusCode} without an opsctl error; is it an opsctl endpoint?`, {
+        hint: 'check the URL (and any proxy in front of the endpoint)',
+        status: response.statusCode,
+      });
+    }
+    const retryAfter = Number(response.headers['retry-after']);
+    const message = (body?.error.message ?? ERRORS[code].message).replace(/\.$/, '');
+    return new CliError(`ENDPOINT_${code}`, message.charAt(0).toLowerCase() + message.slice(1), {
+      hint: errorHint(code, { url: this.url, retryAfterSeconds: Number.isFinite(retryAfter) ? retryAfter : null, details: body?.error.details }),
+      status: response.statusCode,
+    });
+  }
+
+  #translate(error: unknown): CliError {
+    if (error instanceof CliError) return error;
+    const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    const code = err.code ?? err.cause?.code ?? '';
+    const where = this.url.host;
+    const seconds = `${this.#timeoutMs / 1000} s`;
+    if (err.name === 'AbortError' || code === 'UND_ERR_ABORTED') return new CliError('CANCELLED', 'cancelled', { cause: error });
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return new CliError('TIMEOUT', `could not connect to ${where} within ${seconds}`, { hint: 'check the host and port, or raise --timeout', cause: error });
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new CliError('TIMEOUT', `${where} accepted the connection but did not answer within ${seconds}`, { hint: 'raise --timeout, or check that the process is not stalled', cause: error });
+    if (code === 'ECONNREFUSED') return new CliError('UNREACHABLE', `connection refused by ${where}`, { hint: 'is the application running, and is the endpoint listening on that port?', cause: error });
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new CliError('UNREACHABLE', `cannot resolve the host ${this.url.hostname}`, { hint: 'check the URL', cause: error });
+    if (/CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|EPROTO/.test(code)) {
+      return new CliError('TLS_FAILED', `TLS with ${where} failed: ${err.message ?? err.cause?.message}`, { hint: 'give the CA that signed the endpoint\'s certificate with --ca FILE', cause: error });
+    }
+    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') return new CliError('UNREACHABLE', `${where} closed the connection unexpectedly`, { hint: 'the process may have exited or restarted', cause: error });
+    return new CliError('UNREACHABLE', `cannot reach ${where}: ${err.message}`, { cause: error });
+  }
+}

@@ -1,0 +1,102 @@
+// opsctl login [URL] --name NAME: verifies a token against the endpoint's info route,
+// then stores it (OS keychain, or a mode-0600 file with --insecure-storage) and
+// records the context. Nothing is stored unless the endpoint accepted the token.
+import { isWellFormedToken } from '@opsctl/endpoint/tokens';
+import type { InfoResponse, Scope } from '@opsctl/endpoint/protocol';
+import type { CredentialKind, TargetContext } from '../config.js';
+import type { Context } from '../context.js';
+import type { CredentialStore } from '../credentials/store.js';
+import { CliError } from '../errors.js';
+import { checkedTarget, parseUrl } from '../target.js';
+import { readAllInput, readHiddenLine } from '../ui/prompt.js';
+
+export interface LoginOptions {
+  url?: string;
+  name?: string;
+  withToken: boolean;
+  insecureStorage: boolean;
+}
+
+export interface LoginResult {
+  context: string;
+  url: string;
+  store: CredentialKind;
+  caller: { token: string; scopes: Scope[] };
+  instance: InfoResponse['instance'];
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export async function runLogin(opts: LoginOptions, ctx: Context): Promise<LoginResult> {
+  const config = await ctx.configFile.read();
+  const name = opts.name ?? ctx.options.context;
+  const existing = name === undefined ? undefined : config.contexts[name];
+  const rawUrl = opts.url ?? ctx.options.url ?? existing?.url;
+  if (rawUrl === undefined) throw new CliError('USAGE', 'no URL to log in to', { hint: 'run: opsctl login https://host:port --name NAME' });
+  const url = parseUrl(rawUrl);
+  const contextName = name ?? url.hostname;
+  if (!NAME.test(contextName)) throw new CliError('USAGE', `context name "${contextName}" must be 1-64 letters, digits, ".", "_" or "-"`);
+  const stored: TargetContext = {
+    url: url.href.replace(/\/$/, ''),
+    credential: opts.insecureStorage ? 'file' : 'keychain',
+    ...((ctx.options.ca ?? existing?.ca) ? { ca: ctx.options.ca ?? existing?.ca } : {}),
+    ...(ctx.options.insecure ? { insecure: true } : {}),
+  };
+  const target = checkedTarget({ context: contextName, url, ca: stored.ca ?? null, insecure: stored.insecure === true, credential: stored.credential });
+
+  // Find the store first: no point asking for a token that cannot be kept.
+  const store = await openStore(stored.credential, ctx);
+  const token = await readToken(opts, ctx, url);
+  const client = await ctx.client(target, token);
+  const spinner = await ctx.out.spinner(`verifying the token with ${url.host}`);
+  let info: InfoResponse;
+  try {
+    info = await client.json<InfoResponse>('/info');
+  } catch (error) {
+    spinner.fail(`${url.host} refused; nothing was stored`);
+    throw error;
+  }
+  spinner.stop();
+  await store.set(contextName, token);
+  // A context that moves to another store must not leave its old secret behind.
+  if (existing !== undefined && existing.credential !== stored.credential) {
+    await (await ctx.credentials(existing.credential)).delete(contextName).catch(() => false);
+  }
+  await ctx.configFile.update((data) => {
+    data.contexts[contextName] = stored;
+    data.current = contextName;
+  });
+
+  const result: LoginResult = { context: contextName, url: stored.url, store: stored.credential, caller: info.caller, instance: info.instance };
+  ctx.out.result(result, (r, c) =>
+    [
+      `${c.green('✔')} Logged in to ${c.bold(r.url)} as ${c.bold(r.caller.token)} (scopes: ${r.caller.scopes.join(', ')})`,
+      `  ${r.instance.app.name} on ${r.instance.host}, pid ${r.instance.pid}, Node ${r.instance.node}`,
+      `  context "${r.context}" is now current; token kept in ${store.description}`,
+    ].join('\n'),
+  );
+  return result;
+}
+
+async function openStore(kind: CredentialKind, ctx: Context): Promise<CredentialStore> {
+  if (kind === 'file') return ctx.credentials('file');
+  const { probeKeychain } = await import('../credentials/keychain.js');
+  return probeKeychain();
+}
+
+async function readToken(opts: LoginOptions, ctx: Context, url: URL): Promise<string> {
+  let token: string;
+  if (opts.withToken) {
+    token = await readAllInput(ctx.stdin);
+    if (token === '') throw new CliError('NO_TOKEN', 'no token on stdin', { hint: 'pipe it in: opsctl login URL --name NAME --with-token < token.txt' });
+  } else if (ctx.stdin.isTTY) {
+    token = await readHiddenLine(ctx.stdin, { write: (s: string) => ctx.out.raw(s) }, `Paste the token for ${url.host}: `);
+    if (token === '') throw new CliError('NO_TOKEN', 'no token was entered; nothing was stored');
+  } else {
+    throw new CliError('NO_TOKEN', 'no token: stdin is not a terminal', { hint: 'pipe the token with --with-token, or set OPSCTL_TOKEN for one-off use' });
+  }
+  if (!isWellFormedToken(token)) {
+    throw new CliError('BAD_TOKEN', 'that is not an opsctl token (it should start with "opsctl_" and its checksum must match)', { hint: 'copy the whole token printed by opsctl token new' });
+  }
+  return token;
+}

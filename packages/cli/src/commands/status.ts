@@ -1,0 +1,40 @@
+// opsctl status: the active target, whether it answers, who the token is, and the
+// process behind it.
+import type { InfoResponse } from '@opsctl/endpoint/protocol';
+import type { Context } from '../context.js';
+import { formatDuration } from '../ui/format.js';
+
+export interface StatusResult {
+  context: string | null;
+  url: string;
+  tokenSource: 'environment' | 'keychain' | 'file';
+  latencyMs: number;
+  caller: InfoResponse['caller'];
+  instance: InfoResponse['instance'];
+  capabilities: string[];
+}
+
+export async function runStatus(ctx: Context): Promise<StatusResult> {
+  const target = await ctx.target();
+  const client = await ctx.client(target);
+  const started = performance.now();
+  const info = await client.json<InfoResponse>('/info');
+  const result: StatusResult = {
+    context: target.context,
+    url: target.url.href.replace(/\/$/, ''),
+    tokenSource: ctx.env['OPSCTL_TOKEN'] ? 'environment' : (target.credential ?? 'environment'),
+    latencyMs: Math.round(performance.now() - started),
+    caller: info.caller,
+    instance: info.instance,
+    capabilities: info.capabilities,
+  };
+  ctx.out.result(result, (r, c) =>
+    [
+      `${c.bold('target')}    ${r.context ? `${r.context} ` : ''}${r.url} ${c.green('reachable')} (${r.latencyMs} ms)`,
+      `${c.bold('caller')}    ${r.caller.token} (scopes: ${r.caller.scopes.join(', ')}; token from ${r.tokenSource})`,
+      `${c.bold('instance')}  ${r.instance.app.name}${r.instance.app.version ? ` ${r.instance.app.version}` : ''} on ${r.instance.host}, pid ${r.instance.pid}, up ${formatDuration(r.instance.uptimeSeconds)}, Node ${r.instance.node}`,
+      `${c.bold('offers')}    ${r.capabilities.join(', ')}`,
+    ].join('\n'),
+  );
+  return result;
+}

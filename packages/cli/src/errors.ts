@@ -1,0 +1,89 @@
+// The CLI's typed errors. Every failure a user can meet is a CliError with a stable
+// code, one sentence, and a hint naming the next step; main.ts maps codes to exit codes.
+import type { ErrorCode as EndpointErrorCode } from '@opsctl/endpoint/protocol';
+
+export type CliErrorCode =
+  | 'USAGE'
+  | 'CANCELLED'
+  | 'NO_TARGET'
+  | 'NO_TOKEN'
+  | 'BAD_TOKEN'
+  | 'INSECURE_URL'
+  | 'UNKNOWN_CONTEXT'
+  | 'CONFIG_CORRUPT'
+  | 'CONFIG_UNWRITABLE'
+  | 'KEYCHAIN_UNAVAILABLE'
+  | 'CREDENTIALS_FILE_UNSAFE'
+  | 'UNREACHABLE'
+  | 'TIMEOUT'
+  | 'TLS_FAILED'
+  | 'BAD_RESPONSE'
+  | 'FILE_EXISTS'
+  | 'FILE_UNWRITABLE'
+  | 'INCOMPLETE_DOWNLOAD'
+  | 'LEAK_SUSPECTED'
+  | 'EVAL_THREW'
+  | 'CHECK_FAILED'
+  | 'UNEXPECTED'
+  | `ENDPOINT_${EndpointErrorCode}`;
+
+export class CliError extends Error {
+  readonly code: CliErrorCode;
+  readonly hint: string | undefined;
+  /** The HTTP status, when the endpoint refused. */
+  readonly status: number | undefined;
+
+  constructor(code: CliErrorCode, message: string, options: { hint?: string; status?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CliError';
+    this.code = code;
+    this.hint = options.hint;
+    this.status = options.status;
+  }
+}
+
+export function isCliError(error: unknown): error is CliError {
+  return error instanceof Error && typeof (error as CliError).code === 'string' && error.name === 'CliError';
+}
+
+/** Exit codes: documented in the README and never renumbered. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  auth: 3,
+  unreachable: 4,
+  leakSuspected: 5,
+  /** 128 + SIGINT, as shells report a command stopped by Ctrl-C. */
+  cancelled: 130,
+} as const;
+
+export function exitCodeFor(code: CliErrorCode): number {
+  switch (code) {
+    case 'USAGE':
+    case 'NO_TARGET':
+    case 'NO_TOKEN':
+    case 'BAD_TOKEN':
+    case 'INSECURE_URL':
+    case 'UNKNOWN_CONTEXT':
+    case 'FILE_EXISTS':
+    case 'ENDPOINT_BAD_PARAM':
+      return EXIT.usage;
+    case 'ENDPOINT_AUTH_REQUIRED':
+    case 'ENDPOINT_AUTH_INVALID':
+    case 'ENDPOINT_AUTH_MALFORMED':
+    case 'ENDPOINT_SCOPE_MISSING':
+    case 'ENDPOINT_THROTTLED':
+      return EXIT.auth;
+    case 'UNREACHABLE':
+    case 'TIMEOUT':
+    case 'TLS_FAILED':
+      return EXIT.unreachable;
+    case 'LEAK_SUSPECTED':
+      return EXIT.leakSuspected;
+    case 'CANCELLED':
+      return EXIT.cancelled;
+    default:
+      return EXIT.failure;
+  }
+}

@@ -1,0 +1,144 @@
+// Commander wiring and the one catch that turns every failure into a sentence, a hint
+// and an exit code. Command modules are imported only when their command runs, so
+// `opsctl --help` and `--version` load no HTTP client, spinner or keychain.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { createContext, DEFAULT_TIMEOUT_SECONDS, type Context, type Env, type GlobalOptions, type Streams } from './context.js';
+import { CliError, EXIT, exitCodeFor, isCliError } from './errors.js';
+import { Output } from './ui/output.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export interface SystemDeps {
+  streams: Streams;
+  env: Env;
+  /** Aborted on Ctrl-C. */
+  signal: AbortSignal;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a number of seconds greater than 0.');
+  return n;
+}
+
+export async function main(argv: readonly string[], deps: SystemDeps): Promise<number> {
+  const { streams, env } = deps;
+  let ctx: Context | null = null;
+  const program = new Command('opsctl')
+    .description('Reach a running Node.js process through its @opsctl/endpoint: memory, heap snapshots, leaks, REPL.')
+    .version(version, '-V, --version')
+    .option('--context <name>', 'use this named context instead of the current one')
+    .option('--url <url>', 'talk to this endpoint URL (token from OPSCTL_TOKEN)')
+    .option('--json', 'print one JSON document on stdout', false)
+    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .option('--ca <file>', 'trust this PEM CA for the endpoint\'s TLS certificate')
+    .option('--insecure', 'allow sending the token over plain http to a non-loopback host', false)
+    .addOption(new Option('--timeout <seconds>', 'connect and answer timeout').argParser(seconds).default(DEFAULT_TIMEOUT_SECONDS))
+    .option('--verbose', 'show causes and stack traces of errors', false)
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => streams.stdout.write(text),
+      writeErr: (text) => streams.stderr.write(text),
+    })
+    .addHelpText('after', `
+Environment:
+  OPSCTL_URL, OPSCTL_TOKEN   target and token, for CI (OPSCTL_TOKEN beats stored tokens)
+  OPSCTL_CONTEXT             context to use instead of the current one
+  OPSCTL_CONFIG_DIR          where contexts live (default: $XDG_CONFIG_HOME/opsctl)
+  NO_COLOR, FORCE_COLOR      colour control
+
+Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication or authorisation,
+            4 unreachable, 5 leak suspected, 130 interrupted`);
+
+  // Each action gets a context built from the global options it was called with.
+  const run = <A extends unknown[]>(fn: (ctx: Context, ...args: A) => Promise<unknown>) =>
+    async (...args: [...A, Command]) => {
+      const command = args.at(-1) as Command;
+      ctx = createContext(streams, env, command.optsWithGlobals<GlobalOptions>(), deps.signal);
+      await fn(ctx, ...(args.slice(0, -1) as A));
+    };
+
+  program
+    .command('login')
+    .description('verify a token against an endpoint and keep it in the OS keychain')
+    .argument('[url]', 'endpoint URL, e.g. https://app.internal:9500')
+    .option('--name <name>', 'name of the context (default: the host name)')
+    .option('--with-token', 'read the token from stdin', false)
+    .option('--insecure-storage', 'keep the token in a mode-0600 file instead of the OS keychain', false)
+    .action(run(async (ctx, url: string | undefined, opts: { name?: string; withToken: boolean; insecureStorage: boolean }) => {
+      const { runLogin } = await import('./commands/login.js');
+      await runLogin({ ...opts, ...(url === undefined ? {} : { url }) }, ctx);
+    }));
+
+  program
+    .command('logout')
+    .description('delete a context and its stored token')
+    .option('--name <name>', 'the context (default: the current one)')
+    .action(run(async (ctx, opts: { name?: string }) => {
+      const { runLogout } = await import('./commands/logout.js');
+      await runLogout(opts, ctx);
+    }));
+
+  const context = program.command('context').description('list, select, show or remove named targets');
+  context.command('list').description('list contexts; * marks the current one').action(run(async (ctx) => {
+    const { runContextList } = await import('./commands/context.js');
+    await runContextList(ctx);
+  }));
+  context.command('use').description('make a context the current one').argument('<name>').action(run(async (ctx, name: string) => {
+    const { runContextUse } = await import('./commands/context.js');
+    await runContextUse(name, ctx);
+  }));
+  context.command('show').description('show a context (default: the current one)').argument('[name]').action(run(async (ctx, name: string | undefined) => {
+    const { runContextShow } = await import('./commands/context.js');
+    await runContextShow(name, ctx);
+  }));
+  context.command('remove').description('delete a context and its stored token').argument('<name>').action(run(async (ctx, name: string) => {
+    const { runContextRemove } = await import('./commands/context.js');
+    await runContextRemove(name, ctx);
+  }));
+
+  program
+    .command('status')
+    .description('show the target, whether it answers, who you are there, and its process')
+    .action(run(async (ctx) => {
+      const { runStatus } = await import('./commands/status.js');
+      await runStatus(ctx);
+    }));
+
+  const token = program.command('token').description('mint tokens for an application\'s configuration');
+  token
+    .command('new')
+    .description('print a new token once, and the configuration line holding its hash')
+    .requiredOption('--name <name>', 'who will hold the token (shown in audit logs)')
+    .requiredOption('--scopes <list>', 'comma-separated: read, heap, profile, actions, repl, admin')
+    .action(run(async (ctx, opts: { name: string; scopes: string }) => {
+      const { runTokenNew } = await import('./commands/token.js');
+      await runTokenNew(opts, ctx);
+    }));
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      // Commander has printed its one-line message already.
+      return error.code === 'commander.executeSubCommandAsync' ? EXIT.failure : EXIT.usage;
+    }
+    const out = (ctx as Context | null)?.out ?? new Output({ stdout: streams.stdout, stderr: streams.stderr, env, json: false, noColor: argv.includes('--no-color'), verbose: argv.includes('--verbose') });
+    const cliError = isCliError(error) ? error : new CliError('UNEXPECTED', `unexpected failure: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    out.error(cliError);
+    if (out.verbose) out.debug(describeCause(error));
+    return exitCodeFor(cliError.code);
+  } finally {
+    await (ctx as Context | null)?.dispose();
+  }
+}
+
+function describeCause(error: unknown): string {
+  const lines: string[] = [];
+  for (let e: unknown = error; e instanceof Error; e = e.cause) lines.push(e.stack ?? e.message);
+  return lines.join('\ncaused by: ');
+}

@@ -1,0 +1,112 @@
+// Output: the one place that decides what goes where. Data to stdout (human text, or
+// one JSON document with --json), everything else to stderr; colour per stream;
+// spinners and progress only when stderr is a terminal and never with --json.
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { CliError } from '../errors.js';
+import { colourLevel } from './colour.js';
+
+export interface OutStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface OutputOptions {
+  stdout: OutStream;
+  stderr: OutStream;
+  env: Record<string, string | undefined>;
+  json: boolean;
+  noColor: boolean;
+  verbose: boolean;
+}
+
+export interface Spinner {
+  text(label: string): void;
+  succeed(label: string): void;
+  fail(label: string): void;
+  stop(): void;
+}
+
+const SILENT_SPINNER: Spinner = { text() {}, succeed() {}, fail() {}, stop() {} };
+
+export class Output {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  /** Colours for stdout and for stderr, each from its own stream's TTY-ness. */
+  readonly c: ChalkInstance;
+  readonly ce: ChalkInstance;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  readonly #stdout: OutStream;
+  readonly #stderr: OutStream;
+
+  constructor(options: OutputOptions) {
+    this.json = options.json;
+    this.verbose = options.verbose;
+    this.#stdout = options.stdout;
+    this.#stderr = options.stderr;
+    this.stdoutIsTTY = options.stdout.isTTY === true;
+    this.stderrIsTTY = options.stderr.isTTY === true;
+    const base = { env: options.env, noColorFlag: options.noColor };
+    this.c = new Chalk({ level: colourLevel({ ...base, isTTY: this.stdoutIsTTY, machine: options.json }) });
+    this.ce = new Chalk({ level: colourLevel({ ...base, isTTY: this.stderrIsTTY, machine: false }) });
+  }
+
+  /** The command's result: one JSON document with --json, else the rendered text. */
+  result<T>(data: T, render: (data: T, c: ChalkInstance) => string): void {
+    if (this.json) this.#stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    else {
+      const text = render(data, this.c);
+      if (text !== '') this.#stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    }
+  }
+
+  /** A line of streamed data on stdout (NDJSON records, watch frames). */
+  data(text: string): void {
+    this.#stdout.write(text);
+  }
+
+  /** Text on stderr as is: prompts, and redrawing a line in place. */
+  raw(text: string): void {
+    this.#stderr.write(text);
+  }
+
+  info(text: string): void {
+    this.#stderr.write(`${text}\n`);
+  }
+
+  warn(text: string): void {
+    this.#stderr.write(`${this.ce.yellow('warning:')} ${text}\n`);
+  }
+
+  error(error: CliError): void {
+    this.#stderr.write(`${this.ce.red('error:')} ${error.message}\n`);
+    if (error.hint) this.#stderr.write(`${this.ce.dim('hint:')} ${error.hint}\n`);
+  }
+
+  /** Writes a stack trace and causes, for --verbose. */
+  debug(text: string): void {
+    if (this.verbose) this.#stderr.write(`${this.ce.dim(text)}\n`);
+  }
+
+  /** An ora spinner on stderr when it is a terminal (and not --json); otherwise silent. */
+  async spinner(label: string): Promise<Spinner> {
+    if (!this.stderrIsTTY || this.json) return SILENT_SPINNER;
+    const { default: ora } = await import('ora');
+    // discardStdin: false, or ora swallows what the user types (REPL, --with-token).
+    // ora's own symbols and colours ignore NO_COLOR: give it ours.
+    const coloured = this.ce.level > 0;
+    const spinner = ora({ text: label, stream: this.#stderr as NodeJS.WritableStream, discardStdin: false, isEnabled: true, color: coloured ? 'cyan' : false }).start();
+    return {
+      text: (next) => void (spinner.text = next),
+      succeed: (done) => void spinner.stopAndPersist({ symbol: this.ce.green('✔'), text: done }),
+      fail: (done) => void spinner.stopAndPersist({ symbol: this.ce.red('✖'), text: done }),
+      stop: () => void spinner.stop(),
+    };
+  }
+
+  /** Terminal width for layouts, 80 when unknown. */
+  get columns(): number {
+    return this.#stdout.columns ?? 80;
+  }
+}

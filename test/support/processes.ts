@@ -1,0 +1,84 @@
+// Real processes for end-to-end tests: the example application, and the built opsctl
+// binary run as a user would run it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const opsctlBin = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
+export const exampleApp = fileURLToPath(new URL('../../examples/plain-http/server.js', import.meta.url));
+
+export interface RunningApp {
+  child: ChildProcess;
+  app: string;
+  ops: string;
+  pid: number;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts a Node script that prints one JSON line `{ ready, app, ops, pid }` when listening. */
+export async function startApp(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningApp> {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
+    env: { ...process.env, PORT: '0', OPSCTL_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const ready = await new Promise<{ app: string; ops: string; pid: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`app did not start in 15 s; stderr: ${stderr}`)), 15_000);
+    child.once('exit', (code) => reject(new Error(`app exited with ${code}; stderr: ${stderr}`)));
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve(JSON.parse(line));
+    });
+  });
+  return {
+    child,
+    ...ready,
+    stderr: () => stderr,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+      }),
+  };
+}
+
+export interface OpsctlRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built binary with `args`, the given environment and stdin, to its exit. */
+export function opsctl(args: string[], options: { env?: Record<string, string | undefined>; stdin?: string; bin?: string; timeoutMs?: number } = {}): Promise<OpsctlRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [options.bin ?? opsctlBin, ...args], {
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`opsctl ${args.join(' ')} did not finish in time; stderr: ${stderr}`));
+    }, options.timeoutMs ?? 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** Mints a token with the built binary; returns it and its configuration line. */
+export async function mintToken(name: string, scopes: string): Promise<{ token: string; line: string }> {
+  const run = await opsctl(['token', 'new', '--name', name, '--scopes', scopes, '--json']);
+  if (run.code !== 0) throw new Error(`token new failed: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
