@@ -107,6 +107,22 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication or authorisation,
       await runStatus(ctx);
     }));
 
+  program
+    .command('heapdump')
+    .description('write a heap snapshot of the process to a file (opens in Chrome DevTools)')
+    .requiredOption('-o, --out <path>', 'file, or directory (then named <app>-<host>-<pid>-<time>.heapsnapshot)')
+    .option('--gzip', 'keep the file gzip-compressed (about 7x smaller)', false)
+    .option('-f, --force', 'replace an existing file', false)
+    .option('--skip-memory-check', 'snapshot even when the endpoint estimates too little memory headroom (risks an OOM kill)', false)
+    .addHelpText('after', `
+The process is paused while V8 writes the snapshot (about 15-30 s per 200 MB of heap)
+and needs far more memory meanwhile (about 15x the heap for many small objects);
+the endpoint refuses (exit 1, LOW_MEMORY) when that would not fit under its limit.`)
+    .action(run(async (ctx, opts: { out: string; gzip: boolean; force: boolean; skipMemoryCheck: boolean }) => {
+      const { runHeapdump } = await import('./commands/heapdump.js');
+      await runHeapdump(opts, ctx);
+    }));
+
   const token = program.command('token').description('mint tokens for an application\'s configuration');
   token
     .command('new')

@@ -7,6 +7,7 @@ import type { AuditEvent } from './audit.js';
 import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
 import type { ErrorCode } from './protocol.js';
 import { ERRORS } from './protocol.js';
+import { heapdump } from './routes/heapdump.js';
 import { health } from './routes/health.js';
 import { info } from './routes/info.js';
 import { memory } from './routes/memory.js';
@@ -21,6 +22,9 @@ import { AuthThrottle } from './server/throttle.js';
 // How often node checks header and request timeouts; its default (30 s) would let a
 // slowloris client hold a connection up to 30 s past HEADERS_TIMEOUT_MS.
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
+
+// What a refused second snapshot is told: a 200 MB heap takes ~15-30 s to snapshot.
+const HEAP_SNAPSHOT_RETRY_AFTER_S = 30;
 
 export interface EndpointAddress {
   host: string;
@@ -40,7 +44,7 @@ export interface MaintenanceEndpoint {
 
 export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEndpoint {
   const options = resolveOptions(input);
-  const routes: Route[] = [health, info, memory];
+  const routes: Route[] = [health, info, memory, heapdump];
   const router = new Router(routes);
   const state: PipelineState = {
     options,
@@ -50,7 +54,8 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       windowMs: options.limits.authFailureWindowMs,
       blockMs: options.limits.authBlockMs,
     }),
-    gates: new Map<string, Gate>(),
+    // One heap snapshot at a time: each can take gigabytes and blocks the event loop.
+    gates: new Map([['heap-snapshot', new Gate('heap snapshot', 1, HEAP_SNAPSHOT_RETRY_AFTER_S)]]),
     capabilities: routes.map((route) => route.name),
     publicPaths: new Set([...options.publicRoutes].map((name) => router.byName(name)?.path ?? '')),
     inFlight: new InFlight(),

@@ -1,8 +1,11 @@
 // resolveOptions(): checks the application's options once, reports every problem at
 // once with the fix, fills defaults from the named constants below, and freezes.
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import type { ServerOptions as TlsServerOptions } from 'node:https';
+import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
 import { stderrAuditSink, type AuditSink } from './audit.js';
+import { SMALL_OBJECT_MEMORY_FACTOR } from './diagnostics/heap-snapshot.js';
 import { EndpointConfigError } from './errors.js';
 import { isLoopback, isScope, type Scope } from './protocol.js';
 import { isTokenHash, isWellFormedToken } from './tokens.js';
@@ -45,6 +48,16 @@ export interface LimitOptions {
   authBlockMs?: number;
 }
 
+export interface HeapSnapshotOptions {
+  /** Where snapshots are written before they are streamed (and removed). Default: the OS temp dir. */
+  dir?: string;
+  /**
+   * Extra peak memory per byte of small-object heap that the preflight assumes
+   * (default ${SMALL_OBJECT_MEMORY_FACTOR}, measured 13-17). Lower it only with measurements of your own heap.
+   */
+  memoryFactor?: number;
+}
+
 export interface EndpointOptions {
   /** Who may call: an array, or one string `name:sha256:scope,scope` entries separated by `;` or whitespace (e.g. OPSCTL_TOKENS). */
   tokens: TokenConfig[] | string | undefined;
@@ -64,6 +77,13 @@ export interface EndpointOptions {
   /** When mounting the handler under a path in a plain node:http server, that path (e.g. "/ops"). */
   basePath?: string;
   limits?: LimitOptions;
+  heapSnapshot?: HeapSnapshotOptions;
+  /**
+   * A memory limit in bytes for this process that the platform does not show (a
+   * supervisor's restart threshold, a VM quota). Counted against RSS; used when tighter
+   * than the cgroup's or the machine's. Memory preflights respect it.
+   */
+  memoryLimitBytes?: number;
 }
 
 export interface ResolvedToken {
@@ -82,6 +102,8 @@ export interface ResolvedOptions {
   audit: AuditSink | null;
   basePath: string;
   limits: Readonly<Required<LimitOptions>>;
+  heapSnapshot: Readonly<Required<HeapSnapshotOptions>>;
+  memoryLimitBytes: number | null;
 }
 
 export function resolveOptions(input: EndpointOptions): ResolvedOptions {
@@ -112,6 +134,11 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
   if (audit !== null && typeof audit !== 'function') problems.push('`audit` must be a function receiving each audit event, or false');
   const basePath = normaliseBasePath(input.basePath, problems);
   const limits = resolveLimits(input.limits ?? {}, problems);
+  const heapSnapshot = resolveHeapSnapshot(input.heapSnapshot ?? {}, problems);
+  const memoryLimitBytes = input.memoryLimitBytes ?? null;
+  if (memoryLimitBytes !== null && !(Number.isInteger(memoryLimitBytes) && memoryLimitBytes > 0)) {
+    problems.push('`memoryLimitBytes` must be a positive integer number of bytes');
+  }
   if (problems.length > 0) throw new EndpointConfigError(problems);
   return Object.freeze({
     tokens,
@@ -123,7 +150,22 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
     audit,
     basePath,
     limits,
+    heapSnapshot,
+    memoryLimitBytes,
   });
+}
+
+function resolveHeapSnapshot(input: HeapSnapshotOptions, problems: string[]): Readonly<Required<HeapSnapshotOptions>> {
+  const dir = input.dir ?? tmpdir();
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+    accessSync(dir, fsConstants.W_OK);
+  } catch {
+    problems.push(`\`heapSnapshot.dir\` "${dir}" must be an existing directory this process can write`);
+  }
+  const memoryFactor = input.memoryFactor ?? SMALL_OBJECT_MEMORY_FACTOR;
+  if (typeof memoryFactor !== 'number' || !(memoryFactor > 0)) problems.push('`heapSnapshot.memoryFactor` must be a number greater than 0');
+  return Object.freeze({ dir, memoryFactor });
 }
 
 /** Parses `name:sha256:scope,scope` entries separated by `;` or whitespace. */

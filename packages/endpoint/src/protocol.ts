@@ -43,6 +43,7 @@ export const ERRORS = {
   THROTTLED: { status: 429, message: 'Too many failed authentication attempts from this address.' },
   BUSY: { status: 429, message: 'The same operation is already running.' },
   LOW_MEMORY: { status: 503, message: 'Not enough memory headroom for this operation.' },
+  LOW_DISK: { status: 507, message: 'Not enough free disk space for this operation.' },
   SHUTTING_DOWN: { status: 503, message: 'The endpoint is shutting down.' },
   INTERNAL: { status: 500, message: 'The endpoint failed unexpectedly.' },
 } as const satisfies Record<string, { status: number; message: string }>;
@@ -62,6 +63,17 @@ export const INSTANCE_HEADER = 'opsctl-instance';
 /** Sent before a heap snapshot starts: bytes of JS heap in use, and the expected pause. */
 export const HEAP_USED_HEADER = 'opsctl-heap-used';
 export const EXPECTED_PAUSE_HEADER = 'opsctl-expected-pause-ms';
+/** Estimated size of the uncompressed snapshot, for a progress bar: the real size is known only at the end. */
+export const ESTIMATED_SIZE_HEADER = 'opsctl-estimated-bytes';
+
+/** Details of a LOW_MEMORY refusal of a heap snapshot. */
+export interface LowMemoryDetails {
+  estimatedExtraBytes: number;
+  headroomBytes: number;
+  limitBytes: number;
+  limitSource: MemoryLimitSource;
+  memoryFactor: number;
+}
 
 export const TOKEN_PREFIX = 'opsctl_';
 
@@ -89,10 +101,10 @@ export interface HealthResponse {
   uptimeSeconds: number;
 }
 
-export type MemoryLimitSource = 'cgroup-v2' | 'cgroup-v1' | 'system';
+export type MemoryLimitSource = 'cgroup-v2' | 'cgroup-v1' | 'system' | 'configured';
 
 export interface MemoryLimit {
-  /** Where the limit comes from: the container's cgroup, else the machine's RAM. */
+  /** Where the limit comes from: the container's cgroup, else the machine's RAM, or the application's `memoryLimitBytes` when tighter. */
   source: MemoryLimitSource;
   limitBytes: number;
   /** Memory the limit counts as used now (cgroup usage, or RAM in use machine-wide). */

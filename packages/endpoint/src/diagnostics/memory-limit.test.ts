@@ -23,7 +23,7 @@ function fixture(cgroup: string, files: Record<string, string>) {
 
 describe('readMemoryLimit', () => {
   it('reads a cgroup v2 limit and counts usage as working set (minus inactive file cache)', () => {
-    const limit = readMemoryLimit(fixture('0::/\n', {
+    const limit = readMemoryLimit(null, fixture('0::/\n', {
       'memory.max': '536870912\n',
       'memory.current': '300000000\n',
       'memory.stat': 'anon 1\ninactive_file 100000000\nactive_file 5\n',
@@ -32,7 +32,7 @@ describe('readMemoryLimit', () => {
   });
 
   it('takes the tightest cgroup v2 limit on the way to the root', () => {
-    const limit = readMemoryLimit(fixture('0::/kubepods/pod1/app\n', {
+    const limit = readMemoryLimit(null, fixture('0::/kubepods/pod1/app\n', {
       'kubepods/memory.max': '8000000000',
       'kubepods/memory.current': '1000',
       'kubepods/pod1/memory.max': '1000000000',
@@ -46,13 +46,13 @@ describe('readMemoryLimit', () => {
   });
 
   it('reads a cgroup v1 limit, and treats its huge "unlimited" value as no limit', () => {
-    const limited = readMemoryLimit(fixture('4:memory:/docker/abc\n0::/\n', {
+    const limited = readMemoryLimit(null, fixture('4:memory:/docker/abc\n0::/\n', {
       'memory/memory.limit_in_bytes': '268435456',
       'memory/memory.usage_in_bytes': '100000000',
       'memory/memory.stat': 'total_inactive_file 1000000\n',
     }));
     expect(limited).toMatchObject({ source: 'cgroup-v1', limitBytes: 268435456, usedBytes: 99000000 });
-    const unlimited = readMemoryLimit(fixture('4:memory:/\n', {
+    const unlimited = readMemoryLimit(null, fixture('4:memory:/\n', {
       'memory/memory.limit_in_bytes': '9223372036854771712',
       'memory/memory.usage_in_bytes': '100000000',
     }));
@@ -60,10 +60,19 @@ describe('readMemoryLimit', () => {
   });
 
   it('falls back to system memory when no cgroup limit is set', () => {
-    const limit = readMemoryLimit(fixture('0::/\n', { 'memory.max': 'max\n', 'memory.current': '1' }));
+    const limit = readMemoryLimit(null, fixture('0::/\n', { 'memory.max': 'max\n', 'memory.current': '1' }));
     expect(limit.source).toBe('system');
     expect(limit.limitBytes).toBeGreaterThan(0);
     expect(limit.headroomBytes).toBeLessThanOrEqual(limit.limitBytes);
+  });
+
+  it('takes the application\'s configured limit, counted against RSS, when it is tighter', () => {
+    const sources = fixture('0::/\n', { 'memory.max': '8000000000', 'memory.current': '100000000' });
+    const rss = process.memoryUsage.rss();
+    const configured = readMemoryLimit(rss + 10_000_000, sources);
+    expect(configured.source).toBe('configured');
+    expect(configured.headroomBytes).toBeLessThanOrEqual(10_000_000);
+    expect(readMemoryLimit(100_000_000_000, sources).source).toBe('cgroup-v2');
   });
 
   it('reads this machine without throwing', () => {

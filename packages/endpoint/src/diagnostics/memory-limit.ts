@@ -15,9 +15,17 @@ const SYSTEM_SOURCES: MemoryLimitSources = { procSelfCgroup: '/proc/self/cgroup'
 // cgroup v1 reports "no limit" as a huge page-rounded number; v2 writes "max".
 const UNLIMITED = 2 ** 60;
 
-export function readMemoryLimit(sources: MemoryLimitSources = SYSTEM_SOURCES): MemoryLimit {
+/**
+ * The limit that binds. `configuredBytes` is a per-process limit the platform cannot
+ * show (a supervisor's restart threshold, a VM's quota): it counts this process's RSS
+ * and wins when it is tighter than what the cgroup or the machine allows.
+ */
+export function readMemoryLimit(configuredBytes: number | null = null, sources: MemoryLimitSources = SYSTEM_SOURCES): MemoryLimit {
   const membership = readText(sources.procSelfCgroup) ?? '';
-  return cgroupV2Limit(membership, sources.cgroupRoot) ?? cgroupV1Limit(membership, sources.cgroupRoot) ?? systemLimit();
+  const platform = cgroupV2Limit(membership, sources.cgroupRoot) ?? cgroupV1Limit(membership, sources.cgroupRoot) ?? systemLimit();
+  if (configuredBytes === null) return platform;
+  const configured = limitOf('configured', configuredBytes, process.memoryUsage.rss());
+  return configured.headroomBytes < platform.headroomBytes ? configured : platform;
 }
 
 function cgroupV2Limit(membership: string, root: string): MemoryLimit | null {

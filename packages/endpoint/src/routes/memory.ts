@@ -10,7 +10,7 @@ export const memory: Route = {
   method: 'GET',
   path: '/memory',
   scope: 'read',
-  handle(_req, res) {
+  handle(_req, res, ctx) {
     const heap = getHeapStatistics();
     const body: MemoryResponse = {
       process: process.memoryUsage(),
@@ -29,7 +29,7 @@ export const memory: Route = {
         usedBytes: space.space_used_size,
         availableBytes: space.space_available_size,
       })),
-      limit: readMemoryLimit(),
+      limit: readMemoryLimit(ctx.options.memoryLimitBytes),
     };
     sendJson(res, 200, body);
   },

@@ -1,0 +1,107 @@
+// GET /heapdump: a heap snapshot of this process, streamed from a private temp file.
+//
+//   preflight  503 LOW_MEMORY when the snapshot's estimated peak memory exceeds the
+//              headroom under the process's limit (cgroup, else system); 507 LOW_DISK
+//              when the temp directory cannot hold the file
+//   headers    sent before the event loop blocks, with the heap size, the expected
+//              pause and the estimated size, so the client can warn and show progress
+//   snapshot   v8.writeHeapSnapshot into a mode-0700 temp dir (lowest peak memory)
+//   stream     the file, gzip level 1 when accepted, with backpressure; the file is
+//              removed on completion, on client abort and on error
+//
+// Query: skipMemoryCheck=true bypasses the preflight (the operator accepts the OOM risk).
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, constants as zlib } from 'node:zlib';
+import { estimateSnapshot, freeDiskBytes, writeSnapshotFile } from '../diagnostics/heap-snapshot.js';
+import { readMemoryLimit } from '../diagnostics/memory-limit.js';
+import { instanceIdentity } from '../instance.js';
+import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, type LowMemoryDetails } from '../protocol.js';
+import { acceptsGzip, booleanParam } from '../server/params.js';
+import { sendError, setCommonHeaders } from '../server/replies.js';
+import type { Route } from '../server/route.js';
+
+// Memory frees up only when traffic or the application changes; asking again at once is pointless.
+const LOW_MEMORY_RETRY_AFTER_S = 60;
+
+export const heapdump: Route = {
+  name: 'heapdump',
+  method: 'GET',
+  path: '/heapdump',
+  scope: 'heap',
+  gate: 'heap-snapshot',
+  async handle(req, res, ctx) {
+    const skipMemoryCheck = booleanParam(ctx.query, 'skipMemoryCheck');
+    if (skipMemoryCheck instanceof Error) return sendError(res, 'BAD_PARAM', { message: skipMemoryCheck.message });
+    const { dir, memoryFactor } = ctx.options.heapSnapshot;
+
+    const estimate = estimateSnapshot(memoryFactor);
+    const limit = readMemoryLimit(ctx.options.memoryLimitBytes);
+    ctx.auditDetail['estimatedExtraBytes'] = estimate.extraPeakBytes;
+    ctx.auditDetail['headroomBytes'] = limit.headroomBytes;
+    if (!skipMemoryCheck && estimate.extraPeakBytes > limit.headroomBytes) {
+      const details: LowMemoryDetails = {
+        estimatedExtraBytes: estimate.extraPeakBytes,
+        headroomBytes: limit.headroomBytes,
+        limitBytes: limit.limitBytes,
+        limitSource: limit.source,
+        memoryFactor: estimate.memoryFactor,
+      };
+      return sendError(res, 'LOW_MEMORY', {
+        message: `A heap snapshot would need about ${mb(estimate.extraPeakBytes)} more memory, but only ${mb(limit.headroomBytes)} is left under the ${limit.source} limit of ${mb(limit.limitBytes)}; the process could be OOM-killed. Pass skipMemoryCheck=true to take the risk.`,
+        details: { ...details },
+        headers: { 'retry-after': LOW_MEMORY_RETRY_AFTER_S },
+      });
+    }
+    const freeDisk = await freeDiskBytes(dir);
+    if (freeDisk < estimate.fileBytes) {
+      return sendError(res, 'LOW_DISK', {
+        message: `A heap snapshot needs about ${mb(estimate.fileBytes)} of disk in ${dir}, but only ${mb(freeDisk)} is free; set heapSnapshot.dir to a larger volume.`,
+        details: { estimatedFileBytes: estimate.fileBytes, freeBytes: freeDisk },
+      });
+    }
+
+    const gzip = acceptsGzip(req.headers['accept-encoding']);
+    const fileName = snapshotFileName(ctx.options.app.name);
+    setCommonHeaders(res);
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-disposition': `attachment; filename="${fileName}"`,
+      vary: 'accept-encoding',
+      [HEAP_USED_HEADER]: estimate.heapUsedBytes,
+      [EXPECTED_PAUSE_HEADER]: estimate.pauseMs,
+      [ESTIMATED_SIZE_HEADER]: estimate.fileBytes,
+      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    });
+    res.flushHeaders();
+    // One turn of the event loop so the headers leave before the snapshot blocks it.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (ctx.signal.aborted) return;
+
+    const file = await writeSnapshotFile(dir, fileName);
+    try {
+      ctx.auditDetail['pauseMs'] = file.pauseMs;
+      ctx.auditDetail['snapshotBytes'] = file.bytes;
+      ctx.auditDetail['gzip'] = gzip;
+      const source = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
+      if (gzip) await pipeline(source, createGzip({ level: zlib.Z_BEST_SPEED }), res, { signal: ctx.signal });
+      else await pipeline(source, res, { signal: ctx.signal });
+    } catch (error) {
+      // The client went away or the endpoint is closing: nothing to answer.
+      if (!ctx.signal.aborted) throw error;
+    } finally {
+      await file.remove();
+    }
+  },
+};
+
+/** `<app>-<host>-<pid>-<UTC timestamp>.heapsnapshot`, safe in a header and on any file system. */
+export function snapshotFileName(app: string, now = new Date()): string {
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 64);
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${safe(app)}-${safe(instanceIdentity.host)}-${instanceIdentity.pid}-${stamp}.heapsnapshot`;
+}
+
+function mb(bytes: number): string {
+  return `${Math.round(bytes / 1024 / 1024)} MB`;
+}

@@ -1,0 +1,154 @@
+// opsctl heapdump with the built binary against real application processes.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { validateHeapSnapshot } from '../packages/cli/src/heapsnapshot/validate.js';
+import { mintToken, opsctl, startApp, type RunningApp } from './support/processes.js';
+
+const heapApp = fileURLToPath(new URL('./fixtures/heap-app.mjs', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'opsctl-e2e-heapdump-'));
+const serverDir = join(work, 'server-tmp');
+let token: { token: string; line: string };
+let reader: { token: string; line: string };
+const apps: RunningApp[] = [];
+
+beforeAll(async () => {
+  mkdirSync(serverDir);
+  token = await mintToken('sre', 'heap');
+  reader = await mintToken('viewer', 'read');
+});
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((app) => app.stop()));
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function start(env: Record<string, string> = {}): Promise<{ app: RunningApp; env: Record<string, string> }> {
+  const app = await startApp(heapApp, { OPSCTL_TOKENS: `${token.line};${reader.line}`, OPSCTL_HEAP_DIR: serverDir, ...env });
+  apps.push(app);
+  return { app, env: { OPSCTL_URL: app.ops, OPSCTL_TOKEN: token.token } };
+}
+
+function outDir(name: string): string {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+const leftovers = (dir: string) => readdirSync(dir).filter((f) => f.includes('opsctl-tmp') || f.startsWith('opsctl-heap-'));
+
+describe('opsctl heapdump', () => {
+  it('writes a valid V8 heap snapshot, named after the app, host and pid', async () => {
+    const { app, env } = await start({ HEAP_MB: '5' });
+    const dir = outDir('valid');
+    const run = await opsctl(['heapdump', '--out', `${dir}/`, '--json'], { env });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.path).toMatch(new RegExp(`/heap-app-.+-${app.pid}-\\d{8}T\\d{6}Z\\.heapsnapshot$`));
+    const counts = await validateHeapSnapshot(result.path);
+    expect(counts.nodeCount).toBe(result.nodes);
+    expect(counts.nodeCount).toBeGreaterThan(40_000);
+    expect(result.instance).toContain(`pid=${app.pid}`);
+    expect(leftovers(dir)).toEqual([]);
+    expect(readdirSync(serverDir)).toEqual([]);
+  });
+
+  it('keeps it gzip-compressed with --gzip, and still verifies it', async () => {
+    const { env } = await start({ HEAP_MB: '5' });
+    const path = join(outDir('gzip'), 'snap.heapsnapshot.gz');
+    const run = await opsctl(['heapdump', '--out', path, '--gzip'], { env });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(path);
+    expect((await validateHeapSnapshot(path)).nodeCount).toBeGreaterThan(40_000);
+  });
+
+  it('refuses a second concurrent dump with 429 while the first runs, and the first completes', async () => {
+    const { env } = await start({ HEAP_MB: '60' });
+    const dir = outDir('concurrent');
+    const first = opsctl(['heapdump', '--out', join(dir, 'first.heapsnapshot')], { env, timeoutMs: 120_000 });
+    await waitFor(() => leftovers(serverDir).length > 0, 20_000); // the first snapshot is being written
+    const second = await opsctl(['heapdump', '--out', join(dir, 'second.heapsnapshot')], { env });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/already running/);
+    expect(second.stderr).toMatch(/try again in \d+ s/);
+    expect((await first).code).toBe(0);
+    expect(existsSync(join(dir, 'second.heapsnapshot'))).toBe(false);
+    expect(leftovers(dir)).toEqual([]);
+  });
+
+  it('leaves no file at PATH and exits non-zero when the app dies mid-dump', async () => {
+    const { app, env } = await start({ HEAP_MB: '60' });
+    const dir = outDir('killed');
+    const path = join(dir, 'dump.heapsnapshot');
+    const run = opsctl(['heapdump', '--out', path], { env, timeoutMs: 60_000 });
+    await waitFor(() => leftovers(serverDir).length > 0, 20_000);
+    app.child.kill('SIGKILL');
+    const result = await run;
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/ended early|closed the connection/);
+    expect(existsSync(path)).toBe(false);
+    expect(leftovers(dir)).toEqual([]);
+    rmSync(join(serverDir), { recursive: true, force: true }); // the killed app could not clean up
+    mkdirSync(serverDir);
+  });
+
+  it('refuses under a small memory limit with LOW_MEMORY, and writes nothing', async () => {
+    const { env } = await start({ HEAP_MB: '20', OPSCTL_MEMORY_LIMIT: String(200 * 1024 * 1024) });
+    const dir = outDir('low-memory');
+    const run = await opsctl(['heapdump', '--out', `${dir}/`], { env });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/would need about \d+ MB more memory, but only \d+ MB is left under the configured limit/);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(serverDir)).toEqual([]);
+  });
+
+  it('refuses a missing directory, an existing file without --force, and a read-only directory', async () => {
+    const { env } = await start();
+    const missing = await opsctl(['heapdump', '--out', join(work, 'nope', 'x.heapsnapshot')], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/directory .*nope does not exist/);
+
+    const dir = outDir('exists');
+    writeFileSync(join(dir, 'taken.heapsnapshot'), 'keep me');
+    const exists = await opsctl(['heapdump', '--out', join(dir, 'taken.heapsnapshot')], { env });
+    expect(exists.code).toBe(2);
+    expect(exists.stderr).toMatch(/already exists.*\n.*--force/);
+    expect(readdirSync(dir)).toEqual(['taken.heapsnapshot']);
+    expect((await opsctl(['heapdump', '--out', join(dir, 'taken.heapsnapshot'), '--force'], { env })).code).toBe(0);
+
+    const readOnly = makeReadOnlyDir(outDir('read-only'));
+    try {
+      const denied = await opsctl(['heapdump', '--out', `${readOnly.dir}/`], { env });
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toMatch(/cannot write to .*read-only: (permission denied|read-only file system)/);
+      expect(readdirSync(readOnly.dir)).toEqual([]);
+      expect(readdirSync(serverDir)).toEqual([]);
+    } finally {
+      readOnly.restore();
+    }
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * A directory this process cannot write: mode 0555, or for root (which ignores modes)
+ * a read-only tmpfs mounted over it.
+ */
+function makeReadOnlyDir(dir: string): { dir: string; restore(): void } {
+  if (process.getuid?.() !== 0) {
+    chmodSync(dir, 0o555);
+    return { dir, restore: () => chmodSync(dir, 0o755) };
+  }
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]);
+  return { dir, restore: () => execFileSync('umount', [dir]) };
+}
