@@ -43,6 +43,8 @@ const ops = createMaintenanceEndpoint({
   tokens: process.env.OPSCTL_TOKENS,
   port: Number(process.env.OPSCTL_PORT ?? 9500),
   app: { name: 'shop', version: '1.0.0' },
+  // `opsctl repl` sees these by name; nothing else of the app unless reached through them.
+  repl: { context: { orders, setLeak, leaked } },
 });
 
 setLeak(Number(process.env.LEAK_KB_PER_S ?? 0));

@@ -22,6 +22,12 @@ function seconds(value: string): number {
   return n;
 }
 
+function milliseconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('give a whole number of milliseconds greater than 0.');
+  return n;
+}
+
 export async function main(argv: readonly string[], deps: SystemDeps): Promise<number> {
   const { streams, env } = deps;
   let ctx: Context | null = null;
@@ -121,6 +127,20 @@ the endpoint refuses (exit 1, LOW_MEMORY) when that would not fit under its limi
     .action(run(async (ctx, opts: { out: string; gzip: boolean; force: boolean; skipMemoryCheck: boolean }) => {
       const { runHeapdump } = await import('./commands/heapdump.js');
       await runHeapdump(opts, ctx);
+    }));
+
+  program
+    .command('repl')
+    .description('open a REPL inside the process; with -e or piped stdin, evaluate once')
+    .option('-e, --eval <code>', 'evaluate this and print the result; exit 1 if it throws')
+    .addOption(new Option('--eval-timeout <ms>', 'limit for the synchronous part of -e (and awaiting its result)').argParser(milliseconds))
+    .addHelpText('after', `
+Interactive sessions need a terminal: Tab completes, Ctrl-C cancels the line, Ctrl-D
+or .exit leaves. Synchronous code is stopped after the endpoint's limit (5 s by
+default), so a stray loop cannot freeze the process; code after an await is not.`)
+    .action(run(async (ctx, opts: { eval?: string; evalTimeout?: number }) => {
+      const { runRepl } = await import('./commands/repl.js');
+      await runRepl(opts, ctx);
     }));
 
   const token = program.command('token').description('mint tokens for an application\'s configuration');

@@ -3,17 +3,20 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { AuditEvent } from './audit.js';
 import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
 import type { ErrorCode } from './protocol.js';
 import { ERRORS } from './protocol.js';
+import { evalRoute } from './routes/eval.js';
 import { heapdump } from './routes/heapdump.js';
 import { health } from './routes/health.js';
 import { info } from './routes/info.js';
 import { memory } from './routes/memory.js';
+import { replRoute } from './routes/repl.js';
 import { Gate } from './server/gate.js';
 import { InFlight } from './server/in-flight.js';
-import { createRequestHandler, type PipelineState } from './server/pipeline.js';
+import { createPipeline, type PipelineState } from './server/pipeline.js';
 import { rawErrorResponse } from './server/replies.js';
 import type { Route } from './server/route.js';
 import { Router } from './server/router.js';
@@ -25,6 +28,8 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 // What a refused second snapshot is told: a 200 MB heap takes ~15-30 s to snapshot.
 const HEAP_SNAPSHOT_RETRY_AFTER_S = 30;
+// REPL sessions last minutes; a refused one should not retry in a tight loop.
+const REPL_RETRY_AFTER_S = 60;
 
 export interface EndpointAddress {
   host: string;
@@ -36,6 +41,8 @@ export interface EndpointAddress {
 export interface MaintenanceEndpoint {
   /** A node:http request listener, to mount in the application's own server or framework. */
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** A node:http 'upgrade' listener for the mounted case: `server.on('upgrade', ops.upgradeHandler)` (the REPL needs it). */
+  readonly upgradeHandler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Starts the endpoint's own server on `host`/`port`; resolves with the bound address. */
   listen(): Promise<EndpointAddress>;
   /** Ends open streams and sessions, stops the server, and resolves when all is closed. */
@@ -44,7 +51,7 @@ export interface MaintenanceEndpoint {
 
 export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEndpoint {
   const options = resolveOptions(input);
-  const routes: Route[] = [health, info, memory, heapdump];
+  const routes: Route[] = [health, info, memory, heapdump, replRoute, evalRoute];
   const router = new Router(routes);
   const state: PipelineState = {
     options,
@@ -55,22 +62,28 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       blockMs: options.limits.authBlockMs,
     }),
     // One heap snapshot at a time: each can take gigabytes and blocks the event loop.
-    gates: new Map([['heap-snapshot', new Gate('heap snapshot', 1, HEAP_SNAPSHOT_RETRY_AFTER_S)]]),
-    capabilities: routes.map((route) => route.name),
+    gates: new Map([
+      ['heap-snapshot', new Gate({ max: 1, retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER_S, busyMessage: 'A heap snapshot is already running; one at a time.' })],
+      ['repl', new Gate({ max: options.repl?.maxSessions ?? 0, retryAfterSeconds: REPL_RETRY_AFTER_S, busyMessage: `All ${options.repl?.maxSessions ?? 0} REPL sessions are in use.` })],
+    ]),
+    capabilities: routes.filter((route) => route.enabled?.(options) !== false).map((route) => route.name),
     publicPaths: new Set([...options.publicRoutes].map((name) => router.byName(name)?.path ?? '')),
     inFlight: new InFlight(),
     closing: false,
   };
-  const handler = createRequestHandler(state);
+  const pipeline = createPipeline(state);
+  const handler = pipeline.handleRequest;
   let server: Server | null = null;
 
   return {
     handler,
+    upgradeHandler: pipeline.handleUpgrade,
 
     async listen() {
       if (server !== null) throw new Error('opsctl endpoint: listen() was already called');
       if (state.closing) throw new Error('opsctl endpoint: listen() after close()');
       server = createServer(options, handler);
+      server.on('upgrade', pipeline.handleUpgrade);
       const listening = server;
       await new Promise<void>((resolve, reject) => {
         listening.once('error', reject);

@@ -58,6 +58,20 @@ export interface HeapSnapshotOptions {
   memoryFactor?: number;
 }
 
+export const REPL_MAX_SESSIONS = 2;
+export const REPL_IDLE_TIMEOUT_MS = 15 * 60_000; // a forgotten session should not hold code execution open
+export const EVAL_TIMEOUT_MS = 5_000; // bounds synchronous code: `while (true) {}` is stopped, the app goes on
+export const EVAL_TIMEOUT_MAX_MS = 60_000;
+
+export interface ReplOptions {
+  /** The objects the REPL exposes by name (e.g. { db, cache, config }). */
+  context?: Record<string, unknown>;
+  maxSessions?: number;
+  idleTimeoutMs?: number;
+  /** Time limit for the synchronous part of each evaluation. */
+  evalTimeoutMs?: number;
+}
+
 export interface EndpointOptions {
   /** Who may call: an array, or one string `name:sha256:scope,scope` entries separated by `;` or whitespace (e.g. OPSCTL_TOKENS). */
   tokens: TokenConfig[] | string | undefined;
@@ -84,6 +98,8 @@ export interface EndpointOptions {
    * than the cgroup's or the machine's. Memory preflights respect it.
    */
   memoryLimitBytes?: number;
+  /** Enables the remote REPL (scope `repl`): off unless given. */
+  repl?: ReplOptions;
 }
 
 export interface ResolvedToken {
@@ -104,6 +120,8 @@ export interface ResolvedOptions {
   limits: Readonly<Required<LimitOptions>>;
   heapSnapshot: Readonly<Required<HeapSnapshotOptions>>;
   memoryLimitBytes: number | null;
+  /** null when the application did not enable the REPL. */
+  repl: Readonly<Required<ReplOptions>> | null;
 }
 
 export function resolveOptions(input: EndpointOptions): ResolvedOptions {
@@ -139,6 +157,7 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
   if (memoryLimitBytes !== null && !(Number.isInteger(memoryLimitBytes) && memoryLimitBytes > 0)) {
     problems.push('`memoryLimitBytes` must be a positive integer number of bytes');
   }
+  const repl = input.repl === undefined ? null : resolveRepl(input.repl, problems);
   if (problems.length > 0) throw new EndpointConfigError(problems);
   return Object.freeze({
     tokens,
@@ -152,6 +171,27 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
     limits,
     heapSnapshot,
     memoryLimitBytes,
+    repl,
+  });
+}
+
+function resolveRepl(input: ReplOptions, problems: string[]): Readonly<Required<ReplOptions>> {
+  if (input === null || typeof input !== 'object') {
+    problems.push('`repl` must be an object such as { context: { db } }');
+    return Object.freeze({ context: {}, maxSessions: 0, idleTimeoutMs: 0, evalTimeoutMs: 0 });
+  }
+  const context = input.context ?? {};
+  if (typeof context !== 'object' || context === null) problems.push('`repl.context` must be an object of the values to expose');
+  const positive = (name: keyof ReplOptions, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER) => {
+    const n = value ?? fallback;
+    if (!Number.isInteger(n) || n <= 0 || n > max) problems.push(`\`repl.${name}\` must be a positive integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}`);
+    return n;
+  };
+  return Object.freeze({
+    context,
+    maxSessions: positive('maxSessions', input.maxSessions, REPL_MAX_SESSIONS),
+    idleTimeoutMs: positive('idleTimeoutMs', input.idleTimeoutMs, REPL_IDLE_TIMEOUT_MS),
+    evalTimeoutMs: positive('evalTimeoutMs', input.evalTimeoutMs, EVAL_TIMEOUT_MS, EVAL_TIMEOUT_MAX_MS),
   });
 }
 

@@ -66,6 +66,29 @@ export const EXPECTED_PAUSE_HEADER = 'opsctl-expected-pause-ms';
 /** Estimated size of the uncompressed snapshot, for a progress bar: the real size is known only at the end. */
 export const ESTIMATED_SIZE_HEADER = 'opsctl-estimated-bytes';
 
+/** Sent by the REPL client when it upgrades: `tty=1; cols=120; rows=40`. */
+export const TERMINAL_HEADER = 'opsctl-terminal';
+/** The Upgrade protocol token of REPL sessions. */
+export const REPL_PROTOCOL = 'opsctl-repl';
+
+export interface ReplStatus {
+  sessions: number;
+  maxSessions: number;
+  evalTimeoutMs: number;
+  idleTimeoutMs: number;
+  prompt: string;
+}
+
+export interface EvalRequest {
+  code: string;
+  /** Limit for the synchronous part, and for awaiting a returned promise; at most the endpoint's maximum. */
+  timeoutMs?: number;
+}
+
+export type EvalResponse =
+  | { ok: true; result: string; type: string; output: string; durationMs: number }
+  | { ok: false; error: { name: string; message: string; stack: string | null }; timedOut: boolean; output: string; durationMs: number };
+
 /** Details of a LOW_MEMORY refusal of a heap snapshot. */
 export interface LowMemoryDetails {
   estimatedExtraBytes: number;

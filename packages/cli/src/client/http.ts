@@ -1,7 +1,8 @@
 // The HTTP client: one undici Agent per command, the endpoint's JSON errors turned into
 // CliErrors with a hint, network failures into UNREACHABLE/TIMEOUT/TLS_FAILED, and a
 // warning when a different process answers within one command.
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Duplex } from 'node:stream';
+import { Agent, request, upgrade, type Dispatcher } from 'undici';
 import { ERRORS, INSTANCE_HEADER, isErrorCode, type ErrorBody } from '@opsctl/endpoint/protocol';
 import { CliError } from '../errors.js';
 import { errorHint } from './hints.js';
@@ -82,6 +83,25 @@ export class Client {
     this.noteInstance(response.headers[INSTANCE_HEADER]);
     if (response.statusCode >= 400) throw await this.#refusal(response);
     return response;
+  }
+
+  /**
+   * Upgrades `path` to a raw byte stream. A refused upgrade reaches undici only as a
+   * socket error, so callers first ask the same route with a plain GET to learn why.
+   */
+  async upgrade(path: string, protocol: string, headers: Record<string, string>): Promise<Duplex> {
+    try {
+      const { socket, headers: responseHeaders } = await upgrade(this.resolve(path), {
+        dispatcher: this.#agent,
+        protocol,
+        headers: { ...this.authHeaders(), ...headers },
+        signal: this.#signal,
+      });
+      this.noteInstance(responseHeaders[INSTANCE_HEADER]);
+      return socket;
+    } catch (error) {
+      throw this.#translate(error);
+    }
   }
 
   /** The Authorization header for this target (none when there is no token). */

@@ -26,6 +26,8 @@ export interface LoginResult {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// A token is 53 characters; anything much longer is not one.
+const MAX_TOKEN_INPUT_BYTES = 4096;
 
 export async function runLogin(opts: LoginOptions, ctx: Context): Promise<LoginResult> {
   const config = await ctx.configFile.read();
@@ -87,7 +89,7 @@ async function openStore(kind: CredentialKind, ctx: Context): Promise<Credential
 async function readToken(opts: LoginOptions, ctx: Context, url: URL): Promise<string> {
   let token: string;
   if (opts.withToken) {
-    token = await readAllInput(ctx.stdin);
+    token = await readAllInput(ctx.stdin, MAX_TOKEN_INPUT_BYTES);
     if (token === '') throw new CliError('NO_TOKEN', 'no token on stdin', { hint: 'pipe it in: opsctl login URL --name NAME --with-token < token.txt' });
   } else if (ctx.stdin.isTTY) {
     token = await readHiddenLine(ctx.stdin, { write: (s: string) => ctx.out.raw(s) }, `Paste the token for ${url.host}: `);

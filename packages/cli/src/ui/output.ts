@@ -9,6 +9,7 @@ export interface OutStream {
   write(chunk: string): unknown;
   isTTY?: boolean;
   columns?: number;
+  rows?: number;
 }
 
 export interface OutputOptions {
@@ -108,5 +109,10 @@ export class Output {
   /** Terminal width for layouts, 80 when unknown. */
   get columns(): number {
     return this.#stdout.columns ?? 80;
+  }
+
+  /** Terminal height, 24 when unknown. */
+  get rows(): number {
+    return this.#stdout.rows ?? 24;
   }
 }

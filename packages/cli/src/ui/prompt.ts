@@ -3,14 +3,12 @@ import type { Input } from '../context.js';
 import { CliError } from '../errors.js';
 import type { OutStream } from './output.js';
 
-const MAX_SECRET_BYTES = 4096;
-
-/** Everything on stdin, trimmed; refuses an empty or oversized input. */
-export async function readAllInput(stdin: Input): Promise<string> {
+/** Everything on stdin, trimmed; refuses more than `maxBytes`. */
+export async function readAllInput(stdin: Input, maxBytes: number): Promise<string> {
   let text = '';
   for await (const chunk of stdin) {
     text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    if (text.length > MAX_SECRET_BYTES) throw new CliError('BAD_TOKEN', 'stdin holds more than a token');
+    if (text.length > maxBytes) throw new CliError('USAGE', `stdin holds more than ${maxBytes} bytes`);
   }
   return text.trim();
 }

@@ -3,7 +3,7 @@ import { Gate } from './gate.js';
 
 describe('Gate', () => {
   it('admits up to max at once and refuses the next at once', () => {
-    const gate = new Gate('heap snapshot', 1, 30);
+    const gate = new Gate({ max: 1, retryAfterSeconds: 30, busyMessage: 'busy' });
     const release = gate.tryEnter();
     expect(release).toBeTypeOf('function');
     expect(gate.tryEnter()).toBeNull();
@@ -12,7 +12,7 @@ describe('Gate', () => {
   });
 
   it('ignores a second release of the same admission', () => {
-    const gate = new Gate('repl', 2, 1);
+    const gate = new Gate({ max: 2, retryAfterSeconds: 1, busyMessage: 'busy' });
     const first = gate.tryEnter();
     gate.tryEnter();
     first?.();

@@ -1,17 +1,24 @@
 // A concurrency gate for a heavy operation: at most `max` at once; the next caller is
 // refused at once (429 + Retry-After), never queued, so a burst cannot pile up work.
 
-export class Gate {
-  readonly name: string;
-  readonly max: number;
+export interface GateSettings {
+  max: number;
   /** What to tell a refused caller, in seconds: roughly how long one operation takes. */
+  retryAfterSeconds: number;
+  /** The refusal's sentence, e.g. "A heap snapshot is already running; one at a time." */
+  busyMessage: string;
+}
+
+export class Gate {
+  readonly max: number;
   readonly retryAfterSeconds: number;
+  readonly busyMessage: string;
   #active = 0;
 
-  constructor(name: string, max: number, retryAfterSeconds: number) {
-    this.name = name;
-    this.max = max;
-    this.retryAfterSeconds = retryAfterSeconds;
+  constructor(settings: GateSettings) {
+    this.max = settings.max;
+    this.retryAfterSeconds = settings.retryAfterSeconds;
+    this.busyMessage = settings.busyMessage;
   }
 
   /** A release function when admitted (call it exactly once), or null when full. */

@@ -8,17 +8,21 @@
 //   gate      429 BUSY              the route's heavy operation is already running
 //   handle                          the route; an unexpected throw becomes 500 INTERNAL
 //
-// Every request that reaches a route, and every refusal, is audited when its response
-// closes. Refusals while throttled are audited at the 1st, 10th, 100th… of each block.
+// HTTP Upgrade requests (the REPL) pass the same steps before the upgrade is accepted,
+// and get their refusals as ordinary HTTP responses on the socket.
+//
+// Every request that reaches a route, and every refusal, is audited when it ends.
+// Refusals while throttled are audited at the 1st, 10th, 100th… of each block.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AuditEvent } from '../audit.js';
 import type { ResolvedOptions, ResolvedToken } from '../options.js';
 import { ERRORS, scopeAllows, type ErrorCode } from '../protocol.js';
 import { authenticate } from './auth.js';
 import type { Gate } from './gate.js';
 import type { InFlight } from './in-flight.js';
-import { sendError, type ErrorReply } from './replies.js';
-import type { RouteContext } from './route.js';
+import { rawErrorResponse, sendError, type ErrorReply } from './replies.js';
+import type { Route, RouteContext } from './route.js';
 import type { Router } from './router.js';
 import type { AuthThrottle } from './throttle.js';
 
@@ -34,16 +38,28 @@ export interface PipelineState {
   closing: boolean;
 }
 
+type AuditFields = Omit<AuditEvent, 'time' | 'address' | 'method' | 'path' | 'durationMs'>;
+
+/** The outcome of the checks before a handler runs. */
+type Admission =
+  | { ok: true; route: Route; token: ResolvedToken | null; gate: Gate | null; release: (() => void) | undefined }
+  | { ok: false; code: ErrorCode; reply: ErrorReply; audit: AuditFields | null };
+
 const WWW_AUTHENTICATE: Partial<Record<ErrorCode, string>> = {
   AUTH_REQUIRED: 'Bearer realm="opsctl"',
   AUTH_INVALID: 'Bearer realm="opsctl", error="invalid_token"',
   AUTH_MALFORMED: 'Bearer realm="opsctl", error="invalid_request"',
 };
 
-export function createRequestHandler(state: PipelineState): (req: IncomingMessage, res: ServerResponse) => void {
+export interface Pipeline {
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export function createPipeline(state: PipelineState): Pipeline {
   const { options, router, throttle } = state;
 
-  const audit = (req: IncomingMessage, started: number, fields: Omit<AuditEvent, 'time' | 'address' | 'method' | 'path' | 'durationMs'>) => {
+  const audit = (req: IncomingMessage, started: number, fields: AuditFields) => {
     options.audit?.({
       time: new Date().toISOString(),
       address: req.socket.remoteAddress ?? 'unknown',
@@ -54,30 +70,20 @@ export function createRequestHandler(state: PipelineState): (req: IncomingMessag
     });
   };
 
-  const refuse = (req: IncomingMessage, res: ServerResponse, code: ErrorCode, reply: ErrorReply = {}): void => {
-    // An unread request body would otherwise be read and discarded to keep the connection alive.
-    if (hasBody(req)) res.setHeader('connection', 'close');
-    sendError(res, code, reply);
-  };
-
-  return (req, res) => {
-    const started = performance.now();
+  const admit = (req: IncomingMessage, path: string): Admission => {
+    if (state.closing) return { ok: false, code: 'SHUTTING_DOWN', reply: { headers: { 'retry-after': 1 } }, audit: null };
     const address = req.socket.remoteAddress ?? 'unknown';
-    const path = pathOf(req.url, options.basePath);
-
-    if (state.closing) {
-      refuse(req, res, 'SHUTTING_DOWN', { headers: { 'retry-after': 1 } });
-      return;
-    }
-
     const now = Date.now();
     const blocked = throttle.check(address, now);
     if (blocked.retryAfterMs > 0) {
-      refuse(req, res, 'THROTTLED', { headers: { 'retry-after': Math.ceil(blocked.retryAfterMs / 1000) } });
-      if (isPowerOfTen(blocked.refusedInBlock)) {
-        audit(req, started, { kind: 'throttle', token: null, route: null, status: 429, code: 'THROTTLED', detail: { refusedInBlock: blocked.refusedInBlock } });
-      }
-      return;
+      return {
+        ok: false,
+        code: 'THROTTLED',
+        reply: { headers: { 'retry-after': Math.ceil(blocked.retryAfterMs / 1000) } },
+        audit: isPowerOfTen(blocked.refusedInBlock)
+          ? { kind: 'throttle', token: null, route: null, status: 429, code: 'THROTTLED', detail: { refusedInBlock: blocked.refusedInBlock } }
+          : null,
+      };
     }
 
     let token: ResolvedToken | null = null;
@@ -85,12 +91,12 @@ export function createRequestHandler(state: PipelineState): (req: IncomingMessag
       const auth = authenticate(req, options.tokens);
       if (!auth.ok) {
         const blockMs = throttle.fail(address, now);
-        refuse(req, res, auth.code, { headers: { 'www-authenticate': WWW_AUTHENTICATE[auth.code] ?? 'Bearer' } });
-        audit(req, started, {
-          kind: 'refusal', token: null, route: null, status: ERRORS[auth.code].status, code: auth.code,
-          ...(blockMs > 0 ? { detail: { throttledForMs: blockMs } } : {}),
-        });
-        return;
+        return {
+          ok: false,
+          code: auth.code,
+          reply: { headers: { 'www-authenticate': WWW_AUTHENTICATE[auth.code] ?? 'Bearer' } },
+          audit: { kind: 'refusal', token: null, route: null, status: ERRORS[auth.code].status, code: auth.code, ...(blockMs > 0 ? { detail: { throttledForMs: blockMs } } : {}) },
+        };
       }
       throttle.succeed(address);
       token = auth.token;
@@ -100,64 +106,126 @@ export function createRequestHandler(state: PipelineState): (req: IncomingMessag
     const match = router.match(req.method ?? '', path);
     if (match.kind !== 'found') {
       const code: ErrorCode = match.kind === 'not-found' ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED';
-      refuse(req, res, code, match.kind === 'method-not-allowed' ? { headers: { allow: match.allow } } : {});
-      audit(req, started, { kind: 'refusal', token: caller, route: null, status: ERRORS[code].status, code });
-      return;
+      return {
+        ok: false,
+        code,
+        reply: match.kind === 'method-not-allowed' ? { headers: { allow: match.allow } } : {},
+        audit: { kind: 'refusal', token: caller, route: null, status: ERRORS[code].status, code },
+      };
     }
     const { route } = match;
 
     if (token !== null && !scopeAllows(token.scopes, route.scope)) {
-      refuse(req, res, 'SCOPE_MISSING', {
-        message: `The token "${token.name}" lacks the "${route.scope}" scope that ${route.method} ${route.path} requires.`,
-        details: { required: route.scope, held: token.scopes },
-      });
-      audit(req, started, { kind: 'refusal', token: caller, route: route.path, status: 403, code: 'SCOPE_MISSING' });
-      return;
+      return {
+        ok: false,
+        code: 'SCOPE_MISSING',
+        reply: {
+          message: `The token "${token.name}" lacks the "${route.scope}" scope that ${route.method} ${route.path} requires.`,
+          details: { required: route.scope, held: token.scopes },
+        },
+        audit: { kind: 'refusal', token: caller, route: route.path, status: 403, code: 'SCOPE_MISSING' },
+      };
+    }
+
+    if (route.enabled?.(options) === false) {
+      return {
+        ok: false,
+        code: 'FEATURE_DISABLED',
+        reply: { message: `The application has not enabled ${route.feature ?? route.name} in its endpoint options.` },
+        audit: { kind: 'refusal', token: caller, route: route.path, status: 404, code: 'FEATURE_DISABLED' },
+      };
     }
 
     const gate = route.gate === undefined ? undefined : state.gates.get(route.gate);
     const release = gate?.tryEnter();
-    if (release === null) {
-      refuse(req, res, 'BUSY', {
-        message: `A ${gate?.name} operation is already running; one at a time.`,
-        headers: { 'retry-after': gate?.retryAfterSeconds ?? 1 },
-      });
-      audit(req, started, { kind: 'refusal', token: caller, route: route.path, status: 429, code: 'BUSY' });
-      return;
+    if (gate !== undefined && release === null) {
+      return {
+        ok: false,
+        code: 'BUSY',
+        reply: { message: gate.busyMessage, headers: { 'retry-after': gate.retryAfterSeconds } },
+        audit: { kind: 'refusal', token: caller, route: route.path, status: 429, code: 'BUSY' },
+      };
     }
+    return { ok: true, route, token, gate: gate ?? null, release: release ?? undefined };
+  };
 
-    const running = state.inFlight.start();
-    const ctx: RouteContext = {
-      options,
-      token,
-      query: new URLSearchParams(queryOf(req.url)),
-      signal: running.signal,
-      auditDetail: {},
-      capabilities: state.capabilities,
-    };
-    const bytesBefore = req.socket.bytesWritten;
-    res.once('close', () => {
-      running.end();
-      release?.();
-      const completed = res.writableFinished;
-      audit(req, started, {
-        kind: 'request', token: caller, route: route.path, status: res.statusCode,
-        bytes: req.socket.bytesWritten - bytesBefore,
-        ...(completed && Object.keys(ctx.auditDetail).length === 0 ? {} : { detail: { ...ctx.auditDetail, ...(completed ? {} : { aborted: true }) } }),
+  const contextFor = (req: IncomingMessage, route: Route, token: ResolvedToken | null, gate: Gate | null, signal: AbortSignal): RouteContext => ({
+    options,
+    token,
+    query: new URLSearchParams(queryOf(req.url)),
+    signal,
+    auditDetail: {},
+    capabilities: state.capabilities,
+    gate,
+    audit: ({ kind, status, durationMs, detail }) => audit(req, performance.now() - durationMs, { kind, token: token?.name ?? null, route: route.path, status, detail }),
+  });
+
+  return {
+    handleRequest(req, res) {
+      const started = performance.now();
+      const admission = admit(req, pathOf(req.url, options.basePath));
+      if (!admission.ok) {
+        // An unread request body would otherwise be read and discarded to keep the connection alive.
+        if (hasBody(req)) res.setHeader('connection', 'close');
+        sendError(res, admission.code, admission.reply);
+        if (admission.audit) audit(req, started, admission.audit);
+        return;
+      }
+      const { route, token, gate, release } = admission;
+      const running = state.inFlight.start();
+      const ctx = contextFor(req, route, token, gate, running.signal);
+      const bytesBefore = req.socket.bytesWritten;
+      res.once('close', () => {
+        running.end();
+        release?.();
+        const completed = res.writableFinished;
+        audit(req, started, {
+          kind: 'request', token: token?.name ?? null, route: route.path, status: res.statusCode,
+          bytes: req.socket.bytesWritten - bytesBefore,
+          ...(completed && Object.keys(ctx.auditDetail).length === 0 ? {} : { detail: { ...ctx.auditDetail, ...(completed ? {} : { aborted: true }) } }),
+        });
       });
-    });
+      const fail = (error: unknown) => {
+        ctx.auditDetail['error'] = error instanceof Error ? error.message : String(error);
+        if (!res.headersSent) sendError(res, 'INTERNAL');
+        else res.destroy();
+      };
+      try {
+        const done = route.handle(req, res, ctx);
+        if (done instanceof Promise) done.catch(fail);
+      } catch (error) {
+        fail(error);
+      }
+    },
 
-    const fail = (error: unknown) => {
-      ctx.auditDetail['error'] = error instanceof Error ? error.message : String(error);
-      if (!res.headersSent) sendError(res, 'INTERNAL');
-      else res.destroy();
-    };
-    try {
-      const done = route.handle(req, res, ctx);
-      if (done instanceof Promise) done.catch(fail);
-    } catch (error) {
-      fail(error);
-    }
+    handleUpgrade(req, socket, head) {
+      const started = performance.now();
+      socket.on('error', () => socket.destroy());
+      const admission = admit(req, pathOf(req.url, options.basePath));
+      const refuse = (code: ErrorCode, reply: ErrorReply, fields: AuditFields | null) => {
+        socket.end(rawErrorResponse(code, reply));
+        if (fields) audit(req, started, fields);
+      };
+      if (!admission.ok) return refuse(admission.code, admission.reply, admission.audit);
+      const { route, token, gate, release } = admission;
+      if (route.upgrade === undefined) {
+        release?.();
+        return refuse('BAD_REQUEST', { message: `${route.method} ${route.path} does not accept an HTTP Upgrade.` }, { kind: 'refusal', token: token?.name ?? null, route: route.path, status: 400, code: 'BAD_REQUEST' });
+      }
+      const running = state.inFlight.start();
+      const ctx = contextFor(req, route, token, gate, running.signal);
+      socket.once('close', () => {
+        running.end();
+        release?.();
+        audit(req, started, { kind: 'request', token: token?.name ?? null, route: route.path, status: 101, ...(Object.keys(ctx.auditDetail).length > 0 ? { detail: ctx.auditDetail } : {}) });
+      });
+      try {
+        route.upgrade(req, socket, head, ctx);
+      } catch (error) {
+        ctx.auditDetail['error'] = error instanceof Error ? error.message : String(error);
+        socket.destroy();
+      }
+    },
   };
 }
 

@@ -16,6 +16,11 @@ export interface ErrorReply {
   headers?: Record<string, string | number>;
 }
 
+/** The common headers as `name: value` lines, for responses written on a raw socket. */
+export function commonHeaderLines(): string[] {
+  return Object.entries(COMMON_HEADERS).map(([name, value]) => `${name}: ${value}`);
+}
+
 /** Sets the headers every answer carries; streaming routes call this before writeHead. */
 export function setCommonHeaders(res: ServerResponse): void {
   for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
@@ -41,18 +46,20 @@ export function sendError(res: ServerResponse, code: ErrorCode, reply: ErrorRepl
 }
 
 /**
- * A complete HTTP/1.1 error response as bytes, for sockets that never became a
- * request (parse errors, header timeouts, oversized headers): the connection closes after it.
+ * A complete HTTP/1.1 error response as text, for sockets that never became a request
+ * (parse errors, header timeouts, oversized headers) and for refused upgrades: the
+ * connection closes after it.
  */
-export function rawErrorResponse(code: ErrorCode): string {
+export function rawErrorResponse(code: ErrorCode, reply: ErrorReply = {}): string {
   const { status } = ERRORS[code];
-  const payload = JSON.stringify(errorBody(code));
+  const payload = JSON.stringify(errorBody(code, reply.message, reply.details));
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`,
     'content-type: application/json; charset=utf-8',
     `content-length: ${Buffer.byteLength(payload)}`,
     'connection: close',
-    ...Object.entries(COMMON_HEADERS).map(([name, value]) => `${name}: ${value}`),
+    ...commonHeaderLines(),
+    ...Object.entries(reply.headers ?? {}).map(([name, value]) => `${name}: ${value}`),
   ];
   return `${head.join('\r\n')}\r\n\r\n${payload}`;
 }

@@ -1,8 +1,11 @@
 // What a route is and what its handler receives. Handlers never check tokens, scopes
 // or concurrency: the pipeline (server/pipeline.ts) has done that before they run.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ResolvedOptions, ResolvedToken } from '../options.js';
 import type { Scope } from '../protocol.js';
+import type { AuditEvent } from '../audit.js';
+import type { Gate } from './gate.js';
 
 export interface RouteContext {
   options: ResolvedOptions;
@@ -15,6 +18,10 @@ export interface RouteContext {
   auditDetail: Record<string, unknown>;
   /** Names of the features this endpoint has enabled, for `info`. */
   capabilities: readonly string[];
+  /** The concurrency gate that admitted this request, if the route has one. */
+  gate: Gate | null;
+  /** Emits an extra audit event for this caller and route (e.g. one per REPL line). */
+  audit(event: { kind: AuditEvent['kind']; status: number; durationMs: number; detail: Record<string, unknown> }): void;
 }
 
 export interface Route {
@@ -25,5 +32,14 @@ export interface Route {
   scope: Scope;
   /** Name of the concurrency gate that admits this route's work, if it is heavy. */
   gate?: string;
+  /** False when the application has not enabled the feature: the route answers 404 FEATURE_DISABLED. */
+  enabled?(options: ResolvedOptions): boolean;
+  /** The feature's name in that refusal, e.g. "the REPL". */
+  feature?: string;
   handle(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): void | Promise<void>;
+  /**
+   * For routes that accept an HTTP Upgrade (the REPL): takes over the socket once every
+   * check has passed. The route writes the 101 response itself. The socket's close ends it.
+   */
+  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RouteContext): void;
 }

@@ -1,0 +1,81 @@
+// GET /repl: without an Upgrade header, the REPL's status (how a client learns of a
+// refusal before upgrading, since a failed upgrade tells it little); with
+// `Upgrade: opsctl-repl`, an interactive session on the socket. Authentication, the
+// repl scope and the session limit are checked before the upgrade is accepted.
+import type { Socket } from 'node:net';
+import { instanceIdentity } from '../instance.js';
+import { REPL_PROTOCOL, TERMINAL_HEADER, type ReplStatus } from '../protocol.js';
+import { startSession } from '../repl/session.js';
+import { commonHeaderLines, rawErrorResponse, sendJson } from '../server/replies.js';
+import type { Route } from '../server/route.js';
+
+export const replRoute: Route = {
+  name: 'repl',
+  method: 'GET',
+  path: '/repl',
+  scope: 'repl',
+  gate: 'repl',
+  enabled: (options) => options.repl !== null,
+  feature: 'the REPL',
+  handle(_req, res, ctx) {
+    const repl = ctx.options.repl;
+    if (repl === null) return;
+    const body: ReplStatus = {
+      // This request holds one place in the gate while it runs.
+      sessions: Math.max(0, (ctx.gate?.active ?? 1) - 1),
+      maxSessions: repl.maxSessions,
+      evalTimeoutMs: repl.evalTimeoutMs,
+      idleTimeoutMs: repl.idleTimeoutMs,
+      prompt: promptFor(ctx.options.app.name),
+    };
+    sendJson(res, 200, body);
+  },
+  upgrade(req, socket, head, ctx) {
+    const repl = ctx.options.repl;
+    if (repl === null) return;
+    if (req.headers.upgrade?.toLowerCase() !== REPL_PROTOCOL) {
+      socket.end(rawErrorResponse('BAD_REQUEST', { message: `Upgrade to "${REPL_PROTOCOL}" to open a REPL session.` }));
+      return;
+    }
+    const terminal = parseTerminal(req.headers[TERMINAL_HEADER]);
+    socket.write(['HTTP/1.1 101 Switching Protocols', `upgrade: ${REPL_PROTOCOL}`, 'connection: Upgrade', ...commonHeaderLines(), '', ''].join('\r\n'));
+    if (head.length > 0) socket.unshift(head);
+    const tcp = socket as Socket;
+    tcp.setNoDelay(true);
+    ctx.auditDetail['terminal'] = terminal.tty;
+    const opened = performance.now();
+    let lines = 0;
+    startSession(tcp, {
+      prompt: promptFor(ctx.options.app.name),
+      terminal: terminal.tty,
+      columns: terminal.columns,
+      rows: terminal.rows,
+      context: repl.context,
+      evalTimeoutMs: repl.evalTimeoutMs,
+      idleTimeoutMs: repl.idleTimeoutMs,
+      signal: ctx.signal,
+      onEvaluated: ({ code, outcome, durationMs }) => {
+        lines++;
+        ctx.audit({ kind: 'repl', status: 101, durationMs, detail: { code: code.length > 2000 ? `${code.slice(0, 2000)}…` : code.replace(/\n$/, ''), outcome } });
+      },
+    });
+    socket.once('close', () => {
+      ctx.auditDetail['lines'] = lines;
+      ctx.auditDetail['sessionMs'] = Math.round(performance.now() - opened);
+    });
+  },
+};
+
+function promptFor(app: string): string {
+  return `${app}@${instanceIdentity.host}[${instanceIdentity.pid}]> `;
+}
+
+/** `tty=1; cols=120; rows=40` → terminal settings; anything missing or odd falls back to a plain 80x24 stream. */
+export function parseTerminal(header: string | string[] | undefined): { tty: boolean; columns: number; rows: number } {
+  const fields = new Map(String(header ?? '').split(';').map((part) => part.trim().split('=') as [string, string]));
+  const size = (value: string | undefined, fallback: number) => {
+    const n = Number(value);
+    return Number.isInteger(n) && n >= 10 && n <= 1000 ? n : fallback;
+  };
+  return { tty: fields.get('tty') === '1', columns: size(fields.get('cols'), 80), rows: size(fields.get('rows'), 24) };
+}

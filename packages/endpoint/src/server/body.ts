@@ -1,0 +1,27 @@
+// Reading a JSON request body within the size limit. Oversized bodies are refused from
+// Content-Length before a byte is read, or as soon as the stream passes the limit.
+import type { IncomingMessage } from 'node:http';
+import type { ErrorCode } from '../protocol.js';
+
+export type BodyResult = { ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string };
+
+export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<BodyResult> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    return { ok: false, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The request body must be JSON (Content-Type: application/json).' };
+  }
+  const tooLarge = { ok: false, code: 'BODY_TOO_LARGE', message: `The request body is larger than the limit of ${limitBytes} bytes.` } as const;
+  if (Number(req.headers['content-length'] ?? 0) > limitBytes) return tooLarge;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limitBytes) return tooLarge;
+    chunks.push(chunk);
+  }
+  try {
+    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+  } catch {
+    return { ok: false, code: 'BAD_BODY', message: 'The request body is not valid JSON.' };
+  }
+}
