@@ -84,7 +84,8 @@ export const heapdump: Route = {
       ctx.auditDetail['snapshotBytes'] = file.bytes;
       ctx.auditDetail['gzip'] = gzip;
       const source = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
-      if (gzip) await pipeline(source, createGzip({ level: zlib.Z_BEST_SPEED }), res, { signal: ctx.signal });
+      // Level 1: 6-7x smaller for little CPU. 1 MiB output chunks: fewer, larger socket writes.
+      if (gzip) await pipeline(source, createGzip({ level: zlib.Z_BEST_SPEED, chunkSize: 1024 * 1024 }), res, { signal: ctx.signal });
       else await pipeline(source, res, { signal: ctx.signal });
     } catch (error) {
       // The client went away or the endpoint is closing: nothing to answer.

@@ -1,0 +1,44 @@
+// A child for pnpm bench:heapdump: builds HEAP_MB of small objects, then, by METHOD,
+//   local     writes a heap snapshot itself (v8.writeHeapSnapshot: the floor) and exits
+//   classic   serves GET /dump the classic way: snapshot to a temp file, read it whole, res.end
+//   endpoint  serves the opsctl endpoint (token hash in OPSCTL_TOKENS)
+// It prints one JSON line when ready: { pid, url?, rssBytes }, and for `local` a result line.
+import { readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
+import { createMaintenanceEndpoint } from '@opsctl/endpoint';
+
+const objects = Math.round((Number(process.env.HEAP_MB) * 1024 * 1024) / 130);
+const retained = [];
+for (let i = 0; i < objects; i++) retained.push({ id: i, name: `item ${i}`, tags: [i] });
+globalThis.retained = retained;
+
+const method = process.env.METHOD;
+const ready = (extra) => console.log(JSON.stringify({ pid: process.pid, rssBytes: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed, ...extra }));
+
+if (method === 'local') {
+  ready({});
+  await new Promise((resolve) => process.stdin.once('data', resolve)); // the parent resets VmHWM first
+  const file = join(tmpdir(), `bench-local-${process.pid}.heapsnapshot`);
+  const started = performance.now();
+  writeHeapSnapshot(file);
+  const wallMs = performance.now() - started;
+  rmSync(file, { force: true });
+  console.log(JSON.stringify({ wallMs }));
+  process.stdin.once('data', () => process.exit(0));
+} else if (method === 'classic') {
+  const server = createServer((req, res) => {
+    const file = join(tmpdir(), `bench-classic-${process.pid}.heapsnapshot`);
+    writeHeapSnapshot(file);
+    const text = readFileSync(file, 'utf8');
+    rmSync(file, { force: true });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(text);
+  });
+  server.listen(0, '127.0.0.1', () => ready({ url: `http://127.0.0.1:${server.address().port}` }));
+} else {
+  const ops = createMaintenanceEndpoint({ tokens: process.env.OPSCTL_TOKENS, port: 0, audit: false, heapSnapshot: { memoryFactor: 1 } });
+  const { url } = await ops.listen();
+  ready({ url });
+}
