@@ -38,7 +38,7 @@ if (method === 'local') {
   });
   server.listen(0, '127.0.0.1', () => ready({ url: `http://127.0.0.1:${server.address().port}` }));
 } else {
-  const ops = createMaintenanceEndpoint({ tokens: process.env.OPSCTL_TOKENS, port: 0, audit: false, heapSnapshot: { memoryFactor: 1 } });
+  const ops = createMaintenanceEndpoint({ tokens: process.env.OPSCTL_TOKENS, port: 0, audit: false });
   const { url } = await ops.listen();
   ready({ url });
 }

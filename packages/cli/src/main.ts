@@ -122,8 +122,9 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication or authorisation,
     .option('--skip-memory-check', 'snapshot even when the endpoint estimates too little memory headroom (risks an OOM kill)', false)
     .addHelpText('after', `
 The process is paused while V8 writes the snapshot (about 15-30 s per 200 MB of heap)
-and needs far more memory meanwhile (about 15x the heap for many small objects);
-the endpoint refuses (exit 1, LOW_MEMORY) when that would not fit under its limit.`)
+and needs far more memory meanwhile (13-18x the heap for small objects, up to 45x
+for short strings); the endpoint refuses (exit 1, LOW_MEMORY) when its estimate
+would not fit under the process's memory limit.`)
     .action(run(async (ctx, opts: { out: string; gzip: boolean; force: boolean; skipMemoryCheck: boolean }) => {
       const { runHeapdump } = await import('./commands/heapdump.js');
       await runHeapdump(opts, ctx);

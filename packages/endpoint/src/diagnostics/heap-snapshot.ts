@@ -1,32 +1,40 @@
 // Heap snapshots without HTTP: what one will cost, and taking one into a private file.
 //
-// Measured here (scripts/bench/heapdump.mjs, and the calibration in the README): V8
-// builds the whole snapshot graph in memory before writing a byte, about 500 bytes of
-// RSS per heap object, which for heaps of small objects is ~15x heapUsed on top of the
-// process (200 MB heap: +3.2 GB). Big strings and buffers cost far less per byte, so the
-// estimate is per byte of the spaces that hold small objects, with a small factor for
-// the large-object space. The event loop is blocked for the whole write.
+// Measured on this project's machines (Node 20.20 and 24.21, 16-500 MB heaps, one fresh
+// process per run, VmHWM reset before the snapshot): V8 builds the whole snapshot graph
+// in memory before writing a byte, 470-600 bytes of RSS per heap object, which for heaps
+// of small objects is 13-18x heapUsed on top of the process (200 MB heap: +2.8 GB on
+// Node 24, +3.1 GB on Node 20; 500 MB: +8.6 GB). Big strings, big arrays and Buffers
+// cost almost nothing (168 MB of large-object space: +26-49 MB), so the estimate counts
+// the spaces that hold small objects only. Heaps of many short distinct strings cost
+// 39-45x: nothing cheap tells them apart, so for them the estimate is ~2.5x too low
+// (raise memoryFactor). The event loop is blocked for the whole write.
 import { mkdtemp, rm, stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 
-/** Extra peak RSS per byte used in the spaces of small objects (measured 13-17x; rounded up). */
-export const SMALL_OBJECT_MEMORY_FACTOR = 18;
-/** Extra peak RSS per byte used in large-object spaces (big arrays and strings: few nodes). */
-export const LARGE_OBJECT_MEMORY_FACTOR = 1;
-/** Fixed extra peak RSS of any snapshot: the serializer's buffers and V8's bookkeeping. */
+/**
+ * Extra peak RSS per byte used outside the large-object spaces. Measured 13-20 for
+ * objects (estimate/actual 1.3-1.8 with 24), 55-60 for short-string heaps.
+ */
+export const SMALL_OBJECT_MEMORY_FACTOR = 24;
+/** Extra peak RSS of even a near-empty heap's snapshot (measured 25-50 MB). */
 export const SNAPSHOT_BASE_BYTES = 64 * 1024 * 1024;
-/** The file's size per byte of heap used (measured 1.8-2.0x); for progress and disk checks. */
-export const FILE_BYTES_PER_HEAP_BYTE = 2.1;
-/** Event-loop pause per MB of heap used (measured ~80 ms/MB on Node 24, ~150 on Node 20). */
-export const PAUSE_MS_PER_HEAP_MB = 160;
+/** The file's size per byte of heap used, for progress (measured 1.8-2.0 for objects). */
+export const FILE_BYTES_PER_HEAP_BYTE = 2;
+/** The same, at its worst (short strings: 2.8-3.2), for the free-disk check. */
+export const FILE_BYTES_PER_HEAP_BYTE_MAX = 3.2;
+/** Event-loop pause per MB of heap used: measured 120-150 ms on Node 20, 55-80 ms on Node 22+. */
+export const PAUSE_MS_PER_HEAP_MB = Number(process.versions.node.split('.')[0]) >= 22 ? 80 : 150;
 
 export interface SnapshotEstimate {
   heapUsedBytes: number;
   /** Memory the snapshot will take on top of the process, at its peak. */
   extraPeakBytes: number;
   fileBytes: number;
+  /** Disk the file may need at worst. */
+  maxFileBytes: number;
   pauseMs: number;
   /** The factor applied to the small-object spaces, so a refusal can say what it assumed. */
   memoryFactor: number;
@@ -41,8 +49,9 @@ export function estimateSnapshot(memoryFactor = SMALL_OBJECT_MEMORY_FACTOR): Sna
   const smallObjects = Math.max(0, heapUsed - largeObjects);
   return {
     heapUsedBytes: heapUsed,
-    extraPeakBytes: Math.round(SNAPSHOT_BASE_BYTES + smallObjects * memoryFactor + largeObjects * LARGE_OBJECT_MEMORY_FACTOR),
+    extraPeakBytes: Math.round(SNAPSHOT_BASE_BYTES + smallObjects * memoryFactor),
     fileBytes: Math.round(heapUsed * FILE_BYTES_PER_HEAP_BYTE),
+    maxFileBytes: Math.round(heapUsed * FILE_BYTES_PER_HEAP_BYTE_MAX),
     pauseMs: Math.round((heapUsed / 1024 / 1024) * PAUSE_MS_PER_HEAP_MB),
     memoryFactor,
   };

@@ -74,7 +74,7 @@ describe('memory preflight', () => {
       const body = await jsonOf(res);
       expect(body.error.code).toBe('LOW_MEMORY');
       expect(body.error.message).toMatch(/skipMemoryCheck=true/);
-      expect(body.error.details).toMatchObject({ limitSource: 'configured', memoryFactor: 18 });
+      expect(body.error.details).toMatchObject({ limitSource: 'configured', memoryFactor: 24 });
       expect(body.error.details.estimatedExtraBytes).toBeGreaterThan(body.error.details.headroomBytes);
       expect(readdirSync(dir)).toEqual([]);
 

@@ -54,10 +54,10 @@ export const heapdump: Route = {
       });
     }
     const freeDisk = await freeDiskBytes(dir);
-    if (freeDisk < estimate.fileBytes) {
+    if (freeDisk < estimate.maxFileBytes) {
       return sendError(res, 'LOW_DISK', {
-        message: `A heap snapshot needs about ${mb(estimate.fileBytes)} of disk in ${dir}, but only ${mb(freeDisk)} is free; set heapSnapshot.dir to a larger volume.`,
-        details: { estimatedFileBytes: estimate.fileBytes, freeBytes: freeDisk },
+        message: `A heap snapshot may need up to ${mb(estimate.maxFileBytes)} of disk in ${dir}, but only ${mb(freeDisk)} is free; set heapSnapshot.dir to a larger volume.`,
+        details: { estimatedFileBytes: estimate.maxFileBytes, freeBytes: freeDisk },
       });
     }
 
