@@ -1,0 +1,126 @@
+// Reader for the values the scan does not use (trace_function_infos, trace_tree, samples,
+// locations, title…): skipped byte by byte, whatever their size or shape. It can also
+// capture the value's bytes, which is how the small `snapshot` header is read.
+import { malformed, type HeapSnapshotError } from './errors.js';
+
+// Local, not imported: see numbers.ts.
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const COLON = 0x3a;
+const LBRACKET = 0x5b;
+const BACKSLASH = 0x5c;
+const RBRACKET = 0x5d;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+
+const START = 0;
+const CONTAINER = 1;
+const STRING = 2;
+const SCALAR = 3;
+
+/**
+ * Skips one JSON value. It checks that brackets match and strings close, and rejects
+ * bytes JSON never holds outside strings, but not the finer grammar.
+ */
+export class ValueSkipper {
+  done = false;
+  readonly #key: string;
+  readonly #maxCapture: number;
+  readonly #captured: Buffer[] = [];
+  #capturedBytes = 0;
+  #state = START;
+  #escape = false;
+  /** The closing bracket each open container expects. */
+  readonly #stack: number[] = [];
+
+  /** `key` names the value in errors; up to `maxCapture` bytes of it are kept (0: none). */
+  constructor(key: string, maxCapture = 0) {
+    this.#key = key;
+    this.#maxCapture = maxCapture;
+  }
+
+  /** The value's text, when capturing. */
+  get text(): string {
+    return Buffer.concat(this.#captured).toString('utf8');
+  }
+
+  /** Reads from `start` until the value ends or the chunk does; `offset` is the chunk's position in the text. */
+  feed(buf: Uint8Array, start: number, offset: number): number {
+    const n = buf.length;
+    const stack = this.#stack;
+    let state = this.#state;
+    let escape = this.#escape;
+    let i = start;
+    for (; i < n; i++) {
+      const c = buf[i] as number;
+      if (state === STRING) {
+        if (escape) escape = false;
+        else if (c === BACKSLASH) escape = true;
+        else if (c === QUOTE) {
+          state = CONTAINER;
+          if (stack.length === 0) {
+            i++;
+            this.done = true;
+            break;
+          }
+        }
+        continue;
+      }
+      if (state === SCALAR) {
+        if (isScalarChar(c)) continue;
+        this.done = true; // the byte after a top-level scalar belongs to the object around it
+        break;
+      }
+      if (c === QUOTE) state = STRING;
+      else if (c === LBRACE) {
+        stack.push(RBRACE);
+        state = CONTAINER;
+      } else if (c === LBRACKET) {
+        stack.push(RBRACKET);
+        state = CONTAINER;
+      } else if (c === RBRACE || c === RBRACKET) {
+        if (stack.pop() !== c) throw this.#malformed(`brackets do not match in "${this.#key}"`, offset + i);
+        if (stack.length === 0) {
+          i++;
+          this.done = true;
+          break;
+        }
+      } else if (isSpace(c)) {
+        continue;
+      } else if (state === START && isScalarChar(c)) {
+        state = SCALAR;
+      } else if (state === START || !(c === COMMA || c === COLON || isScalarChar(c))) {
+        throw this.#malformed(`"${this.#key}" is not valid JSON`, offset + i);
+      }
+    }
+    this.#state = state;
+    this.#escape = escape;
+    if (this.#maxCapture > 0) this.#capture(buf, start, i, offset);
+    return i;
+  }
+
+  #malformed(what: string, at: number): HeapSnapshotError {
+    return malformed(what, at);
+  }
+
+  #capture(buf: Uint8Array, start: number, end: number, offset: number): void {
+    this.#capturedBytes += end - start;
+    if (this.#capturedBytes > this.#maxCapture) throw this.#malformed(`"${this.#key}" is implausibly large`, offset + end);
+    this.#captured.push(Buffer.from(buf.subarray(start, end)));
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === SPACE || c === LF || c === CR || c === TAB;
+}
+
+/** Bytes of numbers, true, false and null. */
+function isScalarChar(c: number): boolean {
+  return (c >= DIGIT_0 && c <= DIGIT_9) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x45;
+}

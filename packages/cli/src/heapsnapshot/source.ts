@@ -1,0 +1,81 @@
+// Feeds a snapshot's bytes to a scanner: from a file or any byte stream, gunzipped on the
+// way when it starts with gzip's magic bytes (whatever the file is called), in chunks.
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { HeapSnapshotError, isHeapSnapshotError } from './errors.js';
+import { SnapshotScanner, type ScanHandlers, type SnapshotCounts } from './scanner.js';
+
+/** A file path, or the bytes themselves (a Readable, or any async iterable of chunks). */
+export type SnapshotSource = string | AsyncIterable<Uint8Array>;
+
+export interface ReadOptions {
+  /** Bytes read at a time; bigger is faster up to a point. Default DEFAULT_CHUNK_BYTES. */
+  chunkSize?: number;
+}
+
+// Past 1 MiB the per-chunk overhead is already lost in the scanning.
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+/** Scans a whole snapshot; errors name the file when the source is a path. */
+export async function scanSnapshot(source: SnapshotSource, handlers: ScanHandlers, options: ReadOptions = {}): Promise<SnapshotCounts> {
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_BYTES;
+  const scanner = new SnapshotScanner(handlers);
+  try {
+    const bytes = typeof source === 'string' ? createReadStream(source, { highWaterMark: chunkSize }) : source;
+    for await (const chunk of gunzipIfCompressed(bytes, chunkSize)) scanner.write(chunk);
+    return scanner.end();
+  } catch (error) {
+    if (typeof source !== 'string' || !isHeapSnapshotError(error)) throw error;
+    throw new HeapSnapshotError(error.code, `${source}: ${error.message}`, error.offset, { cause: error });
+  }
+}
+
+async function* gunzipIfCompressed(source: AsyncIterable<Uint8Array>, chunkSize: number): AsyncGenerator<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  try {
+    // The magic is two bytes; a stream may deliver them one at a time.
+    const head: Uint8Array[] = [];
+    let headBytes = 0;
+    while (headBytes < GZIP_MAGIC.length) {
+      const next = await iterator.next();
+      if (next.done === true) break;
+      head.push(next.value);
+      headBytes += next.value.length;
+    }
+    const start = head.length === 1 ? (head[0] as Uint8Array) : Buffer.concat(head);
+    const all = async function* (): AsyncGenerator<Uint8Array> {
+      if (start.length > 0) yield start;
+      for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) yield next.value;
+    };
+    if (start[0] !== GZIP_MAGIC[0] || start[1] !== GZIP_MAGIC[1]) {
+      yield* all();
+      return;
+    }
+    const gunzip = createGunzip({ chunkSize });
+    const feeding = pipeline(Readable.from(all()), gunzip);
+    feeding.catch(() => {}); // a failure also reaches us through gunzip's iterator
+    try {
+      for await (const chunk of gunzip) yield chunk as Buffer;
+      await feeding;
+    } catch (error) {
+      throw gzipError(error);
+    }
+  } finally {
+    // Closes the file when the scanner gives up early.
+    await iterator.return?.();
+  }
+}
+
+function gzipError(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'Z_BUF_ERROR') {
+    return new HeapSnapshotError('HEAPSNAPSHOT_TRUNCATED', 'the heap snapshot is truncated: the gzip stream ends early', null, { cause: error });
+  }
+  if (code === 'Z_DATA_ERROR') {
+    return new HeapSnapshotError('HEAPSNAPSHOT_MALFORMED', 'the heap snapshot is malformed: the gzip data is corrupt', null, { cause: error });
+  }
+  return error;
+}

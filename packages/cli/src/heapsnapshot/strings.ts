@@ -1,0 +1,148 @@
+// Reader for the `strings` array: names of nodes and edges, and the text of string
+// objects (V8 cuts those at 1024 characters). Every string is checked; only the wanted
+// ones are decoded, which keeps memory bounded by what the caller needs.
+import { malformed, type HeapSnapshotError } from './errors.js';
+
+// Local, not imported: see numbers.ts.
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const SPACE = 0x20;
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const SLASH = 0x2f;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const BACKSLASH = 0x5c;
+const RBRACKET = 0x5d;
+const LOWER_U = 0x75;
+
+// Where the reader is between strings.
+const FIRST = 0; // after '[': '"' or ']'
+const IN_STRING = 1;
+const AFTER = 2; // after a string: ',' or ']'
+const NEXT = 3; // after ',': '"'
+// Escape progress inside a string: none, after '\', or 4..1 hex digits of \uXXXX to go.
+const ESC_NONE = 0;
+const ESC_BACKSLASH = 1;
+const ESC_HEX_LAST = 2;
+const ESC_HEX_FIRST = 5;
+
+export class StringArrayReader {
+  done = false;
+  /** Strings read so far. */
+  count = 0;
+  readonly #wanted: Uint8Array | null;
+  readonly #onString: (index: number, value: string) => void;
+  #state = FIRST;
+  #esc = ESC_NONE;
+  #keep = false;
+  #escaped = false;
+  /** Bytes of a wanted string that began in an earlier chunk. */
+  #pieces: Buffer[] = [];
+
+  /** `wanted` has a 1 at the index of each string to decode and pass to `onString`. */
+  constructor(wanted: Uint8Array | null, onString: (index: number, value: string) => void) {
+    this.#wanted = wanted;
+    this.#onString = onString;
+  }
+
+  /** Reads from `start` until ']' or the chunk's end; `offset` is the chunk's position in the text. */
+  feed(buf: Uint8Array, start: number, offset: number): number {
+    let i = start;
+    while (i < buf.length) {
+      if (this.#state === IN_STRING) {
+        i = this.#stringBytes(buf, i, offset);
+        continue;
+      }
+      const c = buf[i] as number;
+      i++;
+      if (isSpace(c)) continue;
+      const state = this.#state;
+      if (c === QUOTE && (state === FIRST || state === NEXT)) {
+        const wanted = this.#wanted;
+        this.#keep = wanted !== null && this.count < wanted.length && wanted[this.count] === 1;
+        this.#escaped = false;
+        this.#esc = ESC_NONE;
+        this.#state = IN_STRING;
+      } else if (c === COMMA && state === AFTER) {
+        this.#state = NEXT;
+      } else if (c === RBRACKET && (state === AFTER || state === FIRST)) {
+        this.done = true;
+        return i;
+      } else {
+        throw this.#malformed('the strings array holds something other than strings', offset + i - 1);
+      }
+    }
+    return i;
+  }
+
+  /** Consumes string bytes up to and including the closing quote, or to the chunk's end. */
+  #stringBytes(buf: Uint8Array, start: number, offset: number): number {
+    const n = buf.length;
+    let esc = this.#esc;
+    let escaped = this.#escaped;
+    let i = start;
+    let closed = false;
+    for (; i < n; i++) {
+      const c = buf[i] as number;
+      if (esc === ESC_NONE) {
+        if (c === QUOTE) {
+          closed = true;
+          break;
+        }
+        if (c === BACKSLASH) {
+          esc = ESC_BACKSLASH;
+          escaped = true;
+        } else if (c < SPACE) {
+          throw this.#malformed('a string holds a raw control character', offset + i);
+        }
+      } else if (esc === ESC_BACKSLASH) {
+        if (c === LOWER_U) esc = ESC_HEX_FIRST;
+        else if (isEscapeChar(c)) esc = ESC_NONE;
+        else throw this.#malformed('a string holds an invalid escape', offset + i);
+      } else {
+        if (!isHexDigit(c)) throw this.#malformed('a string holds an invalid \\u escape', offset + i);
+        esc = esc === ESC_HEX_LAST ? ESC_NONE : esc - 1;
+      }
+    }
+    this.#esc = esc;
+    this.#escaped = escaped;
+    if (this.#keep) {
+      if (closed) this.#decode(buf, start, i);
+      else this.#pieces.push(Buffer.from(buf.subarray(start, i))); // a copy: the chunk may be reused
+    }
+    if (!closed) return i;
+    this.count++;
+    this.#state = AFTER;
+    return i + 1;
+  }
+
+  #malformed(what: string, at: number): HeapSnapshotError {
+    return malformed(what, at);
+  }
+
+  #decode(buf: Uint8Array, start: number, end: number): void {
+    const last = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
+    const bytes = this.#pieces.length === 0 ? last : Buffer.concat([...this.#pieces, last]);
+    this.#pieces = [];
+    // Raw bytes are joined before decoding, so neither an escape nor a UTF-8 sequence
+    // split across chunks is decoded in halves. JSON.parse does the escapes, surrogate
+    // pairs included; the scan above has already checked their syntax.
+    const text = bytes.toString('utf8');
+    this.#onString(this.count, this.#escaped ? (JSON.parse(`"${text}"`) as string) : text);
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === SPACE || c === LF || c === CR || c === TAB;
+}
+
+/** What may follow a backslash: " \ / b f n r t (u is handled apart). */
+function isEscapeChar(c: number): boolean {
+  return c === QUOTE || c === BACKSLASH || c === SLASH || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74;
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= DIGIT_0 && c <= DIGIT_9) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
