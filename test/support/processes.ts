@@ -1,6 +1,7 @@
 // Real processes for end-to-end tests: the example application, and the built opsctl
 // binary run as a user would run it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -17,7 +18,7 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** Starts a Node script that prints one JSON line `{ ready, app, ops, pid }` when listening. */
+/** Starts a Node script that prints one JSON line `{ ready, app, ops?, pid }` when listening. */
 export async function startApp(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningApp> {
   const child = spawn(process.execPath, [...nodeArgs, script], {
     env: { ...process.env, PORT: '0', OPSCTL_PORT: '0', ...env },
@@ -81,4 +82,16 @@ export async function mintToken(name: string, scopes: string): Promise<{ token: 
   const run = await opsctl(['token', 'new', '--name', name, '--scopes', scopes, '--json']);
   if (run.code !== 0) throw new Error(`token new failed: ${run.stderr}`);
   return JSON.parse(run.stdout);
+}
+
+/** A TCP port free on loopback right now (for processes that must be told their port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -95,6 +95,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
         server = null;
         throw Object.assign(new Error(`opsctl endpoint: cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`), { code: error.code });
       });
+      if (options.unref) listening.unref();
       const bound = listening.address();
       const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
       const host = options.host.includes(':') ? `[${options.host}]` : options.host;

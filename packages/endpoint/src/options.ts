@@ -101,6 +101,8 @@ export interface EndpointOptions {
   memoryLimitBytes?: number;
   /** Enables the remote REPL (scope `repl`): off unless given. */
   repl?: ReplOptions;
+  /** The endpoint's own server does not keep the process alive (as for the preload). */
+  unref?: boolean;
 }
 
 export interface ResolvedToken {
@@ -123,6 +125,7 @@ export interface ResolvedOptions {
   memoryLimitBytes: number | null;
   /** null when the application did not enable the REPL. */
   repl: Readonly<Required<ReplOptions>> | null;
+  unref: boolean;
 }
 
 export function resolveOptions(input: EndpointOptions): ResolvedOptions {
@@ -173,6 +176,7 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
     heapSnapshot,
     memoryLimitBytes,
     repl,
+    unref: input.unref === true,
   });
 }
 

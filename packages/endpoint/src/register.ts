@@ -1,0 +1,74 @@
+// The preload: `node --import @opsctl/endpoint/register app.js` starts the endpoint
+// from environment variables, for applications whose code cannot change. Bad
+// configuration is reported on stderr and the application starts without the endpoint:
+// a maintenance tool must never be the reason a service is down.
+//
+//   OPSCTL_TOKENS                  name:sha256:scopes entries (required; opsctl token new)
+//   OPSCTL_HOST, OPSCTL_PORT       default 127.0.0.1:9500
+//   OPSCTL_TLS_CERT, OPSCTL_TLS_KEY         PEM files: serve https
+//   OPSCTL_TLS_CLIENT_CA           PEM file: require client certificates signed by it
+//   OPSCTL_ALLOW_INSECURE_BIND=1   plain http on a non-loopback host (behind a TLS proxy)
+//   OPSCTL_REPL=1                  enable the REPL (its context: globals and require)
+//   OPSCTL_PUBLIC_HEALTH=1         health answers anonymously
+//   OPSCTL_APP_NAME, OPSCTL_MEMORY_LIMIT_BYTES, OPSCTL_HEAP_SNAPSHOT_DIR
+import { readFileSync } from 'node:fs';
+import { createMaintenanceEndpoint } from './endpoint.js';
+import { EndpointConfigError } from './errors.js';
+import type { EndpointOptions } from './options.js';
+
+/** Builds endpoint options from the environment; problems it can see go into `problems`. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv, problems: string[]): EndpointOptions {
+  const file = (name: string): string | undefined => {
+    const path = env[name];
+    if (!path) return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      problems.push(`${name}=${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      return undefined;
+    }
+  };
+  const number = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) problems.push(`${name} must be a whole number, not "${value}"`);
+    return n;
+  };
+  const flag = (name: string) => env[name] === '1' || env[name] === 'true';
+  const cert = file('OPSCTL_TLS_CERT');
+  const key = file('OPSCTL_TLS_KEY');
+  const clientCa = file('OPSCTL_TLS_CLIENT_CA');
+  if ((cert === undefined) !== (key === undefined) && problems.length === 0) problems.push('OPSCTL_TLS_CERT and OPSCTL_TLS_KEY must be given together');
+  const port = number('OPSCTL_PORT');
+  const memoryLimitBytes = number('OPSCTL_MEMORY_LIMIT_BYTES');
+  return {
+    tokens: env['OPSCTL_TOKENS'],
+    unref: true,
+    ...(env['OPSCTL_HOST'] ? { host: env['OPSCTL_HOST'] } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(cert && key ? { tls: { cert, key, ...(clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: true } : {}) } } : {}),
+    ...(flag('OPSCTL_ALLOW_INSECURE_BIND') ? { allowInsecureBind: true } : {}),
+    ...(flag('OPSCTL_REPL') ? { repl: {} } : {}),
+    ...(flag('OPSCTL_PUBLIC_HEALTH') ? { public: ['health'] } : {}),
+    ...(env['OPSCTL_APP_NAME'] ? { app: { name: env['OPSCTL_APP_NAME'] } } : {}),
+    ...(memoryLimitBytes !== undefined ? { memoryLimitBytes } : {}),
+    ...(env['OPSCTL_HEAP_SNAPSHOT_DIR'] ? { heapSnapshot: { dir: env['OPSCTL_HEAP_SNAPSHOT_DIR'] } } : {}),
+  };
+}
+
+async function start(): Promise<void> {
+  const problems: string[] = [];
+  const options = optionsFromEnv(process.env, problems);
+  try {
+    if (problems.length > 0) throw new EndpointConfigError(problems);
+    const endpoint = createMaintenanceEndpoint(options);
+    const { url } = await endpoint.listen();
+    process.stderr.write(`opsctl: maintenance endpoint listening on ${url}\n`);
+  } catch (error) {
+    const message = error instanceof EndpointConfigError ? error.message : `opsctl endpoint: ${(error as Error).message}`;
+    process.stderr.write(`${message}\nopsctl: the application runs without its maintenance endpoint.\n`);
+  }
+}
+
+await start();

@@ -1,0 +1,69 @@
+// Every example application, started as its README says, reached with the built binary.
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, mintToken, opsctl, startApp } from './support/processes.js';
+
+const example = (path: string) => fileURLToPath(new URL(`../examples/${path}`, import.meta.url));
+let admin: { token: string; line: string };
+beforeAll(async () => {
+  admin = await mintToken('sre', 'admin');
+});
+
+describe.each([
+  { name: 'plain node:http, own loopback port', script: 'plain-http/server.js', route: '/orders', appName: 'shop', exposed: 'orders.size' },
+  { name: 'Express, mounted under /ops', script: 'express/server.js', route: '/inventory', appName: 'express-shop', exposed: 'inventory.teapots' },
+  { name: 'Fastify, in front of its router', script: 'fastify/server.js', route: '/catalogue', appName: 'fastify-shop', exposed: 'catalogue.length' },
+])('example: $name', ({ script, route, appName, exposed }) => {
+  let app: Awaited<ReturnType<typeof startApp>>;
+  beforeAll(async () => {
+    app = await startApp(example(script), { OPSCTL_TOKENS: admin.line });
+  });
+  afterAll(() => app?.stop());
+
+  it('answers status and the REPL through the mount, and its own routes', async () => {
+    const env = { OPSCTL_URL: app.ops, OPSCTL_TOKEN: admin.token };
+    const status = await opsctl(['status', '--json'], { env });
+    expect(status.stderr).toBe('');
+    expect(JSON.parse(status.stdout)).toMatchObject({ caller: { token: 'sre' }, instance: { pid: app.pid, app: { name: appName } } });
+    const evaluated = await opsctl(['repl', '-e', exposed], { env });
+    expect(evaluated).toMatchObject({ code: 0 });
+    expect(Number(evaluated.stdout)).toBeGreaterThan(0);
+    expect((await fetch(`${app.app}${route}`)).status).toBe(200);
+    expect((await fetch(`${app.ops}/info`)).status).toBe(401);
+  });
+});
+
+describe('example: preload, an app with no opsctl code', () => {
+  it('gets an endpoint from its start command and environment', async () => {
+    const port = await freePort();
+    const app = await startApp(example('preload/app.js'), { OPSCTL_TOKENS: admin.line, OPSCTL_PORT: String(port), OPSCTL_REPL: '1', OPSCTL_APP_NAME: 'greeter' }, ['--import', '@opsctl/endpoint/register']);
+    try {
+      const env = { OPSCTL_URL: `http://127.0.0.1:${port}`, OPSCTL_TOKEN: admin.token };
+      const status = JSON.parse((await opsctl(['status', '--json'], { env })).stdout);
+      expect(status).toMatchObject({ instance: { pid: app.pid, app: { name: 'greeter' } } });
+      expect(status.capabilities).toContain('repl');
+      expect((await opsctl(['repl', '-e', 'process.pid'], { env })).stdout.trim()).toBe(String(app.pid));
+      expect(app.stderr()).toMatch(/opsctl: maintenance endpoint listening on http:\/\/127\.0\.0\.1:\d+/);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('reports bad configuration and lets the app run without the endpoint', async () => {
+    for (const env of [
+      {},
+      { OPSCTL_TOKENS: 'broken' },
+      { OPSCTL_TOKENS: admin.line, OPSCTL_HOST: '0.0.0.0' },
+      { OPSCTL_TOKENS: admin.line, OPSCTL_TLS_CERT: '/nonexistent/cert.pem', OPSCTL_TLS_KEY: '/nonexistent/key.pem' },
+      { OPSCTL_TOKENS: admin.line, OPSCTL_PORT: 'ninety' },
+    ]) {
+      const app = await startApp(example('preload/app.js'), { OPSCTL_PORT: '0', ...env }, ['--import', '@opsctl/endpoint/register']);
+      try {
+        expect(await (await fetch(app.app)).text()).toBe('hello\n');
+        expect(app.stderr()).toMatch(/^opsctl endpoint: .+\n(.|\n)*opsctl: the application runs without its maintenance endpoint\.\n$/);
+      } finally {
+        await app.stop();
+      }
+    }
+  });
+});
