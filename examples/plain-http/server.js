@@ -16,7 +16,7 @@ function setLeak(kbPerSecond) {
   leakTimer = null;
   if (kbPerSecond > 0) {
     // Ten times a second, keep kbPerSecond/10 KB of small objects forever: a classic retained-cache leak.
-    const perTick = Math.max(1, Math.round((kbPerSecond * 1024) / 10 / 64));
+    const perTick = Math.max(1, Math.round((kbPerSecond * 1024) / 10 / 120)); // ~120 bytes each, measured
     leakTimer = setInterval(() => {
       for (let i = 0; i < perTick; i++) leaked.push({ at: Date.now(), note: `request ${leaked.length}` });
     }, 100);

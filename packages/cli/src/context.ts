@@ -35,8 +35,6 @@ export interface GlobalOptions {
   verbose: boolean;
 }
 
-export const DEFAULT_TIMEOUT_SECONDS = 10;
-
 export interface Context {
   readonly options: GlobalOptions;
   readonly out: Output;

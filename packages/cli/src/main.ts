@@ -1,13 +1,14 @@
 // Commander wiring and the one catch that turns every failure into a sentence, a hint
-// and an exit code. Command modules are imported only when their command runs, so
-// `opsctl --help` and `--version` load no HTTP client, spinner or keychain.
+// and an exit code. Command modules, the context and the output (chalk) are imported
+// only when a command runs, so `opsctl --help` loads commander alone.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { createContext, DEFAULT_TIMEOUT_SECONDS, type Context, type Env, type GlobalOptions, type Streams } from './context.js';
+import type { Context, Env, GlobalOptions, Streams } from './context.js';
 import { CliError, EXIT, exitCodeFor, isCliError } from './errors.js';
-import { Output } from './ui/output.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+// Connect and answer timeout, seconds: long enough for a busy process, short enough for CI.
+const DEFAULT_TIMEOUT_SECONDS = 10;
 
 export interface SystemDeps {
   streams: Streams;
@@ -62,6 +63,7 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication or authorisation,
   const run = <A extends unknown[]>(fn: (ctx: Context, ...args: A) => Promise<unknown>) =>
     async (...args: [...A, Command]) => {
       const command = args.at(-1) as Command;
+      const { createContext } = await import('./context.js');
       ctx = createContext(streams, env, command.optsWithGlobals<GlobalOptions>(), deps.signal);
       await fn(ctx, ...(args.slice(0, -1) as A));
     };
@@ -144,6 +146,32 @@ default), so a stray loop cannot freeze the process; code after an await is not.
       await runRepl(opts, ctx);
     }));
 
+  program
+    .command('leaks')
+    .description('does the process leak memory? the verdict and its evidence')
+    .option('-w, --watch', 'follow live: redrawn on a terminal, NDJSON lines otherwise; Ctrl-C ends', false)
+    .option('--fail-on-leak', 'exit 5 when the verdict is "suspected" (for CI)', false)
+    .option('--gc', 'force a GC sample first (at most one per 5 s)', false)
+    .addHelpText('after', `
+Verdicts: ok; growing (a trend, not yet proof); suspected (post-GC heap or external
+memory has grown steadily for at least 90 s after warm-up). See the README for the rule.`)
+    .action(run(async (ctx, opts: { watch: boolean; failOnLeak: boolean; gc: boolean }) => {
+      const { runLeaks } = await import('./commands/leaks.js');
+      await runLeaks(opts, ctx);
+    }));
+
+  program
+    .command('check')
+    .description('smoke-check a deployment: reachable, TLS, refuses anonymous callers, token and scopes, no leak')
+    .option('--require <scopes>', 'scopes the token must have, comma-separated (e.g. heap,repl)')
+    .option('--no-leak-check', 'do not fail on a suspected leak')
+    .option('--heapdump', 'also take a heap snapshot to a temporary file and verify it', false)
+    .option('--junit <file>', 'write the results as JUnit XML')
+    .action(run(async (ctx, opts: { require?: string; leakCheck: boolean; heapdump: boolean; junit?: string }) => {
+      const { runCheck } = await import('./commands/check.js');
+      await runCheck(opts, ctx);
+    }));
+
   const token = program.command('token').description('mint tokens for an application\'s configuration');
   token
     .command('new')
@@ -164,6 +192,7 @@ default), so a stray loop cannot freeze the process; code after an await is not.
       // Commander has printed its one-line message already.
       return error.code === 'commander.executeSubCommandAsync' ? EXIT.failure : EXIT.usage;
     }
+    const { Output } = await import('./ui/output.js');
     const out = (ctx as Context | null)?.out ?? new Output({ stdout: streams.stdout, stderr: streams.stderr, env, json: false, noColor: argv.includes('--no-color'), verbose: argv.includes('--verbose') });
     const cliError = isCliError(error) ? error : new CliError('UNEXPECTED', `unexpected failure: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     out.error(cliError);

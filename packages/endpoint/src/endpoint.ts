@@ -5,11 +5,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AuditEvent } from './audit.js';
+import { LeakMonitor } from './diagnostics/leak-monitor.js';
 import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
 import type { ErrorCode } from './protocol.js';
 import { ERRORS } from './protocol.js';
 import { evalRoute } from './routes/eval.js';
 import { heapdump } from './routes/heapdump.js';
+import { leaks, leaksStream } from './routes/leaks.js';
 import { health } from './routes/health.js';
 import { info } from './routes/info.js';
 import { memory } from './routes/memory.js';
@@ -51,7 +53,9 @@ export interface MaintenanceEndpoint {
 
 export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEndpoint {
   const options = resolveOptions(input);
-  const routes: Route[] = [health, info, memory, heapdump, replRoute, evalRoute];
+  const routes: Route[] = [health, info, memory, heapdump, leaks, leaksStream, replRoute, evalRoute];
+  const leakMonitor = options.leaks === null ? null : new LeakMonitor(options.leaks.settings, options.leaks.samples);
+  leakMonitor?.start();
   const router = new Router(routes);
   const state: PipelineState = {
     options,
@@ -69,6 +73,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
     capabilities: routes.filter((route) => route.enabled?.(options) !== false).map((route) => route.name),
     publicPaths: new Set([...options.publicRoutes].map((name) => router.byName(name)?.path ?? '')),
     inFlight: new InFlight(),
+    leakMonitor,
     closing: false,
   };
   const pipeline = createPipeline(state);
@@ -104,6 +109,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
 
     async close() {
       state.closing = true;
+      leakMonitor?.stop();
       state.inFlight.abortAll();
       const closing = server;
       const serverClosed = closing === null ? Promise.resolve() : new Promise<void>((resolve) => closing.close(() => resolve()));

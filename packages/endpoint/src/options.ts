@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
 import { stderrAuditSink, type AuditSink } from './audit.js';
 import { SMALL_OBJECT_MEMORY_FACTOR } from './diagnostics/heap-snapshot.js';
+import { SAMPLE_CAPACITY } from './diagnostics/gc-sampler.js';
+import { leakSettingsProblems, type LeakSettings } from './diagnostics/leak-verdict.js';
 import { EndpointConfigError } from './errors.js';
 import { isLoopback, isScope, type Scope } from './protocol.js';
 import { isTokenHash, isWellFormedToken } from './tokens.js';
@@ -73,6 +75,13 @@ export interface ReplOptions {
   evalTimeoutMs?: number;
 }
 
+export interface LeakOptions {
+  /** Thresholds of the verdict (see the README's leak detection section for each default and why). */
+  settings?: Partial<LeakSettings>;
+  /** Post-GC samples kept: one per major GC, at least one per 10 s. Default 720 (an hour at 5 s). */
+  samples?: number;
+}
+
 export interface EndpointOptions {
   /** Who may call: an array, or one string `name:sha256:scope,scope` entries separated by `;` or whitespace (e.g. OPSCTL_TOKENS). */
   tokens: TokenConfig[] | string | undefined;
@@ -103,6 +112,8 @@ export interface EndpointOptions {
   repl?: ReplOptions;
   /** The endpoint's own server does not keep the process alive (as for the preload). */
   unref?: boolean;
+  /** Leak detection: on by default (a sample per major GC); `false` turns it off. */
+  leaks?: LeakOptions | false;
 }
 
 export interface ResolvedToken {
@@ -126,6 +137,8 @@ export interface ResolvedOptions {
   /** null when the application did not enable the REPL. */
   repl: Readonly<Required<ReplOptions>> | null;
   unref: boolean;
+  /** null when leak detection is off. */
+  leaks: Readonly<{ settings: Partial<LeakSettings>; samples: number }> | null;
 }
 
 export function resolveOptions(input: EndpointOptions): ResolvedOptions {
@@ -162,6 +175,7 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
     problems.push('`memoryLimitBytes` must be a positive integer number of bytes');
   }
   const repl = input.repl === undefined ? null : resolveRepl(input.repl, problems);
+  const leaks = input.leaks === false ? null : resolveLeaks(input.leaks ?? {}, problems);
   if (problems.length > 0) throw new EndpointConfigError(problems);
   return Object.freeze({
     tokens,
@@ -177,7 +191,16 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
     memoryLimitBytes,
     repl,
     unref: input.unref === true,
+    leaks,
   });
+}
+
+function resolveLeaks(input: LeakOptions, problems: string[]): Readonly<{ settings: Partial<LeakSettings>; samples: number }> {
+  const settings = input.settings ?? {};
+  for (const problem of leakSettingsProblems(settings)) problems.push(`\`leaks.settings\`: ${problem}`);
+  const samples = input.samples ?? SAMPLE_CAPACITY;
+  if (!Number.isInteger(samples) || samples < 12) problems.push('`leaks.samples` must be an integer of at least 12');
+  return Object.freeze({ settings: Object.freeze({ ...settings }), samples });
 }
 
 function resolveRepl(input: ReplOptions, problems: string[]): Readonly<Required<ReplOptions>> {

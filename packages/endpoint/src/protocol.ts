@@ -89,6 +89,15 @@ export type EvalResponse =
   | { ok: true; result: string; type: string; output: string; durationMs: number }
   | { ok: false; error: { name: string; message: string; stack: string | null }; timedOut: boolean; output: string; durationMs: number };
 
+export type { LeakCondition, LeakLevel, LeakSeriesEvidence, LeakSettings, LeakVerdict, MemorySample } from './diagnostics/leak-verdict.js';
+export type { LeakEvent, LeakStatus } from './diagnostics/leak-monitor.js';
+
+/** One line of the GET /leaks/stream NDJSON stream. */
+export type LeakStreamLine =
+  | ({ type: 'status' } & import('./diagnostics/leak-monitor.js').LeakStatus)
+  | import('./diagnostics/leak-monitor.js').LeakEvent
+  | { type: 'heartbeat'; time: number };
+
 /** Details of a LOW_MEMORY refusal of a heap snapshot. */
 export interface LowMemoryDetails {
   estimatedExtraBytes: number;

@@ -11,6 +11,8 @@ export interface TestCertificates {
   caFile: string;
   key: string;
   cert: string;
+  /** A server certificate for the same key, signed by the CA, valid only in January 2020. */
+  expiredCert: string;
   clientKey: string;
   clientCert: string;
 }
@@ -32,6 +34,11 @@ export function makeCertificates(): TestCertificates {
   };
   issue('server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   issue('client', '/CN=operator', 'extendedKeyUsage=clientAuth\n');
+  // `openssl ca` is the one subcommand of OpenSSL 3.0 that takes explicit validity dates.
+  writeFileSync(join(dir, 'ca.cnf'), '[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial.txt\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n');
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'serial.txt'), '1000\n');
+  openssl(dir, ['ca', '-batch', '-config', 'ca.cnf', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-in', 'server.csr', '-keyfile', 'ca.key', '-cert', 'ca.pem', '-notext', '-extfile', 'server.ext', '-out', 'expired.pem']);
   const read = (name: string) => readFileSync(join(dir, name), 'utf8');
   return {
     dir,
@@ -39,6 +46,7 @@ export function makeCertificates(): TestCertificates {
     caFile: join(dir, 'ca.pem'),
     key: read('server.key'),
     cert: read('server.pem'),
+    expiredCert: read('expired.pem'),
     clientKey: read('client.key'),
     clientCert: read('client.pem'),
   };

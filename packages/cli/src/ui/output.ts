@@ -29,6 +29,7 @@ export interface Spinner {
 }
 
 const SILENT_SPINNER: Spinner = { text() {}, succeed() {}, fail() {}, stop() {} };
+const NOWHERE: OutStream = { write: () => true };
 
 export class Output {
   readonly json: boolean;
@@ -104,6 +105,11 @@ export class Output {
       fail: (done) => void spinner.stopAndPersist({ symbol: this.ce.red('✖'), text: done }),
       stop: () => void spinner.stop(),
     };
+  }
+
+  /** An Output that prints nothing: for a command run inside another (check's heapdump). */
+  silent(): Output {
+    return new Output({ stdout: NOWHERE, stderr: NOWHERE, env: {}, json: false, noColor: true, verbose: false });
   }
 
   /** Terminal width for layouts, 80 when unknown. */

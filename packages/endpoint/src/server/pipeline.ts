@@ -16,6 +16,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AuditEvent } from '../audit.js';
+import type { LeakMonitor } from '../diagnostics/leak-monitor.js';
 import type { ResolvedOptions, ResolvedToken } from '../options.js';
 import { ERRORS, scopeAllows, type ErrorCode } from '../protocol.js';
 import { authenticate } from './auth.js';
@@ -35,6 +36,7 @@ export interface PipelineState {
   /** Paths of the routes the application made public. */
   readonly publicPaths: ReadonlySet<string>;
   readonly inFlight: InFlight;
+  readonly leakMonitor: LeakMonitor | null;
   closing: boolean;
 }
 
@@ -156,6 +158,7 @@ export function createPipeline(state: PipelineState): Pipeline {
     signal,
     auditDetail: {},
     capabilities: state.capabilities,
+    leakMonitor: state.leakMonitor,
     gate,
     audit: ({ kind, status, durationMs, detail }) => audit(req, performance.now() - durationMs, { kind, token: token?.name ?? null, route: route.path, status, detail }),
   });

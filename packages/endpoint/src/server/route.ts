@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { ResolvedOptions, ResolvedToken } from '../options.js';
 import type { Scope } from '../protocol.js';
 import type { AuditEvent } from '../audit.js';
+import type { LeakMonitor } from '../diagnostics/leak-monitor.js';
 import type { Gate } from './gate.js';
 
 export interface RouteContext {
@@ -18,6 +19,8 @@ export interface RouteContext {
   auditDetail: Record<string, unknown>;
   /** Names of the features this endpoint has enabled, for `info`. */
   capabilities: readonly string[];
+  /** The always-on leak monitor; null when the application turned leak detection off. */
+  leakMonitor: LeakMonitor | null;
   /** The concurrency gate that admitted this request, if the route has one. */
   gate: Gate | null;
   /** Emits an extra audit event for this caller and route (e.g. one per REPL line). */

@@ -1,0 +1,169 @@
+// opsctl check: the smoke test a CI pipeline runs after a deploy. Each check passes,
+// fails or is skipped; the exit code names the first failure's kind (4 unreachable or
+// bad TLS, 3 token or scopes, 5 leak suspected, 1 otherwise). A checklist on a
+// terminal, --json, and --junit FILE for CI systems that display JUnit XML.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { scopeAllows, isScope, type InfoResponse, type Scope } from '@opsctl/endpoint/protocol';
+import type { Context } from '../context.js';
+import { CliError, isCliError, type CliErrorCode } from '../errors.js';
+import { writeFileAtomic } from '../files.js';
+import { inspectCertificate } from '../client/certificate.js';
+import { junitReport } from '../ui/junit.js';
+import { runHeapdump } from './heapdump.js';
+
+export interface CheckOptions {
+  require?: string;
+  leakCheck: boolean;
+  heapdump: boolean;
+  junit?: string;
+}
+
+export type CheckStatus = 'pass' | 'fail' | 'skip';
+
+export interface CheckOutcome {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  durationMs: number;
+  /** For a failure: the error code that decides the exit code. */
+  code?: CliErrorCode;
+}
+
+export interface CheckReport {
+  ok: boolean;
+  target: string;
+  checks: CheckOutcome[];
+}
+
+// A certificate this close to expiry passes with a warning in its detail.
+const EXPIRY_WARNING_DAYS = 14;
+
+export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckReport> {
+  const required = parseScopes(opts.require);
+  const target = await ctx.target();
+  const checks: CheckOutcome[] = [];
+  const record = async (name: string, run: () => Promise<{ status?: CheckStatus; detail: string }>): Promise<boolean> => {
+    const started = performance.now();
+    let outcome: CheckOutcome;
+    try {
+      const { status = 'pass', detail } = await run();
+      outcome = { name, status, detail, durationMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      const cliError = isCliError(error) ? error : new CliError('CHECK_FAILED', (error as Error).message);
+      outcome = { name, status: 'fail', detail: cliError.message, durationMs: Math.round(performance.now() - started), code: cliError.code };
+    }
+    checks.push(outcome);
+    if (!ctx.out.json) ctx.out.data(`${renderLine(outcome, ctx)}\n`);
+    return outcome.status !== 'fail';
+  };
+  const skip = (name: string, why: string) => record(name, async () => ({ status: 'skip', detail: why }));
+
+  const anonymous = await ctx.client(target, null);
+  let reachable = false;
+  await record('reachable', async () => {
+    const started = performance.now();
+    try {
+      await anonymous.request('/info');
+    } catch (error) {
+      if (!isCliError(error) || !error.code.startsWith('ENDPOINT_')) throw error;
+    }
+    reachable = true;
+    return { detail: `${target.url.origin} answered in ${Math.round(performance.now() - started)} ms` };
+  });
+
+  if (target.url.protocol !== 'https:') await skip('tls', 'plain http');
+  else {
+    await record('tls', async () => {
+      const cert = await inspectCertificate(target.url, target.ca, ctx.options.timeout * 1000);
+      if (!cert.authorized) throw new CliError('TLS_FAILED', `the certificate is not valid: ${cert.error}`);
+      const days = Math.floor((cert.validTo.getTime() - ctx.now()) / 86_400_000);
+      return { detail: `valid until ${cert.validTo.toISOString().slice(0, 10)} (${days} days)${days < EXPIRY_WARNING_DAYS ? '; renew it soon' : ''}` };
+    });
+  }
+
+  if (!reachable) {
+    for (const name of ['anonymous-refused', 'token', 'scopes', 'leaks', 'heapdump']) await skip(name, 'the endpoint is unreachable');
+  } else {
+    await record('anonymous-refused', async () => {
+      for (const path of ['/info', '/memory']) {
+        try {
+          await anonymous.request(path);
+        } catch (error) {
+          if (isCliError(error) && error.status === 401) continue;
+          throw error;
+        }
+        throw new CliError('CHECK_FAILED', `GET ${path} answered without a token: something in front of the endpoint lets anyone in`);
+      }
+      return { detail: 'GET /info and /memory refuse anonymous callers with 401' };
+    });
+
+    let info: InfoResponse | null = null;
+    await record('token', async () => {
+      const client = await ctx.client(target);
+      info = await client.json<InfoResponse>('/info');
+      return { detail: `"${info.caller.token}" (scopes: ${info.caller.scopes.join(', ')}) on ${info.instance.host}, pid ${info.instance.pid}` };
+    });
+    const caller = info as InfoResponse | null;
+
+    if (caller === null) await skip('scopes', 'no working token');
+    else if (required.length === 0) await skip('scopes', 'nothing required (--require LIST)');
+    else {
+      await record('scopes', async () => {
+        const missing = required.filter((scope) => !scopeAllows(caller.caller.scopes, scope));
+        if (missing.length > 0) throw new CliError('ENDPOINT_SCOPE_MISSING', `the token lacks ${missing.map((s) => `"${s}"`).join(', ')}`);
+        return { detail: `has ${required.join(', ')}` };
+      });
+    }
+
+    if (!opts.leakCheck) await skip('leaks', 'turned off (--no-leak-check)');
+    else if (caller === null) await skip('leaks', 'no working token');
+    else await record('leaks', () => leakCheck(ctx));
+
+    if (!opts.heapdump) await skip('heapdump', 'not asked for (--heapdump)');
+    else if (caller === null) await skip('heapdump', 'no working token');
+    else await record('heapdump', () => heapdumpRoundTrip(ctx));
+  }
+
+  const report: CheckReport = { ok: checks.every((c) => c.status !== 'fail'), target: target.url.href.replace(/\/$/, ''), checks };
+  if (opts.junit) await writeFileAtomic(opts.junit, junitReport('opsctl check', report.checks), 0o644);
+  if (ctx.out.json) ctx.out.result(report, () => '');
+  const failed = checks.filter((c) => c.status === 'fail');
+  if (failed.length > 0) {
+    throw new CliError(failed[0]?.code ?? 'CHECK_FAILED', `${failed.length} check${failed.length > 1 ? 's' : ''} failed: ${failed.map((c) => c.name).join(', ')}`);
+  }
+  return report;
+}
+
+async function leakCheck(ctx: Context): Promise<{ detail: string }> {
+  const { fetchLeakStatus } = await import('./leaks.js');
+  const status = await fetchLeakStatus(ctx);
+  if (status.verdict.verdict === 'suspected') throw new CliError('LEAK_SUSPECTED', `leak suspected: ${status.verdict.reason}`);
+  return { detail: `${status.verdict.verdict}: ${status.verdict.reason}` };
+}
+
+async function heapdumpRoundTrip(ctx: Context): Promise<{ detail: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'opsctl-check-'));
+  try {
+    const quiet = { ...ctx, out: ctx.out.silent() };
+    const result = await runHeapdump({ out: `${dir}/`, gzip: true, force: false, skipMemoryCheck: false }, quiet);
+    return { detail: `${result.nodes.toLocaleString('en-US')} objects, ${Math.round(result.bytes / 1024)} KB gzipped, process paused ${(result.snapshotMs / 1000).toFixed(1)} s` };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function parseScopes(list: string | undefined): Scope[] {
+  if (!list) return [];
+  const scopes = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = scopes.filter((s) => !isScope(s));
+  if (unknown.length > 0) throw new CliError('USAGE', `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s}"`).join(', ')} in --require`, { hint: 'choose from read, heap, profile, actions, repl, admin' });
+  return scopes as Scope[];
+}
+
+function renderLine(outcome: CheckOutcome, ctx: Context): string {
+  const c = ctx.out.c;
+  const mark = outcome.status === 'pass' ? c.green('✔') : outcome.status === 'fail' ? c.red('✖') : c.dim('-');
+  return `${mark} ${outcome.name.padEnd(18)} ${outcome.status === 'skip' ? c.dim(outcome.detail) : outcome.detail}`;
+}
