@@ -21,6 +21,7 @@ export type CliErrorCode =
   | 'FILE_EXISTS'
   | 'FILE_UNWRITABLE'
   | 'INCOMPLETE_DOWNLOAD'
+  | 'BAD_SNAPSHOT'
   | 'LEAK_SUSPECTED'
   | 'EVAL_THREW'
   | 'CHECK_FAILED'

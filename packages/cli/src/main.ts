@@ -147,6 +147,29 @@ default), so a stray loop cannot freeze the process; code after an await is not.
     }));
 
   program
+    .command('heapdiff')
+    .description('compare heap snapshot files: what grew from A to B, or (with C) what was allocated between A and B and is still alive in C')
+    .argument('<a>', 'the earlier snapshot (.heapsnapshot, gzipped or not)')
+    .argument('<b>', 'a later snapshot of the same process')
+    .argument('[c]', 'a still later one: report only objects allocated between A and B that are alive in C')
+    .addOption(new Option('--sort <by>', 'order by bytes or by number of objects').choices(['size', 'count']).default('size'))
+    .addOption(new Option('--limit <n>', 'show at most N classes').default(20).argParser((value) => {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('give a whole number greater than 0.');
+      return n;
+    }))
+    .option('--min-size <size>', 'leave out classes with less growth (with C: less retained) than this: 65536, 64KB, 1.5MB', '0')
+    .addHelpText('after', `
+Works offline on files from opsctl heapdump, Chrome DevTools or v8.writeHeapSnapshot().
+Take them from one process with the suspected leak exercised in between: V8 keeps an
+object's id for its life, so with three the report leaves out the warm-up (already in
+A) and short-lived objects (gone by C).`)
+    .action(run(async (ctx, a: string, b: string, c: string | undefined, opts: { sort: 'size' | 'count'; limit: number; minSize: string }) => {
+      const { parseByteSize, runHeapdiff } = await import('./commands/heapdiff.js');
+      await runHeapdiff({ files: [a, b, c], sort: opts.sort, limit: opts.limit, minSize: parseByteSize(opts.minSize) }, ctx);
+    }));
+
+  program
     .command('leaks')
     .description('does the process leak memory? the verdict and its evidence')
     .option('-w, --watch', 'follow live: redrawn on a terminal, NDJSON lines otherwise; Ctrl-C ends', false)

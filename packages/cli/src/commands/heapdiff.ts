@@ -1,0 +1,233 @@
+// opsctl heapdiff A B [C]: offline comparison of heap snapshot files. With two, the
+// classes that grew from A to B; with three, the objects allocated between A and B that
+// are still alive in C (the three-snapshot technique). Files are read one at a time, so
+// memory follows the largest snapshot's node count, not the sum of the files.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { ChalkInstance } from 'chalk';
+import type { Context } from '../context.js';
+import { CliError } from '../errors.js';
+import {
+  DEFAULT_CHUNK_BYTES,
+  diffHeapSnapshots,
+  findRetainedAllocations,
+  isHeapSnapshotError,
+  type ClassDelta,
+  type HeapDiff,
+  type HeapTotals,
+  type RankBy,
+  type RetainedClass,
+  type RetainedReport,
+  type SnapshotSource,
+} from '../heapsnapshot/index.js';
+import type { Spinner } from '../ui/output.js';
+import { formatBytes } from '../ui/format.js';
+
+export interface HeapdiffOptions {
+  /** Two snapshots of one process, oldest first; a third turns on the three-snapshot report. */
+  files: [a: string, b: string, c?: string];
+  sort: RankBy;
+  /** Rows shown at most. */
+  limit: number;
+  /** Bytes: leave out classes that grew (or, with three files, retain) less than this. */
+  minSize: number;
+}
+
+interface Ranking {
+  sort: RankBy;
+  limit: number;
+  minSize: number;
+  /** Rows that passed minSize but not the limit. */
+  more: number;
+}
+
+export interface GrowthResult extends Ranking {
+  kind: 'growth';
+  files: { a: string; b: string };
+  before: HeapTotals;
+  after: HeapTotals;
+  /** Classes that grew, largest growth first. */
+  classes: ClassDelta[];
+}
+
+export interface RetainedResult extends Ranking {
+  kind: 'retained';
+  files: { a: string; b: string; c: string };
+  /** Everything allocated between A and B and alive in C, before minSize and limit. */
+  total: HeapTotals;
+  classes: RetainedClass[];
+}
+
+export type HeapdiffResult = GrowthResult | RetainedResult;
+
+const EXAMPLES_PER_CLASS = 3;
+const MAX_NAME_CHARS = 60;
+const MAX_EXAMPLE_CHARS = 32;
+const UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** "65536", "64KB", "1.5 MB": bytes, in the 1024-based units formatBytes prints. */
+export function parseByteSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = UNITS[match?.[2]?.toLowerCase() ?? ''];
+  if (match === null || unit === undefined) {
+    throw new CliError('USAGE', `"${text}" is not a size in bytes`, { hint: 'give a number of bytes, or one with a unit: --min-size 64KB (KB, MB, GB)' });
+  }
+  return Math.round(Number(match[1]) * unit);
+}
+
+export async function runHeapdiff(opts: HeapdiffOptions, ctx: Context): Promise<HeapdiffResult> {
+  const [a, b, c] = opts.files;
+  const sizes = new Map<string, number>();
+  for (const file of opts.files) if (file !== undefined) sizes.set(file, await sizeOf(file));
+  const spinner = await ctx.out.spinner(`reading ${a} (${formatBytes(sizes.get(a) ?? 0)})…`);
+  // The library reads the files one after another; the one being read is the one at fault.
+  let reading = a;
+  const source = (file: string): SnapshotSource => readWithProgress(file, sizes.get(file) ?? 0, spinner, ctx.signal, () => (reading = file));
+  try {
+    const result = c === undefined
+      ? growth(await diffHeapSnapshots(source(a), source(b), { sortBy: opts.sort }), opts, { a, b })
+      : retained(await findRetainedAllocations(source(a), source(b), source(c), { sortBy: opts.sort, examples: EXAMPLES_PER_CLASS }), opts, { a, b, c });
+    spinner.stop();
+    ctx.out.result(result, renderHeapdiff);
+    return result;
+  } catch (error) {
+    spinner.stop();
+    throw describeFailure(error, reading, ctx.signal);
+  }
+}
+
+function growth(diff: HeapDiff, opts: HeapdiffOptions, files: GrowthResult['files']): GrowthResult {
+  // diffHeapSnapshots also lists shrinking classes, last: not what "what is growing" asks.
+  const grew = diff.classes.filter((row) => (row.sizeDelta > 0 || row.countDelta > 0) && row.sizeDelta >= opts.minSize);
+  return { kind: 'growth', files, before: diff.before, after: diff.after, classes: grew.slice(0, opts.limit), ...ranking(opts, grew.length) };
+}
+
+function retained(report: RetainedReport, opts: HeapdiffOptions, files: RetainedResult['files']): RetainedResult {
+  const kept = report.classes.filter((row) => row.selfSize >= opts.minSize);
+  return { kind: 'retained', files, total: report.total, classes: kept.slice(0, opts.limit), ...ranking(opts, kept.length) };
+}
+
+function ranking(opts: HeapdiffOptions, rows: number): Ranking {
+  return { sort: opts.sort, limit: opts.limit, minSize: opts.minSize, more: Math.max(0, rows - opts.limit) };
+}
+
+async function sizeOf(file: string): Promise<number> {
+  const info = await stat(file).catch((error: unknown) => {
+    throw unreadable(file, error);
+  });
+  if (!info.isFile()) throw new CliError('USAGE', `${file} is not a file`, { hint: HINT_FILES });
+  return info.size;
+}
+
+const HINT_FILES = 'give two or three heap snapshots of one process, oldest first, e.g. from: opsctl heapdump --out DIR/';
+
+function unreadable(file: string, error: unknown): CliError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const what = code === 'ENOENT' ? `${file} does not exist` : `cannot read ${file} (${code ?? (error as Error).message})`;
+  return new CliError('USAGE', what, { hint: HINT_FILES, cause: error });
+}
+
+/** The file's bytes for the library, with the spinner showing how far it has got. */
+async function* readWithProgress(file: string, size: number, spinner: Spinner, signal: AbortSignal, started: () => void): AsyncGenerator<Uint8Array> {
+  started();
+  const label = `reading ${file} (${formatBytes(size)})…`;
+  spinner.text(label);
+  let read = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: DEFAULT_CHUNK_BYTES, signal })) {
+    read += (chunk as Buffer).length;
+    spinner.text(`${label} ${size > 0 ? Math.floor((read / size) * 100) : 100}%`);
+    yield chunk as Buffer;
+  }
+}
+
+function describeFailure(error: unknown, file: string, signal: AbortSignal): unknown {
+  if (signal.aborted) return new CliError('CANCELLED', 'cancelled', { cause: error });
+  if (isHeapSnapshotError(error)) {
+    const hint = error.code === 'NOT_A_HEAPSNAPSHOT'
+      ? 'give a snapshot written by V8: opsctl heapdump, Chrome DevTools (Memory tab), or v8.writeHeapSnapshot()'
+      : 'take the snapshot again: opsctl heapdump --out FILE (it checks the file is complete before keeping it)';
+    return new CliError('BAD_SNAPSHOT', `${file}: ${error.message}`, { hint, cause: error });
+  }
+  if (typeof (error as NodeJS.ErrnoException).syscall === 'string') return unreadable(file, error);
+  return error;
+}
+
+/** The human text for a result: the same aligned table on a terminal and in a pipe, coloured only when c is. */
+export function renderHeapdiff(result: HeapdiffResult, c: ChalkInstance): string {
+  const lines = result.kind === 'growth' ? renderGrowth(result, c) : renderRetained(result, c);
+  if (result.more > 0) lines.push(c.dim(`… and ${result.more} more (show them with --limit ${result.limit + result.more})`));
+  return lines.join('\n');
+}
+
+function renderGrowth(r: GrowthResult, c: ChalkInstance): string[] {
+  const heap = `${change(r.before.selfSize, r.after.selfSize, formatBytes)}, ${change(r.before.count, r.after.count, count)} objects`;
+  const title = `${c.bold(`${r.files.a} → ${r.files.b}`)}: heap ${heap}`;
+  if (r.classes.length === 0) return [title, `nothing grew${r.minSize > 0 ? ` by ${formatBytes(r.minSize)} or more` : ''}`];
+  const rows = r.classes.map((row) => [
+    truncate(row.name, MAX_NAME_CHARS),
+    count(row.countBefore), '→', count(row.countAfter), delta(row.countDelta, count),
+    formatBytes(row.sizeBefore), '→', formatBytes(row.sizeAfter), delta(row.sizeDelta, formatBytes),
+  ]);
+  const style = (column: number, text: string) => (column === 0 ? c.bold(text) : column === 4 || column === 8 ? c.yellow(text) : text);
+  const body = table(rows, 'l  r l r r  r l r r', style);
+  const [w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0] = body.widths;
+  return [title, '', c.dim(`${'class'.padEnd(w0)}  ${'objects'.padEnd(w1 + w2 + w3 + w4 + 3)}  self size`), ...body.lines];
+}
+
+function renderRetained(r: RetainedResult, c: ChalkInstance): string[] {
+  const title = `${c.bold(`allocated between ${r.files.a} and ${r.files.b}, still alive in ${r.files.c}`)}: ${count(r.total.count)} objects, ${formatBytes(r.total.selfSize)}`;
+  if (r.classes.length === 0) return [title, `nothing${r.minSize > 0 ? ` of ${formatBytes(r.minSize)} or more per class` : ''}`];
+  const rows = r.classes.map((row) => [
+    truncate(row.name, MAX_NAME_CHARS),
+    count(row.count),
+    formatBytes(row.selfSize),
+    row.examples.map((example) => (example.name === row.name || example.name === '' ? `@${example.id}` : `@${example.id} ${JSON.stringify(truncate(example.name, MAX_EXAMPLE_CHARS))}`)).join(', '),
+  ]);
+  const style = (column: number, text: string) => (column === 0 ? c.bold(text) : column === 3 ? c.dim(text) : text);
+  const [header = '', ...body] = table(rows, 'l  r  r  l', style, ['class', 'objects', 'self size', `examples (@id in ${r.files.b})`]).lines;
+  return [title, '', c.dim(header), ...body];
+}
+
+/**
+ * Pads every cell to its column's width (the header's too, if given), then styles it. The
+ * layout reads as it prints: 'l  r r' is a left-aligned column, two spaces, then two
+ * right-aligned ones, one apart.
+ */
+function table(rows: string[][], layout: string, style: (column: number, text: string) => string, header?: string[]): { lines: string[]; widths: number[] } {
+  const columns = (layout.match(/ *[lr]/g) ?? []).map((spec) => ({ gap: spec.length - 1, right: spec.endsWith('r') }));
+  const all = header === undefined ? rows : [header, ...rows];
+  const widths = columns.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
+  const line = (row: string[], styleCell: (column: number, text: string) => string) =>
+    columns
+      .map(({ gap, right }, column) => {
+        const cell = row[column] ?? '';
+        const width = widths[column] ?? 0;
+        // The last column is not padded: no trailing spaces.
+        const padded = right ? cell.padStart(width) : column === columns.length - 1 ? cell : cell.padEnd(width);
+        return ' '.repeat(gap) + styleCell(column, padded);
+      })
+      .join('');
+  const lines = rows.map((row) => line(row, style));
+  if (header !== undefined) lines.unshift(line(header, (_, text) => text));
+  return { lines, widths };
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function signed(n: number, format: (n: number) => string): string {
+  return n > 0 ? `+${format(n)}` : format(n);
+}
+
+function delta(n: number, format: (n: number) => string): string {
+  return `(${signed(n, format)})`;
+}
+
+function change(before: number, after: number, format: (n: number) => string): string {
+  return `${format(before)} → ${format(after)} ${delta(after - before, format)}`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
