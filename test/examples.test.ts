@@ -50,13 +50,14 @@ describe('example: preload, an app with no opsctl code', () => {
   });
 
   it('reports bad configuration and lets the app run without the endpoint', async () => {
-    for (const env of [
+    const broken: Record<string, string>[] = [
       {},
       { OPSCTL_TOKENS: 'broken' },
       { OPSCTL_TOKENS: admin.line, OPSCTL_HOST: '0.0.0.0' },
       { OPSCTL_TOKENS: admin.line, OPSCTL_TLS_CERT: '/nonexistent/cert.pem', OPSCTL_TLS_KEY: '/nonexistent/key.pem' },
       { OPSCTL_TOKENS: admin.line, OPSCTL_PORT: 'ninety' },
-    ]) {
+    ];
+    for (const env of broken) {
       const app = await startApp(example('preload/app.js'), { OPSCTL_PORT: '0', ...env }, ['--import', '@opsctl/endpoint/register']);
       try {
         expect(await (await fetch(app.app)).text()).toBe('hello\n');
