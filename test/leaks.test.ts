@@ -1,6 +1,9 @@
 // Leak detection end to end: real applications, the built binary. Slow by nature: the
 // verdict never says `suspected` before its window spans 90 s after warm-up.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, opsctl, opsctlBin, startApp, type RunningApp } from './support/processes.js';
@@ -12,7 +15,7 @@ let caching: RunningApp;
 let started: number;
 
 beforeAll(async () => {
-  token = await mintToken('ci', 'read');
+  token = await mintToken('ci', 'heap');
   started = Date.now();
   [leaking, caching] = await Promise.all([startApp(leakApp, { MODE: 'leak', OPSCTL_TOKENS: token.line }), startApp(leakApp, { MODE: 'cache', OPSCTL_TOKENS: token.line })]);
 });
@@ -57,6 +60,30 @@ describe('opsctl leaks against real applications', () => {
     const cache = await opsctl(['leaks', '--json', '--fail-on-leak'], { env: envFor(caching) });
     expect(cache.code).toBe(0);
     expect(JSON.parse(cache.stdout).verdict.verdict).not.toBe('suspected');
+  });
+
+  it('names the leaking class with --diff, from three snapshots of the target, and removes them', async () => {
+    // A fresh app: snapshots of a small heap take a second, of the long-leaking one a minute.
+    const fresh = await startApp(leakApp, { MODE: 'leak', LEAK_KB_PER_S: '256', OPSCTL_TOKENS: token.line });
+    const keep = mkdtempSync(join(tmpdir(), 'opsctl-e2e-leakdiff-'));
+    try {
+      const run = await opsctl(['leaks', '--diff', '--interval', '2s', '--keep', keep, '--json'], { env: envFor(fresh), timeoutMs: 120_000 });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout);
+      expect(report.kind).toBe('retained');
+      // Near the top, beside its own strings and what a young process still compiles.
+      const leaked = report.classes.slice(0, 3).find((c: { name: string }) => c.name === 'LeakedOrder');
+      expect(leaked?.count).toBeGreaterThan(2_000);
+      expect(readdirSync(keep).sort()).toEqual(['a.heapsnapshot.gz', 'b.heapsnapshot.gz', 'c.heapsnapshot.gz']);
+      const temp = await opsctl(['leaks', '--diff', '--interval', '1s', '--limit', '3'], { env: envFor(fresh), timeoutMs: 120_000 });
+      expect(temp.code).toBe(0);
+      expect(temp.stdout).toMatch(/LeakedOrder/);
+      expect(readdirSync(tmpdir()).filter((f) => f.startsWith('opsctl-leak-diff-'))).toEqual([]);
+    } finally {
+      await fresh.stop();
+      rmSync(keep, { recursive: true, force: true });
+    }
   });
 
   it('ends the watch cleanly on Ctrl-C, and the endpoint keeps no watcher', async () => {

@@ -175,10 +175,24 @@ A) and short-lived objects (gone by C).`)
     .option('-w, --watch', 'follow live: redrawn on a terminal, NDJSON lines otherwise; Ctrl-C ends', false)
     .option('--fail-on-leak', 'exit 5 when the verdict is "suspected" (for CI)', false)
     .option('--gc', 'force a GC sample first (at most one per 5 s)', false)
+    .option('--diff', 'what grows: three heap snapshots an interval apart, compared (see heapdiff)', false)
+    .option('--interval <duration>', 'with --diff: time between snapshots, e.g. 60s, 5m', '60s')
+    .option('--keep <dir>', 'with --diff: keep the snapshots in DIR')
+    .option('--limit <n>', 'with --diff: show at most N classes', '20')
+    .option('--skip-memory-check', 'with --diff: snapshot despite the endpoint\'s memory estimate', false)
     .addHelpText('after', `
 Verdicts: ok; growing (a trend, not yet proof); suspected (post-GC heap or external
-memory has grown steadily for at least 90 s after warm-up). See the README for the rule.`)
-    .action(run(async (ctx, opts: { watch: boolean; failOnLeak: boolean; gc: boolean }) => {
+memory has grown steadily for at least 90 s after warm-up). See the README for the rule.
+--diff pauses the process three times (once per snapshot); exercise the suspected
+leak during the intervals.`)
+    .action(run(async (ctx, opts: { watch: boolean; failOnLeak: boolean; gc: boolean; diff: boolean; interval: string; keep?: string; limit: string; skipMemoryCheck: boolean }) => {
+      if (opts.diff) {
+        const { parseInterval, runLeakDiff } = await import('./commands/leak-diff.js');
+        const limit = Number(opts.limit);
+        if (!Number.isInteger(limit) || limit <= 0) throw new CliError('USAGE', `--limit "${opts.limit}" is not a whole number greater than 0`);
+        await runLeakDiff({ intervalSeconds: parseInterval(opts.interval), limit, skipMemoryCheck: opts.skipMemoryCheck, ...(opts.keep ? { keep: opts.keep } : {}) }, ctx);
+        return;
+      }
       const { runLeaks } = await import('./commands/leaks.js');
       await runLeaks(opts, ctx);
     }));

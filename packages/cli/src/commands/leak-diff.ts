@@ -1,0 +1,64 @@
+// opsctl leaks --diff: what is growing, from the target itself. Three heap snapshots one
+// interval apart through the heapdump route (its preflight and single flight apply),
+// then the three-snapshot report: objects allocated between the first and second that
+// are still alive in the third. Snapshots go to a temp directory, removed afterwards,
+// or to --keep DIR.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Context } from '../context.js';
+import { CliError } from '../errors.js';
+import { formatDuration } from '../ui/format.js';
+import { runHeapdiff, type HeapdiffResult } from './heapdiff.js';
+import { runHeapdump } from './heapdump.js';
+
+export interface LeakDiffOptions {
+  intervalSeconds: number;
+  keep?: string;
+  limit: number;
+  skipMemoryCheck: boolean;
+}
+
+export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<HeapdiffResult> {
+  const dir = opts.keep ? resolve(opts.keep) : await mkdtemp(join(tmpdir(), 'opsctl-leak-diff-'));
+  if (opts.keep) await mkdir(dir, { recursive: true });
+  const quiet = { ...ctx, out: ctx.out.silent() };
+  const files: string[] = [];
+  try {
+    for (const label of ['a', 'b', 'c']) {
+      if (files.length > 0) {
+        const spinner = await ctx.out.spinner(`waiting ${formatDuration(opts.intervalSeconds)} before snapshot ${label}; exercise the suspected leak meanwhile…`);
+        try {
+          await sleep(opts.intervalSeconds * 1000, undefined, { signal: ctx.signal });
+        } catch {
+          throw new CliError('CANCELLED', 'cancelled');
+        } finally {
+          spinner.stop();
+        }
+      }
+      const spinner = await ctx.out.spinner(`heap snapshot ${label} of 3 (the process pauses)…`);
+      try {
+        const result = await runHeapdump({ out: join(dir, `${label}.heapsnapshot.gz`), gzip: true, force: true, skipMemoryCheck: opts.skipMemoryCheck }, quiet);
+        files.push(result.path);
+      } finally {
+        spinner.stop();
+      }
+      if (!ctx.out.json) ctx.out.info(`snapshot ${label} taken`);
+    }
+    const [a = '', b = '', c = ''] = files;
+    const report = await runHeapdiff({ files: [a, b, c], sort: 'size', limit: opts.limit, minSize: 0 }, ctx);
+    if (opts.keep && !ctx.out.json) ctx.out.info(`snapshots kept in ${dir}`);
+    return report;
+  } finally {
+    if (!opts.keep) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** "90", "90s", "2m", "1h" → seconds. */
+export function parseInterval(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(text.trim());
+  const value = match ? Number(match[1]) * ({ s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'] ?? 1) : NaN;
+  if (!(value >= 1 && value <= 86_400)) throw new CliError('USAGE', `--interval "${text}" is not a duration from 1s to 24h`, { hint: 'e.g. --interval 60s or --interval 5m' });
+  return value;
+}
