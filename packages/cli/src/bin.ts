@@ -9,6 +9,14 @@ process.on('SIGINT', () => {
   interrupt.abort();
 });
 
+// `opsctl … | head` closes the pipe early: that is the reader's choice, not a crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 process.exitCode = await main(process.argv.slice(2), {
   streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
   env: process.env,

@@ -2,7 +2,7 @@
 // and an exit code. Command modules, the context and the output (chalk) are imported
 // only when a command runs, so `opsctl --help` loads commander alone.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
 import type { Context, Env, GlobalOptions, Streams } from './context.js';
 import { CliError, EXIT, exitCodeFor, isCliError } from './errors.js';
 
@@ -44,6 +44,8 @@ export async function main(argv: readonly string[], deps: SystemDeps): Promise<n
     .addOption(new Option('--timeout <seconds>', 'connect and answer timeout').argParser(seconds).default(DEFAULT_TIMEOUT_SECONDS))
     .option('--verbose', 'show causes and stack traces of errors', false)
     .showSuggestionAfterError(true)
+    // A flag is off unless given: "(default: false)" on every one of them is noise.
+    .configureHelp({ optionDescription: (option) => new Help().optionDescription(option).replace(/ \(default: false\)$/, '') })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => streams.stdout.write(text),
