@@ -1,8 +1,9 @@
 // judgeLeak(): does memory leak? A pure judgement over post-major-GC samples, by the rule
-// measured in /work/shared/FACTS.md ("Leak detection"): heap used and external memory are
-// each judged on the minima of 12 time buckets after a warm-up, and called `suspected`
-// only when the growth is significant, linear, large, sustained and seen for long enough.
-// False alarms cost more than a late verdict, so anything short of that is `growing`.
+// measured in FACTS.md ("Leak detection"): heap used and external memory are each judged
+// on the minima of 12 time buckets after a warm-up, and called `suspected` only when the
+// growth is significant, linear, large, sustained and seen for long enough. False alarms
+// cost more than a late verdict, so a rise that is significant but not conclusive (too
+// early, too small, slowing down) is only `growing`.
 
 export const LEAK_LEVELS = ['ok', 'growing', 'suspected'] as const;
 export type LeakLevel = (typeof LEAK_LEVELS)[number];
@@ -92,7 +93,7 @@ export interface LeakSettings {
   warmupMinSeconds: number;
   /** Time buckets the window is cut into. Default BUCKET_COUNT (12). */
   buckets: number;
-  /** Filled buckets needed to judge at all. Default MIN_BUCKETS (6). */
+  /** Filled buckets needed before anything is `suspected`. Default MIN_BUCKETS (6). */
   minBuckets: number;
   /** Mann-Kendall Z the trend must exceed. Default MIN_MANN_KENDALL_Z (2.33). */
   minZ: number;
@@ -205,8 +206,8 @@ export function judgeLeak(samples: readonly JudgedSample[], overrides: Partial<L
   };
 }
 
-/** What is wrong with these overrides, one sentence each; empty when they can be used. */
-export function leakSettingsProblems(overrides: Partial<LeakSettings>): string[] {
+/** What is wrong with these overrides (trusted or not), one sentence each; empty when judgeLeak() can use them. */
+export function leakSettingsProblems(overrides: Readonly<Record<string, unknown>>): string[] {
   const problems: string[] = [];
   const merged: Record<string, unknown> = { ...DEFAULT_LEAK_SETTINGS, ...definedOnly(overrides) };
   for (const key of Object.keys(overrides)) {
@@ -386,8 +387,9 @@ function isFiniteSample(s: JudgedSample): boolean {
   return Number.isFinite(s.time) && Number.isFinite(s.heapUsed) && Number.isFinite(s.external);
 }
 
-function definedOnly(overrides: Partial<LeakSettings>): Partial<LeakSettings> {
-  return Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+/** `{ minZ: undefined }` keeps the default rather than erasing it. */
+function definedOnly<T extends object>(overrides: T): Partial<T> {
+  return Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function perHour(bytesPerMs: number | null): number | null {
