@@ -88,7 +88,8 @@ describe.skipIf(noTmux !== null)('opsctl repl in a terminal', () => {
 
       tmux.type('function twice(n) {');
       tmux.keys('Enter');
-      await tmux.waitFor(/^\.\.\.\s*$/m);
+      // Node 20's continuation prompt is "...", Node 24's "|".
+      await tmux.waitFor(/^(\.\.\.|\|)\s*$/m);
       tmux.type('return n * 2 }');
       tmux.keys('Enter');
       tmux.type('twice(21)');

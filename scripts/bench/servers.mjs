@@ -1,14 +1,16 @@
 // Server processes for the benchmarks, one per process so each has its own event loop:
 //   node servers.mjs bare              node:http hello world (the baseline)
 //   node servers.mjs endpoint [open]   the opsctl endpoint; `open` lifts the auth throttle
-//   node servers.mjs app+endpoint      an app route and the endpoint in one process
+//   node servers.mjs app+endpoint [no-leaks]  an app route and the endpoint in one process;
+//                                     `no-leaks` turns the endpoint's leak monitor off
 // Each prints one JSON line with its URLs when listening, and exits on SIGTERM.
 import { createServer } from 'node:http';
 import { createMaintenanceEndpoint, generateToken, hashToken } from '@opsctl/endpoint';
 
 const [kind, flavour] = process.argv.slice(2);
 const tokens = [{ name: 'bench', sha256: hashToken(generateToken()), scopes: ['read'] }];
-const hello = (req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('hello\n');
+// A route that allocates a little, like real handlers do, so the GCs the leak monitor watches happen.
+const hello = (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hello: 'world', at: Date.now(), items: [1, 2, 3] }));
 
 function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
@@ -22,6 +24,7 @@ if (kind === 'bare') {
     tokens,
     port: 0,
     limits: flavour === 'open' ? { authFailuresAllowed: Number.MAX_SAFE_INTEGER, maxConnections: 1024 } : { maxConnections: 1024 },
+    ...(flavour === 'no-leaks' ? { leaks: false } : {}),
   });
   urls.ops = (await ops.listen()).url;
   if (kind === 'app+endpoint') urls.app = await listen(createServer(hello));
