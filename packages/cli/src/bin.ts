@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { main } from './main.js';
 
 // The first Ctrl-C asks the command to stop (and restore the terminal); a second one
 // leaves at once.
@@ -17,8 +16,16 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await main(process.argv.slice(2), {
-  streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
-  env: process.env,
-  signal: interrupt.signal,
-});
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // The one answer scripts ask for in a loop: without loading commander.
+  const { version } = await import('./version.js');
+  process.stdout.write(`${version}\n`);
+} else {
+  const { main } = await import('./main.js');
+  process.exitCode = await main(args, {
+    streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+    env: process.env,
+    signal: interrupt.signal,
+  });
+}

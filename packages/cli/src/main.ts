@@ -1,12 +1,11 @@
 // Commander wiring and the one catch that turns every failure into a sentence, a hint
 // and an exit code. Command modules, the context and the output (chalk) are imported
 // only when a command runs, so `opsctl --help` loads commander alone.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander';
 import type { Context, Env, GlobalOptions, Streams } from './context.js';
 import { CliError, EXIT, exitCodeFor, isCliError } from './errors.js';
+import { version } from './version.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 // Connect and answer timeout, seconds: long enough for a busy process, short enough for CI.
 const DEFAULT_TIMEOUT_SECONDS = 10;
 
