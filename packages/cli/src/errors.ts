@@ -21,6 +21,7 @@ export type CliErrorCode =
   | 'FILE_EXISTS'
   | 'FILE_UNWRITABLE'
   | 'INCOMPLETE_DOWNLOAD'
+  | 'CHECKSUM_MISMATCH'
   | 'BAD_SNAPSHOT'
   | 'LEAK_SUSPECTED'
   | 'EVAL_THREW'
@@ -69,6 +70,9 @@ export function exitCodeFor(code: CliErrorCode): number {
     case 'UNKNOWN_CONTEXT':
     case 'FILE_EXISTS':
     case 'ENDPOINT_BAD_PARAM':
+    case 'ENDPOINT_UNKNOWN_ACTION':
+    case 'ENDPOINT_UNKNOWN_SNAPSHOT':
+    case 'ENDPOINT_UNKNOWN_WORKER':
       return EXIT.usage;
     case 'ENDPOINT_AUTH_REQUIRED':
     case 'ENDPOINT_AUTH_INVALID':

@@ -28,11 +28,17 @@ function milliseconds(value: string): number {
   return n;
 }
 
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('give a whole number greater than 0.');
+  return n;
+}
+
 export async function main(argv: readonly string[], deps: SystemDeps): Promise<number> {
   const { streams, env } = deps;
   let ctx: Context | null = null;
   const program = new Command('opsctl')
-    .description('Reach a running Node.js process through its @opsctl/endpoint: memory, heap snapshots, leaks, REPL.')
+    .description('Reach a running Node.js process through its @opsctl/endpoint: memory, heap snapshots, leaks, profiles, actions, REPL.')
     .version(version, '-V, --version')
     .option('--context <name>', 'use this named context instead of the current one')
     .option('--url <url>', 'talk to this endpoint URL (token from OPSCTL_TOKEN)')
@@ -123,15 +129,90 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication or authorisation,
     .option('--gzip', 'keep the file gzip-compressed (about 7x smaller)', false)
     .option('-f, --force', 'replace an existing file', false)
     .option('--skip-memory-check', 'snapshot even when the endpoint estimates too little memory headroom (risks an OOM kill)', false)
+    .option('--worker <name>', 'snapshot this worker thread (as the application registered it) instead of the main thread')
     .addHelpText('after', `
 The process is paused while V8 writes the snapshot (about 15-30 s per 200 MB of heap)
 and needs far more memory meanwhile (13-18x the heap for small objects, up to 45x
 for short strings); the endpoint refuses (exit 1, LOW_MEMORY) when its estimate
 would not fit under the process's memory limit.`)
-    .action(run(async (ctx, opts: { out: string; gzip: boolean; force: boolean; skipMemoryCheck: boolean }) => {
+    .action(run(async (ctx, opts: { out: string; gzip: boolean; force: boolean; skipMemoryCheck: boolean; worker?: string }) => {
       const { runHeapdump } = await import('./commands/heapdump.js');
       await runHeapdump(opts, ctx);
     }));
+
+  const profile = program.command('profile').description('profile the process in place, for Chrome DevTools: where CPU time goes, or what allocates');
+  for (const kind of ['cpu', 'heap'] as const) {
+    profile
+      .command(kind)
+      .description(kind === 'cpu' ? 'sample the call stacks burning CPU into a .cpuprofile' : 'sample the call stacks allocating memory into a .heapprofile')
+      .requiredOption('-o, --out <path>', `file, or directory (then named <app>-<host>-<pid>-<time>.${kind}profile)`)
+      .addOption(new Option('-s, --seconds <n>', 'how long to profile; the endpoint allows 1 to 300').argParser(seconds).default(10))
+      .addOption(new Option('--interval <n>', kind === 'cpu' ? 'sampling interval in microseconds (endpoint default 1000)' : 'average bytes allocated between samples (endpoint default 32768)').argParser(wholeNumber))
+      .option('-f, --force', 'replace an existing file', false)
+      .addHelpText('after', `
+The process keeps running while it is profiled; one profile at a time. Ctrl-C stops the
+profile and writes nothing.`)
+      .action(run(async (ctx, opts: { out: string; seconds: number; interval?: number; force: boolean }) => {
+        const { runProfile } = await import('./commands/profile.js');
+        await runProfile({ kind, ...opts }, ctx);
+      }));
+  }
+
+  program
+    .command('report')
+    .description('write Node\'s diagnostic report of the process (stacks, handles, resource usage, limits) to a JSON file')
+    .requiredOption('-o, --out <path>', 'file, or directory (then named report-<host>-<pid>-<time>.json)')
+    .option('-f, --force', 'replace an existing file', false)
+    .action(run(async (ctx, opts: { out: string; force: boolean }) => {
+      const { runReport } = await import('./commands/report.js');
+      await runReport(opts, ctx);
+    }));
+
+  program
+    .command('actions')
+    .description('list the application\'s own maintenance actions and their parameters')
+    .action(run(async (ctx) => {
+      const { runActions } = await import('./commands/actions.js');
+      await runActions(ctx);
+    }));
+
+  program
+    .command('run')
+    .description('run one of the application\'s actions and print its JSON result')
+    .argument('<name>', 'the action, as opsctl actions lists it')
+    .argument('[params...]', 'its parameters as key=value')
+    .addHelpText('after', `
+The endpoint checks the parameters against the action's schema (a bad one exits 2, naming
+it). An action that fails exits 1 with its message; one that outlives its time limit is
+told to stop, but may still be running.`)
+    .action(run(async (ctx, name: string, params: string[]) => {
+      const { runAction } = await import('./commands/run.js');
+      await runAction({ name, assignments: params }, ctx);
+    }));
+
+  const snapshots = program.command('snapshots').description('heap snapshots the endpoint captured by itself (its capture rules), to fetch later');
+  snapshots.command('list').description('list the captures, and whether capture is on').action(run(async (ctx) => {
+    const { runSnapshotsList } = await import('./commands/snapshots.js');
+    await runSnapshotsList(ctx);
+  }));
+  snapshots
+    .command('get')
+    .description('download a capture, resuming an interrupted download, and verify its SHA-256')
+    .argument('<id>', 'the capture, as snapshots list shows it')
+    .requiredOption('-o, --out <path>', 'file, or directory (then named <id>.heapsnapshot)')
+    .option('--gzip', 'keep it gzip-compressed, as stored (about 7x smaller)', false)
+    .option('-f, --force', 'replace an existing file', false)
+    .option('--limit-rate <size>', 'download at most this many bytes per second, e.g. 500KB, to spare the application\'s network')
+    .action(run(async (ctx, id: string, opts: { out: string; gzip: boolean; force: boolean; limitRate?: string }) => {
+      const [{ runSnapshotGet }, { parseByteSize }] = await Promise.all([import('./commands/snapshots.js'), import('./commands/heapdiff.js')]);
+      const limitRate = opts.limitRate === undefined ? undefined : parseByteSize(opts.limitRate);
+      if (limitRate === 0) throw new CliError('USAGE', '--limit-rate must be more than 0 bytes per second', { hint: 'e.g. --limit-rate 500KB' });
+      await runSnapshotGet({ id, out: opts.out, gzip: opts.gzip, force: opts.force, ...(limitRate === undefined ? {} : { limitRate }) }, ctx);
+    }));
+  snapshots.command('rm').description('remove a capture, making room for new ones').argument('<id>').action(run(async (ctx, id: string) => {
+    const { runSnapshotRemove } = await import('./commands/snapshots.js');
+    await runSnapshotRemove(id, ctx);
+  }));
 
   program
     .command('repl')

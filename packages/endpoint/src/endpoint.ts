@@ -4,18 +4,27 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Worker } from 'node:worker_threads';
+import { ActionRunner } from './actions/runner.js';
 import type { AuditEvent } from './audit.js';
+import { Capture } from './diagnostics/capture.js';
 import { LeakMonitor } from './diagnostics/leak-monitor.js';
+import { WorkerRegistry } from './diagnostics/workers.js';
 import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
 import type { ErrorCode } from './protocol.js';
 import { ERRORS } from './protocol.js';
+import { actionRun, actionsList } from './routes/actions.js';
 import { evalRoute } from './routes/eval.js';
 import { heapdump } from './routes/heapdump.js';
 import { leaks, leaksStream } from './routes/leaks.js';
 import { health } from './routes/health.js';
 import { info } from './routes/info.js';
 import { memory } from './routes/memory.js';
+import { profileCpu, profileHeap } from './routes/profile.js';
 import { replRoute } from './routes/repl.js';
+import { report } from './routes/report.js';
+import { snapshotDelete, snapshotGet, snapshotsList } from './routes/snapshots.js';
+import { workers } from './routes/workers.js';
 import { Gate } from './server/gate.js';
 import { InFlight } from './server/in-flight.js';
 import { createPipeline, type PipelineState } from './server/pipeline.js';
@@ -32,6 +41,8 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 const HEAP_SNAPSHOT_RETRY_AFTER_S = 30;
 // REPL sessions last minutes; a refused one should not retry in a tight loop.
 const REPL_RETRY_AFTER_S = 60;
+// Profiles run 10 s by default: about when the running one ends.
+const PROFILE_RETRY_AFTER_S = 10;
 
 export interface EndpointAddress {
   host: string;
@@ -49,14 +60,34 @@ export interface MaintenanceEndpoint {
   listen(): Promise<EndpointAddress>;
   /** Ends open streams and sessions, stops the server, and resolves when all is closed. */
   close(): Promise<void>;
+  /**
+   * Makes a worker thread reachable by name (GET /workers, opsctl heapdump --worker NAME);
+   * Node keeps no list of them. It is dropped when it exits. Returns the unregister function.
+   */
+  registerWorker(name: string, worker: Worker): () => void;
 }
 
 export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEndpoint {
   const options = resolveOptions(input);
-  const routes: Route[] = [health, info, memory, heapdump, leaks, leaksStream, replRoute, evalRoute];
+  const routes: Route[] = [
+    health, info, memory, heapdump, leaks, leaksStream, replRoute, evalRoute,
+    profileCpu, profileHeap, report, actionsList, actionRun, snapshotsList, snapshotGet, snapshotDelete, workers,
+  ];
   const leakMonitor = options.leaks === null ? null : new LeakMonitor(options.leaks.settings, options.leaks.samples);
   leakMonitor?.start();
   const router = new Router(routes);
+  // One heap snapshot at a time, whoever asks (a download or an automatic capture): each can take gigabytes and blocks the event loop.
+  const heapGate = new Gate({ max: 1, retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER_S, busyMessage: 'A heap snapshot is already running; one at a time.' });
+  const capture = options.capture === null ? null : new Capture({
+    settings: options.capture,
+    gate: heapGate,
+    audit: options.audit,
+    app: options.app.name,
+    memoryFactor: options.heapSnapshot.memoryFactor,
+    memoryLimitBytes: options.memoryLimitBytes,
+  });
+  if (capture !== null && leakMonitor !== null) capture.start(leakMonitor);
+  const workerRegistry = new WorkerRegistry();
   const state: PipelineState = {
     options,
     router,
@@ -65,15 +96,19 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       windowMs: options.limits.authFailureWindowMs,
       blockMs: options.limits.authBlockMs,
     }),
-    // One heap snapshot at a time: each can take gigabytes and blocks the event loop.
     gates: new Map([
-      ['heap-snapshot', new Gate({ max: 1, retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER_S, busyMessage: 'A heap snapshot is already running; one at a time.' })],
+      ['heap-snapshot', heapGate],
+      // One profile at a time: the heap sampler is one per process, and two CPU profiles cost twice.
+      ['profile', new Gate({ max: 1, retryAfterSeconds: PROFILE_RETRY_AFTER_S, busyMessage: 'A profile is already running; one at a time.' })],
       ['repl', new Gate({ max: options.repl?.maxSessions ?? 0, retryAfterSeconds: REPL_RETRY_AFTER_S, busyMessage: `All ${options.repl?.maxSessions ?? 0} REPL sessions are in use.` })],
     ]),
     capabilities: routes.filter((route) => route.enabled?.(options) !== false).map((route) => route.name),
     publicPaths: new Set([...options.publicRoutes].map((name) => router.byName(name)?.path ?? '')),
     inFlight: new InFlight(),
     leakMonitor,
+    actions: options.actions === null ? null : new ActionRunner(options.actions),
+    capture,
+    workers: workerRegistry,
     closing: false,
   };
   const pipeline = createPipeline(state);
@@ -109,6 +144,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
 
     async close() {
       state.closing = true;
+      await capture?.stop();
       leakMonitor?.stop();
       state.inFlight.abortAll();
       const closing = server;
@@ -118,6 +154,10 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       // Keep-alive connections whose last response just ended would hold close() open.
       closing?.closeAllConnections();
       await serverClosed;
+    },
+
+    registerWorker(name, worker) {
+      return workerRegistry.register(name, worker);
     },
   };
 }

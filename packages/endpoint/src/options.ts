@@ -4,7 +4,9 @@ import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import type { ServerOptions as TlsServerOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
+import { resolveActions, type ActionDefinition, type ResolvedAction } from './actions/definitions.js';
 import { stderrAuditSink, type AuditSink } from './audit.js';
+import { resolveCapture, type CaptureOptions, type ResolvedCapture } from './diagnostics/capture.js';
 import { SMALL_OBJECT_MEMORY_FACTOR } from './diagnostics/heap-snapshot.js';
 import { SAMPLE_CAPACITY } from './diagnostics/gc-sampler.js';
 import { leakSettingsProblems, type LeakSettings } from './diagnostics/leak-verdict.js';
@@ -114,6 +116,10 @@ export interface EndpointOptions {
   unref?: boolean;
   /** Leak detection: on by default (a sample per major GC); `false` turns it off. */
   leaks?: LeakOptions | false;
+  /** Named maintenance commands operators run with `opsctl run NAME key=value` (scope `actions`). */
+  actions?: Record<string, ActionDefinition>;
+  /** Heap snapshots taken automatically when memory goes wrong, kept for `opsctl snapshots` (needs leak detection). */
+  capture?: CaptureOptions;
 }
 
 export interface ResolvedToken {
@@ -139,6 +145,10 @@ export interface ResolvedOptions {
   unref: boolean;
   /** null when leak detection is off. */
   leaks: Readonly<{ settings: Partial<LeakSettings>; samples: number }> | null;
+  /** null when the application defined no actions. */
+  actions: ReadonlyMap<string, ResolvedAction> | null;
+  /** null when automatic capture is not configured. */
+  capture: Readonly<ResolvedCapture> | null;
 }
 
 export function resolveOptions(input: EndpointOptions): ResolvedOptions {
@@ -176,6 +186,9 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
   }
   const repl = input.repl === undefined ? null : resolveRepl(input.repl, problems);
   const leaks = input.leaks === false ? null : resolveLeaks(input.leaks ?? {}, problems);
+  const actions = input.actions === undefined ? null : resolveActions(input.actions, problems);
+  const capture = input.capture === undefined ? null : resolveCapture(input.capture, problems);
+  if (capture !== null && leaks === null) problems.push('`capture` judges its rules on leak detection\'s GC samples: remove `leaks: false`, or drop `capture`');
   if (problems.length > 0) throw new EndpointConfigError(problems);
   return Object.freeze({
     tokens,
@@ -192,6 +205,8 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
     repl,
     unref: input.unref === true,
     leaks,
+    actions,
+    capture,
   });
 }
 

@@ -33,19 +33,28 @@ export const ERRORS = {
   AUTH_INVALID: { status: 401, message: 'The bearer token is not valid.' },
   SCOPE_MISSING: { status: 403, message: 'The token lacks the scope this route requires.' },
   NOT_FOUND: { status: 404, message: 'No such route.' },
+  UNKNOWN_ACTION: { status: 404, message: 'The application has no action by that name.' },
+  UNKNOWN_SNAPSHOT: { status: 404, message: 'No captured heap snapshot has that id.' },
+  UNKNOWN_WORKER: { status: 404, message: 'No registered worker thread has that name.' },
   FEATURE_DISABLED: { status: 404, message: 'This feature is not enabled in the application.' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'The method is not allowed on this route.' },
   REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time.' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range lies outside the file.' },
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be JSON.' },
   BAD_BODY: { status: 400, message: 'The request body is not valid JSON.' },
+  // The request was valid and the action ran, but the application's code threw: its own
+  // failure, not the endpoint's (500) and not a success (200), so scripts see it fail.
+  ACTION_FAILED: { status: 422, message: 'The action failed.' },
   THROTTLED: { status: 429, message: 'Too many failed authentication attempts from this address.' },
   BUSY: { status: 429, message: 'The same operation is already running.' },
   LOW_MEMORY: { status: 503, message: 'Not enough memory headroom for this operation.' },
   LOW_DISK: { status: 507, message: 'Not enough free disk space for this operation.' },
   SHUTTING_DOWN: { status: 503, message: 'The endpoint is shutting down.' },
   INTERNAL: { status: 500, message: 'The endpoint failed unexpectedly.' },
+  // The endpoint waited on the application's code as a gateway waits on an upstream.
+  ACTION_TIMEOUT: { status: 504, message: 'The action did not finish within its time limit.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
@@ -126,6 +135,151 @@ export interface InfoResponse {
   instance: InstanceInfo;
   caller: { token: string; scopes: Scope[] };
   capabilities: string[];
+  /** Automatic heap snapshots; null when the application did not configure them. */
+  capture: CaptureStatus | null;
+  /** Worker threads the application registered with `registerWorker()`. */
+  workers: { name: string; threadId: number }[];
+}
+
+/** Sent when a profile starts: how long it will run before the body arrives. */
+export const PROFILE_SECONDS_HEADER = 'opsctl-profile-seconds';
+export const PROFILE_KINDS = ['cpu', 'heap'] as const;
+export type ProfileKind = (typeof PROFILE_KINDS)[number];
+
+export type ActionParamType = 'string' | 'number' | 'boolean' | 'enum';
+/** The longest time limit an action may have: the endpoint answers a run within it. */
+export const ACTION_TIMEOUT_MAX_MS = 10 * 60_000;
+
+/** One parameter of an action, as GET /actions lists it. */
+export interface ActionParamInfo {
+  type: ActionParamType;
+  description: string | null;
+  required: boolean;
+  /** Applied when the parameter is not given; absent when there is none. */
+  default?: string | number | boolean;
+  /** The allowed values of an `enum`. */
+  values?: string[];
+  /** Its value is never written to the audit log. */
+  secret: boolean;
+}
+
+export interface ActionInfo {
+  name: string;
+  description: string;
+  params: Record<string, ActionParamInfo>;
+  timeoutMs: number;
+  /** Runs of this action allowed at once; more are refused with 429. */
+  concurrency: number;
+}
+
+export interface ActionsResponse {
+  actions: ActionInfo[];
+}
+
+/** POST /actions/NAME. Numbers and booleans may also be given as strings ("42", "true"). */
+export interface ActionRunRequest {
+  params?: Record<string, string | number | boolean>;
+}
+
+export interface ActionRunResponse {
+  action: string;
+  /** What the action returned, as JSON (undefined becomes null). */
+  result: unknown;
+  durationMs: number;
+}
+
+export const CAPTURE_RULES = ['heap-above', 'leak-suspected', 'near-heap-limit'] as const;
+export type CaptureRule = (typeof CAPTURE_RULES)[number];
+
+/** A heap snapshot the endpoint captured by itself, stored gzip-compressed. */
+export interface CapturedSnapshot {
+  /** `<UTC time>-<rule>-<random>`: safe in a URL and a file name. */
+  id: string;
+  /** ISO time of the capture. */
+  time: string;
+  rule: CaptureRule;
+  /** Why the rule fired, as a sentence. */
+  reason: string;
+  /** Bytes stored and served (gzip). */
+  bytes: number;
+  /** SHA-256 of the stored bytes, hex: the download's ETag. */
+  sha256: string;
+  /** Size of the snapshot uncompressed. */
+  snapshotBytes: number;
+  heapUsedBytes: number;
+  /** How long the event loop was blocked writing it. */
+  pauseMs: number;
+  app: string;
+  host: string;
+  pid: number;
+}
+
+/**
+ * Why a rule fired without a capture, stable for machines: another snapshot was running;
+ * `maxCount` captures are stored; the capture could overrun `maxDiskBytes`; the memory
+ * or disk preflight refused; writing failed; the directory cannot be used.
+ */
+export const CAPTURE_SKIP_REASONS = ['busy', 'max-count', 'disk-budget', 'low-memory', 'low-disk', 'write-failed', 'dir-unusable'] as const;
+export type CaptureSkipReason = (typeof CAPTURE_SKIP_REASONS)[number];
+
+/** A rule fired: what came of it. */
+export interface CaptureEvent {
+  time: string;
+  rule: CaptureRule;
+  outcome: 'captured' | 'skipped' | 'failed';
+  /** The capture's id when one was stored. */
+  id: string | null;
+  /** Null when captured. */
+  reason: CaptureSkipReason | null;
+  /** A sentence: what was stored, or why not. */
+  message: string;
+}
+
+export interface CaptureStatus {
+  /** False when the directory cannot be used: `disabledReason` says why. */
+  enabled: boolean;
+  disabledReason: string | null;
+  dir: string;
+  rules: { heapAboveBytes: number | null; onLeakSuspected: boolean; nearHeapLimitRatio: number | null };
+  cooldownMs: number;
+  maxCount: number;
+  maxDiskBytes: number;
+  /** Captures stored now, and their bytes. */
+  count: number;
+  diskBytes: number;
+  lastEvent: CaptureEvent | null;
+}
+
+export interface SnapshotsResponse {
+  snapshots: CapturedSnapshot[];
+  capture: CaptureStatus;
+}
+
+export interface SnapshotDeleteResponse {
+  deleted: CapturedSnapshot;
+}
+
+/** V8 heap statistics of a worker thread, in bytes. */
+export interface WorkerHeapStatistics {
+  usedHeapSize: number;
+  totalHeapSize: number;
+  heapSizeLimit: number;
+  externalMemory: number;
+  mallocedMemory: number;
+}
+
+export interface WorkerInfo {
+  name: string;
+  threadId: number;
+  /** Null where Node cannot read a worker's heap (before 22.16): `heapUnavailable` says so. */
+  heap: WorkerHeapStatistics | null;
+  heapUnavailable: string | null;
+  /** The limits the worker was started with (MB), when any were given. */
+  resourceLimits: Record<string, number>;
+}
+
+export interface WorkersResponse {
+  workers: WorkerInfo[];
 }
 
 export interface HealthResponse {

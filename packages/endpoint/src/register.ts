@@ -11,6 +11,10 @@
 //   OPSCTL_REPL=1                  enable the REPL (its context: globals and require)
 //   OPSCTL_PUBLIC_HEALTH=1         health answers anonymously
 //   OPSCTL_APP_NAME, OPSCTL_MEMORY_LIMIT_BYTES, OPSCTL_HEAP_SNAPSHOT_DIR
+//   OPSCTL_CAPTURE_DIR             automatic heap snapshots into this directory, when
+//     OPSCTL_CAPTURE_HEAP_ABOVE_BYTES (post-GC heap above), OPSCTL_CAPTURE_ON_LEAK=1
+//     (leak suspected) or OPSCTL_CAPTURE_NEAR_HEAP_LIMIT (a share of the heap limit, e.g. 0.85);
+//     OPSCTL_CAPTURE_COOLDOWN_MS, OPSCTL_CAPTURE_MAX_COUNT, OPSCTL_CAPTURE_MAX_DISK_BYTES
 import { readFileSync } from 'node:fs';
 import { createMaintenanceEndpoint } from './endpoint.js';
 import { EndpointConfigError } from './errors.js';
@@ -42,6 +46,29 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, problems: string[]): Endp
   if ((cert === undefined) !== (key === undefined) && problems.length === 0) problems.push('OPSCTL_TLS_CERT and OPSCTL_TLS_KEY must be given together');
   const port = number('OPSCTL_PORT');
   const memoryLimitBytes = number('OPSCTL_MEMORY_LIMIT_BYTES');
+  const ratio = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    const n = Number(value);
+    if (!(n > 0 && n < 1)) problems.push(`${name} must be a number between 0 and 1, such as 0.85, not "${value}"`);
+    return n;
+  };
+  const captureDir = env['OPSCTL_CAPTURE_DIR'];
+  const capture = captureDir
+    ? {
+        dir: captureDir,
+        rules: defined({
+          heapAboveBytes: number('OPSCTL_CAPTURE_HEAP_ABOVE_BYTES'),
+          onLeakSuspected: flag('OPSCTL_CAPTURE_ON_LEAK') || undefined,
+          nearHeapLimitRatio: ratio('OPSCTL_CAPTURE_NEAR_HEAP_LIMIT'),
+        }),
+        ...defined({
+          cooldownMs: number('OPSCTL_CAPTURE_COOLDOWN_MS'),
+          maxCount: number('OPSCTL_CAPTURE_MAX_COUNT'),
+          maxDiskBytes: number('OPSCTL_CAPTURE_MAX_DISK_BYTES'),
+        }),
+      }
+    : undefined;
   return {
     tokens: env['OPSCTL_TOKENS'],
     unref: true,
@@ -54,7 +81,13 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, problems: string[]): Endp
     ...(env['OPSCTL_APP_NAME'] ? { app: { name: env['OPSCTL_APP_NAME'] } } : {}),
     ...(memoryLimitBytes !== undefined ? { memoryLimitBytes } : {}),
     ...(env['OPSCTL_HEAP_SNAPSHOT_DIR'] ? { heapSnapshot: { dir: env['OPSCTL_HEAP_SNAPSHOT_DIR'] } } : {}),
+    ...(capture ? { capture } : {}),
   };
+}
+
+/** The object without its undefined fields. */
+function defined<T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 async function start(): Promise<void> {

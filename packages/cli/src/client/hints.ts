@@ -26,6 +26,16 @@ export function errorHint(code: ErrorCode, facts: HintFacts): string | undefined
       return 'the application has to enable this feature in its endpoint options';
     case 'NOT_FOUND':
       return 'the endpoint may be an older version; run: opsctl status';
+    case 'UNKNOWN_ACTION':
+      return 'list the application\'s actions: opsctl actions';
+    case 'UNKNOWN_SNAPSHOT':
+      return 'list the captures: opsctl snapshots list';
+    case 'UNKNOWN_WORKER':
+      return 'the registered workers are listed by: opsctl status';
+    case 'ACTION_FAILED':
+      return 'the error is the application\'s own; its logs may say more';
+    case 'ACTION_TIMEOUT':
+      return 'it may still be running in the process; check before running it again';
     default:
       return undefined;
   }

@@ -26,6 +26,8 @@ export interface RequestOptions {
   headers?: Record<string, string>;
   /** Live streams and downloads: no body timeout; the server's heartbeats prove life. */
   stream?: boolean;
+  /** Wait this long for the answer's head instead of --timeout, when the endpoint bounds the work itself (actions). */
+  headersTimeoutMs?: number;
 }
 
 export class Client {
@@ -76,6 +78,7 @@ export class Client {
         ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
         signal: options.signal ? AbortSignal.any([options.signal, this.#signal]) : this.#signal,
         ...(options.stream ? { bodyTimeout: 0 } : {}),
+        ...(options.headersTimeoutMs === undefined ? {} : { headersTimeout: options.headersTimeoutMs }),
       });
     } catch (error) {
       throw this.#translate(error);

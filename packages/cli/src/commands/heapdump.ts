@@ -18,6 +18,8 @@ export interface HeapdumpOptions {
   gzip: boolean;
   force: boolean;
   skipMemoryCheck: boolean;
+  /** A worker thread the application registered under this name, instead of the main thread. */
+  worker?: string;
 }
 
 export interface HeapdumpResult {
@@ -31,13 +33,15 @@ export interface HeapdumpResult {
   downloadMs: number;
   totalMs: number;
   instance: string | null;
+  /** The worker thread snapshotted; null for the main thread. */
+  worker: string | null;
   rssBeforeBytes: number;
   rssAfterBytes: number;
 }
 
 const ZLIB_CHUNK_BYTES = 1024 * 1024;
 
-interface Destination {
+export interface Destination {
   dir: string;
   /** Null when PATH is a directory: the name comes from the endpoint. */
   file: string | null;
@@ -52,7 +56,7 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
   const started = performance.now();
   try {
     const response = await client.request('/heapdump', {
-      query: { skipMemoryCheck: opts.skipMemoryCheck || undefined },
+      query: { skipMemoryCheck: opts.skipMemoryCheck || undefined, worker: opts.worker },
       headers: { 'accept-encoding': 'gzip' },
       stream: true,
     });
@@ -62,7 +66,10 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
     };
     const pauseMs = Number(header(EXPECTED_PAUSE_HEADER) ?? 0);
     const estimated = Number(header(ESTIMATED_SIZE_HEADER) ?? 0);
-    spinner.text(`snapshotting ${formatBytes(Number(header(HEAP_USED_HEADER) ?? 0))} of heap; the process is paused (expected ~${formatDuration(pauseMs / 1000)})…`);
+    const heapUsed = header(HEAP_USED_HEADER);
+    const paused = opts.worker === undefined ? 'the process is paused' : `worker "${opts.worker}" is paused`;
+    // Node before 22.16 cannot tell a worker's heap size: no estimate to show.
+    spinner.text(heapUsed === undefined ? `snapshotting; ${paused}…` : `snapshotting ${formatBytes(Number(heapUsed))} of heap; ${paused} (expected ~${formatDuration(pauseMs / 1000)})…`);
 
     let firstByteAt = 0;
     let received = 0;
@@ -115,13 +122,14 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
       downloadMs: Math.round(downloadedAt - (firstByteAt || downloadedAt)),
       totalMs: Math.round(finished - started),
       instance: header(INSTANCE_HEADER) ?? null,
+      worker: opts.worker ?? null,
       rssBeforeBytes: before.process.rss,
       rssAfterBytes: after.process.rss,
     };
     ctx.out.result(result, (r, c) =>
       [
-        `${c.green('✔')} Heap snapshot written to ${c.bold(r.path)} (${formatBytes(r.bytes)}, ${r.nodes.toLocaleString('en-US')} objects)`,
-        `  snapshot ${formatDuration(r.snapshotMs / 1000)} (process paused), download ${formatDuration(r.downloadMs / 1000)}`,
+        `${c.green('✔')} Heap snapshot${r.worker === null ? '' : ` of worker "${r.worker}"`} written to ${c.bold(r.path)} (${formatBytes(r.bytes)}, ${r.nodes.toLocaleString('en-US')} objects)`,
+        `  snapshot ${formatDuration(r.snapshotMs / 1000)} (${r.worker === null ? 'process' : 'worker'} paused), download ${formatDuration(r.downloadMs / 1000)}`,
         `  process memory (RSS) ${formatBytes(r.rssBeforeBytes)} before, ${formatBytes(r.rssAfterBytes)} after: freed pages often stay with the process; avoid snapshots in a loop`,
         `  open it in Chrome DevTools: Memory tab → Load profile…${r.gzip ? ' (gunzip it first)' : ''}`,
       ].join('\n'),
@@ -135,7 +143,7 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
 }
 
 /** PATH is a directory (existing, or written with a trailing slash) or a file in an existing directory. */
-async function resolveDestination(opts: HeapdumpOptions): Promise<Destination> {
+export async function resolveDestination(opts: { out: string; force: boolean }): Promise<Destination> {
   const path = resolve(opts.out);
   const isDir = await stat(path).then((s) => s.isDirectory(), () => null);
   if (isDir === true) return { dir: path, file: null };

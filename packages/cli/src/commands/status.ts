@@ -12,6 +12,8 @@ export interface StatusResult {
   caller: InfoResponse['caller'];
   instance: InfoResponse['instance'];
   capabilities: string[];
+  capture: InfoResponse['capture'];
+  workers: InfoResponse['workers'];
 }
 
 export async function runStatus(ctx: Context): Promise<StatusResult> {
@@ -27,6 +29,9 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
     caller: info.caller,
     instance: info.instance,
     capabilities: info.capabilities,
+    // Endpoints older than automatic capture and workers send neither.
+    capture: info.capture ?? null,
+    workers: info.workers ?? [],
   };
   ctx.out.result(result, (r, c) =>
     [
@@ -34,6 +39,8 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
       `${c.bold('caller')}    ${r.caller.token} (scopes: ${r.caller.scopes.join(', ')}; token from ${r.tokenSource})`,
       `${c.bold('instance')}  ${r.instance.app.name}${r.instance.app.version ? ` ${r.instance.app.version}` : ''} on ${r.instance.host}, pid ${r.instance.pid}, up ${formatDuration(r.instance.uptimeSeconds)}, Node ${r.instance.node}`,
       `${c.bold('offers')}    ${r.capabilities.join(', ')}`,
+      ...(r.capture === null ? [] : [`${c.bold('capture')}   ${r.capture.enabled ? `${c.green('on')}, ${r.capture.count} of ${r.capture.maxCount} stored (opsctl snapshots list)` : `${c.red('disabled')}: ${r.capture.disabledReason ?? ''}`}`]),
+      ...(r.workers.length === 0 ? [] : [`${c.bold('workers')}   ${r.workers.map((w) => `${w.name} (thread ${w.threadId})`).join(', ')}`]),
     ].join('\n'),
   );
   return result;

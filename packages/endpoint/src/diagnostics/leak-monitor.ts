@@ -27,6 +27,8 @@ export class LeakMonitor {
   readonly #since = Date.now();
   #level: LeakLevel = 'ok';
   readonly #listeners = new Set<(event: LeakEvent) => void>();
+  /** Listeners that are live streams (not the endpoint's own, such as automatic capture). */
+  #watchers = 0;
   #unsubscribe: (() => void) | null = null;
 
   constructor(settings: Partial<LeakSettings>, capacity: number) {
@@ -43,21 +45,29 @@ export class LeakMonitor {
     this.#unsubscribe?.();
     this.#sampler.stop();
     this.#listeners.clear();
+    this.#watchers = 0;
   }
 
   /** The verdict now; with `sampleNow`, after forcing a GC sample (at most one per 5 s). */
   status(sampleNow = false): LeakStatus {
     if (sampleNow) this.#sampler.sampleNow();
     const samples = this.#sampler.samples();
-    return { verdict: judgeLeak(samples, this.#settings), samples, since: this.#since, watchers: this.#listeners.size };
+    return { verdict: judgeLeak(samples, this.#settings), samples, since: this.#since, watchers: this.#watchers };
   }
 
-  /** Calls `listener` with each sample and each change of verdict. Returns the unsubscribe. */
-  subscribe(listener: (event: LeakEvent) => void): () => void {
+  /**
+   * Calls `listener` with each sample and each change of verdict. Returns the unsubscribe.
+   * `internal` listeners (the endpoint's own, such as automatic capture) are not counted
+   * as watchers.
+   */
+  subscribe(listener: (event: LeakEvent) => void, { internal = false } = {}): () => void {
     // Verdicts are judged only while someone listens; start from the current one.
     if (this.#listeners.size === 0) this.#level = judgeLeak(this.#sampler.samples(), this.#settings).verdict;
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    if (!internal) this.#watchers++;
+    return () => {
+      if (this.#listeners.delete(listener) && !internal) this.#watchers--;
+    };
   }
 
   #onSample(sample: MemorySample): void {

@@ -9,17 +9,20 @@
 //   stream     the file, gzip level 1 when accepted, with backpressure; the file is
 //              removed on completion, on client abort and on error
 //
-// Query: skipMemoryCheck=true bypasses the preflight (the operator accepts the OOM risk).
+// Query: skipMemoryCheck=true bypasses the preflight (the operator accepts the OOM risk);
+// worker=NAME snapshots a registered worker thread instead (see heapdump-worker.ts).
 import { createReadStream } from 'node:fs';
+import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlib } from 'node:zlib';
-import { estimateSnapshot, freeDiskBytes, writeSnapshotFile } from '../diagnostics/heap-snapshot.js';
+import { estimateSnapshot, freeDiskBytes, writeSnapshotFile, type SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
 import { readMemoryLimit } from '../diagnostics/memory-limit.js';
 import { instanceIdentity } from '../instance.js';
-import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, type LowMemoryDetails } from '../protocol.js';
+import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, type LowMemoryDetails, type MemoryLimit } from '../protocol.js';
 import { acceptsGzip, booleanParam } from '../server/params.js';
 import { sendError, setCommonHeaders } from '../server/replies.js';
 import type { Route } from '../server/route.js';
+import { workerHeapdump } from './heapdump-worker.js';
 
 // Memory frees up only when traffic or the application changes; asking again at once is pointless.
 const LOW_MEMORY_RETRY_AFTER_S = 60;
@@ -33,26 +36,15 @@ export const heapdump: Route = {
   async handle(req, res, ctx) {
     const skipMemoryCheck = booleanParam(ctx.query, 'skipMemoryCheck');
     if (skipMemoryCheck instanceof Error) return sendError(res, 'BAD_PARAM', { message: skipMemoryCheck.message });
+    const worker = ctx.query.get('worker');
+    if (worker !== null) return workerHeapdump(req, res, ctx, worker, skipMemoryCheck);
     const { dir, memoryFactor } = ctx.options.heapSnapshot;
 
     const estimate = estimateSnapshot(memoryFactor);
     const limit = readMemoryLimit(ctx.options.memoryLimitBytes);
     ctx.auditDetail['estimatedExtraBytes'] = estimate.extraPeakBytes;
     ctx.auditDetail['headroomBytes'] = limit.headroomBytes;
-    if (!skipMemoryCheck && estimate.extraPeakBytes > limit.headroomBytes) {
-      const details: LowMemoryDetails = {
-        estimatedExtraBytes: estimate.extraPeakBytes,
-        headroomBytes: limit.headroomBytes,
-        limitBytes: limit.limitBytes,
-        limitSource: limit.source,
-        memoryFactor: estimate.memoryFactor,
-      };
-      return sendError(res, 'LOW_MEMORY', {
-        message: `A heap snapshot would need about ${mb(estimate.extraPeakBytes)} more memory, but only ${mb(limit.headroomBytes)} is left under the ${limit.source} limit of ${mb(limit.limitBytes)}; the process could be OOM-killed. Pass skipMemoryCheck=true to take the risk.`,
-        details: { ...details },
-        headers: { 'retry-after': LOW_MEMORY_RETRY_AFTER_S },
-      });
-    }
+    if (!skipMemoryCheck && estimate.extraPeakBytes > limit.headroomBytes) return refuseLowMemory(res, estimate, limit);
     const freeDisk = await freeDiskBytes(dir);
     if (freeDisk < estimate.maxFileBytes) {
       return sendError(res, 'LOW_DISK', {
@@ -95,6 +87,22 @@ export const heapdump: Route = {
     }
   },
 };
+
+/** 503 LOW_MEMORY: the snapshot's estimated peak would not fit under the process's memory limit. */
+export function refuseLowMemory(res: ServerResponse, estimate: SnapshotEstimate, limit: MemoryLimit): void {
+  const details: LowMemoryDetails = {
+    estimatedExtraBytes: estimate.extraPeakBytes,
+    headroomBytes: limit.headroomBytes,
+    limitBytes: limit.limitBytes,
+    limitSource: limit.source,
+    memoryFactor: estimate.memoryFactor,
+  };
+  sendError(res, 'LOW_MEMORY', {
+    message: `A heap snapshot would need about ${mb(estimate.extraPeakBytes)} more memory, but only ${mb(limit.headroomBytes)} is left under the ${limit.source} limit of ${mb(limit.limitBytes)}; the process could be OOM-killed. Pass skipMemoryCheck=true to take the risk.`,
+    details: { ...details },
+    headers: { 'retry-after': LOW_MEMORY_RETRY_AFTER_S },
+  });
+}
 
 /** `<app>-<host>-<pid>-<UTC timestamp>.heapsnapshot`, safe in a header and on any file system. */
 export function snapshotFileName(app: string, now = new Date()): string {

@@ -5,6 +5,12 @@ import type { ErrorCode } from '../protocol.js';
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string };
 
+/** Whether the request announces a body (a length other than 0, or chunked). */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<BodyResult> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) {

@@ -16,10 +16,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AuditEvent } from '../audit.js';
+import type { ActionRunner } from '../actions/runner.js';
+import type { Capture } from '../diagnostics/capture.js';
 import type { LeakMonitor } from '../diagnostics/leak-monitor.js';
+import type { WorkerRegistry } from '../diagnostics/workers.js';
 import type { ResolvedOptions, ResolvedToken } from '../options.js';
 import { ERRORS, scopeAllows, type ErrorCode } from '../protocol.js';
 import { authenticate } from './auth.js';
+import { hasBody } from './body.js';
 import type { Gate } from './gate.js';
 import type { InFlight } from './in-flight.js';
 import { rawErrorResponse, sendError, type ErrorReply } from './replies.js';
@@ -37,6 +41,9 @@ export interface PipelineState {
   readonly publicPaths: ReadonlySet<string>;
   readonly inFlight: InFlight;
   readonly leakMonitor: LeakMonitor | null;
+  readonly actions: ActionRunner | null;
+  readonly capture: Capture | null;
+  readonly workers: WorkerRegistry;
   closing: boolean;
 }
 
@@ -44,7 +51,7 @@ type AuditFields = Omit<AuditEvent, 'time' | 'address' | 'method' | 'path' | 'du
 
 /** The outcome of the checks before a handler runs. */
 type Admission =
-  | { ok: true; route: Route; token: ResolvedToken | null; gate: Gate | null; release: (() => void) | undefined }
+  | { ok: true; route: Route; params: Readonly<Record<string, string>>; token: ResolvedToken | null; gate: Gate | null; release: (() => void) | undefined }
   | { ok: false; code: ErrorCode; reply: ErrorReply; audit: AuditFields | null };
 
 const WWW_AUTHENTICATE: Partial<Record<ErrorCode, string>> = {
@@ -115,7 +122,7 @@ export function createPipeline(state: PipelineState): Pipeline {
         audit: { kind: 'refusal', token: caller, route: null, status: ERRORS[code].status, code },
       };
     }
-    const { route } = match;
+    const { route, params } = match;
 
     if (token !== null && !scopeAllows(token.scopes, route.scope)) {
       return {
@@ -148,17 +155,21 @@ export function createPipeline(state: PipelineState): Pipeline {
         audit: { kind: 'refusal', token: caller, route: route.path, status: 429, code: 'BUSY' },
       };
     }
-    return { ok: true, route, token, gate: gate ?? null, release: release ?? undefined };
+    return { ok: true, route, params, token, gate: gate ?? null, release: release ?? undefined };
   };
 
-  const contextFor = (req: IncomingMessage, route: Route, token: ResolvedToken | null, gate: Gate | null, signal: AbortSignal): RouteContext => ({
+  const contextFor = (req: IncomingMessage, route: Route, params: Readonly<Record<string, string>>, token: ResolvedToken | null, gate: Gate | null, signal: AbortSignal): RouteContext => ({
     options,
     token,
     query: new URLSearchParams(queryOf(req.url)),
+    params,
     signal,
     auditDetail: {},
     capabilities: state.capabilities,
     leakMonitor: state.leakMonitor,
+    actions: state.actions,
+    capture: state.capture,
+    workers: state.workers,
     gate,
     audit: ({ kind, status, durationMs, detail }) => audit(req, performance.now() - durationMs, { kind, token: token?.name ?? null, route: route.path, status, detail }),
   });
@@ -174,9 +185,9 @@ export function createPipeline(state: PipelineState): Pipeline {
         if (admission.audit) audit(req, started, admission.audit);
         return;
       }
-      const { route, token, gate, release } = admission;
+      const { route, params, token, gate, release } = admission;
       const running = state.inFlight.start();
-      const ctx = contextFor(req, route, token, gate, running.signal);
+      const ctx = contextFor(req, route, params, token, gate, running.signal);
       const bytesBefore = req.socket.bytesWritten;
       res.once('close', () => {
         running.end();
@@ -210,13 +221,13 @@ export function createPipeline(state: PipelineState): Pipeline {
         if (fields) audit(req, started, fields);
       };
       if (!admission.ok) return refuse(admission.code, admission.reply, admission.audit);
-      const { route, token, gate, release } = admission;
+      const { route, params, token, gate, release } = admission;
       if (route.upgrade === undefined) {
         release?.();
         return refuse('BAD_REQUEST', { message: `${route.method} ${route.path} does not accept an HTTP Upgrade.` }, { kind: 'refusal', token: token?.name ?? null, route: route.path, status: 400, code: 'BAD_REQUEST' });
       }
       const running = state.inFlight.start();
-      const ctx = contextFor(req, route, token, gate, running.signal);
+      const ctx = contextFor(req, route, params, token, gate, running.signal);
       socket.once('close', () => {
         running.end();
         release?.();
@@ -244,11 +255,6 @@ export function pathOf(url: string | undefined, basePath: string): string {
 function queryOf(url: string | undefined): string {
   const start = url?.indexOf('?') ?? -1;
   return start === -1 || url === undefined ? '' : url.slice(start + 1);
-}
-
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 function isPowerOfTen(n: number): boolean {

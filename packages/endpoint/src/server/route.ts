@@ -5,7 +5,10 @@ import type { Duplex } from 'node:stream';
 import type { ResolvedOptions, ResolvedToken } from '../options.js';
 import type { Scope } from '../protocol.js';
 import type { AuditEvent } from '../audit.js';
+import type { ActionRunner } from '../actions/runner.js';
+import type { Capture } from '../diagnostics/capture.js';
 import type { LeakMonitor } from '../diagnostics/leak-monitor.js';
+import type { WorkerRegistry } from '../diagnostics/workers.js';
 import type { Gate } from './gate.js';
 
 export interface RouteContext {
@@ -13,6 +16,8 @@ export interface RouteContext {
   /** The authenticated caller; null on a route the application made public. */
   token: ResolvedToken | null;
   query: URLSearchParams;
+  /** The path's `:name` segment, for routes that have one (`/snapshots/:id` → { id }). */
+  params: Readonly<Record<string, string>>;
   /** Aborted when the client goes away or the endpoint closes: stop work, free resources. */
   signal: AbortSignal;
   /** Facts the route adds to its audit event (bytes, durations, parameters). */
@@ -21,6 +26,12 @@ export interface RouteContext {
   capabilities: readonly string[];
   /** The always-on leak monitor; null when the application turned leak detection off. */
   leakMonitor: LeakMonitor | null;
+  /** The application's actions; null when it registered none. */
+  actions: ActionRunner | null;
+  /** Automatic heap snapshots; null when the application did not configure them. */
+  capture: Capture | null;
+  /** The worker threads the application registered. */
+  workers: WorkerRegistry;
   /** The concurrency gate that admitted this request, if the route has one. */
   gate: Gate | null;
   /** Emits an extra audit event for this caller and route (e.g. one per REPL line). */
@@ -30,7 +41,8 @@ export interface RouteContext {
 export interface Route {
   /** Stable name: used in `public`, in capabilities and in audit events. */
   name: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
+  /** A fixed path, or one ending in a `:name` segment (see router.ts). */
   path: string;
   scope: Scope;
   /** Name of the concurrency gate that admits this route's work, if it is heavy. */

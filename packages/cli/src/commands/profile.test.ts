@@ -1,0 +1,47 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEndpoint, type TestEndpoint } from '../../../endpoint/test-support/index.js';
+import { runCli } from '../../test-support/index.js';
+import { checkCpuProfile, checkHeapProfile } from './profile.js';
+
+const work = mkdtempSync(join(tmpdir(), 'opsctl-cli-profile-'));
+let ep: TestEndpoint;
+let env: Record<string, string>;
+beforeAll(async () => {
+  ep = await startEndpoint({}, { perf: ['profile'] });
+  env = { OPSCTL_URL: ep.url, OPSCTL_TOKEN: ep.tokens['perf'] ?? '' };
+});
+afterAll(async () => {
+  await ep.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('opsctl profile', () => {
+  it('counts down on a terminal and says where to open the file', async () => {
+    const run = await runCli(['profile', 'cpu', '-s', '1', '--out', `${work}/`], { env, tty: true });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/profiling CPU for 1s… 1s left \(Ctrl-C stops it\)/);
+    expect(run.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/CPU profile written to .*\.cpuprofile \(.*, [\d,]+ samples over 1s\)\n {2}open it in Chrome DevTools: Performance panel/);
+    expect(readdirSync(work).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
+  });
+
+  it('refuses to replace a file without --force', async () => {
+    const path = join(work, 'taken.heapprofile');
+    expect((await runCli(['profile', 'heap', '-s', '1', '--out', path], { env })).code).toBe(0);
+    const again = await runCli(['profile', 'heap', '-s', '1', '--out', path], { env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists/);
+  });
+});
+
+describe('profile checks', () => {
+  it('want the parts DevTools reads', () => {
+    expect(checkCpuProfile({ nodes: [{}], startTime: 1, endTime: 2 })).toBeNull();
+    expect(checkCpuProfile({ nodes: [], startTime: 1, endTime: 2 })).toMatch(/nodes/);
+    expect(checkCpuProfile({ nodes: [{}] })).toMatch(/startTime/);
+    expect(checkHeapProfile({ head: { children: [] } })).toBeNull();
+    expect(checkHeapProfile({ samples: [] })).toMatch(/head/);
+  });
+});

@@ -1,0 +1,52 @@
+// opsctl report --out PATH: Node's diagnostic report of the target process (versions,
+// resource usage, JS and native stacks, libuv handles, limits), written atomically. The
+// endpoint skips network lookups and redacts environment values.
+import type { Context } from '../context.js';
+import { saveJson } from '../client/download.js';
+import { formatBytes } from '../ui/format.js';
+import { resolveDestination } from './heapdump.js';
+
+export interface ReportOptions {
+  out: string;
+  force: boolean;
+}
+
+export interface ReportResult {
+  path: string;
+  bytes: number;
+  pid: number | null;
+  node: string | null;
+}
+
+export async function runReport(opts: ReportOptions, ctx: Context): Promise<ReportResult> {
+  const destination = await resolveDestination(opts);
+  const client = await ctx.client();
+  const spinner = await ctx.out.spinner('generating the diagnostic report…');
+  try {
+    const response = await client.request('/report');
+    const saved = await saveJson(response.body, {
+      destination,
+      force: opts.force,
+      what: 'the diagnostic report',
+      check: (report) => (report['header'] !== null && typeof report['header'] === 'object' ? null : 'it has no "header"'),
+      name: (report) => {
+        const header = report['header'] as { host?: unknown; processId?: unknown };
+        const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+        return `report-${String(header.host ?? 'host')}-${String(header.processId ?? 'pid')}-${stamp}.json`;
+      },
+      signal: ctx.signal,
+    });
+    spinner.stop();
+    const header = saved.document['header'] as { processId?: unknown; nodejsVersion?: unknown };
+    const result: ReportResult = {
+      path: saved.path,
+      bytes: saved.bytes,
+      pid: typeof header.processId === 'number' ? header.processId : null,
+      node: typeof header.nodejsVersion === 'string' ? header.nodejsVersion : null,
+    };
+    ctx.out.result(result, (r, c) => `${c.green('✔')} Diagnostic report written to ${c.bold(r.path)} (${formatBytes(r.bytes)}${r.pid === null ? '' : `, pid ${r.pid}`}${r.node === null ? '' : `, Node ${r.node}`})`);
+    return result;
+  } finally {
+    spinner.stop();
+  }
+}

@@ -1,0 +1,91 @@
+// Running an application action: one concurrency gate per action, a time limit, the
+// caller's signal passed in, and the outcome described for the route: a JSON-safe
+// result, the action's own error, or a timeout. The application goes on whatever the
+// action does, except block the event loop: synchronous code cannot be preempted.
+import type { ActionInfo } from '../protocol.js';
+import { Gate } from '../server/gate.js';
+import { describeAction, type ActionParams, type ResolvedAction } from './definitions.js';
+
+// Actions usually take seconds: a refused caller may try again soon.
+const ACTION_RETRY_AFTER_S = 5;
+/** An action's error message is cut here: a sentence, not a dump. */
+const ERROR_MESSAGE_CHARS = 1_000;
+
+export type ActionOutcome =
+  /** `result` is what the action returned, as JSON would carry it (undefined becomes null). */
+  | { kind: 'ok'; result: unknown; durationMs: number }
+  | { kind: 'failed'; error: { name: string; message: string; code: string | null }; durationMs: number }
+  | { kind: 'timeout'; durationMs: number }
+  /** The caller went away or the endpoint is closing: nobody to answer. */
+  | { kind: 'aborted'; durationMs: number };
+
+export class ActionRunner {
+  readonly #actions: ReadonlyMap<string, ResolvedAction>;
+  readonly #gates = new Map<string, Gate>();
+
+  constructor(actions: ReadonlyMap<string, ResolvedAction>) {
+    this.#actions = actions;
+    for (const action of actions.values()) {
+      this.#gates.set(action.name, new Gate({
+        max: action.concurrency,
+        retryAfterSeconds: ACTION_RETRY_AFTER_S,
+        busyMessage: `The action "${action.name}" is already running${action.concurrency > 1 ? ` ${action.concurrency} times` : ''}; at most ${action.concurrency} at once.`,
+      }));
+    }
+  }
+
+  list(): ActionInfo[] {
+    return [...this.#actions.values()].map(describeAction);
+  }
+
+  get(name: string): ResolvedAction | undefined {
+    return this.#actions.get(name);
+  }
+
+  gate(name: string): Gate | undefined {
+    return this.#gates.get(name);
+  }
+
+  /** Runs the action until it settles, its time limit passes or `signal` aborts. */
+  async run(action: ResolvedAction, params: ActionParams, caller: string, signal: AbortSignal): Promise<ActionOutcome> {
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`The action "${action.name}" did not finish within ${action.timeoutMs} ms.`));
+    }, action.timeoutMs);
+    const forward = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    const stopped = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+    stopped.catch(() => {}); // settled by the race below, or never looked at
+    try {
+      const value = await Promise.race([Promise.resolve().then(() => action.run(params, { signal: controller.signal, caller })), stopped]);
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(value ?? null);
+      } catch (error) {
+        return failed(new Error(`it returned a value that cannot be sent as JSON (${(error as Error).message})`), elapsed());
+      }
+      // A function or a symbol stringifies to undefined: nothing to send.
+      return { kind: 'ok', result: JSON.parse(json ?? 'null'), durationMs: elapsed() };
+    } catch (error) {
+      if (timedOut) return { kind: 'timeout', durationMs: elapsed() };
+      if (signal.aborted) return { kind: 'aborted', durationMs: elapsed() };
+      return failed(error, elapsed());
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', forward);
+    }
+  }
+}
+
+function failed(error: unknown, durationMs: number): ActionOutcome {
+  const described =
+    error instanceof Error
+      ? { name: error.name, message: error.message, code: typeof (error as NodeJS.ErrnoException).code === 'string' ? String((error as NodeJS.ErrnoException).code) : null }
+      : { name: 'Thrown', message: String(error), code: null };
+  const message = described.message.length > ERROR_MESSAGE_CHARS ? `${described.message.slice(0, ERROR_MESSAGE_CHARS)}…` : described.message;
+  return { kind: 'failed', error: { ...described, message: message || '(no message)' }, durationMs };
+}

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
+import type { ActionsResponse } from '../protocol.js';
+
+let ep: TestEndpoint;
+let unblock: () => void = () => {};
+let sawAbort = false;
+beforeAll(async () => {
+  ep = await startEndpoint(
+    {
+      actions: {
+        greet: {
+          description: 'Greets someone.',
+          params: { name: { type: 'string', required: true }, times: { type: 'number', default: 1 }, token: { type: 'string', secret: true } },
+          run: ({ name, times }, { caller }) => ({ greeting: `hello ${String(name)}`.repeat(Number(times)), caller, at: new Date(0) }),
+        },
+        explode: {
+          description: 'Fails the way applications fail.',
+          run: async () => {
+            throw Object.assign(new Error('the cache is locked'), { code: 'ELOCKED' });
+          },
+        },
+        hold: { description: 'Runs until released.', run: () => new Promise<string>((resolve) => (unblock = () => resolve('released'))) },
+        stall: {
+          description: 'Never finishes in time.',
+          timeoutMs: 200,
+          run: (_params, { signal }) => new Promise(() => signal.addEventListener('abort', () => (sawAbort = true))),
+        },
+        unserialisable: { description: 'Returns a BigInt.', run: () => 1n },
+      },
+    },
+    { operator: ['actions'], reader: ['read'] },
+  );
+});
+afterAll(() => ep.close());
+
+const run = (name: string, body?: unknown, token = ep.tokens['operator']) =>
+  fetch(`${ep.url}/actions/${name}`, {
+    method: 'POST',
+    headers: { ...bearer(token), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+describe('GET /actions', () => {
+  it('lists the actions with their parameter schemas', async () => {
+    const res = await fetch(`${ep.url}/actions`, { headers: bearer(ep.tokens['operator']) });
+    expect(res.status).toBe(200);
+    const body = (await jsonOf(res)) as ActionsResponse;
+    expect(body.actions.map((a) => a.name)).toEqual(['greet', 'explode', 'hold', 'stall', 'unserialisable']);
+    expect(body.actions[0]).toEqual({
+      name: 'greet',
+      description: 'Greets someone.',
+      params: {
+        name: { type: 'string', description: null, required: true, secret: false },
+        times: { type: 'number', description: null, required: false, default: 1, secret: false },
+        token: { type: 'string', description: null, required: false, secret: true },
+      },
+      timeoutMs: 30_000,
+      concurrency: 1,
+    });
+  });
+
+  it('needs the actions scope', async () => {
+    const res = await fetch(`${ep.url}/actions`, { headers: bearer(ep.tokens['reader']) });
+    expect(res.status).toBe(403);
+  });
+
+  it('is off when the application defines no actions', async () => {
+    const off = await startEndpoint();
+    try {
+      const res = await fetch(`${off.url}/actions/greet`, { method: 'POST', headers: bearer(off.tokens['admin']) });
+      expect(res.status).toBe(404);
+      expect((await jsonOf(res)).error.code).toBe('FEATURE_DISABLED');
+    } finally {
+      await off.close();
+    }
+  });
+});
+
+describe('POST /actions/:name', () => {
+  it('runs an action with typed parameters and answers its result as JSON, audited with the parameters', async () => {
+    const res = await run('greet', { params: { name: 'Ada', times: '2', token: 's3cret' } });
+    expect(res.status).toBe(200);
+    expect(await jsonOf(res)).toEqual({ action: 'greet', result: { greeting: 'hello Adahello Ada', caller: 'operator', at: '1970-01-01T00:00:00.000Z' }, durationMs: expect.any(Number) });
+    const audit = ep.events.findLast((e) => e.route === '/actions/:name');
+    expect(audit).toMatchObject({ token: 'operator', status: 200, detail: { action: 'greet', outcome: 'ok', params: { name: 'Ada', times: 2, token: '[secret]' } } });
+    expect(JSON.stringify(ep.events)).not.toContain('s3cret');
+  });
+
+  it('answers an unknown action with 404 UNKNOWN_ACTION', async () => {
+    const res = await run('nope');
+    expect(res.status).toBe(404);
+    expect((await jsonOf(res)).error).toMatchObject({ code: 'UNKNOWN_ACTION', details: { action: 'nope' } });
+  });
+
+  it('refuses bad parameters with 400 naming the parameter, before running anything', async () => {
+    for (const [params, param] of [[{}, 'name'], [{ name: 'x', times: 'many' }, 'times'], [{ name: 'x', colour: 'red' }, 'colour']] as const) {
+      const res = await run('greet', { params });
+      expect(res.status).toBe(400);
+      const body = await jsonOf(res);
+      expect(body.error).toMatchObject({ code: 'BAD_PARAM', details: { action: 'greet', param } });
+      expect(body.error.message).toContain(`"${param}"`);
+    }
+    expect((await run('greet', { name: 'x' })).status).toBe(400); // parameters outside "params"
+  });
+
+  it('answers an action that throws with 422 ACTION_FAILED and its message, and the endpoint goes on', async () => {
+    const res = await run('explode');
+    expect(res.status).toBe(422);
+    expect((await jsonOf(res)).error).toEqual({
+      code: 'ACTION_FAILED',
+      message: 'The action "explode" failed: the cache is locked',
+      details: { action: 'explode', error: { name: 'Error', code: 'ELOCKED' } },
+    });
+    expect(ep.events.findLast((e) => e.route === '/actions/:name')?.detail).toMatchObject({ outcome: 'failed', error: 'the cache is locked' });
+    expect((await run('greet', { params: { name: 'again' } })).status).toBe(200);
+  });
+
+  it('answers 504 ACTION_TIMEOUT after the time limit and aborts the action\'s signal', async () => {
+    const res = await run('stall');
+    expect(res.status).toBe(504);
+    expect((await jsonOf(res)).error.code).toBe('ACTION_TIMEOUT');
+    expect(sawAbort).toBe(true);
+  });
+
+  it('answers a result JSON cannot carry with 422', async () => {
+    const res = await run('unserialisable');
+    expect(res.status).toBe(422);
+    expect((await jsonOf(res)).error.message).toMatch(/cannot be sent as JSON/);
+  });
+
+  it('refuses a second run of a busy action with 429 and Retry-After, and admits it once free', async () => {
+    const first = run('hold');
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await run('hold');
+    expect(second.status).toBe(429);
+    expect(second.headers.get('retry-after')).toBe('5');
+    expect((await jsonOf(second)).error.code).toBe('BUSY');
+    unblock();
+    expect(await (await first).json()).toMatchObject({ result: 'released' });
+    const third = run('hold');
+    await new Promise((r) => setTimeout(r, 100));
+    unblock();
+    expect((await third).status).toBe(200);
+  });
+});

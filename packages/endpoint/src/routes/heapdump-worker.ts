@@ -1,0 +1,81 @@
+// GET /heapdump?worker=NAME: a heap snapshot of a registered worker thread, streamed from
+// Worker#getHeapSnapshot(). The worker's event loop is paused while V8 writes it; the
+// main thread's goes on. The memory preflight weighs the worker's heap against the
+// process's limit (threads share it); Node before 22.16 cannot tell a worker's heap size,
+// and there the estimate assumes it is no larger than the main thread's (audited as
+// `estimateBasis: "main-thread"`). No file: the snapshot streams as the worker writes it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, constants as zlib } from 'node:zlib';
+import {
+  estimateSnapshot,
+  FILE_BYTES_PER_HEAP_BYTE,
+  FILE_BYTES_PER_HEAP_BYTE_MAX,
+  PAUSE_MS_PER_HEAP_MB,
+  SNAPSHOT_BASE_BYTES,
+  type SnapshotEstimate,
+} from '../diagnostics/heap-snapshot.js';
+import { readMemoryLimit } from '../diagnostics/memory-limit.js';
+import { heapStatistics } from '../diagnostics/workers.js';
+import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER } from '../protocol.js';
+import { acceptsGzip } from '../server/params.js';
+import { sendError, setCommonHeaders } from '../server/replies.js';
+import type { RouteContext } from '../server/route.js';
+import { refuseLowMemory, snapshotFileName } from './heapdump.js';
+
+export async function workerHeapdump(req: IncomingMessage, res: ServerResponse, ctx: RouteContext, name: string, skipMemoryCheck: boolean): Promise<void> {
+  ctx.auditDetail['worker'] = name.slice(0, 64);
+  const worker = ctx.workers.get(name);
+  if (worker === undefined) return refuseUnknown(res, name);
+
+  const stats = await heapStatistics(worker);
+  const { memoryFactor } = ctx.options.heapSnapshot;
+  const estimate = stats instanceof Error ? estimateSnapshot(memoryFactor) : estimateForHeap(stats.usedHeapSize, memoryFactor);
+  const limit = readMemoryLimit(ctx.options.memoryLimitBytes);
+  ctx.auditDetail['estimateBasis'] = stats instanceof Error ? 'main-thread' : 'worker';
+  ctx.auditDetail['estimatedExtraBytes'] = estimate.extraPeakBytes;
+  ctx.auditDetail['headroomBytes'] = limit.headroomBytes;
+  if (!skipMemoryCheck && estimate.extraPeakBytes > limit.headroomBytes) return refuseLowMemory(res, estimate, limit);
+
+  let snapshot: Readable;
+  try {
+    snapshot = await worker.getHeapSnapshot();
+  } catch {
+    // ERR_WORKER_NOT_RUNNING: it stopped between the lookup and the snapshot.
+    return refuseUnknown(res, name);
+  }
+  const gzip = acceptsGzip(req.headers['accept-encoding']);
+  setCommonHeaders(res);
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-disposition': `attachment; filename="${snapshotFileName(`${ctx.options.app.name}-${name}`)}"`,
+    vary: 'accept-encoding',
+    ...(stats instanceof Error ? {} : { [HEAP_USED_HEADER]: estimate.heapUsedBytes, [EXPECTED_PAUSE_HEADER]: estimate.pauseMs, [ESTIMATED_SIZE_HEADER]: estimate.fileBytes }),
+    ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+  });
+  ctx.auditDetail['gzip'] = gzip;
+  try {
+    if (gzip) await pipeline(snapshot, createGzip({ level: zlib.Z_BEST_SPEED, chunkSize: 1024 * 1024 }), res, { signal: ctx.signal });
+    else await pipeline(snapshot, res, { signal: ctx.signal });
+  } catch (error) {
+    snapshot.destroy();
+    if (!ctx.signal.aborted) throw error;
+  }
+}
+
+/** As estimateSnapshot(), for a heap whose spaces are unknown: all of it counted as small objects. */
+function estimateForHeap(heapUsed: number, memoryFactor: number): SnapshotEstimate {
+  return {
+    heapUsedBytes: heapUsed,
+    extraPeakBytes: Math.round(SNAPSHOT_BASE_BYTES + heapUsed * memoryFactor),
+    fileBytes: Math.round(heapUsed * FILE_BYTES_PER_HEAP_BYTE),
+    maxFileBytes: Math.round(heapUsed * FILE_BYTES_PER_HEAP_BYTE_MAX),
+    pauseMs: Math.round((heapUsed / 1024 / 1024) * PAUSE_MS_PER_HEAP_MB),
+    memoryFactor,
+  };
+}
+
+function refuseUnknown(res: ServerResponse, name: string): void {
+  sendError(res, 'UNKNOWN_WORKER', { message: `No running worker thread is registered as "${name.slice(0, 64)}"; GET /workers lists them.`, details: { worker: name.slice(0, 64) } });
+}

@@ -1,0 +1,87 @@
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
+import type { InfoResponse, WorkersResponse } from '../protocol.js';
+
+let ep: TestEndpoint;
+let worker: Worker;
+// A worker of its own, small: a class the main thread does not have, to find in its snapshot.
+const WORKER_CODE = 'class WorkerOnlyThing { constructor(i) { this.i = i; } } globalThis.kept = Array.from({ length: 1000 }, (_, i) => new WorkerOnlyThing(i)); setInterval(() => {}, 1000);';
+
+beforeAll(async () => {
+  ep = await startEndpoint();
+  worker = new Worker(WORKER_CODE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+  await once(worker, 'online');
+  ep.endpoint.registerWorker('indexer', worker);
+});
+afterAll(async () => {
+  await worker.terminate();
+  await ep.close();
+});
+
+const get = (path: string, token = ep.tokens['heap']) => fetch(`${ep.url}${path}`, { headers: bearer(token) });
+
+describe('worker threads', () => {
+  it('lists registered workers in GET /workers, with heap statistics where Node has them', async () => {
+    const body = (await jsonOf(await get('/workers', ep.tokens['reader']))) as WorkersResponse;
+    expect(body.workers).toHaveLength(1);
+    const [info] = body.workers;
+    expect(info).toMatchObject({ name: 'indexer', threadId: worker.threadId, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+    if ('getHeapStatistics' in worker) {
+      expect(info?.heap?.usedHeapSize).toBeGreaterThan(0);
+      expect(info?.heapUnavailable).toBeNull();
+    } else {
+      expect(info?.heap).toBeNull();
+      expect(info?.heapUnavailable).toMatch(/needs Node 22\.16 or later/);
+    }
+    const status = (await jsonOf(await get('/info', ep.tokens['reader']))) as InfoResponse;
+    expect(status.workers).toEqual([{ name: 'indexer', threadId: worker.threadId }]);
+  });
+
+  it('streams a heap snapshot of the worker, not of the main thread', async () => {
+    const res = await get('/heapdump?worker=indexer');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toMatch(/-indexer-.*\.heapsnapshot"$/);
+    // The main thread holds the worker's source text, but only the worker holds its objects.
+    expect(objectsOfClass(await jsonOf(res), 'WorkerOnlyThing')).toBe(1000);
+    expect(ep.events.findLast((e) => e.route === '/heapdump')?.detail).toMatchObject({ worker: 'indexer', estimateBasis: 'getHeapStatistics' in worker ? 'worker' : 'main-thread' });
+  });
+
+  it('answers an unknown worker with 404 UNKNOWN_WORKER', async () => {
+    const res = await get('/heapdump?worker=nobody');
+    expect(res.status).toBe(404);
+    expect((await jsonOf(res)).error).toMatchObject({ code: 'UNKNOWN_WORKER', details: { worker: 'nobody' } });
+  });
+
+  it('refuses a second running worker under a taken name, and forgets workers that exit', async () => {
+    const other = new Worker('setInterval(() => {}, 1000)', { eval: true });
+    await once(other, 'online');
+    expect(() => ep.endpoint.registerWorker('indexer', other)).toThrow(/already registered as "indexer"/);
+    expect(() => ep.endpoint.registerWorker('bad name', other)).toThrow(TypeError);
+    ep.endpoint.registerWorker('short-lived', other);
+    expect(((await jsonOf(await get('/workers'))) as WorkersResponse).workers.map((w) => w.name)).toEqual(['indexer', 'short-lived']);
+    await other.terminate();
+    expect(((await jsonOf(await get('/workers'))) as WorkersResponse).workers.map((w) => w.name)).toEqual(['indexer']);
+    expect((await get('/heapdump?worker=short-lived')).status).toBe(404);
+  });
+});
+
+interface Snapshot {
+  snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };
+  nodes: number[];
+  strings: string[];
+}
+
+/** Objects whose constructor is `name`, counted from a parsed snapshot. */
+function objectsOfClass(snapshot: Snapshot, name: string): number {
+  const fields = snapshot.snapshot.meta.node_fields;
+  const typeAt = fields.indexOf('type');
+  const nameAt = fields.indexOf('name');
+  const objectType = snapshot.snapshot.meta.node_types[0].indexOf('object');
+  let count = 0;
+  for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+    if (snapshot.nodes[i + typeAt] === objectType && snapshot.strings[snapshot.nodes[i + nameAt] ?? -1] === name) count++;
+  }
+  return count;
+}
