@@ -32,9 +32,15 @@ if (method === 'local') {
   const server = createServer((req, res) => {
     const file = join(tmpdir(), `bench-classic-${process.pid}.heapsnapshot`);
     writeHeapSnapshot(file);
-    const text = readFileSync(file, 'utf8');
-    rmSync(file, { force: true });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(text);
+    try {
+      // Past 512 MB the whole file no longer fits in one string: the classic pattern fails.
+      const text = readFileSync(file, 'utf8');
+      res.writeHead(200, { 'content-type': 'application/json' }).end(text);
+    } catch (error) {
+      res.writeHead(500).end(error.code);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
   server.listen(0, '127.0.0.1', () => ready({ url: `http://127.0.0.1:${server.address().port}` }));
 } else {

@@ -38,6 +38,7 @@ async function measure(heapMb, method) {
   resetHwm(ready.pid);
   const rssBefore = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))[1]) * 1024;
   let wallMs;
+  let failed = null;
   if (method === 'local') {
     proc.stdin.write('go\n');
     ({ wallMs } = await next());
@@ -46,6 +47,7 @@ async function measure(heapMb, method) {
     const res = await fetch(`${ready.url}/dump`);
     for await (const _ of res.body) { /* drain */ }
     wallMs = performance.now() - started;
+    if (res.status !== 200) failed = 'failed: the snapshot does not fit in one string';
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'bench-heapdump-'));
     const started = performance.now();
@@ -57,7 +59,7 @@ async function measure(heapMb, method) {
   const extraPeak = hwm(ready.pid) - rssBefore;
   proc.stdin.write('bye\n');
   proc.kill('SIGKILL');
-  return { wallMs, extraPeak, heapUsed: ready.heapUsed };
+  return { wallMs, extraPeak, heapUsed: ready.heapUsed, failed };
 }
 
 console.log(`Node ${process.version}; one fresh child per cell\n`);
@@ -67,6 +69,6 @@ for (const size of sizes) {
   const b = await measure(size, 'classic');
   const c = await measure(size, 'endpoint');
   for (const [name, r] of [['(a) writeHeapSnapshot', a], ['(b) classic read+end', b], ['(c) opsctl heapdump', c]]) {
-    console.log(`${mb(a.heapUsed).padEnd(9)} ${name.padEnd(26)} ${`${(r.wallMs / 1000).toFixed(1)} s`.padStart(7)}  ${(r.wallMs / a.wallMs).toFixed(2).padStart(5)}   ${mb(r.extraPeak).padStart(12)}   ${(r.extraPeak / a.extraPeak).toFixed(2).padStart(5)}`);
+    console.log(`${mb(a.heapUsed).padEnd(9)} ${name.padEnd(26)} ${`${(r.wallMs / 1000).toFixed(1)} s`.padStart(7)}  ${(r.wallMs / a.wallMs).toFixed(2).padStart(5)}   ${mb(r.extraPeak).padStart(12)}   ${(r.extraPeak / a.extraPeak).toFixed(2).padStart(5)}${r.failed ? `  ${r.failed}` : ''}`);
   }
 }

@@ -16,6 +16,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The server removes its temp file right after the response ends: wait for that, briefly. */
+async function emptied(path: string): Promise<void> {
+  for (let i = 0; i < 100 && readdirSync(path).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(readdirSync(path)).toEqual([]);
+}
+
 describe('GET /heapdump', () => {
   it('streams a complete V8 heap snapshot, gzipped when accepted, and leaves no file behind', async () => {
     const res = await fetch(`${ep.url}/heapdump`, { headers: { ...bearer(ep.tokens['heap']), 'accept-encoding': 'gzip' } });
@@ -28,7 +34,7 @@ describe('GET /heapdump', () => {
     const snapshot = JSON.parse(await res.text());
     expect(snapshot.snapshot.meta.node_fields).toContain('self_size');
     expect(snapshot.nodes.length).toBe(snapshot.snapshot.node_count * snapshot.snapshot.meta.node_fields.length);
-    expect(readdirSync(dir)).toEqual([]);
+    await emptied(dir);
     const audit = ep.events.find((e) => e.route === '/heapdump' && e.status === 200);
     expect(audit?.token).toBe('heap');
     expect(audit?.detail).toMatchObject({ gzip: true, snapshotBytes: expect.any(Number), pauseMs: expect.any(Number) });
@@ -76,7 +82,7 @@ describe('memory preflight', () => {
       expect(body.error.message).toMatch(/skipMemoryCheck=true/);
       expect(body.error.details).toMatchObject({ limitSource: 'configured', memoryFactor: 24 });
       expect(body.error.details.estimatedExtraBytes).toBeGreaterThan(body.error.details.headroomBytes);
-      expect(readdirSync(dir)).toEqual([]);
+      await emptied(dir);
 
       const forced = await fetch(`${tight.url}/heapdump?skipMemoryCheck=true`, { headers: bearer(tight.tokens['heap']) });
       expect(forced.status).toBe(200);
