@@ -40,12 +40,17 @@ export interface SnapshotEstimate {
   memoryFactor: number;
 }
 
+/** The estimate for this thread's heap. */
 export function estimateSnapshot(memoryFactor = SMALL_OBJECT_MEMORY_FACTOR): SnapshotEstimate {
-  const heapUsed = getHeapStatistics().used_heap_size;
   let largeObjects = 0;
   for (const space of getHeapSpaceStatistics()) {
     if (space.space_name.includes('large_object')) largeObjects += space.space_used_size;
   }
+  return estimateForHeap(getHeapStatistics().used_heap_size, largeObjects, memoryFactor);
+}
+
+/** The estimate for any heap, given its bytes used and how many of them are in large-object spaces. */
+export function estimateForHeap(heapUsed: number, largeObjects: number, memoryFactor: number): SnapshotEstimate {
   const smallObjects = Math.max(0, heapUsed - largeObjects);
   return {
     heapUsedBytes: heapUsed,

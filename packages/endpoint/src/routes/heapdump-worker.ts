@@ -8,14 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlib } from 'node:zlib';
-import {
-  estimateSnapshot,
-  FILE_BYTES_PER_HEAP_BYTE,
-  FILE_BYTES_PER_HEAP_BYTE_MAX,
-  PAUSE_MS_PER_HEAP_MB,
-  SNAPSHOT_BASE_BYTES,
-  type SnapshotEstimate,
-} from '../diagnostics/heap-snapshot.js';
+import { estimateForHeap, estimateSnapshot } from '../diagnostics/heap-snapshot.js';
 import { readMemoryLimit } from '../diagnostics/memory-limit.js';
 import { heapStatistics } from '../diagnostics/workers.js';
 import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER } from '../protocol.js';
@@ -31,7 +24,8 @@ export async function workerHeapdump(req: IncomingMessage, res: ServerResponse, 
 
   const stats = await heapStatistics(worker);
   const { memoryFactor } = ctx.options.heapSnapshot;
-  const estimate = stats instanceof Error ? estimateSnapshot(memoryFactor) : estimateForHeap(stats.usedHeapSize, memoryFactor);
+  // The worker's spaces are unknown: all of its heap counts as small objects (the safe side).
+  const estimate = stats instanceof Error ? estimateSnapshot(memoryFactor) : estimateForHeap(stats.usedHeapSize, 0, memoryFactor);
   const limit = readMemoryLimit(ctx.options.memoryLimitBytes);
   ctx.auditDetail['estimateBasis'] = stats instanceof Error ? 'main-thread' : 'worker';
   ctx.auditDetail['estimatedExtraBytes'] = estimate.extraPeakBytes;
@@ -62,18 +56,6 @@ export async function workerHeapdump(req: IncomingMessage, res: ServerResponse, 
     snapshot.destroy();
     if (!ctx.signal.aborted) throw error;
   }
-}
-
-/** As estimateSnapshot(), for a heap whose spaces are unknown: all of it counted as small objects. */
-function estimateForHeap(heapUsed: number, memoryFactor: number): SnapshotEstimate {
-  return {
-    heapUsedBytes: heapUsed,
-    extraPeakBytes: Math.round(SNAPSHOT_BASE_BYTES + heapUsed * memoryFactor),
-    fileBytes: Math.round(heapUsed * FILE_BYTES_PER_HEAP_BYTE),
-    maxFileBytes: Math.round(heapUsed * FILE_BYTES_PER_HEAP_BYTE_MAX),
-    pauseMs: Math.round((heapUsed / 1024 / 1024) * PAUSE_MS_PER_HEAP_MB),
-    memoryFactor,
-  };
 }
 
 function refuseUnknown(res: ServerResponse, name: string): void {
