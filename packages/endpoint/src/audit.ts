@@ -24,7 +24,41 @@ export interface AuditEvent {
 
 export type AuditSink = (event: AuditEvent) => void;
 
+// Lines written within one turn of the event loop go out in one write: under a flood of
+// refusals, one system call per turn instead of one per request. Flushed at exit too.
+let pending = '';
+let flushesAtExit = false;
+
+function flush(): void {
+  const lines = pending;
+  pending = '';
+  if (lines !== '') process.stderr.write(lines);
+}
+
 /** Default sink: one JSON line per event on stderr, tagged so log pipelines can route it. */
 export function stderrAuditSink(event: AuditEvent): void {
-  process.stderr.write(`${JSON.stringify({ opsctl: 'audit', ...event })}\n`);
+  if (pending === '') setImmediate(flush).unref();
+  if (!flushesAtExit) {
+    process.on('exit', flush);
+    flushesAtExit = true;
+  }
+  pending += `${JSON.stringify({ opsctl: 'audit', ...event })}\n`;
+}
+
+/**
+ * The sink as the endpoint calls it: an exception thrown by an application's sink is
+ * reported once as a process warning and otherwise ignored. Failing open is deliberate:
+ * a broken log pipeline must not take the application down, nor lock operators out of
+ * the endpoint they would use to look at it.
+ */
+export function guardedSink(sink: AuditSink): AuditSink {
+  let warned = false;
+  return (event) => {
+    try {
+      sink(event);
+    } catch (error) {
+      if (!warned) process.emitWarning(`opsctl: the audit sink threw; audit events are being lost: ${String(error)}`);
+      warned = true;
+    }
+  };
 }

@@ -59,6 +59,39 @@ describe('bad input never crashes the endpoint or earns a 500', () => {
     expect(res.headers['connection']).toBe('close');
   });
 
+  it('closes connections that never send a request, so idle sockets cannot lock operators out', async () => {
+    const idle = await Promise.all(
+      Array.from({ length: 8 }, () => new Promise<import('node:net').Socket>((resolve) => {
+        const socket = connect(ep.port, '127.0.0.1', () => resolve(socket));
+        socket.on('error', () => {});
+      })),
+    );
+    const closed = Promise.all(idle.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
+    const started = Date.now();
+    await closed;
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await stillAnswers();
+  });
+
+  it('answers an over-limit chunked body with 413 and keeps the application alive', async () => {
+    const open = await startEndpoint({ repl: {}, limits: { maxBodyBytes: 1024 } }, { operator: ['repl'] });
+    try {
+      const chunk = `{"code":"${'x'.repeat(4000)}`;
+      const res = await rawHttp(open.port, [
+        `POST /eval HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${open.tokens['operator']}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+        `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
+        `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
+      ]);
+      expect(res.status).toBe(413);
+      expect(JSON.parse(res.body).error.code).toBe('BODY_TOO_LARGE');
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await fetch(`${open.url}/info`, { headers: bearer(open.tokens['operator']) })).status).toBe(200);
+      expect(open.events.find((e) => e.route === '/eval')?.status).toBe(413);
+    } finally {
+      await open.close();
+    }
+  });
+
   it('holds no more than maxConnections sockets and keeps answering after the excess is dropped', async () => {
     const sockets = await Promise.all(
       Array.from({ length: 20 }, () => new Promise<import('node:net').Socket>((resolve) => {

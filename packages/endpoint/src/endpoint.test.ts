@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../test-support/index.js';
 import { INSTANCE_HEADER, type InfoResponse, type MemoryResponse } from './protocol.js';
@@ -81,10 +82,17 @@ describe('routes for an authenticated caller', () => {
     expect((await get('/health', bearer(ep.tokens['reader']))).body.status).toBe('ok');
   });
 
-  it('puts no-store and the instance identity on every answer, refusals included', async () => {
-    for (const { res } of [await get('/info'), await get('/info', bearer(ep.tokens['reader'])), await get('/x', bearer(ep.tokens['admin']))]) {
+  it('puts no-store on every answer, and the instance identity on every answer to an authenticated caller', async () => {
+    for (const { res } of [await get('/info', bearer(ep.tokens['reader'])), await get('/x', bearer(ep.tokens['admin']))]) {
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect(res.headers.get(INSTANCE_HEADER)).toMatch(new RegExp(`; pid=${process.pid}; start=\\d{4}-`));
+    }
+  });
+
+  it('tells an anonymous caller nothing about the process, not even its host and pid', async () => {
+    for (const { res } of [await get('/info'), await get('/info', bearer(generateToken()))]) {
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get(INSTANCE_HEADER)).toBeNull();
     }
   });
 });
@@ -118,12 +126,12 @@ describe('public health', () => {
 });
 
 describe('failed-authentication throttling', () => {
-  it('answers 429 with Retry-After once an address fails too often, even with a good token, and audits sparingly', async () => {
+  it('answers 429 with Retry-After to bad tokens once an address presents too many, and audits sparingly', async () => {
     const strict = await startEndpoint({ limits: { authFailuresAllowed: 3, authBlockMs: 60_000 } });
     try {
       for (let i = 0; i < 3; i++) expect((await fetch(`${strict.url}/info`, { headers: bearer(generateToken()) })).status).toBe(401);
       for (let i = 0; i < 20; i++) {
-        const res = await fetch(`${strict.url}/info`, { headers: bearer(strict.tokens['admin']) });
+        const res = await fetch(`${strict.url}/info`, { headers: bearer(generateToken()) });
         expect(res.status).toBe(429);
         expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(50);
         expect((await jsonOf(res)).error.code).toBe('THROTTLED');
@@ -134,5 +142,55 @@ describe('failed-authentication throttling', () => {
     } finally {
       await strict.close();
     }
+  });
+
+  it('still lets a valid token in from a blocked address: operators may share it behind a proxy', async () => {
+    const strict = await startEndpoint({ limits: { authFailuresAllowed: 3 } });
+    try {
+      for (let i = 0; i < 3; i++) await fetch(`${strict.url}/info`, { headers: bearer(generateToken()) });
+      expect((await fetch(`${strict.url}/info`, { headers: bearer(generateToken()) })).status).toBe(429);
+      expect((await fetch(`${strict.url}/info`, { headers: bearer(strict.tokens['admin']) })).status).toBe(200);
+      expect((await fetch(`${strict.url}/info`)).status).toBe(429);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('does not count requests without credentials towards a block', async () => {
+    const strict = await startEndpoint({ limits: { authFailuresAllowed: 3 } });
+    try {
+      for (let i = 0; i < 20; i++) expect((await fetch(`${strict.url}/info`)).status).toBe(401);
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
+describe('an audit sink that throws', () => {
+  it('neither crashes the application nor refuses the caller', async () => {
+    const broken = await startEndpoint({ audit: () => { throw new Error('log pipeline down'); } });
+    try {
+      expect((await fetch(`${broken.url}/info`)).status).toBe(401);
+      expect((await fetch(`${broken.url}/info`, { headers: bearer(broken.tokens['reader']) })).status).toBe(200);
+    } finally {
+      await broken.close();
+    }
+  });
+});
+
+describe('close()', () => {
+  it('ends within a grace period even when a REPL client keeps its side of the connection open', async () => {
+    const own = await startEndpoint({ repl: {} }, { operator: ['repl'] });
+    // allowHalfOpen: this client does not close its side when the server ends the session.
+    const socket = connect({ port: own.port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => {});
+    socket.write(`GET /repl HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${own.tokens['operator']}\r\nConnection: Upgrade\r\nUpgrade: opsctl-repl\r\n\r\n`);
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+    const started = Date.now();
+    await own.close();
+    await ended;
+    expect(Date.now() - started).toBeLessThan(5_000);
+    socket.destroy();
   });
 });

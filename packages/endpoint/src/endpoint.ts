@@ -37,6 +37,9 @@ import { AuthThrottle } from './server/throttle.js';
 // slowloris client hold a connection up to 30 s past HEADERS_TIMEOUT_MS.
 const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
+// How long close() lets aborted handlers end their responses before cutting them off.
+const CLOSE_GRACE_MS = 2_000;
+
 // What a refused second snapshot is told: a 200 MB heap takes ~15-30 s to snapshot.
 const HEAP_SNAPSHOT_RETRY_AFTER_S = 30;
 // REPL sessions last minutes; a refused one should not retry in a tight loop.
@@ -150,7 +153,11 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       const closing = server;
       const serverClosed = closing === null ? Promise.resolve() : new Promise<void>((resolve) => closing.close(() => resolve()));
       closing?.closeIdleConnections();
+      // Handlers end their responses when aborted; a client that does not close its side
+      // (a REPL, a stream nobody reads) is cut off after a grace period.
+      const grace = setTimeout(() => state.inFlight.destroyAll(), CLOSE_GRACE_MS);
       await state.inFlight.whenEmpty();
+      clearTimeout(grace);
       // Keep-alive connections whose last response just ended would hold close() open.
       closing?.closeAllConnections();
       await serverClosed;
@@ -171,7 +178,23 @@ function createServer(options: ResolvedOptions, handler: (req: IncomingMessage, 
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
   };
-  const server = options.tls ? createHttpsServer({ ...options.tls, ...serverOptions }, handler) : createHttpServer(serverOptions, handler);
+  // A connection must complete its TLS handshake and start a request within the header
+  // timeout. Node's own header timer starts only at the first byte: without this, 64 idle
+  // connections would fill maxConnections and lock every operator out.
+  const spoken = new WeakSet<Socket>();
+  const trackRequests = (req: IncomingMessage) => void spoken.add(req.socket);
+  const firstRequestDeadline = (socket: Socket) => {
+    // A socket that sent a byte is node's: its header timeout answers 408 (slowloris).
+    const timer = setTimeout(() => spoken.has(socket) || socket.bytesRead > 0 || socket.destroy(), limits.headersTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  };
+  const server = options.tls
+    ? createHttpsServer({ ...options.tls, ...serverOptions, handshakeTimeout: limits.headersTimeoutMs }, handler)
+    : createHttpServer(serverOptions, handler);
+  server.on('request', trackRequests);
+  server.on('upgrade', trackRequests);
+  server.on(options.tls ? 'secureConnection' : 'connection', firstRequestDeadline);
   server.maxConnections = limits.maxConnections;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(options, error, socket));
   return server;
@@ -179,7 +202,10 @@ function createServer(options: ResolvedOptions, handler: (req: IncomingMessage, 
 
 /** Answers what never became a request (bad HTTP, oversized headers, a header timeout) with a JSON error. */
 function answerClientError(options: ResolvedOptions, error: NodeJS.ErrnoException, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  // A response already under way on this socket (a pipelined bad request) must not be
+  // corrupted by a raw answer.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
     socket.destroy();
     return;
   }

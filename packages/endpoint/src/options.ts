@@ -5,7 +5,7 @@ import type { ServerOptions as TlsServerOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { basename } from 'node:path';
 import { resolveActions, type ActionDefinition, type ResolvedAction } from './actions/definitions.js';
-import { stderrAuditSink, type AuditSink } from './audit.js';
+import { guardedSink, stderrAuditSink, type AuditSink } from './audit.js';
 import { resolveCapture, type CaptureOptions, type ResolvedCapture } from './diagnostics/capture.js';
 import { SMALL_OBJECT_MEMORY_FACTOR } from './diagnostics/heap-snapshot.js';
 import { SAMPLE_CAPACITY } from './diagnostics/gc-sampler.js';
@@ -175,8 +175,9 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
     if ((PUBLIC_ROUTE_NAMES as readonly string[]).includes(name)) publicRoutes.add(name);
     else problems.push(`\`public\` may only list ${PUBLIC_ROUTE_NAMES.map((n) => `"${n}"`).join(', ')}; "${String(name)}" cannot be opened to anonymous callers`);
   }
-  const audit = input.audit === false ? null : (input.audit ?? stderrAuditSink);
-  if (audit !== null && typeof audit !== 'function') problems.push('`audit` must be a function receiving each audit event, or false');
+  const sink = input.audit === false ? null : (input.audit ?? stderrAuditSink);
+  if (sink !== null && typeof sink !== 'function') problems.push('`audit` must be a function receiving each audit event, or false');
+  const audit = sink === null || typeof sink !== 'function' ? null : guardedSink(sink);
   const basePath = normaliseBasePath(input.basePath, problems);
   const limits = resolveLimits(input.limits ?? {}, problems);
   const heapSnapshot = resolveHeapSnapshot(input.heapSnapshot ?? {}, problems);

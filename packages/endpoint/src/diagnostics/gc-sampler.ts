@@ -133,11 +133,15 @@ export class GcSampler {
 
   /**
    * A post-GC sample now: forces a full GC and records what survives. Within
-   * FORCED_SAMPLE_MIN_INTERVAL_MS of the last forced GC, returns the newest sample instead.
+   * FORCED_SAMPLE_MIN_INTERVAL_MS of the last forced GC, or when the GC is expected to
+   * pause longer than maxForcedPauseMs, returns the newest sample instead.
    * Null when GC cannot be forced in this process (then nothing is recorded).
    */
   sampleNow(): MemorySample | null {
-    if (performance.now() - this.#lastForcedAt < FORCED_SAMPLE_MIN_INTERVAL_MS) return this.#ring.at(this.#next - 1) ?? null;
+    const newest = this.#ring.at(this.#next - 1) ?? null;
+    if (performance.now() - this.#lastForcedAt < FORCED_SAMPLE_MIN_INTERVAL_MS) return newest;
+    // Any `read` token may ask: never a pause longer than gap-filling would allow.
+    if (getHeapStatistics().used_heap_size * this.#pauseMsPerByte > this.#maxPauseMs) return newest;
     return this.#force();
   }
 

@@ -10,6 +10,8 @@ import type { Route } from '../server/route.js';
 
 /** Often enough for proxies and clients to see a live stream, rarely enough to cost nothing. */
 export const HEARTBEAT_MS = 15_000;
+/** Unsent stream data kept for a slow client; past it, lines are dropped (about 100 samples). */
+const STREAM_BUFFER_BYTES = 256 * 1024;
 
 export const leaks: Route = {
   name: 'leaks',
@@ -44,7 +46,11 @@ export const leaksStream: Route = {
 
     setCommonHeaders(res);
     res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'x-accel-buffering': 'no' });
-    const send = (line: LeakStreamLine) => res.write(`${JSON.stringify(line)}\n`);
+    // A client that stops reading gets no more lines until it catches up: the stream's
+    // memory stays bounded whatever it does.
+    const send = (line: LeakStreamLine) => {
+      if (res.writableLength < STREAM_BUFFER_BYTES) res.write(`${JSON.stringify(line)}\n`);
+    };
     let events = 0;
     const unsubscribe = monitor.subscribe((event) => {
       events++;

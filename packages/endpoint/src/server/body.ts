@@ -18,15 +18,24 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
   }
   const tooLarge = { ok: false, code: 'BODY_TOO_LARGE', message: `The request body is larger than the limit of ${limitBytes} bytes.` } as const;
   if (Number(req.headers['content-length'] ?? 0) > limitBytes) return tooLarge;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) return tooLarge;
-    chunks.push(chunk);
-  }
+  // Listeners rather than `for await`: leaving that loop early destroys the request,
+  // and with it the socket the 413 must still be written to.
+  const text = await new Promise<string | null>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limitBytes) return void chunks.push(chunk);
+      req.off('data', onData).off('end', onEnd).off('error', reject);
+      req.pause(); // the caller answers 413 with Connection: close; the rest is never read
+      resolve(null);
+    };
+    const onEnd = () => resolve(Buffer.concat(chunks).toString('utf8'));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+  });
+  if (text === null) return tooLarge;
   try {
-    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+    return { ok: true, value: JSON.parse(text) };
   } catch {
     return { ok: false, code: 'BAD_BODY', message: 'The request body is not valid JSON.' };
   }

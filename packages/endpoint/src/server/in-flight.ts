@@ -1,35 +1,44 @@
-// The handlers running now, so close() can abort them and wait until they have ended.
+// The handlers running now, so close() can abort them, wait until they have ended, and
+// past a grace period end those that did not listen.
+
+interface Running {
+  controller: AbortController;
+  destroy: () => void;
+}
 
 export class InFlight {
-  readonly #controllers = new Set<AbortController>();
+  readonly #running = new Set<Running>();
   #waiters: (() => void)[] = [];
 
-  /** Registers a running handler; its signal aborts on abortAll(). Call the returned function when it ends. */
-  start(): { signal: AbortSignal; end: () => void } {
-    const controller = new AbortController();
-    this.#controllers.add(controller);
+  /**
+   * Registers a running handler: its signal aborts on abortAll(); `destroy` ends its
+   * response or socket by force on destroyAll(). Call the returned `end` when it ends.
+   */
+  start(destroy: () => void): { signal: AbortSignal; end: () => void } {
+    const running: Running = { controller: new AbortController(), destroy };
+    this.#running.add(running);
     return {
-      signal: controller.signal,
+      signal: running.controller.signal,
       end: () => {
-        controller.abort();
-        this.#controllers.delete(controller);
-        if (this.#controllers.size === 0) this.#wake();
+        running.controller.abort();
+        this.#running.delete(running);
+        if (this.#running.size === 0) this.#wake();
       },
     };
   }
 
   abortAll(): void {
-    for (const controller of this.#controllers) controller.abort();
+    for (const running of this.#running) running.controller.abort();
+  }
+
+  destroyAll(): void {
+    for (const running of this.#running) running.destroy();
   }
 
   /** Resolves once no handler is running. */
   whenEmpty(): Promise<void> {
-    if (this.#controllers.size === 0) return Promise.resolve();
+    if (this.#running.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  get size(): number {
-    return this.#controllers.size;
   }
 
   #wake(): void {

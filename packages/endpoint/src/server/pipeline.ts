@@ -1,8 +1,10 @@
 // The request lifecycle, in one fixed order; each step's refusal is cheap and final:
 //
 //   closing   503 SHUTTING_DOWN     the endpoint is closing
-//   throttle  429 THROTTLED         this address failed authentication too often
-//   auth      401 / 400             no, bad or malformed bearer token (public routes skip it)
+//   auth      401 / 400             no, bad or malformed bearer token (public routes skip it);
+//             429 THROTTLED         instead, when this address presented bad tokens too often.
+//                                   A valid token still gets in: behind a proxy or
+//                                   port-forward, operators share the attacker's address.
 //   route     404 / 405 + Allow     only now, so anonymous callers learn no paths
 //   scope     403 SCOPE_MISSING     the token lacks the route's scope
 //   gate      429 BUSY              the route's heavy operation is already running
@@ -12,7 +14,8 @@
 // and get their refusals as ordinary HTTP responses on the socket.
 //
 // Every request that reaches a route, and every refusal, is audited when it ends.
-// Refusals while throttled are audited at the 1st, 10th, 100th… of each block.
+// Refusals while throttled are audited at the 1st, 10th, 100th… of each block. Refusals
+// before authentication carry no instance header: an anonymous caller learns nothing.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AuditEvent } from '../audit.js';
@@ -68,10 +71,11 @@ export interface Pipeline {
 export function createPipeline(state: PipelineState): Pipeline {
   const { options, router, throttle } = state;
 
-  const audit = (req: IncomingMessage, started: number, fields: AuditFields) => {
+  // The address is read once, when the request arrives: a destroyed request has no socket.
+  const audit = (req: IncomingMessage, address: string, started: number, fields: AuditFields) => {
     options.audit?.({
       time: new Date().toISOString(),
-      address: req.socket.remoteAddress ?? 'unknown',
+      address,
       method: req.method ?? '',
       path: pathOf(req.url, options.basePath).slice(0, 200),
       durationMs: Math.round(performance.now() - started),
@@ -79,35 +83,37 @@ export function createPipeline(state: PipelineState): Pipeline {
     });
   };
 
-  const admit = (req: IncomingMessage, path: string): Admission => {
-    if (state.closing) return { ok: false, code: 'SHUTTING_DOWN', reply: { headers: { 'retry-after': 1 } }, audit: null };
-    const address = req.socket.remoteAddress ?? 'unknown';
-    const now = Date.now();
-    const blocked = throttle.check(address, now);
-    if (blocked.retryAfterMs > 0) {
-      return {
-        ok: false,
-        code: 'THROTTLED',
-        reply: { headers: { 'retry-after': Math.ceil(blocked.retryAfterMs / 1000) } },
-        audit: isPowerOfTen(blocked.refusedInBlock)
-          ? { kind: 'throttle', token: null, route: null, status: 429, code: 'THROTTLED', detail: { refusedInBlock: blocked.refusedInBlock } }
-          : null,
-      };
+  const admit = (req: IncomingMessage, address: string, path: string): Admission => {
+    if (state.closing) {
+      return { ok: false, code: 'SHUTTING_DOWN', reply: { anonymous: true, headers: { 'retry-after': 1 } }, audit: { kind: 'refusal', token: null, route: null, status: 503, code: 'SHUTTING_DOWN' } };
     }
 
     let token: ResolvedToken | null = null;
     if (!state.publicPaths.has(path)) {
       const auth = authenticate(req, options.tokens);
       if (!auth.ok) {
-        const blockMs = throttle.fail(address, now);
+        const now = Date.now();
+        const blocked = throttle.check(address, now);
+        if (blocked.retryAfterMs > 0) {
+          return {
+            ok: false,
+            code: 'THROTTLED',
+            reply: { anonymous: true, headers: { 'retry-after': Math.ceil(blocked.retryAfterMs / 1000) } },
+            audit: isPowerOfTen(blocked.refusedInBlock)
+              ? { kind: 'throttle', token: null, route: null, status: 429, code: 'THROTTLED', detail: { refusedInBlock: blocked.refusedInBlock } }
+              : null,
+          };
+        }
+        // A request without credentials guesses nothing: only bad tokens count towards a block.
+        const blockMs = auth.code === 'AUTH_REQUIRED' ? 0 : throttle.fail(address, now);
         return {
           ok: false,
           code: auth.code,
-          reply: { headers: { 'www-authenticate': WWW_AUTHENTICATE[auth.code] ?? 'Bearer' } },
+          reply: { anonymous: true, headers: { 'www-authenticate': WWW_AUTHENTICATE[auth.code] ?? 'Bearer' } },
           audit: { kind: 'refusal', token: null, route: null, status: ERRORS[auth.code].status, code: auth.code, ...(blockMs > 0 ? { detail: { throttledForMs: blockMs } } : {}) },
         };
       }
-      throttle.succeed(address);
+      throttle.succeed(address, Date.now());
       token = auth.token;
     }
     const caller = token?.name ?? null;
@@ -158,7 +164,7 @@ export function createPipeline(state: PipelineState): Pipeline {
     return { ok: true, route, params, token, gate: gate ?? null, release: release ?? undefined };
   };
 
-  const contextFor = (req: IncomingMessage, route: Route, params: Readonly<Record<string, string>>, token: ResolvedToken | null, gate: Gate | null, signal: AbortSignal): RouteContext => ({
+  const contextFor = (req: IncomingMessage, address: string, route: Route, params: Readonly<Record<string, string>>, token: ResolvedToken | null, gate: Gate | null, signal: AbortSignal): RouteContext => ({
     options,
     token,
     query: new URLSearchParams(queryOf(req.url)),
@@ -171,31 +177,33 @@ export function createPipeline(state: PipelineState): Pipeline {
     capture: state.capture,
     workers: state.workers,
     gate,
-    audit: ({ kind, status, durationMs, detail }) => audit(req, performance.now() - durationMs, { kind, token: token?.name ?? null, route: route.path, status, detail }),
+    audit: ({ kind, status, durationMs, detail }) => audit(req, address, performance.now() - durationMs, { kind, token: token?.name ?? null, route: route.path, status, detail }),
   });
 
   return {
     handleRequest(req, res) {
       const started = performance.now();
-      const admission = admit(req, pathOf(req.url, options.basePath));
+      const { socket } = req;
+      const address = socket.remoteAddress ?? 'unknown';
+      const admission = admit(req, address, pathOf(req.url, options.basePath));
       if (!admission.ok) {
         // An unread request body would otherwise be read and discarded to keep the connection alive.
         if (hasBody(req)) res.setHeader('connection', 'close');
         sendError(res, admission.code, admission.reply);
-        if (admission.audit) audit(req, started, admission.audit);
+        if (admission.audit) audit(req, address, started, admission.audit);
         return;
       }
       const { route, params, token, gate, release } = admission;
-      const running = state.inFlight.start();
-      const ctx = contextFor(req, route, params, token, gate, running.signal);
-      const bytesBefore = req.socket.bytesWritten;
+      const running = state.inFlight.start(() => res.destroy());
+      const ctx = contextFor(req, address, route, params, token, gate, running.signal);
+      const bytesBefore = socket.bytesWritten;
       res.once('close', () => {
         running.end();
         release?.();
         const completed = res.writableFinished;
-        audit(req, started, {
+        audit(req, address, started, {
           kind: 'request', token: token?.name ?? null, route: route.path, status: res.statusCode,
-          bytes: req.socket.bytesWritten - bytesBefore,
+          bytes: socket.bytesWritten - bytesBefore,
           ...(completed && Object.keys(ctx.auditDetail).length === 0 ? {} : { detail: { ...ctx.auditDetail, ...(completed ? {} : { aborted: true }) } }),
         });
       });
@@ -214,11 +222,12 @@ export function createPipeline(state: PipelineState): Pipeline {
 
     handleUpgrade(req, socket, head) {
       const started = performance.now();
+      const address = req.socket.remoteAddress ?? 'unknown';
       socket.on('error', () => socket.destroy());
-      const admission = admit(req, pathOf(req.url, options.basePath));
+      const admission = admit(req, address, pathOf(req.url, options.basePath));
       const refuse = (code: ErrorCode, reply: ErrorReply, fields: AuditFields | null) => {
         socket.end(rawErrorResponse(code, reply));
-        if (fields) audit(req, started, fields);
+        if (fields) audit(req, address, started, fields);
       };
       if (!admission.ok) return refuse(admission.code, admission.reply, admission.audit);
       const { route, params, token, gate, release } = admission;
@@ -226,12 +235,12 @@ export function createPipeline(state: PipelineState): Pipeline {
         release?.();
         return refuse('BAD_REQUEST', { message: `${route.method} ${route.path} does not accept an HTTP Upgrade.` }, { kind: 'refusal', token: token?.name ?? null, route: route.path, status: 400, code: 'BAD_REQUEST' });
       }
-      const running = state.inFlight.start();
-      const ctx = contextFor(req, route, params, token, gate, running.signal);
+      const running = state.inFlight.start(() => socket.destroy());
+      const ctx = contextFor(req, address, route, params, token, gate, running.signal);
       socket.once('close', () => {
         running.end();
         release?.();
-        audit(req, started, { kind: 'request', token: token?.name ?? null, route: route.path, status: 101, ...(Object.keys(ctx.auditDetail).length > 0 ? { detail: ctx.auditDetail } : {}) });
+        audit(req, address, started, { kind: 'request', token: token?.name ?? null, route: route.path, status: 101, ...(Object.keys(ctx.auditDetail).length > 0 ? { detail: ctx.auditDetail } : {}) });
       });
       try {
         route.upgrade(req, socket, head, ctx);

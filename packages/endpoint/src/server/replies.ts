@@ -14,11 +14,18 @@ export interface ErrorReply {
   message?: string;
   details?: Record<string, unknown>;
   headers?: Record<string, string | number>;
+  /** A refusal before authentication: without the instance header, so the caller learns nothing. */
+  anonymous?: boolean;
 }
 
+const ANONYMOUS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+});
+
 /** The common headers as `name: value` lines, for responses written on a raw socket. */
-export function commonHeaderLines(): string[] {
-  return Object.entries(COMMON_HEADERS).map(([name, value]) => `${name}: ${value}`);
+export function commonHeaderLines(anonymous = false): string[] {
+  return Object.entries(anonymous ? ANONYMOUS_HEADERS : COMMON_HEADERS).map(([name, value]) => `${name}: ${value}`);
 }
 
 /** Sets the headers every answer carries; streaming routes call this before writeHead. */
@@ -27,9 +34,13 @@ export function setCommonHeaders(res: ServerResponse): void {
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
-  const payload = JSON.stringify(body);
-  setCommonHeaders(res);
+  sendPayload(res, status, JSON.stringify(body), headers, false);
+}
+
+/** All headers in one writeHead: cheaper than setHeader per header, which matters on the refusal path. */
+function sendPayload(res: ServerResponse, status: number, payload: string, headers: Record<string, string | number>, anonymous: boolean): void {
   res.writeHead(status, {
+    ...(anonymous ? ANONYMOUS_HEADERS : COMMON_HEADERS),
     ...headers,
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(payload),
@@ -37,12 +48,20 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
+// Refusals with the default sentence and no details are most of a flood: serialise each once.
+const DEFAULT_ERROR_PAYLOADS = new Map<ErrorCode, string>();
+
 export function errorBody(code: ErrorCode, message?: string, details?: Record<string, unknown>): ErrorBody {
   return { error: { code, message: message ?? ERRORS[code].message, ...(details ? { details } : {}) } };
 }
 
 export function sendError(res: ServerResponse, code: ErrorCode, reply: ErrorReply = {}): void {
-  sendJson(res, ERRORS[code].status, errorBody(code, reply.message, reply.details), reply.headers);
+  let payload: string | undefined;
+  if (reply.message === undefined && reply.details === undefined) {
+    payload = DEFAULT_ERROR_PAYLOADS.get(code);
+    if (payload === undefined) DEFAULT_ERROR_PAYLOADS.set(code, (payload = JSON.stringify(errorBody(code))));
+  }
+  sendPayload(res, ERRORS[code].status, payload ?? JSON.stringify(errorBody(code, reply.message, reply.details)), reply.headers ?? {}, reply.anonymous === true);
 }
 
 /**
@@ -58,7 +77,7 @@ export function rawErrorResponse(code: ErrorCode, reply: ErrorReply = {}): strin
     'content-type: application/json; charset=utf-8',
     `content-length: ${Buffer.byteLength(payload)}`,
     'connection: close',
-    ...commonHeaderLines(),
+    ...commonHeaderLines(reply.anonymous === true),
     ...Object.entries(reply.headers ?? {}).map(([name, value]) => `${name}: ${value}`),
   ];
   return `${head.join('\r\n')}\r\n\r\n${payload}`;

@@ -48,9 +48,16 @@ describe('AuthThrottle', () => {
     const throttle = new AuthThrottle(settings);
     throttle.fail('a', 0);
     throttle.fail('a', 1);
-    throttle.succeed('a');
+    throttle.succeed('a', 2);
     expect(throttle.fail('a', 2)).toBe(0);
     expect(throttle.trackedAddresses).toBe(1);
+  });
+
+  it('keeps a block when a caller from that address authenticates', () => {
+    const throttle = new AuthThrottle(settings);
+    for (let i = 0; i < 3; i++) throttle.fail('a', i);
+    throttle.succeed('a', 10);
+    expect(throttle.check('a', 11).retryAfterMs).toBeGreaterThan(0);
   });
 
   it('tracks a bounded number of addresses, dropping the least recently seen', () => {

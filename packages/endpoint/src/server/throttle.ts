@@ -66,9 +66,13 @@ export class AuthThrottle {
     return blockMs;
   }
 
-  /** A caller that authenticates has its failures forgiven (it cannot be blocked: check() ran first). */
-  succeed(address: string): void {
-    this.#entries.delete(address);
+  /**
+   * A caller that authenticates has its address's failures forgiven, unless the address
+   * is blocked: a valid token shared with an attacker behind one proxy lifts nothing.
+   */
+  succeed(address: string, now: number): void {
+    const entry = this.#entries.get(address);
+    if (entry !== undefined && entry.blockedUntil <= now) this.#entries.delete(address);
   }
 
   get trackedAddresses(): number {
