@@ -33,9 +33,9 @@ export function load(url, seconds, connections, rate) {
  * Saturating throughput with wrk (C, epoll): a JavaScript load generator parses
  * responses slower than node:http writes them and would measure itself instead.
  */
-export function wrk(url, seconds, connections) {
+export function wrk(url, seconds, connections, headers = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, ...headers.flatMap((h) => ['-H', h]), url], { stdio: ['ignore', 'pipe', 'inherit'] });
     child.once('error', () => reject(new Error('wrk is needed for throughput figures: apt-get install wrk')));
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
