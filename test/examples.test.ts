@@ -1,4 +1,6 @@
 // Every example application, started as its README says, reached with the built binary.
+import { request } from 'node:http';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, mintToken, opsctl, startApp } from './support/processes.js';
@@ -9,11 +11,48 @@ beforeAll(async () => {
   admin = await mintToken('sre', 'admin');
 });
 
+/**
+ * Upgrades `url` to a REPL session as `opsctl repl` does (without a terminal), evaluates
+ * `code` and leaves; resolves with the session's output, or the status of a refusal
+ * (0 when the connection was dropped unanswered).
+ */
+function replSession(url: string, token: string, code: string): Promise<{ status: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { authorization: `Bearer ${token}`, connection: 'Upgrade', upgrade: 'opsctl-repl', 'opsctl-terminal': 'tty=0' } });
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on('upgrade', (res, socket: Socket, head: Buffer) => {
+      let output = head.toString('utf8');
+      let sent = 0;
+      socket.setEncoding('utf8');
+      // A prompt ends each answer: send the code after the first, .exit after the second.
+      const onPrompt = () => {
+        if (!/> $/.test(output)) return;
+        if (sent === 0) socket.write(`${code}\n`);
+        else if (sent === 1) socket.write('.exit\n');
+        sent++;
+      };
+      socket.on('data', (chunk: string) => {
+        output += chunk;
+        onPrompt();
+      });
+      socket.on('close', () => resolve({ status: res.statusCode ?? 0, output }));
+      socket.on('error', reject);
+      onPrompt();
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, output: '' });
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve({ status: 0, output: '' }) : reject(error)));
+    req.end();
+  });
+}
+
 describe.each([
-  { name: 'plain node:http, own loopback port', script: 'plain-http/server.js', route: '/orders', appName: 'shop', exposed: 'orders.size' },
-  { name: 'Express, mounted under /ops', script: 'express/server.js', route: '/inventory', appName: 'express-shop', exposed: 'inventory.teapots' },
-  { name: 'Fastify, in front of its router', script: 'fastify/server.js', route: '/catalogue', appName: 'fastify-shop', exposed: 'catalogue.length' },
-])('example: $name', ({ script, route, appName, exposed }) => {
+  { name: 'plain node:http, own loopback port', script: 'plain-http/server.js', route: '/orders', appName: 'shop', exposed: 'orders.size', mounted: false },
+  { name: 'Express, mounted under /ops', script: 'express/server.js', route: '/inventory', appName: 'express-shop', exposed: 'inventory.teapots', mounted: true },
+  { name: 'Fastify, in front of its router', script: 'fastify/server.js', route: '/catalogue', appName: 'fastify-shop', exposed: 'catalogue.length', mounted: true },
+])('example: $name', ({ script, route, appName, exposed, mounted }) => {
   let app: Awaited<ReturnType<typeof startApp>>;
   beforeAll(async () => {
     app = await startApp(example(script), { OPSCTL_TOKENS: admin.line });
@@ -30,6 +69,19 @@ describe.each([
     expect(Number(evaluated.stdout)).toBeGreaterThan(0);
     expect((await fetch(`${app.app}${route}`)).status).toBe(200);
     expect((await fetch(`${app.ops}/info`)).status).toBe(401);
+  });
+
+  it('opens an interactive REPL session through the mount', async () => {
+    const session = await replSession(`${app.ops}/repl`, admin.token, '1+1');
+    expect(session.status).toBe(101);
+    // Without a terminal the REPL does not echo the input: the prompt, then the answer.
+    expect(session.output).toMatch(new RegExp(`^${appName}@.+\\[${app.pid}\\]> 2\\r?\\n`));
+    expect(await replSession(`${app.ops}/repl`, 'not-a-token', '1')).toMatchObject({ status: 401 });
+  });
+
+  it.runIf(mounted)("opens no REPL for upgrades outside /ops: those are the application's (it has none, so they are dropped)", async () => {
+    expect(await replSession(`${app.app}/repl`, admin.token, '1')).toEqual({ status: 0, output: '' });
+    expect(await replSession(`${app.app}/opsrepl`, admin.token, '1')).toEqual({ status: 0, output: '' });
   });
 });
 

@@ -9,13 +9,19 @@ import { createMaintenanceEndpoint } from '@opsctl/endpoint';
 const app = express();
 const inventory = { teapots: 12 };
 
-// Express strips the mount path, so the endpoint sees /info, /heapdump, …
-const ops = createMaintenanceEndpoint({ tokens: process.env.OPSCTL_TOKENS, app: { name: 'express-shop' }, repl: { context: { inventory } } });
+// Express strips the mount path from requests, so the endpoint sees /info, /heapdump, …;
+// upgrades (the REPL) bypass Express and arrive as /ops/repl: basePath covers both.
+const ops = createMaintenanceEndpoint({ tokens: process.env.OPSCTL_TOKENS, basePath: '/ops', app: { name: 'express-shop' }, repl: { context: { inventory } } });
 app.use('/ops', ops.handler);
 app.get('/inventory', (req, res) => res.json(inventory));
 
 const server = createServer(app);
-server.on('upgrade', ops.upgradeHandler); // the REPL arrives as an HTTP Upgrade
+// The REPL arrives as an HTTP Upgrade. Other upgrades are the application's: one with
+// WebSockets hands them to its server here instead; this one has none.
+server.on('upgrade', (req, socket, head) => {
+  if (req.url === '/ops' || req.url.startsWith('/ops/')) ops.upgradeHandler(req, socket, head);
+  else socket.destroy();
+});
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   const url = `http://127.0.0.1:${server.address().port}`;
   console.log(JSON.stringify({ ready: true, app: url, ops: `${url}/ops`, pid: process.pid }));

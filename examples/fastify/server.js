@@ -9,10 +9,17 @@ import { createMaintenanceEndpoint } from '@opsctl/endpoint';
 const catalogue = ['teapot', 'kettle'];
 const ops = createMaintenanceEndpoint({ tokens: process.env.OPSCTL_TOKENS, basePath: '/ops', app: { name: 'fastify-shop' }, repl: { context: { catalogue } } });
 
+const isOps = (url) => url === '/ops' || url.startsWith('/ops/');
+
 const fastify = Fastify({
   serverFactory: (handler) => {
-    const server = createServer((req, res) => (req.url === '/ops' || req.url.startsWith('/ops/') ? ops.handler(req, res) : handler(req, res)));
-    server.on('upgrade', ops.upgradeHandler);
+    const server = createServer((req, res) => (isOps(req.url) ? ops.handler(req, res) : handler(req, res)));
+    // The REPL arrives as an HTTP Upgrade. Other upgrades are the application's: one with
+    // WebSockets hands them to its server here instead; this one has none.
+    server.on('upgrade', (req, socket, head) => {
+      if (isOps(req.url)) ops.upgradeHandler(req, socket, head);
+      else socket.destroy();
+    });
     return server;
   },
 });

@@ -4,8 +4,9 @@
 // The process's own stdout and stderr are untouched: `console` in the session writes
 // to the session.
 import type { Socket } from 'node:net';
-import { Recoverable, start, type REPLEval, type REPLServer } from 'node:repl';
+import type { REPLEval, REPLServer } from 'node:repl';
 import { evaluateTimed } from './evaluate.js';
+import type { ReplModule } from './load.js';
 
 export interface SessionSettings {
   prompt: string;
@@ -20,7 +21,9 @@ export interface SessionSettings {
   signal: AbortSignal;
 }
 
-export function startSession(socket: Socket & { columns?: number; rows?: number }, settings: SessionSettings): REPLServer {
+/** Starts the session with `repl`, node:repl as loadRepl() gave it (loaded only once a session opens). */
+export function startSession(repl: ReplModule, socket: Socket & { columns?: number; rows?: number }, settings: SessionSettings): REPLServer {
+  const { Recoverable, start } = repl;
   // readline lays out lines by the output's size: the client's terminal's.
   socket.columns = settings.columns;
   socket.rows = settings.rows;
@@ -58,6 +61,7 @@ export function startSession(socket: Socket & { columns?: number; rows?: number 
   socket.on('close', () => server.close());
   socket.setTimeout(settings.idleTimeoutMs);
   socket.on('timeout', () => end(`(idle for ${Math.round(settings.idleTimeoutMs / 60_000)} min; session closed)`));
-  settings.signal.addEventListener('abort', () => end('(the endpoint is closing; session closed)'), { once: true });
+  if (settings.signal.aborted) end('(the endpoint is closing; session closed)');
+  else settings.signal.addEventListener('abort', () => end('(the endpoint is closing; session closed)'), { once: true });
   return server;
 }

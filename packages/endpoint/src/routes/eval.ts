@@ -2,12 +2,12 @@
 // in a fresh REPL context holding the exposed objects; `console` output is captured
 // and returned. The synchronous part is bounded by the time limit; a returned promise
 // is awaited up to the same limit (it keeps running after, which JavaScript cannot stop).
-import { start } from 'node:repl';
+// The limit is the application's repl.evalTimeoutMs; a caller may ask for less, never more.
 import { PassThrough } from 'node:stream';
 import { inspect } from 'node:util';
-import { EVAL_TIMEOUT_MAX_MS } from '../options.js';
 import type { EvalRequest, EvalResponse } from '../protocol.js';
 import { evaluateTimed, settleWithin } from '../repl/evaluate.js';
+import { isReplUnavailable, loadRepl, type ReplModule } from '../repl/load.js';
 import { readJsonBody } from '../server/body.js';
 import { sendError, sendJson } from '../server/replies.js';
 import type { Route } from '../server/route.js';
@@ -34,12 +34,26 @@ export const evalRoute: Route = {
     if (typeof request?.code !== 'string' || request.code.trim() === '') {
       return sendError(res, 'BAD_PARAM', { message: 'The body must be { "code": "<JavaScript>" } with non-empty code.' });
     }
-    const timeoutMs = request.timeoutMs ?? repl.evalTimeoutMs;
-    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > EVAL_TIMEOUT_MAX_MS) {
-      return sendError(res, 'BAD_PARAM', { message: `The parameter timeoutMs must be an integer from 1 to ${EVAL_TIMEOUT_MAX_MS}.` });
+    // The application's limit is the most a caller gets: a token holder must not be able to
+    // freeze the process for longer than its owner allowed.
+    const max = repl.evalTimeoutMs;
+    const timeoutMs = request.timeoutMs ?? max;
+    if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > max) {
+      return sendError(res, 'BAD_PARAM', {
+        message: `The parameter timeoutMs must be an integer from 1 to ${max}, the application's limit (repl.evalTimeoutMs); leave it out for ${max}.`,
+        details: { param: 'timeoutMs', max },
+      });
     }
     const { code } = request;
     ctx.auditDetail['code'] = code.length > 2000 ? `${code.slice(0, 2000)}…` : code;
+    let nodeRepl: ReplModule;
+    try {
+      nodeRepl = await loadRepl();
+    } catch (error) {
+      if (!isReplUnavailable(error)) throw error;
+      ctx.auditDetail['error'] = error.message;
+      return sendError(res, 'INTERNAL', { message: error.message });
+    }
 
     // A REPLServer builds the same context an interactive session gets (require, console
     // writing to the session), here writing into a buffer.
@@ -48,7 +62,7 @@ export const evalRoute: Route = {
     sink.on('data', (chunk: string) => {
       if (output.length < MAX_RESULT_CHARS) output += chunk;
     });
-    const session = start({ input: new PassThrough(), output: sink, prompt: '', terminal: false });
+    const session = nodeRepl.start({ input: new PassThrough(), output: sink, prompt: '', terminal: false });
     Object.assign(session.context, repl.context);
     const started = performance.now();
     let answer: EvalResponse;

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
 import { REPL_PROTOCOL } from '../protocol.js';
 
@@ -63,6 +63,19 @@ describe('POST /eval', () => {
     const broken = await fetch(`${ep.url}/eval`, { method: 'POST', headers: { ...bearer(ep.tokens['operator']), 'content-type': 'application/json' }, body: '{"code":' });
     expect(broken.status).toBe(400);
     expect((await jsonOf(broken)).error.code).toBe('BAD_BODY');
+  });
+
+  it("takes a shorter timeoutMs than the application's and refuses a longer one with 400 BAD_PARAM naming the maximum", async () => {
+    const shorter = await evaluate('while (true) {}', ep.tokens['operator'], { timeoutMs: 50 });
+    expect(shorter.body).toMatchObject({ ok: false, timedOut: true, error: { message: expect.stringMatching(/after 50ms/) } });
+    expect((await evaluate('1 + 1', ep.tokens['operator'], { timeoutMs: 300 })).body).toMatchObject({ ok: true, result: '2' });
+    for (const timeoutMs of [301, 60_000]) {
+      const longer = await evaluate('1 + 1', ep.tokens['operator'], { timeoutMs });
+      expect(longer).toMatchObject({ status: 400, body: { error: { code: 'BAD_PARAM', details: { param: 'timeoutMs', max: 300 } } } });
+      expect(longer.body.error.message).toMatch(/timeoutMs.*300/);
+    }
+    expect((await evaluate('1', ep.tokens['operator'], { timeoutMs: 0 })).body.error.code).toBe('BAD_PARAM');
+    expect((await evaluate('1', ep.tokens['operator'], { timeoutMs: '100' })).body.error.code).toBe('BAD_PARAM');
   });
 
   it('refuses a token without the repl scope', async () => {
@@ -150,5 +163,34 @@ describe('REPL sessions over HTTP Upgrade', () => {
     const closed = new Promise((resolve) => opened.socket.once('close', resolve));
     await own.close();
     await closed;
+  });
+});
+
+describe('a REPL session that fails to start', () => {
+  // repl/load.test.ts covers node:repl refusing to load, in a process of its own.
+  it('destroys the socket and audits the error, with nothing unhandled', async () => {
+    const own = await startEndpoint({ repl: {} }, { operator: ['repl'] });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    vi.doMock('node:repl', () => ({
+      Recoverable: class {},
+      start: () => {
+        throw new Error('no REPL today');
+      },
+    }));
+    try {
+      const opened = await upgrade(own.url, bearer(own.tokens['operator']));
+      if (!('socket' in opened)) throw new Error(`upgrade refused: ${JSON.stringify(opened)}`);
+      if (!opened.socket.destroyed) await new Promise((resolve) => opened.socket.once('close', resolve));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(own.events.findLast((e) => e.kind === 'request' && e.path === '/repl')).toMatchObject({ status: 101, detail: { error: 'no REPL today' } });
+      expect(unhandled).toEqual([]);
+      expect((await fetch(`${own.url}/repl`, { headers: bearer(own.tokens['operator']) })).status).toBe(200);
+    } finally {
+      vi.doUnmock('node:repl');
+      process.off('unhandledRejection', onUnhandled);
+      await own.close();
+    }
   });
 });

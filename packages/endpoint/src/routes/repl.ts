@@ -2,12 +2,15 @@
 // refusal before upgrading, since a failed upgrade tells it little); with
 // `Upgrade: opsctl-repl`, an interactive session on the socket. Authentication, the
 // repl scope and the session limit are checked before the upgrade is accepted.
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { instanceIdentity } from '../instance.js';
+import type { ResolvedOptions } from '../options.js';
 import { REPL_PROTOCOL, TERMINAL_HEADER, type ReplStatus } from '../protocol.js';
+import { isReplUnavailable, loadRepl, replUnavailableReason, type ReplModule } from '../repl/load.js';
 import { startSession } from '../repl/session.js';
-import { commonHeaderLines, rawErrorResponse, sendJson } from '../server/replies.js';
-import type { Route } from '../server/route.js';
+import { commonHeaderLines, rawErrorResponse, sendError, sendJson } from '../server/replies.js';
+import type { Route, RouteContext } from '../server/route.js';
 
 export const replRoute: Route = {
   name: 'repl',
@@ -20,6 +23,12 @@ export const replRoute: Route = {
   handle(_req, res, ctx) {
     const repl = ctx.options.repl;
     if (repl === null) return;
+    // The client asks here before upgrading: tell it now what the upgrade would answer.
+    const unavailable = replUnavailableReason();
+    if (unavailable !== null) {
+      ctx.auditDetail['error'] = unavailable;
+      return sendError(res, 'INTERNAL', { message: unavailable });
+    }
     const body: ReplStatus = {
       // This request holds one place in the gate while it runs.
       sessions: Math.max(0, (ctx.gate?.active ?? 1) - 1),
@@ -37,34 +46,58 @@ export const replRoute: Route = {
       socket.end(rawErrorResponse('BAD_REQUEST', { message: `Upgrade to "${REPL_PROTOCOL}" to open a REPL session.` }));
       return;
     }
-    const terminal = parseTerminal(req.headers[TERMINAL_HEADER]);
-    socket.write(['HTTP/1.1 101 Switching Protocols', `upgrade: ${REPL_PROTOCOL}`, 'connection: Upgrade', ...commonHeaderLines(), '', ''].join('\r\n'));
-    if (head.length > 0) socket.unshift(head);
-    const tcp = socket as Socket;
-    tcp.setNoDelay(true);
-    ctx.auditDetail['terminal'] = terminal.tty;
-    const opened = performance.now();
-    let lines = 0;
-    startSession(tcp, {
-      prompt: promptFor(ctx.options.app.name),
-      terminal: terminal.tty,
-      columns: terminal.columns,
-      rows: terminal.rows,
-      context: repl.context,
-      evalTimeoutMs: repl.evalTimeoutMs,
-      idleTimeoutMs: repl.idleTimeoutMs,
-      signal: ctx.signal,
-      onEvaluated: ({ code, outcome, durationMs }) => {
-        lines++;
-        ctx.audit({ kind: 'repl', status: 101, durationMs, detail: { code: code.length > 2000 ? `${code.slice(0, 2000)}…` : code.replace(/\n$/, ''), outcome } });
-      },
-    });
-    socket.once('close', () => {
-      ctx.auditDetail['lines'] = lines;
-      ctx.auditDetail['sessionMs'] = Math.round(performance.now() - opened);
+    // Upgrades are synchronous and node:repl loads asynchronously: whatever fails while
+    // the session starts ends here, with the socket, and nothing escapes to the process.
+    openSession(req, socket as Socket, head, ctx, repl).catch((error: unknown) => {
+      ctx.auditDetail['error'] = error instanceof Error ? error.message : String(error);
+      socket.destroy();
     });
   },
 };
+
+async function openSession(req: IncomingMessage, socket: Socket, head: Buffer, ctx: RouteContext, repl: NonNullable<ResolvedOptions['repl']>): Promise<void> {
+  const terminal = parseTerminal(req.headers[TERMINAL_HEADER]);
+  let nodeRepl: ReplModule;
+  try {
+    nodeRepl = await loadRepl();
+  } catch (error) {
+    if (!isReplUnavailable(error)) throw error;
+    // Still before the 101: the client gets a refusal it can read.
+    ctx.auditDetail['error'] = error.message;
+    socket.end(rawErrorResponse('INTERNAL', { message: error.message }));
+    return;
+  }
+  // The client may have gone, or the endpoint begun closing, while node:repl loaded.
+  if (socket.destroyed || ctx.signal.aborted) {
+    socket.destroy();
+    return;
+  }
+  socket.write(['HTTP/1.1 101 Switching Protocols', `upgrade: ${REPL_PROTOCOL}`, 'connection: Upgrade', ...commonHeaderLines(), '', ''].join('\r\n'));
+  if (head.length > 0) socket.unshift(head);
+  socket.setNoDelay(true);
+  ctx.auditDetail['terminal'] = terminal.tty;
+  let lines = 0;
+  ctx.auditDetail['lines'] = lines;
+  const opened = performance.now();
+  // Before the pipeline's own 'close' listener, which audits the session with these details.
+  socket.prependOnceListener('close', () => {
+    ctx.auditDetail['sessionMs'] = Math.round(performance.now() - opened);
+  });
+  startSession(nodeRepl, socket, {
+    prompt: promptFor(ctx.options.app.name),
+    terminal: terminal.tty,
+    columns: terminal.columns,
+    rows: terminal.rows,
+    context: repl.context,
+    evalTimeoutMs: repl.evalTimeoutMs,
+    idleTimeoutMs: repl.idleTimeoutMs,
+    signal: ctx.signal,
+    onEvaluated: ({ code, outcome, durationMs }) => {
+      ctx.auditDetail['lines'] = ++lines;
+      ctx.audit({ kind: 'repl', status: 101, durationMs, detail: { code: code.length > 2000 ? `${code.slice(0, 2000)}…` : code.replace(/\n$/, ''), outcome } });
+    },
+  });
+}
 
 function promptFor(app: string): string {
   return `${app}@${instanceIdentity.host}[${instanceIdentity.pid}]> `;
