@@ -218,7 +218,7 @@ told to stop, but may still be running.`)
     .command('repl')
     .description('open a REPL inside the process; with -e or piped stdin, evaluate once')
     .option('-e, --eval <code>', 'evaluate this and print the result; exit 1 if it throws')
-    .addOption(new Option('--eval-timeout <ms>', 'limit for the synchronous part of -e (and awaiting its result)').argParser(milliseconds))
+    .addOption(new Option('--eval-timeout <ms>', 'limit for the synchronous part of -e (and awaiting its result), at most the application\'s repl.evalTimeoutMs').argParser(milliseconds))
     .addHelpText('after', `
 Interactive sessions need a terminal: Tab completes, Ctrl-C cancels the line, Ctrl-D
 or .exit leaves. Synchronous code is stopped after the endpoint's limit (5 s by

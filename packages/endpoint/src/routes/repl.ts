@@ -43,6 +43,7 @@ export const replRoute: Route = {
     const repl = ctx.options.repl;
     if (repl === null) return;
     if (req.headers.upgrade?.toLowerCase() !== REPL_PROTOCOL) {
+      ctx.upgradeStatus = 400;
       socket.end(rawErrorResponse('BAD_REQUEST', { message: `Upgrade to "${REPL_PROTOCOL}" to open a REPL session.` }));
       return;
     }
@@ -64,6 +65,7 @@ async function openSession(req: IncomingMessage, socket: Socket, head: Buffer, c
     if (!isReplUnavailable(error)) throw error;
     // Still before the 101: the client gets a refusal it can read.
     ctx.auditDetail['error'] = error.message;
+    ctx.upgradeStatus = 500;
     socket.end(rawErrorResponse('INTERNAL', { message: error.message }));
     return;
   }

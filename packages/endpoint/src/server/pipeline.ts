@@ -173,6 +173,7 @@ export function createPipeline(state: PipelineState): Pipeline {
     auditDetail: {},
     capabilities: state.capabilities,
     leakMonitor: state.leakMonitor,
+    upgradeStatus: 101,
     actions: state.actions,
     capture: state.capture,
     workers: state.workers,
@@ -240,7 +241,7 @@ export function createPipeline(state: PipelineState): Pipeline {
       socket.once('close', () => {
         running.end();
         release?.();
-        audit(req, address, started, { kind: 'request', token: token?.name ?? null, route: route.path, status: 101, ...(Object.keys(ctx.auditDetail).length > 0 ? { detail: ctx.auditDetail } : {}) });
+        audit(req, address, started, { kind: 'request', token: token?.name ?? null, route: route.path, status: ctx.upgradeStatus, ...(Object.keys(ctx.auditDetail).length > 0 ? { detail: ctx.auditDetail } : {}) });
       });
       try {
         route.upgrade(req, socket, head, ctx);

@@ -34,6 +34,8 @@ export interface RouteContext {
   workers: WorkerRegistry;
   /** The concurrency gate that admitted this request, if the route has one. */
   gate: Gate | null;
+  /** For an upgrade, the status the route answered with: 101, unless it refused on the socket. */
+  upgradeStatus: number;
   /** Emits an extra audit event for this caller and route (e.g. one per REPL line). */
   audit(event: { kind: AuditEvent['kind']; status: number; durationMs: number; detail: Record<string, unknown> }): void;
 }
