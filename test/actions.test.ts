@@ -90,10 +90,12 @@ describe('opsctl run', () => {
     expect((await opsctl(['run', 'wait', 'ms=10'], { env })).code).toBe(0);
   });
 
-  it('reports an action past its time limit with exit 1', async () => {
+  it('reports an action past its time limit with exit 1; one that heeds its signal frees its slot at once', async () => {
     const run = await opsctl(['run', 'wait', 'ms=5000'], { env });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/did not finish within 1000 ms/);
     expect(run.stderr).toMatch(/^hint: it may still be running/m);
+    // The slot is held until the action settles; `wait` stops when its signal aborts.
+    expect((await opsctl(['run', 'wait', 'ms=10'], { env })).code).toBe(0);
   });
 });

@@ -201,6 +201,17 @@ describe('opsctl snapshots get', () => {
     const rm = await opsctl(['snapshots', 'rm', 'nope'], { env });
     expect(rm.code).toBe(2);
   });
+
+  it('refuses an id of the wrong shape with exit 2 before asking the endpoint', async () => {
+    // Nothing listens here: an id that reached the network would exit 4.
+    const env = { OPSCTL_URL: 'http://127.0.0.1:9', OPSCTL_TOKEN: admin.token };
+    for (const args of [['rm', '../etc'], ['rm', '..'], ['get', 'a/b', '--out', `${work}/`], ['rm', 'x'.repeat(129)], ['get', 'snap shot', '--out', `${work}/`]]) {
+      const run = await opsctl(['snapshots', ...args], { env });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^error: .+ is not a capture id/m);
+      expect(run.stderr).toMatch(/^hint: list the captures: opsctl snapshots list$/m);
+    }
+  });
 });
 
 async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {

@@ -1,7 +1,10 @@
 // Leak detection end to end: real applications, the built binary. Slow by nature: the
 // verdict never says `suspected` before its window spans 90 s after warm-up.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +89,23 @@ describe('opsctl leaks against real applications', () => {
     }
   });
 
+  it('refuses --diff when the snapshots come from different processes, as behind a load balancer', async () => {
+    const [one, two] = await Promise.all([startApp(leakApp, { OPSCTL_TOKENS: token.line }), startApp(leakApp, { OPSCTL_TOKENS: token.line })]);
+    const balancer = await roundRobin([one.ops, two.ops]);
+    try {
+      const run = await opsctl(['leaks', '--diff', '--interval', '1s'], { env: { OPSCTL_URL: balancer.url, OPSCTL_TOKEN: token.token }, timeoutMs: 120_000 });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error: snapshot b came from another process than snapshot a /m);
+      expect(run.stderr).toContain(`pid=${one.pid};`);
+      expect(run.stderr).toContain(`pid=${two.pid};`);
+      expect(run.stderr).toMatch(/^hint: target one process/m);
+      expect(readdirSync(tmpdir()).filter((f) => f.startsWith('opsctl-leak-diff-'))).toEqual([]);
+    } finally {
+      balancer.server.close();
+      await Promise.all([one.stop(), two.stop()]);
+    }
+  });
+
   it('ends the watch cleanly on Ctrl-C, and the endpoint keeps no watcher', async () => {
     const watcher = spawn(process.execPath, [opsctlBin, 'leaks', '--watch'], { env: { PATH: process.env['PATH'], ...envFor(caching) } });
     await new Promise<void>((resolve) => watcher.stdout.once('data', () => resolve()));
@@ -98,3 +118,20 @@ describe('opsctl leaks against real applications', () => {
     expect(JSON.parse((await opsctl(['leaks', '--json'], { env: envFor(caching) })).stdout).watchers).toBe(0);
   });
 });
+
+/** A loopback HTTP proxy sending each request to the next of `targets` in turn: a load balancer. */
+async function roundRobin(targets: string[]): Promise<{ url: string; server: Server }> {
+  let next = 0;
+  const server = createServer((req, res) => {
+    const target = new URL(req.url ?? '/', targets[next++ % targets.length]);
+    const upstream = request(target, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.once('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}

@@ -1,5 +1,6 @@
 // Shared plumbing for benchmark scripts: start a server process, run a load process.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -46,6 +47,12 @@ export function wrk(url, seconds, connections, headers = []) {
       resolve({ requestsPerSecond: Number(rate[1]), non2xx: non2xx ? Number(non2xx[1]) : 0 });
     });
   });
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 export const median = (values) => {

@@ -29,5 +29,5 @@ if (kind === 'bare') {
   urls.ops = (await ops.listen()).url;
   if (kind === 'app+endpoint') urls.app = await listen(createServer(hello));
 }
-console.log(JSON.stringify(urls));
+console.log(JSON.stringify({ ...urls, pid: process.pid }));
 process.on('SIGTERM', () => process.exit(0));

@@ -24,6 +24,7 @@ export type CliErrorCode =
   | 'CHECKSUM_MISMATCH'
   | 'BAD_SNAPSHOT'
   | 'LEAK_SUSPECTED'
+  | 'DIFFERENT_PROCESSES'
   | 'EVAL_THREW'
   | 'CHECK_FAILED'
   | 'UNEXPECTED'

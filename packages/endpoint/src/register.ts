@@ -6,7 +6,7 @@
 //   OPSCTL_TOKENS                  name:sha256:scopes entries (required; opsctl token new)
 //   OPSCTL_HOST, OPSCTL_PORT       default 127.0.0.1:9500
 //   OPSCTL_TLS_CERT, OPSCTL_TLS_KEY         PEM files: serve https
-//   OPSCTL_TLS_CLIENT_CA           PEM file: require client certificates signed by it
+//   OPSCTL_TLS_CLIENT_CA           PEM file: require client certificates signed by it (needs CERT and KEY)
 //   OPSCTL_ALLOW_INSECURE_BIND=1   plain http on a non-loopback host (behind a TLS proxy)
 //   OPSCTL_REPL=1                  enable the REPL (its context: globals and require)
 //   OPSCTL_PUBLIC_HEALTH=1         health answers anonymously
@@ -44,6 +44,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, problems: string[]): Endp
   const key = file('OPSCTL_TLS_KEY');
   const clientCa = file('OPSCTL_TLS_CLIENT_CA');
   if ((cert === undefined) !== (key === undefined) && problems.length === 0) problems.push('OPSCTL_TLS_CERT and OPSCTL_TLS_KEY must be given together');
+  // Client certificates exist only over TLS: without it the endpoint would serve plain
+  // http with none of the checking its operator asked for.
+  if (env['OPSCTL_TLS_CLIENT_CA'] && !env['OPSCTL_TLS_CERT'] && !env['OPSCTL_TLS_KEY']) {
+    problems.push('OPSCTL_TLS_CLIENT_CA needs OPSCTL_TLS_CERT and OPSCTL_TLS_KEY: client certificates are checked only over TLS');
+  }
   const port = number('OPSCTL_PORT');
   const memoryLimitBytes = number('OPSCTL_MEMORY_LIMIT_BYTES');
   const ratio = (name: string): number | undefined => {

@@ -2,10 +2,10 @@
 // into a temp file beside the destination, parsed and checked, and only then given its
 // name, so an interrupted or truncated download never leaves a file under that name.
 import { readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { CliError } from '../errors.js';
-import { AtomicFile } from '../files.js';
+import { AtomicFile, safeName, type Destination } from '../files.js';
 
 export interface SavedJson {
   path: string;
@@ -15,7 +15,7 @@ export interface SavedJson {
 
 export interface SaveJsonOptions {
   /** A directory, and the file name in it; null when the name comes from the document. */
-  destination: { dir: string; file: string | null };
+  destination: Destination;
   force: boolean;
   /** What the document is, for messages: "the CPU profile". */
   what: string;
@@ -52,15 +52,4 @@ export async function saveJson(body: NodeJS.ReadableStream, options: SaveJsonOpt
     await file.discard();
     throw error;
   }
-}
-
-/** The endpoint's suggested file name from a Content-Disposition header, made safe; else `fallback`. */
-export function suggestedName(disposition: string | string[] | undefined, fallback: string): string {
-  const value = Array.isArray(disposition) ? disposition[0] : disposition;
-  const suggested = /filename="([^"]+)"/.exec(value ?? '')?.[1];
-  return suggested ? safeName(suggested) : fallback;
-}
-
-function safeName(name: string): string {
-  return basename(name).replace(/[^A-Za-z0-9._-]+/g, '_');
 }

@@ -2,6 +2,7 @@
 // CliErrors with a hint, network failures into UNREACHABLE/TIMEOUT/TLS_FAILED, and a
 // warning when a different process answers within one command.
 import type { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
 import { Agent, request, upgrade, type Dispatcher } from 'undici';
 import { ERRORS, INSTANCE_HEADER, isErrorCode, type ErrorBody } from '@opsctl/endpoint/protocol';
 import { CliError } from '../errors.js';
@@ -10,7 +11,7 @@ import { errorHint } from './hints.js';
 export interface ClientOptions {
   url: URL;
   token: string | null;
-  /** PEM CA bundle trusted for this target, in addition to the system's. */
+  /** PEM CA bundle trusted for this target, in addition to the CAs Node trusts by default (withDefaultCertificates). */
   ca: string | null;
   timeoutMs: number;
   /** Cancels every request (Ctrl-C). */
@@ -30,6 +31,21 @@ export interface RequestOptions {
   headersTimeoutMs?: number;
 }
 
+/** Node 22.15+: the CA certificates a TLS client trusts by default; @types/node 20 does not know it. */
+type CertificateReader = (kind: 'default') => string[];
+
+/**
+ * `ca` together with the CAs Node trusts by default. A `ca` option alone replaces them
+ * (in undici as in node:tls), and a target behind a public certificate would then fail.
+ * Where Node can say (22.15+), the defaults are what it really uses, NODE_EXTRA_CA_CERTS
+ * and --use-system-ca included; before that, its bundled roots.
+ */
+export function withDefaultCertificates(ca: string): string[] {
+  const read = (tls as { getCACertificates?: CertificateReader }).getCACertificates;
+  const defaults = typeof read === 'function' ? read('default') : tls.rootCertificates;
+  return [...defaults, ca];
+}
+
 export class Client {
   readonly url: URL;
   readonly #agent: Agent;
@@ -46,7 +62,7 @@ export class Client {
     this.#signal = options.signal;
     this.#warn = options.warn;
     this.#agent = new Agent({
-      connect: { timeout: options.timeoutMs, ...(options.ca ? { ca: options.ca } : {}) },
+      connect: { timeout: options.timeoutMs, ...(options.ca ? { ca: withDefaultCertificates(options.ca) } : {}) },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });

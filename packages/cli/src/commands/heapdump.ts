@@ -1,14 +1,14 @@
 // opsctl heapdump --out PATH: a heap snapshot of the target process, written
 // atomically and verified complete before it appears under its name.
 import { stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, type MemoryResponse } from '@opsctl/endpoint/protocol';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
-import { AtomicFile } from '../files.js';
+import { AtomicFile, resolveDestination, STREAM_CHUNK_BYTES, suggestedName } from '../files.js';
 import { validateHeapSnapshot } from '../heapsnapshot/validate.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
 
@@ -37,14 +37,6 @@ export interface HeapdumpResult {
   worker: string | null;
   rssBeforeBytes: number;
   rssAfterBytes: number;
-}
-
-const ZLIB_CHUNK_BYTES = 1024 * 1024;
-
-export interface Destination {
-  dir: string;
-  /** Null when PATH is a directory: the name comes from the endpoint. */
-  file: string | null;
 }
 
 export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<HeapdumpResult> {
@@ -84,10 +76,8 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
     });
     const compressed = header('content-encoding') === 'gzip';
     const stages: NodeJS.ReadWriteStream[] = [];
-    // Big output chunks: each becomes one async file write, and 16 KiB ones (zlib's
-    // default) made the download four times slower through the thread pool.
-    if (compressed && !opts.gzip) stages.push(createGunzip({ chunkSize: ZLIB_CHUNK_BYTES }));
-    if (!compressed && opts.gzip) stages.push(createGzip({ level: 1, chunkSize: ZLIB_CHUNK_BYTES }));
+    if (compressed && !opts.gzip) stages.push(createGunzip({ chunkSize: STREAM_CHUNK_BYTES }));
+    if (!compressed && opts.gzip) stages.push(createGzip({ level: 1, chunkSize: STREAM_CHUNK_BYTES }));
     try {
       await pipeline([response.body, ...stages, progress, file.stream()], { signal: ctx.signal });
     } catch (error) {
@@ -106,7 +96,8 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
     } catch (error) {
       throw new CliError('INCOMPLETE_DOWNLOAD', `the downloaded snapshot is not complete: ${(error as Error).message}; no file was written`, { cause: error });
     }
-    const name = destination.file ?? defaultName(header('content-disposition'), opts.gzip);
+    const fallback = `heap-${new Date().toISOString().replace(/[-:.]/g, '')}.heapsnapshot`;
+    const name = destination.file ?? `${suggestedName(header('content-disposition'), fallback)}${opts.gzip ? '.gz' : ''}`;
     const path = join(destination.dir, name);
     await file.commit(path, opts.force);
     spinner.stop();
@@ -141,24 +132,3 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
     throw error;
   }
 }
-
-/** PATH is a directory (existing, or written with a trailing slash) or a file in an existing directory. */
-export async function resolveDestination(opts: { out: string; force: boolean }): Promise<Destination> {
-  const path = resolve(opts.out);
-  const isDir = await stat(path).then((s) => s.isDirectory(), () => null);
-  if (isDir === true) return { dir: path, file: null };
-  if (opts.out.endsWith('/')) throw new CliError('USAGE', `the directory ${path} does not exist`, { hint: `create it first: mkdir -p ${path}` });
-  const dir = dirname(path);
-  const dirExists = await stat(dir).then((s) => s.isDirectory(), () => false);
-  if (!dirExists) throw new CliError('USAGE', `the directory ${dir} does not exist`, { hint: `create it first: mkdir -p ${dir}` });
-  if (isDir === false && !opts.force) throw new CliError('FILE_EXISTS', `${path} already exists`, { hint: 'choose another --out, or pass --force to replace it' });
-  return { dir, file: basename(path) };
-}
-
-/** The endpoint's suggested file name (made safe), or a fallback. */
-function defaultName(disposition: string | undefined, gzip: boolean): string {
-  const suggested = /filename="([^"]+)"/.exec(disposition ?? '')?.[1];
-  const name = suggested ? basename(suggested).replace(/[^A-Za-z0-9._-]+/g, '_') : `heap-${new Date().toISOString().replace(/[-:.]/g, '')}.heapsnapshot`;
-  return gzip ? `${name}.gz` : name;
-}
-

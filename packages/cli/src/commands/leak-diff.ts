@@ -3,6 +3,11 @@
 // then the three-snapshot report: objects allocated between the first and second that
 // are still alive in the third. Snapshots go to a temp directory, removed afterwards,
 // or to --keep DIR.
+//
+// The report compares object ids, which mean something only within one process: behind
+// a load balancer the snapshots may come from different ones, and the report would list
+// a whole heap as "new". Each snapshot's instance (host, pid, start time) must match the
+// first's, or the command stops at once.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,6 +30,7 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
   if (opts.keep) await mkdir(dir, { recursive: true });
   const quiet = { ...ctx, out: ctx.out.silent() };
   const files: string[] = [];
+  let first: TakenSnapshot | null = null;
   try {
     for (const label of ['a', 'b', 'c']) {
       if (files.length > 0) {
@@ -41,6 +47,9 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
       try {
         const result = await runHeapdump({ out: join(dir, `${label}.heapsnapshot.gz`), gzip: true, force: true, skipMemoryCheck: opts.skipMemoryCheck }, quiet);
         files.push(result.path);
+        const taken = { label, instance: result.instance };
+        if (first === null) first = taken;
+        else checkSameProcess(first, taken);
       } finally {
         spinner.stop();
       }
@@ -53,6 +62,22 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
   } finally {
     if (!opts.keep) await rm(dir, { recursive: true, force: true });
   }
+}
+
+export interface TakenSnapshot {
+  label: string;
+  /** The endpoint's instance header: `<host>; pid=<pid>; start=<time>`; null from an endpoint that sends none. */
+  instance: string | null;
+}
+
+/** Throws DIFFERENT_PROCESSES when `next` came from another process than `first`. */
+export function checkSameProcess(first: TakenSnapshot, next: TakenSnapshot): void {
+  if (first.instance === null || next.instance === null || first.instance === next.instance) return;
+  throw new CliError(
+    'DIFFERENT_PROCESSES',
+    `snapshot ${next.label} came from another process than snapshot ${first.label} (${first.label} from "${first.instance}", ${next.label} from "${next.instance}"); object ids of different processes cannot be compared`,
+    { hint: 'target one process: its own address rather than the load balancer\'s, or a port-forward to one pod (kubectl port-forward pod/NAME 9500:9500)' },
+  );
 }
 
 /** "90", "90s", "2m", "1h" → seconds. */

@@ -3,10 +3,10 @@
 // endpoint, written atomically, and checked before it appears under its name. Both open
 // in Chrome DevTools. The endpoint caps the duration and runs one profile at a time.
 import { INSTANCE_HEADER, PROFILE_SECONDS_HEADER, type ProfileKind } from '@opsctl/endpoint/protocol';
-import { saveJson, suggestedName } from '../client/download.js';
+import { saveJson } from '../client/download.js';
 import type { Context } from '../context.js';
+import { resolveDestination, suggestedName } from '../files.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
-import { resolveDestination } from './heapdump.js';
 
 export interface ProfileOptions {
   kind: ProfileKind;

@@ -3,8 +3,8 @@
 // endpoint skips network lookups and redacts environment values.
 import type { Context } from '../context.js';
 import { saveJson } from '../client/download.js';
+import { resolveDestination } from '../files.js';
 import { formatBytes } from '../ui/format.js';
-import { resolveDestination } from './heapdump.js';
 
 export interface ReportOptions {
   out: string;

@@ -18,14 +18,10 @@ import type { CapturedSnapshot, CaptureStatus, SnapshotDeleteResponse, Snapshots
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';
 import { CliError, isCliError } from '../errors.js';
-import { AtomicFile } from '../files.js';
+import { AtomicFile, resolveDestination, STREAM_CHUNK_BYTES } from '../files.js';
 import { validateHeapSnapshot } from '../heapsnapshot/validate.js';
 import type { Spinner } from '../ui/output.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
-import { resolveDestination } from './heapdump.js';
-
-// Big output chunks: each becomes one async file write (see heapdump).
-const ZLIB_CHUNK_BYTES = 1024 * 1024;
 
 export interface SnapshotGetOptions {
   id: string;
@@ -57,7 +53,19 @@ export async function runSnapshotsList(ctx: Context): Promise<SnapshotsResponse>
   return response;
 }
 
+// What the endpoint's router accepts as a path segment (server/router.ts): checked here
+// so a mistyped or pasted id is a usage error, not a request.
+const SNAPSHOT_ID = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
+
+/** Throws USAGE unless `id` has the shape of a capture's id. */
+export function checkSnapshotId(id: string): void {
+  if (SNAPSHOT_ID.test(id)) return;
+  const shown = JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id);
+  throw new CliError('USAGE', `${shown} is not a capture id: ids are 1-128 letters, digits, ".", "_" or "-"`, { hint: 'list the captures: opsctl snapshots list' });
+}
+
 export async function runSnapshotRemove(id: string, ctx: Context): Promise<SnapshotDeleteResponse> {
+  checkSnapshotId(id);
   const client = await ctx.client();
   const response = await client.json<SnapshotDeleteResponse>(`/snapshots/${encodeURIComponent(id)}`, { method: 'DELETE' });
   ctx.out.result(response, (r, c) => `${c.green('✔')} Removed ${c.bold(r.deleted.id)} (${formatBytes(r.deleted.bytes)})`);
@@ -65,6 +73,7 @@ export async function runSnapshotRemove(id: string, ctx: Context): Promise<Snaps
 }
 
 export async function runSnapshotGet(opts: SnapshotGetOptions, ctx: Context): Promise<SnapshotGetResult> {
+  checkSnapshotId(opts.id);
   const destination = await resolveDestination(opts);
   const client = await ctx.client();
   const { snapshots } = await client.json<SnapshotsResponse>('/snapshots');
@@ -95,8 +104,8 @@ export async function runSnapshotGet(opts: SnapshotGetOptions, ctx: Context): Pr
     let nodes: number;
     let path: string;
     try {
-      const stages: NodeJS.ReadWriteStream[] = opts.gzip ? [] : [createGunzip({ chunkSize: ZLIB_CHUNK_BYTES })];
-      await pipeline([createReadStream(partial, { highWaterMark: ZLIB_CHUNK_BYTES }), ...stages, file.stream()], { signal: ctx.signal });
+      const stages: NodeJS.ReadWriteStream[] = opts.gzip ? [] : [createGunzip({ chunkSize: STREAM_CHUNK_BYTES })];
+      await pipeline([createReadStream(partial, { highWaterMark: STREAM_CHUNK_BYTES }), ...stages, file.stream()], { signal: ctx.signal });
       nodes = (await validateHeapSnapshot(file.tempPath)).nodeCount;
       path = join(destination.dir, destination.file ?? `${entry.id}.heapsnapshot${opts.gzip ? '.gz' : ''}`);
       await file.commit(path, opts.force);
@@ -198,7 +207,7 @@ async function sizeOf(path: string): Promise<number> {
 
 async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: ZLIB_CHUNK_BYTES })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: STREAM_CHUNK_BYTES })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

@@ -7,16 +7,18 @@
 // Node 24, +3.1 GB on Node 20; 500 MB: +8.6 GB). Big strings, big arrays and Buffers
 // cost almost nothing (168 MB of large-object space: +26-49 MB), so the estimate counts
 // the spaces that hold small objects only. Heaps of many short distinct strings cost
-// 39-45x: nothing cheap tells them apart, so for them the estimate is ~2.5x too low
-// (raise memoryFactor). The event loop is blocked for the whole write.
+// 39-45x heapUsed, which is 55-60x per byte outside the large-object spaces (what
+// memoryFactor multiplies): nothing cheap tells them apart, so for them the estimate is
+// ~2.5x too low (raise memoryFactor). The event loop is blocked for the whole write.
 import { mkdtemp, rm, stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 
 /**
- * Extra peak RSS per byte used outside the large-object spaces. Measured 13-20 for
- * objects (estimate/actual 1.3-1.8 with 24), 55-60 for short-string heaps.
+ * Extra peak RSS per byte used outside the large-object spaces (not per byte of
+ * heapUsed). Measured 13-20 for objects (estimate/actual 1.3-1.8 with 24), 55-60 for
+ * short-string heaps (39-45 per byte of their heapUsed).
  */
 export const SMALL_OBJECT_MEMORY_FACTOR = 24;
 /** Extra peak RSS of even a near-empty heap's snapshot (measured 25-50 MB). */

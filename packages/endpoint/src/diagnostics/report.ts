@@ -1,14 +1,24 @@
 // Node's diagnostic report (process.report): versions, resource usage, the JS and native
-// stacks, libuv handles, limits, loaded libraries, with these two changes:
+// stacks, libuv handles, limits, loaded libraries, with these changes:
 //
 // - network lookups are excluded (process.report.excludeNetwork, Node 20.13+): without
 //   it, the report resolves the peer of every socket by reverse DNS, which stalled busy
 //   servers for minutes (FACTS.md). The application's own setting is restored after.
 // - environment variable values are replaced, names kept: they hold database passwords
 //   and API keys, and the `profile` scope is not one that grants secrets (heap and repl are).
+//   This holds for every worker thread too: `workers[]` are whole reports of their own.
+// - on the command line, the value of a flag whose name looks secret (--password=…,
+//   --token …, DB_PASS=…) is replaced. The rest is kept: which script and which Node
+//   flags (--max-old-space-size, --inspect) ran is much of what a report is read for,
+//   and a plain value cannot be told from a path or a port.
 type ReportSettings = typeof process.report & { excludeNetwork?: boolean };
 
 export const REDACTED = '[redacted by opsctl]';
+
+/** A flag or variable name that usually carries a secret. */
+const SECRET_NAME = /pass|secret|token|key|credential/i;
+/** `NAME=value` or `--name=value` with a name of word characters: not code given to -e. */
+const ASSIGNMENT = /^(-{0,2}[A-Za-z0-9_.-]+)=/;
 
 export function diagnosticReport(): Record<string, unknown> {
   const settings = process.report as ReportSettings;
@@ -20,9 +30,39 @@ export function diagnosticReport(): Record<string, unknown> {
   } finally {
     settings.excludeNetwork = previous ?? false;
   }
-  const env = report['environmentVariables'];
-  if (env !== null && typeof env === 'object') {
-    report['environmentVariables'] = Object.fromEntries(Object.keys(env).map((name) => [name, REDACTED]));
-  }
+  redactReport(report);
   return report;
+}
+
+/** Redacts, in place, `report` and every worker thread's report within it. */
+export function redactReport(report: Record<string, unknown>): void {
+  const env = report['environmentVariables'];
+  if (isObject(env)) report['environmentVariables'] = Object.fromEntries(Object.keys(env).map((name) => [name, REDACTED]));
+  const header = report['header'];
+  if (isObject(header) && Array.isArray(header['commandLine'])) header['commandLine'] = redactCommandLine(header['commandLine']);
+  const workers = report['workers'];
+  if (Array.isArray(workers)) for (const worker of workers) if (isObject(worker)) redactReport(worker);
+}
+
+/**
+ * The command line with the values of secret-looking flags replaced: `--token=x`,
+ * `DB_PASSWORD=x`, and the word after `--token` unless it is itself a long option
+ * (a boolean flag may hide the word after it: the safe side).
+ */
+export function redactCommandLine(args: readonly unknown[]): unknown[] {
+  let hideNext = false;
+  return args.map((arg) => {
+    const hide = hideNext;
+    hideNext = false;
+    if (typeof arg !== 'string') return arg;
+    if (hide && !arg.startsWith('--')) return REDACTED;
+    const assignment = ASSIGNMENT.exec(arg);
+    if (assignment !== null) return SECRET_NAME.test(assignment[1] ?? '') ? `${assignment[0]}${REDACTED}` : arg;
+    hideNext = arg.startsWith('-') && SECRET_NAME.test(arg);
+    return arg;
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

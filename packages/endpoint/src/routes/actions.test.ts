@@ -5,6 +5,10 @@ import type { ActionsResponse } from '../protocol.js';
 let ep: TestEndpoint;
 let unblock: () => void = () => {};
 let sawAbort = false;
+let wedgeRuns = 0;
+let finishLinger: (value: string) => void = () => {};
+let lingerStarted: () => void = () => {};
+const lingerStarts = () => new Promise<void>((resolve) => (lingerStarted = resolve));
 beforeAll(async () => {
   ep = await startEndpoint(
     {
@@ -27,6 +31,22 @@ beforeAll(async () => {
           run: (_params, { signal }) => new Promise(() => signal.addEventListener('abort', () => (sawAbort = true))),
         },
         unserialisable: { description: 'Returns a BigInt.', run: () => 1n },
+        wedge: {
+          description: 'Never settles, whatever its signal says.',
+          timeoutMs: 100,
+          run: () => {
+            wedgeRuns++;
+            return new Promise(() => {});
+          },
+        },
+        linger: {
+          description: 'Settles when the test says, long after its time limit.',
+          timeoutMs: 100,
+          run: () => {
+            lingerStarted();
+            return new Promise<string>((resolve) => (finishLinger = resolve));
+          },
+        },
       },
     },
     { operator: ['actions'], reader: ['read'] },
@@ -46,7 +66,7 @@ describe('GET /actions', () => {
     const res = await fetch(`${ep.url}/actions`, { headers: bearer(ep.tokens['operator']) });
     expect(res.status).toBe(200);
     const body = (await jsonOf(res)) as ActionsResponse;
-    expect(body.actions.map((a) => a.name)).toEqual(['greet', 'explode', 'hold', 'stall', 'unserialisable']);
+    expect(body.actions.map((a) => a.name)).toEqual(['greet', 'explode', 'hold', 'stall', 'unserialisable', 'wedge', 'linger']);
     expect(body.actions[0]).toEqual({
       name: 'greet',
       description: 'Greets someone.',
@@ -142,5 +162,38 @@ describe('POST /actions/:name', () => {
     await new Promise((r) => setTimeout(r, 100));
     unblock();
     expect((await third).status).toBe(200);
+  });
+
+  it('keeps the slot of a run past its time limit until the action settles: a never-settling action runs once', async () => {
+    expect((await run('wedge')).status).toBe(504);
+    for (let i = 0; i < 2; i++) {
+      const again = await run('wedge');
+      expect(again.status).toBe(429);
+      expect((await jsonOf(again)).error.code).toBe('BUSY');
+    }
+    expect(wedgeRuns).toBe(1);
+  });
+
+  it('frees the slot when the action settles, not when its caller times out or goes away', async () => {
+    expect((await run('linger')).status).toBe(504);
+    expect((await run('linger')).status).toBe(429);
+    finishLinger('late');
+    await new Promise((r) => setTimeout(r, 20));
+    // A caller that goes away: the action runs on, and holds the slot.
+    const gone = new AbortController();
+    const started = lingerStarts();
+    const abandoned = fetch(`${ep.url}/actions/linger`, { method: 'POST', headers: bearer(ep.tokens['operator']), signal: gone.signal }).catch(() => null);
+    await started;
+    gone.abort();
+    await abandoned;
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await run('linger')).status).toBe(429);
+    finishLinger('late');
+    await new Promise((r) => setTimeout(r, 20));
+    const restarted = lingerStarts();
+    const admitted = run('linger');
+    await restarted;
+    finishLinger('in time');
+    expect(await jsonOf(await admitted)).toMatchObject({ result: 'in time' });
   });
 });

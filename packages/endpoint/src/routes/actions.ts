@@ -2,7 +2,8 @@
 // POST /actions/:name: runs one with { "params": { ... } } (or no body):
 //
 //   404 UNKNOWN_ACTION   no action by that name
-//   429 BUSY             the action already runs as often as it may (default once)
+//   429 BUSY             the action already runs as often as it may (default once); a run
+//                        counts until the action settles, even after its caller had 504
 //   400 BAD_PARAM        a parameter is unknown, missing or of the wrong type; details.param names it
 //   200                  { action, result, durationMs }: what the action returned
 //   422 ACTION_FAILED    the action threw: its message, and its error's name and code in details
@@ -12,6 +13,7 @@
 import { auditParams, parseActionParams } from '../actions/definitions.js';
 import type { ActionRunResponse, ActionsResponse } from '../protocol.js';
 import { hasBody, readJsonBody } from '../server/body.js';
+import type { Gate } from '../server/gate.js';
 import { sendError, sendJson } from '../server/replies.js';
 import type { Route } from '../server/route.js';
 
@@ -45,9 +47,11 @@ export const actionRun: Route = {
     if (action === undefined) {
       return sendError(res, 'UNKNOWN_ACTION', { message: `The application has no action "${name}"; GET /actions lists them.`, details: { action: name } });
     }
-    const gate = runner.gate(name);
-    const release = gate?.tryEnter();
-    if (gate !== undefined && release === null) {
+    // The runner holds the slot until the action itself settles (see actions/runner.ts);
+    // this request only gives it back when it never ran the action.
+    const slot = runner.reserve(action);
+    if (slot === null) {
+      const gate = runner.gate(name) as Gate; // every action has one
       ctx.auditDetail['outcome'] = 'busy';
       return sendError(res, 'BUSY', { message: gate.busyMessage, headers: { 'retry-after': gate.retryAfterSeconds } });
     }
@@ -72,7 +76,7 @@ export const actionRun: Route = {
         return sendError(res, 'BAD_PARAM', { message: parsed.message, details: { action: name, ...(parsed.param === null ? {} : { param: parsed.param }) } });
       }
       ctx.auditDetail['params'] = auditParams(action, parsed.params);
-      const outcome = await runner.run(action, parsed.params, ctx.token?.name ?? 'anonymous', ctx.signal);
+      const outcome = await slot.run(parsed.params, ctx.token?.name ?? 'anonymous', ctx.signal);
       ctx.auditDetail['outcome'] = outcome.kind;
       ctx.auditDetail['durationMs'] = outcome.durationMs;
       switch (outcome.kind) {
@@ -95,7 +99,7 @@ export const actionRun: Route = {
           return; // the caller went away or the endpoint is closing: nobody to answer
       }
     } finally {
-      release?.();
+      slot.discard();
     }
   },
 };

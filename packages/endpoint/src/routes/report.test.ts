@@ -1,6 +1,8 @@
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
-import { REDACTED } from '../diagnostics/report.js';
+import { REDACTED, redactCommandLine } from '../diagnostics/report.js';
 
 let ep: TestEndpoint;
 beforeAll(async () => {
@@ -28,6 +30,32 @@ describe('GET /report', () => {
     } finally {
       delete process.env['OPSCTL_TEST_SECRET'];
     }
+  });
+
+  it('redacts the environment values in every worker thread\'s report too', async () => {
+    process.env['OPSCTL_TEST_SECRET'] = 'hunter3';
+    const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
+    try {
+      await once(worker, 'online');
+      const res = await fetch(`${ep.url}/report`, { headers: bearer(ep.tokens['profiler']) });
+      const report = await jsonOf(res);
+      expect(report.workers.length).toBeGreaterThan(0);
+      for (const inner of report.workers) expect(inner.environmentVariables['OPSCTL_TEST_SECRET']).toBe(REDACTED);
+      expect(JSON.stringify(report)).not.toContain('hunter3');
+    } finally {
+      await worker.terminate();
+      delete process.env['OPSCTL_TEST_SECRET'];
+    }
+  });
+
+  it('redacts the values of secret-looking flags on the command line, and keeps the rest', () => {
+    expect(redactCommandLine([
+      'node', '--max-old-space-size=512', 'server.js', '--password=hunter2', '--api-token', 's3cret', '--port', '8080',
+      'DB_PASS=x', '--clientKey', '--verbose', '--credentials-file', '/etc/app/creds', '-e', 'const key = 1',
+    ])).toEqual([
+      'node', '--max-old-space-size=512', 'server.js', `--password=${REDACTED}`, '--api-token', REDACTED, '--port', '8080',
+      `DB_PASS=${REDACTED}`, '--clientKey', '--verbose', '--credentials-file', REDACTED, '-e', 'const key = 1',
+    ]);
   });
 
   it('restores the application\'s own excludeNetwork setting', async () => {

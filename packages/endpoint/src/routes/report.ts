@@ -1,5 +1,6 @@
-// GET /report: Node's diagnostic report as JSON, without network lookups and with
-// environment values redacted (see diagnostics/report.ts).
+// GET /report: Node's diagnostic report as JSON, without network lookups, with
+// environment values redacted (the main thread's and every worker thread's) and the
+// values of secret-looking command-line flags (see diagnostics/report.ts).
 import { diagnosticReport } from '../diagnostics/report.js';
 import { sendJson } from '../server/replies.js';
 import type { Route } from '../server/route.js';

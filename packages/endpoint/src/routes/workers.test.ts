@@ -1,8 +1,10 @@
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
-import type { InfoResponse, WorkersResponse } from '../protocol.js';
+import { HEAP_USED_HEADER, type InfoResponse, type WorkersResponse } from '../protocol.js';
 
 let ep: TestEndpoint;
 let worker: Worker;
@@ -54,6 +56,60 @@ describe('worker threads', () => {
     expect((await jsonOf(res)).error).toMatchObject({ code: 'UNKNOWN_WORKER', details: { worker: 'nobody' } });
   });
 
+  it('sends the headers, with the estimate, before the worker\'s snapshot is taken', async () => {
+    const fake = new FakeWorker();
+    const unregister = ep.endpoint.registerWorker('slow', fake as unknown as Worker);
+    try {
+      const res = await Promise.race([get('/heapdump?worker=slow'), sleep(2_000).then(() => null)]);
+      expect(res?.status).toBe(200);
+      expect(res?.headers.get(HEAP_USED_HEADER)).toBe(String(8 * 1024 * 1024));
+      expect(fake.asked).toBe(1);
+      fake.finish(Readable.from(['{"snapshot":{}}']));
+      expect(await res?.text()).toBe('{"snapshot":{}}');
+    } finally {
+      unregister();
+    }
+  });
+
+  it('cuts the response short, and audits why, when the worker stops before its snapshot', async () => {
+    const fake = new FakeWorker();
+    const unregister = ep.endpoint.registerWorker('stopping', fake as unknown as Worker);
+    try {
+      const res = await get('/heapdump?worker=stopping');
+      expect(res.status).toBe(200);
+      fake.fail(Object.assign(new Error('Worker instance not running'), { code: 'ERR_WORKER_NOT_RUNNING' }));
+      await expect(res.text()).rejects.toThrow();
+      await sleep(50);
+      expect(ep.events.findLast((e) => e.route === '/heapdump')?.detail).toMatchObject({ worker: 'stopping', aborted: true, error: expect.stringMatching(/ERR_WORKER_NOT_RUNNING/) });
+    } finally {
+      unregister();
+    }
+  });
+
+  it('keeps the snapshot gate while the worker is paused, after its client left', async () => {
+    const fake = new FakeWorker();
+    const unregister = ep.endpoint.registerWorker('left', fake as unknown as Worker);
+    try {
+      const gone = new AbortController();
+      await fetch(`${ep.url}/heapdump?worker=left`, { headers: bearer(ep.tokens['heap']), signal: gone.signal });
+      gone.abort();
+      await sleep(50);
+      const meanwhile = await get('/heapdump?worker=left');
+      expect(meanwhile.status).toBe(429);
+      expect((await jsonOf(meanwhile)).error.code).toBe('BUSY');
+      const stream = Readable.from(['{"snapshot":{}}']);
+      fake.finish(stream);
+      await sleep(20);
+      expect(stream.destroyed).toBe(true);
+      const after = await get('/heapdump?worker=left');
+      expect(after.status).toBe(200);
+      fake.finish(Readable.from(['{}']));
+      expect(await after.text()).toBe('{}');
+    } finally {
+      unregister();
+    }
+  });
+
   it('refuses a second running worker under a taken name, and forgets workers that exit', async () => {
     const other = new Worker('setInterval(() => {}, 1000)', { eval: true });
     await once(other, 'online');
@@ -66,6 +122,27 @@ describe('worker threads', () => {
     expect((await get('/heapdump?worker=short-lived')).status).toBe(404);
   });
 });
+
+/** What the registry and the route use of a Worker, with a snapshot the test settles. */
+class FakeWorker extends EventEmitter {
+  readonly threadId = 4242;
+  readonly resourceLimits = {};
+  asked = 0;
+  finish: (snapshot: Readable) => void = () => {};
+  fail: (error: Error) => void = () => {};
+
+  getHeapStatistics(): Promise<Record<string, number>> {
+    return Promise.resolve({ used_heap_size: 8 * 1024 * 1024, total_heap_size: 16 * 1024 * 1024, heap_size_limit: 64 * 1024 * 1024 });
+  }
+
+  getHeapSnapshot(): Promise<Readable> {
+    this.asked++;
+    return new Promise((resolve, reject) => {
+      this.finish = resolve;
+      this.fail = reject;
+    });
+  }
+}
 
 interface Snapshot {
   snapshot: { meta: { node_fields: string[]; node_types: [string[], ...unknown[]] } };

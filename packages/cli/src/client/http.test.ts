@@ -1,0 +1,67 @@
+import { rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import * as tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeCertificates, type TestCertificates } from '../../../endpoint/test-support/certificates.js';
+import { Client, withDefaultCertificates } from './http.js';
+
+// Two unrelated CAs: "ours", given with --ca, and "public", standing in for one Node trusts by default.
+let ours: TestCertificates;
+let publicCa: TestCertificates;
+beforeAll(() => {
+  ours = makeCertificates();
+  publicCa = makeCertificates();
+});
+afterAll(() => {
+  rmSync(ours.dir, { recursive: true, force: true });
+  rmSync(publicCa.dir, { recursive: true, force: true });
+});
+
+async function serve(certs: TestCertificates): Promise<{ url: URL; server: Server }> {
+  const server = createServer({ key: certs.key, cert: certs.cert }, (_req, res) => res.end('{"ok":true}'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: new URL(`https://127.0.0.1:${(server.address() as AddressInfo).port}/`), server };
+}
+
+async function ask(url: URL, ca: string): Promise<unknown> {
+  const client = new Client({ url, token: null, ca, timeoutMs: 5_000, signal: new AbortController().signal, warn: () => {} });
+  try {
+    return await client.json('/info');
+  } finally {
+    await client.close();
+  }
+}
+
+/** Node 23.5+: replaces the CAs Node trusts by default, for this process. */
+type DefaultsWriter = (certs: string[]) => void;
+const setDefaults = (tls as { setDefaultCACertificates?: DefaultsWriter }).setDefaultCACertificates;
+
+describe('the client\'s CA', () => {
+  it('trusts the given CA in addition to Node\'s own roots', () => {
+    const trusted = withDefaultCertificates(ours.ca);
+    expect(trusted.at(-1)).toBe(ours.ca);
+    for (const root of tls.rootCertificates) expect(trusted).toContain(root);
+  });
+
+  it('reaches an endpoint whose certificate the given CA signed', async () => {
+    const { url, server } = await serve(ours);
+    try {
+      expect(await ask(url, ours.ca)).toEqual({ ok: true });
+    } finally {
+      server.close();
+    }
+  });
+
+  it.runIf(typeof setDefaults === 'function')('still reaches one whose certificate a CA Node trusts by default signed', async () => {
+    const previous = (tls as unknown as { getCACertificates(kind: 'default'): string[] }).getCACertificates('default');
+    setDefaults?.([...previous, publicCa.ca]);
+    const { url, server } = await serve(publicCa);
+    try {
+      expect(await ask(url, ours.ca)).toEqual({ ok: true });
+    } finally {
+      server.close();
+      setDefaults?.(previous);
+    }
+  });
+});
