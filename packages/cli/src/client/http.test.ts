@@ -36,6 +36,8 @@ async function ask(url: URL, ca: string): Promise<unknown> {
 /** Node 23.5+: replaces the CAs Node trusts by default, for this process. */
 type DefaultsWriter = (certs: string[]) => void;
 const setDefaults = (tls as { setDefaultCACertificates?: DefaultsWriter }).setDefaultCACertificates;
+// Node 20 cannot change its default CAs at run time; CI runs this test on Node 24.
+if (typeof setDefaults !== 'function') console.warn(`skipping the default-CA test: tls.setDefaultCACertificates needs Node 22.19+ (this is ${process.version})`);
 
 describe('the client\'s CA', () => {
   it('trusts the given CA in addition to Node\'s own roots', () => {
