@@ -2,8 +2,9 @@
 // verifies against the trusted CAs, and until when it is valid.
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { connect, rootCertificates } from 'node:tls';
+import { connect } from 'node:tls';
 import { CliError } from '../errors.js';
+import { withDefaultCertificates } from './http.js';
 
 export interface CertificateFacts {
   authorized: boolean;
@@ -14,7 +15,8 @@ export interface CertificateFacts {
 }
 
 export async function inspectCertificate(url: URL, caFile: string | null, timeoutMs: number): Promise<CertificateFacts> {
-  const ca = caFile === null ? undefined : [...rootCertificates, await readFile(caFile, 'utf8')];
+  // The same trust as the HTTP client's, so this check and real requests agree.
+  const ca = caFile === null ? undefined : withDefaultCertificates(await readFile(caFile, 'utf8'));
   const host = url.hostname.replace(/^\[|\]$/g, '');
   return new Promise((resolve, reject) => {
     const socket = connect({
