@@ -8,7 +8,9 @@ import type { Worker } from 'node:worker_threads';
 import { ActionRunner } from './actions/runner.js';
 import type { AuditEvent } from './audit.js';
 import { Capture } from './diagnostics/capture.js';
+import { HEAP_TEMP_PREFIX } from './diagnostics/heap-snapshot.js';
 import { LeakMonitor } from './diagnostics/leak-monitor.js';
+import { removeStaleTempDirs } from './diagnostics/temp-dirs.js';
 import { WorkerRegistry } from './diagnostics/workers.js';
 import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
 import type { ErrorCode } from './protocol.js';
@@ -76,6 +78,8 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
     health, info, memory, heapdump, leaks, leaksStream, replRoute, evalRoute,
     profileCpu, profileHeap, report, actionsList, actionRun, snapshotsList, snapshotGet, snapshotDelete, workers,
   ];
+  // Snapshot files of a download the process did not live through (an OOM kill mid-snapshot runs no cleanup).
+  const swept = removeStaleTempDirs(options.heapSnapshot.dir, HEAP_TEMP_PREFIX);
   const leakMonitor = options.leaks === null ? null : new LeakMonitor(options.leaks.settings, options.leaks.samples);
   leakMonitor?.start();
   const router = new Router(routes);
@@ -161,6 +165,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       // Keep-alive connections whose last response just ended would hold close() open.
       closing?.closeAllConnections();
       await serverClosed;
+      await swept;
     },
 
     registerWorker(name, worker) {

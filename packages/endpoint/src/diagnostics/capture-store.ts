@@ -8,13 +8,14 @@
 // is removed when the store is opened.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { createGzip, constants as zlib } from 'node:zlib';
 import type { CapturedSnapshot, CaptureRule } from '../protocol.js';
+import { makePrivateTempDir, removeStaleTempDirs } from './temp-dirs.js';
 
 const TEMP_PREFIX = '.opsctl-capture-';
 const SNAPSHOT_SUFFIX = '.heapsnapshot.gz';
@@ -48,9 +49,9 @@ export class CaptureStore {
   async open(): Promise<string | null> {
     try {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      const probe = await mkdtemp(join(this.dir, `${TEMP_PREFIX}${process.pid}-`));
-      await writeFile(join(probe, 'probe'), '');
-      await rm(probe, { recursive: true, force: true });
+      const probe = await makePrivateTempDir(this.dir, TEMP_PREFIX);
+      await writeFile(join(probe.path, 'probe'), '');
+      await probe.remove();
     } catch (error) {
       return `the capture directory ${this.dir} cannot be written (${describeFsError(error)})`;
     }
@@ -96,7 +97,8 @@ export class CaptureStore {
   async write(rule: CaptureRule, reason: string, app: string, heapUsedBytes: number, signal: AbortSignal): Promise<CapturedSnapshot> {
     const now = new Date();
     const id = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${rule}-${randomBytes(3).toString('hex')}`;
-    const temp = await mkdtemp(join(this.dir, `${TEMP_PREFIX}${process.pid}-`));
+    const tempDir = await makePrivateTempDir(this.dir, TEMP_PREFIX);
+    const temp = tempDir.path;
     try {
       const raw = join(temp, 'snapshot.heapsnapshot');
       const started = performance.now();
@@ -136,7 +138,7 @@ export class CaptureStore {
       await rename(meta, join(this.dir, `${id}${META_SUFFIX}`));
       return entry;
     } finally {
-      await rm(temp, { recursive: true, force: true });
+      await tempDir.remove();
     }
   }
 
@@ -151,15 +153,13 @@ export class CaptureStore {
     }
   }
 
-  /** Temp directories of this pid (a previous life of it) or of processes gone; snapshots without metadata. */
+  /** Temp directories of processes gone (see temp-dirs.ts); snapshots without metadata. */
   async #removeLeftovers(): Promise<void> {
+    await removeStaleTempDirs(this.dir, TEMP_PREFIX);
     const names = await readdir(this.dir).catch(() => [] as string[]);
     for (const name of names) {
-      const pid = name.startsWith(TEMP_PREFIX) ? Number(name.slice(TEMP_PREFIX.length).split('-')[0]) : Number.NaN;
       const orphan = name.endsWith(SNAPSHOT_SUFFIX) && isCaptureId(name.slice(0, -SNAPSHOT_SUFFIX.length)) && !names.includes(name.replace(SNAPSHOT_SUFFIX, META_SUFFIX));
-      if ((Number.isInteger(pid) && (pid === process.pid || !isAlive(pid))) || orphan) {
-        await rm(join(this.dir, name), { recursive: true, force: true }).catch(() => {});
-      }
+      if (orphan) await rm(join(this.dir, name), { force: true }).catch(() => {});
     }
   }
 }
@@ -177,16 +177,6 @@ export async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: ZLIB_CHUNK_BYTES })) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, under another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function describeFsError(error: unknown): string {

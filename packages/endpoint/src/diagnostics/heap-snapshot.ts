@@ -10,10 +10,14 @@
 // 39-45x heapUsed, which is 55-60x per byte outside the large-object spaces (what
 // memoryFactor multiplies): nothing cheap tells them apart, so for them the estimate is
 // ~2.5x too low (raise memoryFactor). The event loop is blocked for the whole write.
-import { mkdtemp, rm, stat, statfs } from 'node:fs/promises';
+import { stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
+import { makePrivateTempDir } from './temp-dirs.js';
+
+/** The prefix of the private directories /heapdump writes snapshots into (swept when the endpoint starts). */
+export const HEAP_TEMP_PREFIX = 'opsctl-heap-';
 
 /**
  * Extra peak RSS per byte used outside the large-object spaces (not per byte of
@@ -85,10 +89,10 @@ export interface SnapshotFile {
  * snapshot in memory first). The caller streams the file and then removes it.
  */
 export async function writeSnapshotFile(parent: string = tmpdir(), name = 'heap.heapsnapshot'): Promise<SnapshotFile> {
-  const dir = await mkdtemp(join(parent, 'opsctl-heap-'));
-  const remove = () => rm(dir, { recursive: true, force: true });
+  const dir = await makePrivateTempDir(parent, HEAP_TEMP_PREFIX);
+  const remove = () => dir.remove();
   try {
-    const path = join(dir, name);
+    const path = join(dir.path, name);
     const started = performance.now();
     writeHeapSnapshot(path);
     const pauseMs = Math.round(performance.now() - started);
