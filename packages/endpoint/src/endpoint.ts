@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { ActionRunner } from './actions/runner.js';
-import type { AuditEvent } from './audit.js';
+import { auditTime, type AuditEvent } from './audit.js';
 import { Capture } from './diagnostics/capture.js';
 import { HEAP_TEMP_PREFIX } from './diagnostics/heap-snapshot.js';
 import { LeakMonitor } from './diagnostics/leak-monitor.js';
@@ -220,7 +220,7 @@ function answerClientError(options: ResolvedOptions, error: NodeJS.ErrnoExceptio
     : 'BAD_REQUEST';
   socket.end(rawErrorResponse(code));
   const event: AuditEvent = {
-    time: new Date().toISOString(),
+    time: auditTime(),
     kind: 'refusal',
     token: null,
     address: socket.remoteAddress ?? 'unknown',

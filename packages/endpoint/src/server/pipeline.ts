@@ -18,7 +18,7 @@
 // before authentication carry no instance header: an anonymous caller learns nothing.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AuditEvent } from '../audit.js';
+import { auditTime, type AuditEvent } from '../audit.js';
 import type { ActionRunner } from '../actions/runner.js';
 import type { Capture } from '../diagnostics/capture.js';
 import type { LeakMonitor } from '../diagnostics/leak-monitor.js';
@@ -74,7 +74,7 @@ export function createPipeline(state: PipelineState): Pipeline {
   // The address is read once, when the request arrives: a destroyed request has no socket.
   const audit = (req: IncomingMessage, address: string, started: number, fields: AuditFields) => {
     options.audit?.({
-      time: new Date().toISOString(),
+      time: auditTime(),
       address,
       method: req.method ?? '',
       path: pathOf(req.url, options.basePath).slice(0, 200),
