@@ -1,11 +1,11 @@
 // The login flow with the built binary against a real application process, with the
 // token kept in a real Secret Service (gnome-keyring), in a file, or only in the
 // environment; and what a machine without a keychain says.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exampleApp, mintToken, opsctl, repoRoot, startApp, type RunningApp } from './support/processes.js';
+import { cliCopyWith, exampleApp, mintToken, opsctl, startApp, type RunningApp } from './support/processes.js';
 import { missingSecretServiceReason, startSecretService, type SecretService } from './support/secret-service.js';
 
 let app: RunningApp;
@@ -94,17 +94,8 @@ describe('without an OS keychain', () => {
   });
 
   it('works when keytar is not installed at all', async () => {
-    // A copy of the built CLI whose node_modules lack keytar, as after a failed optional build.
-    const dir = mkdtempSync(join(tmpdir(), 'opsctl-no-keytar-'));
+    const { bin, remove } = cliCopyWith(['commander', 'undici', 'ora', 'chalk', '@opsctl/endpoint']);
     try {
-      const cli = join(repoRoot, 'packages/cli');
-      cpSync(join(cli, 'dist'), join(dir, 'dist'), { recursive: true });
-      cpSync(join(cli, 'package.json'), join(dir, 'package.json'));
-      for (const dep of ['commander', 'undici', 'ora', 'chalk', '@opsctl/endpoint']) {
-        mkdirSync(dirname(join(dir, 'node_modules', dep)), { recursive: true });
-        symlinkSync(join(cli, 'node_modules', dep), join(dir, 'node_modules', dep));
-      }
-      const bin = join(dir, 'dist/bin.js');
       const env = headless();
       const login = await opsctl(['login', app.ops, '--name', 'prod', '--with-token'], { env, stdin: admin.token, bin });
       expect(login.code).toBe(1);
@@ -112,7 +103,7 @@ describe('without an OS keychain', () => {
       expect((await opsctl(['login', app.ops, '--name', 'prod', '--with-token', '--insecure-storage'], { env, stdin: admin.token, bin })).code).toBe(0);
       expect((await opsctl(['status'], { env, bin })).code).toBe(0);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     }
   });
 });

@@ -1,7 +1,10 @@
 // Real processes for end-to-end tests: the example application, and the built opsctl
 // binary run as a user would run it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -94,4 +97,23 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+const CLI_DEPENDENCIES = ['commander', 'undici', 'ora', 'chalk', 'keytar', '@opsctl/endpoint'];
+
+/**
+ * A copy of the built CLI whose node_modules hold only `keep` of its dependencies, as
+ * after a failed optional build, or to prove a command never loads the others (it would
+ * fail with ERR_MODULE_NOT_FOUND). Returns its bin and a function that removes it.
+ */
+export function cliCopyWith(keep: string[]): { bin: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'opsctl-cli-copy-'));
+  const cli = join(repoRoot, 'packages/cli');
+  cpSync(join(cli, 'dist'), join(dir, 'dist'), { recursive: true });
+  cpSync(join(cli, 'package.json'), join(dir, 'package.json'));
+  for (const dep of CLI_DEPENDENCIES.filter((name) => keep.includes(name))) {
+    mkdirSync(dirname(join(dir, 'node_modules', dep)), { recursive: true });
+    symlinkSync(join(cli, 'node_modules', dep), join(dir, 'node_modules', dep));
+  }
+  return { bin: join(dir, 'dist/bin.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
