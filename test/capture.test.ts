@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CapturedSnapshot, SnapshotsResponse } from '@opsctl/endpoint/protocol';
+import { waitFor } from '../packages/endpoint/test-support/index.js';
 import { mintToken, opsctl, opsctlBin, startApp, type RunningApp } from './support/processes.js';
 
 const opsApp = fileURLToPath(new URL('./fixtures/ops-app.mjs', import.meta.url));
@@ -213,14 +214,6 @@ describe('opsctl snapshots get', () => {
     }
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A directory this process cannot write: mode 0555, or for root (which ignores modes) a read-only tmpfs. */
 function makeReadOnlyDir(dir: string): { dir: string; restore(): void } {

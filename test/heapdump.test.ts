@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { validateHeapSnapshot } from '../packages/cli/src/heapsnapshot/validate.js';
+import { waitFor } from '../packages/endpoint/test-support/index.js';
 import { mintToken, opsctl, startApp, type RunningApp } from './support/processes.js';
 
 const heapApp = fileURLToPath(new URL('./fixtures/heap-app.mjs', import.meta.url));
@@ -133,14 +134,6 @@ describe('opsctl heapdump', () => {
     }
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /**
  * A directory this process cannot write: mode 0555, or for root (which ignores modes)

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../packages/endpoint/test-support/index.js';
 import { mintToken, opsctl, opsctlBin, startApp, type RunningApp } from './support/processes.js';
 
 const opsApp = fileURLToPath(new URL('./fixtures/ops-app.mjs', import.meta.url));
@@ -126,11 +127,3 @@ describe('opsctl report', () => {
     for (const { remoteEndpoint } of peers) expect(remoteEndpoint.host).toBe(remoteEndpoint.ip4 ?? remoteEndpoint.ip6);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -78,3 +78,12 @@ function parseResponse(text: string): RawResponse {
 export async function jsonOf(res: Response): Promise<any> {
   return res.json();
 }
+
+/** Resolves once `condition` holds, polling every 20 ms; throws after `timeoutMs`. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
+import { bearer, jsonOf, startEndpoint, type TestEndpoint, waitFor } from '../../test-support/index.js';
 import type { LeakStatus, LeakStreamLine } from '../protocol.js';
 
 let ep: TestEndpoint;
@@ -46,14 +46,6 @@ function fullGc(): void {
   gc();
 }
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('GET /leaks', () => {
   it('answers a verdict with its evidence, and forces a GC sample with gc=true', async () => {
     const before = await status();
@@ -87,11 +79,11 @@ describe('GET /leaks/stream', () => {
     const stream = openStream('?heartbeatMs=100');
     try {
       await stream.opened;
-      await until(() => stream.lines.length >= 1);
+      await waitFor(() => stream.lines.length >= 1);
       expect(stream.lines[0]).toMatchObject({ type: 'status', watchers: 1 });
       fullGc(); // a real major GC: the sampler sees it and every watcher gets its sample
-      await until(() => stream.lines.some((l) => l.type === 'sample'));
-      await until(() => stream.lines.some((l) => l.type === 'heartbeat'));
+      await waitFor(() => stream.lines.some((l) => l.type === 'sample'));
+      await waitFor(() => stream.lines.some((l) => l.type === 'heartbeat'));
     } finally {
       stream.close();
     }
@@ -99,15 +91,15 @@ describe('GET /leaks/stream', () => {
 
   it('leaves no listener or timer behind when the client goes away', async () => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-    await until(async () => (await status()).watchers === 0);
+    await waitFor(async () => (await status()).watchers === 0);
     const baseline = timers();
     const streams = Array.from({ length: 5 }, () => openStream('?heartbeatMs=100'));
     await Promise.all(streams.map((s) => s.opened));
-    await until(() => streams.every((s) => s.lines.length > 0));
+    await waitFor(() => streams.every((s) => s.lines.length > 0));
     expect((await status()).watchers).toBe(5);
     for (const s of streams) s.close();
-    await until(async () => (await status()).watchers === 0);
-    await until(() => timers() <= baseline);
+    await waitFor(async () => (await status()).watchers === 0);
+    await waitFor(() => timers() <= baseline);
   });
 
   it('ends open streams when the endpoint closes', async () => {

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
+import { bearer, jsonOf, startEndpoint, type TestEndpoint, waitFor } from '../../test-support/index.js';
 import { PROFILE_SECONDS_HEADER } from '../protocol.js';
 
 let ep: TestEndpoint;
@@ -21,14 +21,6 @@ function openProfile(path: string): Promise<{ status: number; abort(): void }> {
     req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
     req.end();
   });
-}
-
-async function until(condition: () => boolean, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('GET /profile/cpu and /profile/heap', () => {
@@ -79,7 +71,7 @@ describe('GET /profile/cpu and /profile/heap', () => {
       expect((await jsonOf(busy)).error.code).toBe('BUSY');
     }
     first.abort();
-    await until(() => ep.events.some((e) => e.route === '/profile/cpu' && (e.detail as { aborted?: boolean } | undefined)?.aborted === true));
+    await waitFor(() => ep.events.some((e) => e.route === '/profile/cpu' && (e.detail as { aborted?: boolean } | undefined)?.aborted === true));
     const next = await get('/profile/heap?seconds=1');
     expect(next.status).toBe(200);
     await next.json();
