@@ -5,7 +5,11 @@ import type { ErrorCode } from './protocol.js';
 export interface AuditEvent {
   /** ISO time the request ended (or the REPL line was evaluated). */
   time: string;
-  kind: 'request' | 'refusal' | 'throttle' | 'repl' | 'capture';
+  /**
+   * `summary`: the counts of what callers without a token caused at `address` since the
+   * event of theirs written in full (audit-summary.ts); `detail.counts` by status and code.
+   */
+  kind: 'request' | 'refusal' | 'throttle' | 'repl' | 'capture' | 'summary';
   /** The token's configured name; null for anonymous or failed authentication. */
   token: string | null;
   address: string;

@@ -4,7 +4,7 @@ import { bearer, jsonOf, rawHttp, startEndpoint, type TestEndpoint } from '../te
 
 let ep: TestEndpoint;
 beforeAll(async () => {
-  ep = await startEndpoint({ limits: { headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, maxHeaderBytes: 4096, maxConnections: 8, authFailuresAllowed: 1000 } });
+  ep = await startEndpoint({ limits: { headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, maxHeaderBytes: 4096, maxConnections: 8, maxUnauthenticatedConnections: 8, maxUnauthenticatedPerAddress: 8, authFailuresAllowed: 1000 } });
 });
 afterAll(() => ep.close());
 
@@ -92,7 +92,7 @@ describe('bad input never crashes the endpoint or earns a 500', () => {
     }
   });
 
-  it('holds no more than maxConnections sockets and keeps answering after the excess is dropped', async () => {
+  it('holds no more than maxUnauthenticatedConnections idle sockets and keeps answering after the excess is dropped', async () => {
     const sockets = await Promise.all(
       Array.from({ length: 20 }, () => new Promise<import('node:net').Socket>((resolve) => {
         const socket = connect(ep.port, '127.0.0.1', () => resolve(socket));

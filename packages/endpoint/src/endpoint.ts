@@ -6,7 +6,8 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { ActionRunner } from './actions/runner.js';
-import { auditTime, type AuditEvent } from './audit.js';
+import { auditTime, type AuditEvent, type AuditSink } from './audit.js';
+import { AuditSummary } from './audit-summary.js';
 import { Capture } from './diagnostics/capture.js';
 import { HEAP_TEMP_PREFIX } from './diagnostics/heap-snapshot.js';
 import { LeakMonitor } from './diagnostics/leak-monitor.js';
@@ -27,10 +28,11 @@ import { replRoute } from './routes/repl.js';
 import { report } from './routes/report.js';
 import { snapshotDelete, snapshotGet, snapshotsList } from './routes/snapshots.js';
 import { workers } from './routes/workers.js';
+import { ConnectionAdmission } from './server/admission.js';
 import { Gate } from './server/gate.js';
 import { InFlight } from './server/in-flight.js';
 import { createPipeline, type PipelineState } from './server/pipeline.js';
-import { rawErrorResponse } from './server/replies.js';
+import { closeSocket, rawErrorResponse } from './server/replies.js';
 import type { Route } from './server/route.js';
 import { Router } from './server/router.js';
 import { AuthThrottle } from './server/throttle.js';
@@ -95,6 +97,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
   });
   if (capture !== null && leakMonitor !== null) capture.start(leakMonitor);
   const workerRegistry = new WorkerRegistry();
+  const summary = options.audit === null ? null : new AuditSummary(options.audit);
   const state: PipelineState = {
     options,
     router,
@@ -108,6 +111,9 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       // One profile at a time: the heap sampler is one per process, and two CPU profiles cost twice.
       ['profile', new Gate({ max: 1, retryAfterSeconds: PROFILE_RETRY_AFTER_S, busyMessage: 'A profile is already running; one at a time.' })],
       ['repl', new Gate({ max: options.repl?.maxSessions ?? 0, retryAfterSeconds: REPL_RETRY_AFTER_S, busyMessage: `All ${options.repl?.maxSessions ?? 0} REPL sessions are in use.` })],
+      // Each evaluation may hold the event loop for up to evalTimeoutMs: no more of them at
+      // once than the application allows REPL sessions.
+      ['eval', new Gate({ max: options.repl?.maxSessions ?? 0, retryAfterSeconds: Math.ceil((options.repl?.evalTimeoutMs ?? 1000) / 1000), busyMessage: `${options.repl?.maxSessions ?? 0} evaluations are already running; the application allows no more at once.` })],
     ]),
     capabilities: routes.filter((route) => route.enabled?.(options) !== false).map((route) => route.name),
     publicPaths: new Set([...options.publicRoutes].map((name) => router.byName(name)?.path ?? '')),
@@ -116,6 +122,8 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
     actions: options.actions === null ? null : new ActionRunner(options.actions),
     capture,
     workers: workerRegistry,
+    audit: summary?.record ?? null,
+    admission: null,
     closing: false,
   };
   const pipeline = createPipeline(state);
@@ -129,7 +137,12 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
     async listen() {
       if (server !== null) throw new Error('opsctl endpoint: listen() was already called');
       if (state.closing) throw new Error('opsctl endpoint: listen() after close()');
-      server = createServer(options, handler);
+      const admission = new ConnectionAdmission(
+        { maxAuthenticated: options.limits.maxConnections, maxUnauthenticated: options.limits.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: options.limits.maxUnauthenticatedPerAddress },
+        (address, reason) => summary?.dropped(address, reason),
+      );
+      state.admission = admission;
+      server = createServer(options, handler, admission, state.audit);
       server.on('upgrade', pipeline.handleUpgrade);
       const listening = server;
       await new Promise<void>((resolve, reject) => {
@@ -166,6 +179,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       closing?.closeAllConnections();
       await serverClosed;
       await swept;
+      summary?.flush();
     },
 
     registerWorker(name, worker) {
@@ -174,7 +188,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
   };
 }
 
-function createServer(options: ResolvedOptions, handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+function createServer(options: ResolvedOptions, handler: (req: IncomingMessage, res: ServerResponse) => void, admission: ConnectionAdmission, audit: AuditSink | null): Server {
   const { limits } = options;
   const serverOptions = {
     maxHeaderSize: limits.maxHeaderBytes,
@@ -184,8 +198,8 @@ function createServer(options: ResolvedOptions, handler: (req: IncomingMessage, 
     connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
   };
   // A connection must complete its TLS handshake and start a request within the header
-  // timeout. Node's own header timer starts only at the first byte: without this, 64 idle
-  // connections would fill maxConnections and lock every operator out.
+  // timeout. Node's own header timer starts only at the first byte: without this, idle
+  // connections would sit in the unauthenticated pool until a newcomer pushed them out.
   const spoken = new WeakSet<Socket>();
   const trackRequests = (req: IncomingMessage) => void spoken.add(req.socket);
   const firstRequestDeadline = (socket: Socket) => {
@@ -199,14 +213,20 @@ function createServer(options: ResolvedOptions, handler: (req: IncomingMessage, 
     : createHttpServer(serverOptions, handler);
   server.on('request', trackRequests);
   server.on('upgrade', trackRequests);
+  // Admission replaces node's maxConnections, which refuses a newcomer however the
+  // connections it counts are used (admission.ts).
+  server.on('connection', (socket: Socket) => admission.admit(socket));
   server.on(options.tls ? 'secureConnection' : 'connection', firstRequestDeadline);
-  server.maxConnections = limits.maxConnections;
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(options, error, socket));
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => answerClientError(audit, error, socket));
   return server;
 }
 
-/** Answers what never became a request (bad HTTP, oversized headers, a header timeout) with a JSON error. */
-function answerClientError(options: ResolvedOptions, error: NodeJS.ErrnoException, socket: Socket): void {
+/**
+ * Answers what never became a request (bad HTTP, oversized headers, a header timeout)
+ * with a JSON error, without the instance header (nobody authenticated), and frees the
+ * socket whatever the client does.
+ */
+function answerClientError(audit: AuditSink | null, error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
   // A response already under way on this socket (a pipelined bad request) must not be
   // corrupted by a raw answer.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
@@ -218,19 +238,20 @@ function answerClientError(options: ResolvedOptions, error: NodeJS.ErrnoExceptio
     error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE'
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT'
     : 'BAD_REQUEST';
-  socket.end(rawErrorResponse(code));
-  const event: AuditEvent = {
+  // The answer to HEAD has no body, however malformed the rest of the request.
+  const head = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
+  closeSocket(socket, rawErrorResponse(code, { anonymous: true }, { body: !head }));
+  audit?.({
     time: auditTime(),
     kind: 'refusal',
     token: null,
     address: socket.remoteAddress ?? 'unknown',
-    method: '',
+    method: head ? 'HEAD' : '',
     path: '',
     route: null,
     status: ERRORS[code].status,
     code,
     durationMs: 0,
     detail: { reason: error.code ?? 'unknown' },
-  };
-  options.audit?.(event);
+  });
 }

@@ -21,7 +21,9 @@ export const REQUEST_TIMEOUT_MS = 30_000; // a request body must arrive within t
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export const MAX_HEADER_BYTES = 8 * 1024; // a bearer token and a few headers; node's default is 16 KiB
 export const MAX_BODY_BYTES = 64 * 1024; // JSON parameters only; nothing large is ever uploaded
-export const MAX_CONNECTIONS = 64;
+export const MAX_CONNECTIONS = 64; // connections whose requests carried a valid token
+export const MAX_UNAUTHENTICATED_CONNECTIONS = 128; // connections yet to authenticate, from anyone (server/admission.ts)
+export const MAX_UNAUTHENTICATED_PER_ADDRESS = 32; // …and from one address
 export const AUTH_FAILURES_ALLOWED = 10; // per address per window before it is throttled
 export const AUTH_FAILURE_WINDOW_MS = 60_000;
 export const AUTH_BLOCK_MS = 60_000; // doubles on each repeat block, up to AUTH_BLOCK_MAX_MS
@@ -46,7 +48,12 @@ export interface LimitOptions {
   keepAliveTimeoutMs?: number;
   maxHeaderBytes?: number;
   maxBodyBytes?: number;
+  /** Connections that have authenticated, at most (default 64). */
   maxConnections?: number;
+  /** Connections that have not authenticated yet, at most; past it the oldest is dropped (default 128). */
+  maxUnauthenticatedConnections?: number;
+  /** The same, from one client address (default 32). */
+  maxUnauthenticatedPerAddress?: number;
   authFailuresAllowed?: number;
   authFailureWindowMs?: number;
   authBlockMs?: number;
@@ -318,6 +325,8 @@ function resolveLimits(input: LimitOptions, problems: string[]): Readonly<Requir
     maxHeaderBytes: MAX_HEADER_BYTES,
     maxBodyBytes: MAX_BODY_BYTES,
     maxConnections: MAX_CONNECTIONS,
+    maxUnauthenticatedConnections: MAX_UNAUTHENTICATED_CONNECTIONS,
+    maxUnauthenticatedPerAddress: MAX_UNAUTHENTICATED_PER_ADDRESS,
     authFailuresAllowed: AUTH_FAILURES_ALLOWED,
     authFailureWindowMs: AUTH_FAILURE_WINDOW_MS,
     authBlockMs: AUTH_BLOCK_MS,
@@ -331,6 +340,9 @@ function resolveLimits(input: LimitOptions, problems: string[]): Readonly<Requir
         problems.push(`\`limits.${key}\` must be a positive integer, not ${JSON.stringify(value)}`);
       } else limits[key] = value;
     }
+  }
+  if (limits.maxUnauthenticatedPerAddress > limits.maxUnauthenticatedConnections) {
+    problems.push('`limits.maxUnauthenticatedPerAddress` must not exceed `limits.maxUnauthenticatedConnections`');
   }
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     problems.push('`limits.headersTimeoutMs` must not exceed `limits.requestTimeoutMs`');

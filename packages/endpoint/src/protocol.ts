@@ -52,6 +52,8 @@ export const ERRORS = {
   LOW_MEMORY: { status: 503, message: 'Not enough memory headroom for this operation.' },
   LOW_DISK: { status: 507, message: 'Not enough free disk space for this operation.' },
   SHUTTING_DOWN: { status: 503, message: 'The endpoint is shutting down.' },
+  TOO_MANY_CONNECTIONS: { status: 503, message: 'All connections for authenticated callers are in use; close some and try again.' },
+  SNAPSHOT_DIR_UNAVAILABLE: { status: 503, message: 'The directory heap snapshots are written to cannot be used.' },
   INTERNAL: { status: 500, message: 'The endpoint failed unexpectedly.' },
   // The endpoint waited on the application's code as a gateway waits on an upstream.
   ACTION_TIMEOUT: { status: 504, message: 'The action did not finish within its time limit.' },
@@ -94,9 +96,22 @@ export interface EvalRequest {
   timeoutMs?: number;
 }
 
-export type EvalResponse =
+/** An error raised by evaluated code. */
+export interface EvalError {
+  name: string;
+  message: string;
+  stack: string | null;
+}
+
+/**
+ * The answer of POST /eval. `uncaught` lists errors the input raised on its own after it
+ * was evaluated (a promise it left unhandled rejected, a callback it scheduled threw)
+ * before the answer was sent; they were contained and reached nothing else.
+ */
+export type EvalResponse = (
   | { ok: true; result: string; type: string; output: string; durationMs: number }
-  | { ok: false; error: { name: string; message: string; stack: string | null }; timedOut: boolean; output: string; durationMs: number };
+  | { ok: false; error: EvalError; timedOut: boolean; output: string; durationMs: number }
+) & { uncaught?: EvalError[] };
 
 export type { LeakCondition, LeakLevel, LeakSeriesEvidence, LeakSettings, LeakVerdict, MemorySample } from './diagnostics/leak-verdict.js';
 export type { LeakEvent, LeakStatus } from './diagnostics/leak-monitor.js';

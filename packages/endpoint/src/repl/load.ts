@@ -1,10 +1,18 @@
-// node:repl is loaded when the first session or evaluation starts, never at import:
-// loading it loads node:domain, after which the application can no longer call
-// process.setUncaughtExceptionCaptureCallback (ERR_DOMAIN_CANNOT_SET_UNCAUGHT_EXCEPTION_CAPTURE),
-// even with the REPL off. Anywhere else, import only types from node:repl.
+// node:repl (and node:domain, which it loads) are loaded when the first session or
+// evaluation starts, never at import: once node:domain is loaded, the application can no
+// longer call process.setUncaughtExceptionCaptureCallback
+// (ERR_DOMAIN_CANNOT_SET_UNCAUGHT_EXCEPTION_CAPTURE), even with the REPL off. Anywhere
+// else, import only types from node:repl and node:domain.
 import type * as NodeRepl from 'node:repl';
+import type { DomainModule } from './containment.js';
 
 export type ReplModule = typeof NodeRepl;
+
+/** What a REPL session or evaluation needs, loaded together. */
+export interface ReplRuntime {
+  repl: ReplModule;
+  domains: DomainModule;
+}
 
 /** Set on the error loadRepl() rejects with when this process cannot run node's REPL. */
 export const REPL_UNAVAILABLE = 'ERR_OPSCTL_REPL_UNAVAILABLE';
@@ -22,13 +30,14 @@ export function replUnavailableReason(): string | null {
 }
 
 /**
- * node:repl. Rejects with a REPL_UNAVAILABLE-coded error, its message meant for the
- * caller, when the application has set an uncaught-exception capture callback. A failed
- * load stays failed for the life of the process.
+ * node:repl and node:domain. Rejects with a REPL_UNAVAILABLE-coded error, its message
+ * meant for the caller, when the application has set an uncaught-exception capture
+ * callback. A failed load stays failed for the life of the process.
  */
-export async function loadRepl(): Promise<ReplModule> {
+export async function loadRepl(): Promise<ReplRuntime> {
   try {
-    return await import('node:repl');
+    const repl = await import('node:repl');
+    return { repl, domains: await import('node:domain') };
   } catch (error) {
     if ((error as NodeJS.ErrnoException | null)?.code !== 'ERR_DOMAIN_CALLBACK_NOT_AVAILABLE') throw error;
     throw Object.assign(new Error(UNAVAILABLE_MESSAGE, { cause: error }), { code: REPL_UNAVAILABLE });

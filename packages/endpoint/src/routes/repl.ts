@@ -4,12 +4,14 @@
 // repl scope and the session limit are checked before the upgrade is accepted.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { inspect } from 'node:util';
 import { instanceIdentity } from '../instance.js';
 import type { ResolvedOptions } from '../options.js';
 import { REPL_PROTOCOL, TERMINAL_HEADER, type ReplStatus } from '../protocol.js';
-import { isReplUnavailable, loadRepl, replUnavailableReason, type ReplModule } from '../repl/load.js';
+import { describeError } from '../repl/containment.js';
+import { isReplUnavailable, loadRepl, replUnavailableReason, type ReplRuntime } from '../repl/load.js';
 import { startSession } from '../repl/session.js';
-import { commonHeaderLines, rawErrorResponse, sendError, sendJson } from '../server/replies.js';
+import { closeSocket, commonHeaderLines, rawErrorResponse, sendError, sendJson } from '../server/replies.js';
 import type { Route, RouteContext } from '../server/route.js';
 
 export const replRoute: Route = {
@@ -44,7 +46,7 @@ export const replRoute: Route = {
     if (repl === null) return;
     if (req.headers.upgrade?.toLowerCase() !== REPL_PROTOCOL) {
       ctx.upgradeStatus = 400;
-      socket.end(rawErrorResponse('BAD_REQUEST', { message: `Upgrade to "${REPL_PROTOCOL}" to open a REPL session.` }));
+      closeSocket(socket, rawErrorResponse('BAD_REQUEST', { message: `Upgrade to "${REPL_PROTOCOL}" to open a REPL session.` }));
       return;
     }
     // Upgrades are synchronous and node:repl loads asynchronously: whatever fails while
@@ -58,15 +60,15 @@ export const replRoute: Route = {
 
 async function openSession(req: IncomingMessage, socket: Socket, head: Buffer, ctx: RouteContext, repl: NonNullable<ResolvedOptions['repl']>): Promise<void> {
   const terminal = parseTerminal(req.headers[TERMINAL_HEADER]);
-  let nodeRepl: ReplModule;
+  let runtime: ReplRuntime;
   try {
-    nodeRepl = await loadRepl();
+    runtime = await loadRepl();
   } catch (error) {
     if (!isReplUnavailable(error)) throw error;
     // Still before the 101: the client gets a refusal it can read.
     ctx.auditDetail['error'] = error.message;
     ctx.upgradeStatus = 500;
-    socket.end(rawErrorResponse('INTERNAL', { message: error.message }));
+    closeSocket(socket, rawErrorResponse('INTERNAL', { message: error.message }));
     return;
   }
   // The client may have gone, or the endpoint begun closing, while node:repl loaded.
@@ -85,7 +87,7 @@ async function openSession(req: IncomingMessage, socket: Socket, head: Buffer, c
   socket.prependOnceListener('close', () => {
     ctx.auditDetail['sessionMs'] = Math.round(performance.now() - opened);
   });
-  startSession(nodeRepl, socket, {
+  startSession(runtime, socket, {
     prompt: promptFor(ctx.options.app.name),
     terminal: terminal.tty,
     columns: terminal.columns,
@@ -97,6 +99,10 @@ async function openSession(req: IncomingMessage, socket: Socket, head: Buffer, c
     onEvaluated: ({ code, outcome, durationMs }) => {
       ctx.auditDetail['lines'] = ++lines;
       ctx.audit({ kind: 'repl', status: 101, durationMs, detail: { code: code.length > 2000 ? `${code.slice(0, 2000)}…` : code.replace(/\n$/, ''), outcome } });
+    },
+    onUncaught: (error, sessionOpen) => {
+      const { name, message } = describeError(error, (value) => inspect(value));
+      ctx.audit({ kind: 'repl', status: 101, durationMs: 0, detail: { outcome: 'uncaught', error: `${name}: ${message}`.slice(0, 2000), sessionOpen } });
     },
   });
 }

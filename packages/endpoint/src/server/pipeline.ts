@@ -14,22 +14,28 @@
 // and get their refusals as ordinary HTTP responses on the socket.
 //
 // Every request that reaches a route, and every refusal, is audited when it ends.
-// Refusals while throttled are audited at the 1st, 10th, 100th… of each block. Refusals
-// before authentication carry no instance header: an anonymous caller learns nothing.
+// Refusals while throttled are audited at the 1st, 10th, 100th… of each block; those of
+// callers without a token are summarised (audit-summary.ts). Refusals before
+// authentication carry no instance header (an anonymous caller learns nothing) and close
+// the connection: a caller without a token holds no connection past its answer. On the
+// endpoint's own server, a valid token moves its connection out of the pool that
+// unauthenticated connections compete for (admission.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { auditTime, type AuditEvent } from '../audit.js';
+import { auditTime, type AuditEvent, type AuditSink } from '../audit.js';
 import type { ActionRunner } from '../actions/runner.js';
 import type { Capture } from '../diagnostics/capture.js';
 import type { LeakMonitor } from '../diagnostics/leak-monitor.js';
 import type { WorkerRegistry } from '../diagnostics/workers.js';
 import type { ResolvedOptions, ResolvedToken } from '../options.js';
 import { ERRORS, scopeAllows, type ErrorCode } from '../protocol.js';
+import type { ConnectionAdmission } from './admission.js';
 import { authenticate } from './auth.js';
 import { hasBody } from './body.js';
 import type { Gate } from './gate.js';
 import type { InFlight } from './in-flight.js';
-import { rawErrorResponse, sendError, type ErrorReply } from './replies.js';
+import { closeSocket, rawErrorResponse, sendError, type ErrorReply } from './replies.js';
 import type { Route, RouteContext } from './route.js';
 import type { Router } from './router.js';
 import type { AuthThrottle } from './throttle.js';
@@ -47,6 +53,10 @@ export interface PipelineState {
   readonly actions: ActionRunner | null;
   readonly capture: Capture | null;
   readonly workers: WorkerRegistry;
+  /** Where audit events go (the application's sink behind the anonymous summary); null when auditing is off. */
+  readonly audit: AuditSink | null;
+  /** The own server's connection admission; null when mounted in the application's server. */
+  admission: ConnectionAdmission | null;
   closing: boolean;
 }
 
@@ -73,7 +83,7 @@ export function createPipeline(state: PipelineState): Pipeline {
 
   // The address is read once, when the request arrives: a destroyed request has no socket.
   const audit = (req: IncomingMessage, address: string, started: number, fields: AuditFields) => {
-    options.audit?.({
+    state.audit?.({
       time: auditTime(),
       address,
       method: req.method ?? '',
@@ -85,7 +95,7 @@ export function createPipeline(state: PipelineState): Pipeline {
 
   const admit = (req: IncomingMessage, address: string, path: string): Admission => {
     if (state.closing) {
-      return { ok: false, code: 'SHUTTING_DOWN', reply: { anonymous: true, headers: { 'retry-after': 1 } }, audit: { kind: 'refusal', token: null, route: null, status: 503, code: 'SHUTTING_DOWN' } };
+      return { ok: false, code: 'SHUTTING_DOWN', reply: { anonymous: true, headers: { 'retry-after': 1, connection: 'close' } }, audit: { kind: 'refusal', token: null, route: null, status: 503, code: 'SHUTTING_DOWN' } };
     }
 
     let token: ResolvedToken | null = null;
@@ -98,7 +108,7 @@ export function createPipeline(state: PipelineState): Pipeline {
           return {
             ok: false,
             code: 'THROTTLED',
-            reply: { anonymous: true, headers: { 'retry-after': Math.ceil(blocked.retryAfterMs / 1000) } },
+            reply: { anonymous: true, headers: { 'retry-after': Math.ceil(blocked.retryAfterMs / 1000), connection: 'close' } },
             audit: isPowerOfTen(blocked.refusedInBlock)
               ? { kind: 'throttle', token: null, route: null, status: 429, code: 'THROTTLED', detail: { refusedInBlock: blocked.refusedInBlock } }
               : null,
@@ -109,12 +119,20 @@ export function createPipeline(state: PipelineState): Pipeline {
         return {
           ok: false,
           code: auth.code,
-          reply: { anonymous: true, headers: { 'www-authenticate': WWW_AUTHENTICATE[auth.code] ?? 'Bearer' } },
+          reply: { anonymous: true, headers: { 'www-authenticate': WWW_AUTHENTICATE[auth.code] ?? 'Bearer', connection: 'close' } },
           audit: { kind: 'refusal', token: null, route: null, status: ERRORS[auth.code].status, code: auth.code, ...(blockMs > 0 ? { detail: { throttledForMs: blockMs } } : {}) },
         };
       }
       throttle.succeed(address, Date.now());
       token = auth.token;
+      if (state.admission !== null && !state.admission.authenticate(req.socket as Socket)) {
+        return {
+          ok: false,
+          code: 'TOO_MANY_CONNECTIONS',
+          reply: { headers: { 'retry-after': 1, connection: 'close' } },
+          audit: { kind: 'refusal', token: token.name, route: null, status: 503, code: 'TOO_MANY_CONNECTIONS' },
+        };
+      }
     }
     const caller = token?.name ?? null;
 
@@ -227,7 +245,7 @@ export function createPipeline(state: PipelineState): Pipeline {
       socket.on('error', () => socket.destroy());
       const admission = admit(req, address, pathOf(req.url, options.basePath));
       const refuse = (code: ErrorCode, reply: ErrorReply, fields: AuditFields | null) => {
-        socket.end(rawErrorResponse(code, reply));
+        closeSocket(socket, rawErrorResponse(code, reply));
         if (fields) audit(req, address, started, fields);
       };
       if (!admission.ok) return refuse(admission.code, admission.reply, admission.audit);

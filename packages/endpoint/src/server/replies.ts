@@ -1,6 +1,7 @@
 // The one place that writes response heads and JSON bodies, so every answer carries
 // the same headers and every error the same shape.
 import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ERRORS, INSTANCE_HEADER, type ErrorBody, type ErrorCode } from '../protocol.js';
 import { instanceHeaderValue } from '../instance.js';
 
@@ -67,9 +68,9 @@ export function sendError(res: ServerResponse, code: ErrorCode, reply: ErrorRepl
 /**
  * A complete HTTP/1.1 error response as text, for sockets that never became a request
  * (parse errors, header timeouts, oversized headers) and for refused upgrades: the
- * connection closes after it.
+ * connection closes after it. Without `body` (the answer to HEAD), the head alone.
  */
-export function rawErrorResponse(code: ErrorCode, reply: ErrorReply = {}): string {
+export function rawErrorResponse(code: ErrorCode, reply: ErrorReply = {}, { body = true } = {}): string {
   const { status } = ERRORS[code];
   const payload = JSON.stringify(errorBody(code, reply.message, reply.details));
   const head = [
@@ -78,7 +79,31 @@ export function rawErrorResponse(code: ErrorCode, reply: ErrorReply = {}): strin
     `content-length: ${Buffer.byteLength(payload)}`,
     'connection: close',
     ...commonHeaderLines(reply.anonymous === true),
-    ...Object.entries(reply.headers ?? {}).map(([name, value]) => `${name}: ${value}`),
+    ...Object.entries(reply.headers ?? {}).filter(([name]) => name !== 'connection').map(([name, value]) => `${name}: ${value}`),
   ];
-  return `${head.join('\r\n')}\r\n\r\n${payload}`;
+  return `${head.join('\r\n')}\r\n\r\n${body ? payload : ''}`;
+}
+
+/**
+ * How long a raw refusal waits for its bytes to leave before the socket is destroyed. The
+ * server allows half-open connections (node:http does), so end() alone would keep the
+ * socket, and its place under the connection limits, until the client closed its side.
+ */
+export const REFUSAL_LINGER_MS = 1_000;
+
+/**
+ * Ends the socket, after `lastBytes` (a raw refusal, a farewell), and frees it: destroyed
+ * once the bytes are handed to the kernel, and after REFUSAL_LINGER_MS at the latest,
+ * whatever the client does (never reads, never closes). Input still arriving meanwhile
+ * is read and dropped, so a client that keeps sending cannot fill the buffers either.
+ */
+export function closeSocket(socket: Duplex, lastBytes = ''): void {
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  socket.on('error', () => socket.destroy());
+  socket.on('data', () => {});
+  socket.resume();
+  socket.end(lastBytes, () => socket.destroy());
 }
