@@ -13,6 +13,7 @@
 // whose own refusals are written at the 1st, 10th, 100th… of a block), REPL lines,
 // captures.
 import { auditTime, type AuditEvent, type AuditSink } from './audit.js';
+import { guarded } from './guard.js';
 import type { ErrorCode } from './protocol.js';
 
 export const SUMMARY_INTERVAL_MS = 10_000;
@@ -76,7 +77,7 @@ export class AuditSummary {
 
   #startTimer(): void {
     if (this.#timer !== null) return;
-    this.#timer = setTimeout(() => this.#writeSummaries(), this.#intervalMs);
+    this.#timer = setTimeout(guarded('writing audit summaries', () => this.#writeSummaries()), this.#intervalMs);
     this.#timer.unref();
   }
 

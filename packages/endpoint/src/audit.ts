@@ -1,5 +1,7 @@
 // Audit events: who did what, when, with what outcome. Tokens and Authorization
 // headers never reach an event; callers are named by their token's name.
+import { write, writeSync } from 'node:fs';
+import { guarded, warnOnce } from './guard.js';
 import type { ErrorCode } from './protocol.js';
 
 export interface AuditEvent {
@@ -42,21 +44,34 @@ export function auditTime(): string {
 }
 
 // Lines written within one turn of the event loop go out in one write: under a flood of
-// refusals, one system call per turn instead of one per request. Flushed at exit too.
+// refusals, one system call per turn instead of one per request. Written to file
+// descriptor 2 directly rather than through process.stderr: a closed stderr pipe then
+// fails this write quietly instead of emitting an 'error' the application never asked
+// to handle. Flushed at exit too.
 let pending = '';
 let flushesAtExit = false;
 
 function flush(): void {
   const lines = pending;
   pending = '';
-  if (lines !== '') process.stderr.write(lines);
+  if (lines !== '') write(2, lines, (error) => error && warnOnce('writing audit events to stderr', error));
+}
+
+function flushAtExit(): void {
+  const lines = pending;
+  pending = '';
+  try {
+    if (lines !== '') writeSync(2, lines);
+  } catch {
+    // The process is ending and stderr is gone.
+  }
 }
 
 /** Default sink: one JSON line per event on stderr, tagged so log pipelines can route it. */
 export function stderrAuditSink(event: AuditEvent): void {
-  if (pending === '') setImmediate(flush).unref();
+  if (pending === '') setImmediate(guarded('flushing audit events', flush)).unref();
   if (!flushesAtExit) {
-    process.on('exit', flush);
+    process.on('exit', flushAtExit);
     flushesAtExit = true;
   }
   pending += auditLine(event);

@@ -10,6 +10,7 @@ import { auditTime, type AuditEvent, type AuditSink } from './audit.js';
 import { AuditSummary } from './audit-summary.js';
 import { Capture } from './diagnostics/capture.js';
 import { HEAP_TEMP_PREFIX } from './diagnostics/heap-snapshot.js';
+import { guarded, settledQuietly } from './guard.js';
 import { LeakMonitor } from './diagnostics/leak-monitor.js';
 import { removeStaleTempDirs } from './diagnostics/temp-dirs.js';
 import { WorkerRegistry } from './diagnostics/workers.js';
@@ -32,6 +33,7 @@ import { ConnectionAdmission } from './server/admission.js';
 import { Gate } from './server/gate.js';
 import { InFlight } from './server/in-flight.js';
 import { createPipeline, type PipelineState } from './server/pipeline.js';
+import { yieldPortOnConflict } from './server/port-yield.js';
 import { closeSocket, rawErrorResponse } from './server/replies.js';
 import type { Route } from './server/route.js';
 import { Router } from './server/router.js';
@@ -81,7 +83,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
     profileCpu, profileHeap, report, actionsList, actionRun, snapshotsList, snapshotGet, snapshotDelete, workers,
   ];
   // Snapshot files of a download the process did not live through (an OOM kill mid-snapshot runs no cleanup).
-  const swept = removeStaleTempDirs(options.heapSnapshot.dir, HEAP_TEMP_PREFIX);
+  const swept = settledQuietly('removing stale heap-snapshot directories', removeStaleTempDirs(options.heapSnapshot.dir, HEAP_TEMP_PREFIX));
   const leakMonitor = options.leaks === null ? null : new LeakMonitor(options.leaks.settings, options.leaks.samples);
   leakMonitor?.start();
   const router = new Router(routes);
@@ -129,6 +131,10 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
   const pipeline = createPipeline(state);
   const handler = pipeline.handleRequest;
   let server: Server | null = null;
+  let stopWatchingPort = () => {};
+  // Once asked, the server stops listening and this resolves when its last connection has gone.
+  let serverClosed: Promise<void> | null = null;
+  const stopListening = (closing: Server) => (serverClosed ??= new Promise<void>((resolve) => closing.close(() => resolve())));
 
   return {
     handler,
@@ -158,17 +164,22 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       if (options.unref) listening.unref();
       const bound = listening.address();
       const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
+      stopWatchingPort = yieldPortOnConflict(listening, port, options.host, () => {
+        void stopListening(listening);
+        process.stderr.write(`opsctl: the application is starting a server on port ${port}, where the maintenance endpoint listened; the endpoint stopped listening so the application can start. Give the endpoint a port of its own (OPSCTL_PORT, or the \`port\` option).\n`);
+      });
       const host = options.host.includes(':') ? `[${options.host}]` : options.host;
       return { host: options.host, port, url: `${options.tls ? 'https' : 'http'}://${host}:${port}` };
     },
 
     async close() {
       state.closing = true;
+      stopWatchingPort();
       await capture?.stop();
       leakMonitor?.stop();
       state.inFlight.abortAll();
       const closing = server;
-      const serverClosed = closing === null ? Promise.resolve() : new Promise<void>((resolve) => closing.close(() => resolve()));
+      const closed = closing === null ? Promise.resolve() : stopListening(closing);
       closing?.closeIdleConnections();
       // Handlers end their responses when aborted; a client that does not close its side
       // (a REPL, a stream nobody reads) is cut off after a grace period.
@@ -177,7 +188,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       clearTimeout(grace);
       // Keep-alive connections whose last response just ended would hold close() open.
       closing?.closeAllConnections();
-      await serverClosed;
+      await closed;
       await swept;
       summary?.flush();
     },
@@ -204,7 +215,7 @@ function createServer(options: ResolvedOptions, handler: (req: IncomingMessage, 
   const trackRequests = (req: IncomingMessage) => void spoken.add(req.socket);
   const firstRequestDeadline = (socket: Socket) => {
     // A socket that sent a byte is node's: its header timeout answers 408 (slowloris).
-    const timer = setTimeout(() => spoken.has(socket) || socket.bytesRead > 0 || socket.destroy(), limits.headersTimeoutMs);
+    const timer = setTimeout(guarded('closing a silent connection', () => spoken.has(socket) || socket.bytesRead > 0 || socket.destroy()), limits.headersTimeoutMs);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
   };

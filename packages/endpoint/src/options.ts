@@ -12,7 +12,7 @@ import { SAMPLE_CAPACITY } from './diagnostics/gc-sampler.js';
 import { leakSettingsProblems, type LeakSettings } from './diagnostics/leak-verdict.js';
 import { EndpointConfigError } from './errors.js';
 import { isLoopback, isScope, type Scope } from './protocol.js';
-import { isTokenHash, isWellFormedToken } from './tokens.js';
+import { containsToken, isTokenHash, isWellFormedToken, maskTokens } from './tokens.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_PORT = 9500;
@@ -172,6 +172,11 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
   const tls = input.tls ?? null;
   if (tls !== null && (typeof tls !== 'object' || !(tls.cert || tls.pfx))) {
     problems.push('`tls` must be node:https server options with at least `key` and `cert` (or `pfx`)');
+  } else if (tls !== null && tls.pfx === undefined && isEmptyPem(tls.key)) {
+    problems.push('`tls.key` is empty: give the PEM private key that goes with `tls.cert`');
+  }
+  if (tls !== null && typeof tls === 'object' && tls.ca !== undefined && isEmptyPem(tls.ca)) {
+    problems.push('`tls.ca` is given but empty: client certificates would be checked against nothing the operator chose; give the PEM of the CA, or leave `ca` out');
   }
   if (tls === null && typeof host === 'string' && !isLoopback(host) && input.allowInsecureBind !== true) {
     problems.push(
@@ -293,13 +298,15 @@ function resolveTokens(input: EndpointOptions['tokens'], problems: string[]): Re
       return;
     }
     const { name, sha256, scopes } = token;
-    if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(name)) {
-      problems.push(`${where}.name must be 1-64 letters, digits, ".", "_", "@" or "-", not ${JSON.stringify(name)}`);
+    if (typeof name === 'string' && containsToken(name)) {
+      problems.push(`${where} holds a token (${maskTokens(name.slice(0, 80))}): the configuration takes only its sha256; treat that token as leaked (it may be in logs now), revoke it and mint another with \`opsctl token new\``);
+    } else if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(name)) {
+      problems.push(`${where}.name must be 1-64 letters, digits, ".", "_", "@" or "-", not ${maskTokens(JSON.stringify(name)).slice(0, 80)}`);
     } else if (seen.has(name)) {
       problems.push(`${where}.name "${name}" is used by two tokens; audit events could not tell them apart`);
     } else seen.add(name);
     if (typeof sha256 === 'string' && isWellFormedToken(sha256)) {
-      problems.push(`${where}.sha256 is a token, not its hash: never put the token itself in the configuration; use the sha256 printed by \`opsctl token new\``);
+      problems.push(`${where}.sha256 is a token, not its hash: never put the token itself in the configuration; treat it as leaked (it may be in logs now), revoke it, and use the sha256 printed by \`opsctl token new\``);
     } else if (typeof sha256 !== 'string' || !isTokenHash(sha256)) {
       problems.push(`${where}.sha256 must be 64 lowercase hex characters (the SHA-256 printed by \`opsctl token new\`)`);
     }
@@ -365,4 +372,12 @@ function resolveApp(input: EndpointOptions['app']): ResolvedOptions['app'] {
     name: input?.name ?? process.env['npm_package_name'] ?? main,
     version: input?.version ?? process.env['npm_package_version'] ?? null,
   });
+}
+
+/** True for a PEM option that is present but holds nothing (an empty file read into it). */
+function isEmptyPem(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length === 0 || value.every(isEmptyPem);
+  if (typeof value === 'string') return value.trim() === '';
+  if (Buffer.isBuffer(value)) return value.toString('utf8').trim() === '';
+  return value === undefined || value === null;
 }

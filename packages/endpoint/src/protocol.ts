@@ -77,6 +77,12 @@ export const EXPECTED_PAUSE_HEADER = 'opsctl-expected-pause-ms';
 /** Estimated size of the uncompressed snapshot, for a progress bar: the real size is known only at the end. */
 export const ESTIMATED_SIZE_HEADER = 'opsctl-estimated-bytes';
 
+/**
+ * A trailer of streamed answers: the error body (JSON, as in an error response) when the
+ * operation failed after the 200 and its headers were sent.
+ */
+export const ERROR_TRAILER = 'opsctl-error';
+
 /** Sent by the REPL client when it upgrades: `tty=1; cols=120; rows=40`. */
 export const TERMINAL_HEADER = 'opsctl-terminal';
 /** The Upgrade protocol token of REPL sessions. */

@@ -19,25 +19,38 @@ import { readFileSync } from 'node:fs';
 import { createMaintenanceEndpoint } from './endpoint.js';
 import { EndpointConfigError } from './errors.js';
 import type { EndpointOptions } from './options.js';
+import { maskTokens } from './tokens.js';
 
 /** Builds endpoint options from the environment; problems it can see go into `problems`. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv, problems: string[]): EndpointOptions {
+  // A variable that is set must mean something: an empty certificate, key or CA would
+  // otherwise quietly serve plain http, or TLS without client certificates.
   const file = (name: string): string | undefined => {
     const path = env[name];
-    if (!path) return undefined;
+    if (path === undefined) return undefined;
+    if (path.trim() === '') {
+      problems.push(`${name} is set but empty; give the path of a PEM file, or unset it`);
+      return undefined;
+    }
+    let text: string;
     try {
-      return readFileSync(path, 'utf8');
+      text = readFileSync(path, 'utf8');
     } catch (error) {
       problems.push(`${name}=${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
       return undefined;
     }
+    if (text.trim() === '') problems.push(`${name}=${path} is an empty file; it must hold PEM data`);
+    return text;
   };
   const number = (name: string): number | undefined => {
     const value = env[name];
     if (value === undefined || value === '') return undefined;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) problems.push(`${name} must be a whole number, not "${value}"`);
-    return n;
+    // Decimal digits only: Number() would also take "0x9a20", " 39520 " and "1e3".
+    if (!/^\d{1,15}$/.test(value)) {
+      problems.push(`${name} must be a whole number in decimal digits, not "${maskTokens(value.slice(0, 40))}"`);
+      return undefined;
+    }
+    return Number(value);
   };
   const flag = (name: string) => env[name] === '1' || env[name] === 'true';
   const cert = file('OPSCTL_TLS_CERT');
@@ -46,7 +59,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, problems: string[]): Endp
   if ((cert === undefined) !== (key === undefined) && problems.length === 0) problems.push('OPSCTL_TLS_CERT and OPSCTL_TLS_KEY must be given together');
   // Client certificates exist only over TLS: without it the endpoint would serve plain
   // http with none of the checking its operator asked for.
-  if (env['OPSCTL_TLS_CLIENT_CA'] && !env['OPSCTL_TLS_CERT'] && !env['OPSCTL_TLS_KEY']) {
+  if (env['OPSCTL_TLS_CLIENT_CA'] !== undefined && env['OPSCTL_TLS_CERT'] === undefined && env['OPSCTL_TLS_KEY'] === undefined) {
     problems.push('OPSCTL_TLS_CLIENT_CA needs OPSCTL_TLS_CERT and OPSCTL_TLS_KEY: client certificates are checked only over TLS');
   }
   const port = number('OPSCTL_PORT');
@@ -55,7 +68,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, problems: string[]): Endp
     const value = env[name];
     if (value === undefined || value === '') return undefined;
     const n = Number(value);
-    if (!(n > 0 && n < 1)) problems.push(`${name} must be a number between 0 and 1, such as 0.85, not "${value}"`);
+    if (!(n > 0 && n < 1)) problems.push(`${name} must be a number between 0 and 1, such as 0.85, not "${maskTokens(value.slice(0, 40))}"`);
     return n;
   };
   const captureDir = env['OPSCTL_CAPTURE_DIR'];

@@ -25,6 +25,20 @@ const ID_PATTERN = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{6}$/;
 // 1 MiB zlib output chunks: fewer, larger file writes (as for /heapdump downloads).
 const ZLIB_CHUNK_BYTES = 1024 * 1024;
 
+/**
+ * A directory made here is mode 0700; one that existed keeps its mode, which may let
+ * others list the captures (each file is 0600 all the same): say so once, with the fix.
+ */
+async function warnIfOpen(dir: string): Promise<void> {
+  const { mode } = await stat(dir);
+  if ((mode & 0o077) === 0) return;
+  const octal = (mode & 0o777).toString(8).padStart(3, '0');
+  process.emitWarning(
+    `opsctl: the capture directory ${dir} has mode ${octal}: other users can list the heap snapshots kept there (each holds every secret of the process); run: chmod 700 ${dir}`,
+    { code: 'OPSCTL_CAPTURE_DIR_MODE' },
+  );
+}
+
 export function isCaptureId(id: string): boolean {
   return ID_PATTERN.test(id);
 }
@@ -49,6 +63,7 @@ export class CaptureStore {
   async open(): Promise<string | null> {
     try {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await warnIfOpen(this.dir);
       const probe = await makePrivateTempDir(this.dir, TEMP_PREFIX);
       await writeFile(join(probe.path, 'probe'), '');
       await probe.remove();

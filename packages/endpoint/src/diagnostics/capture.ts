@@ -129,7 +129,7 @@ export class Capture {
       if (problem !== null) return this.#disable(problem);
       if (this.#stopping.signal.aborted) return;
       this.#unsubscribe = monitor.subscribe((event) => this.#onSample(event), { internal: true });
-    });
+    }).catch((error: unknown) => this.#disable(`opening the capture directory failed (${String(error)})`));
   }
 
   /** Stops judging, aborts a compression in progress and waits for it to clean up. */

@@ -17,6 +17,7 @@
 import { PerformanceObserver, constants, performance, type PerformanceEntry, type PerformanceObserverEntryList } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { guarded, warnOnce } from '../guard.js';
 import type { MemorySample } from './leak-verdict.js';
 
 /** At one sample per 5 s, an hour of history, in about 60 KB. */
@@ -100,10 +101,10 @@ export class GcSampler {
   start(): void {
     if (this.#observer !== null) return;
     this.#newest = Math.max(this.#newest, performance.now());
-    this.#observer = new PerformanceObserver((list) => this.#onEntries(list));
+    this.#observer = new PerformanceObserver(guarded('the leak monitor\'s GC sampling', (list) => this.#onEntries(list)));
     this.#observer.observe({ entryTypes: ['gc'] });
     if (this.#maxGapMs !== null) {
-      this.#gapTimer = setTimeout(() => this.#fillGap(), this.#maxGapMs).unref();
+      this.#gapTimer = setTimeout(guarded('the leak monitor\'s gap-filling GC', () => this.#fillGap()), this.#maxGapMs).unref();
     }
   }
 
@@ -176,10 +177,17 @@ export class GcSampler {
     this.#gapTimer?.refresh();
   }
 
-  /** Records a sample for a GC that ended at `end` (performance.now() time). */
-  #record(end: number): MemorySample {
-    // The monotonic clock, so that a wall-clock step cannot fake a growth rate.
-    const sample = readSample(performance.timeOrigin + end);
+  /** Records a sample for a GC that ended at `end` (performance.now() time); null when memory cannot be read now. */
+  #record(end: number): MemorySample | null {
+    let sample: MemorySample;
+    try {
+      // The monotonic clock, so that a wall-clock step cannot fake a growth rate.
+      sample = readSample(performance.timeOrigin + end);
+    } catch (error) {
+      // process.memoryUsage() throws when the process is out of file descriptors (EMFILE).
+      warnOnce('reading memory for a leak-monitor sample', error);
+      return null;
+    }
     this.#newest = end;
     if (this.#ring.length < this.capacity) {
       this.#ring.push(sample);

@@ -14,7 +14,7 @@ import { stat, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
-import { makePrivateTempDir } from './temp-dirs.js';
+import { makePrivateTempDir, type PrivateTempDir } from './temp-dirs.js';
 
 /** The prefix of the private directories /heapdump writes snapshots into (swept when the endpoint starts). */
 export const HEAP_TEMP_PREFIX = 'opsctl-heap-';
@@ -84,12 +84,21 @@ export interface SnapshotFile {
 }
 
 /**
- * Writes a heap snapshot into a fresh mode-0700 directory under `parent`: the lowest
- * peak memory of the methods measured (getHeapSnapshot() buffers the whole serialized
- * snapshot in memory first). The caller streams the file and then removes it.
+ * A fresh mode-0700 directory under `parent` to write a snapshot into: made before a
+ * route promises a snapshot, so that a directory gone or unwritable since the process
+ * started is refused with its reason rather than found out after the answer began.
  */
-export async function writeSnapshotFile(parent: string = tmpdir(), name = 'heap.heapsnapshot'): Promise<SnapshotFile> {
-  const dir = await makePrivateTempDir(parent, HEAP_TEMP_PREFIX);
+export async function makeSnapshotDir(parent: string = tmpdir()): Promise<PrivateTempDir> {
+  return makePrivateTempDir(parent, HEAP_TEMP_PREFIX);
+}
+
+/**
+ * Writes a heap snapshot into `dir` (from makeSnapshotDir) as `name`: v8.writeHeapSnapshot
+ * had the lowest peak memory of the methods measured (getHeapSnapshot() buffers the whole
+ * serialized snapshot in memory first). The caller streams the file and then removes it;
+ * on failure the directory is removed here.
+ */
+export async function writeSnapshotFile(dir: PrivateTempDir, name = 'heap.heapsnapshot'): Promise<SnapshotFile> {
   const remove = () => dir.remove();
   try {
     const path = join(dir.path, name);

@@ -8,15 +8,19 @@
 //   and API keys, and the `profile` scope is not one that grants secrets (heap and repl are).
 //   This holds for every worker thread too: `workers[]` are whole reports of their own.
 // - on the command line, the value of a flag whose name looks secret (--password=…,
-//   --token …, DB_PASS=…) is replaced. The rest is kept: which script and which Node
-//   flags (--max-old-space-size, --inspect) ran is much of what a report is read for,
-//   and a plain value cannot be told from a path or a port.
+//   --token …, --auth, --jwt, --dsn, DB_PASS=…) is replaced. The rest is kept: which
+//   script and which Node flags (--max-old-space-size, --inspect) ran is much of what a
+//   report is read for, and a plain value cannot be told from a path or a port.
+// - anywhere in the report, the user information of a URL (postgres://app:PW@db) is
+//   replaced: connection strings carry passwords whatever flag holds them.
 type ReportSettings = typeof process.report & { excludeNetwork?: boolean };
 
 export const REDACTED = '[redacted by opsctl]';
 
 /** A flag or variable name that usually carries a secret. */
-const SECRET_NAME = /pass|secret|token|key|credential/i;
+const SECRET_NAME = /pass|secret|token|key|credential|auth|jwt|dsn|cookie|session|bearer|signature|salt/i;
+/** `scheme://userinfo@`: the userinfo of a URL, where connection strings keep their password. */
+const URL_USERINFO = /\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^\s/?#@]+@/g;
 /** `NAME=value` or `--name=value` with a name of word characters: not code given to -e. */
 const ASSIGNMENT = /^(-{0,2}[A-Za-z0-9_.-]+)=/;
 
@@ -36,6 +40,7 @@ export function diagnosticReport(): Record<string, unknown> {
 
 /** Redacts, in place, `report` and every worker thread's report within it. */
 export function redactReport(report: Record<string, unknown>): void {
+  redactUrlCredentials(report);
   const env = report['environmentVariables'];
   if (isObject(env)) report['environmentVariables'] = Object.fromEntries(Object.keys(env).map((name) => [name, REDACTED]));
   const header = report['header'];
@@ -61,6 +66,20 @@ export function redactCommandLine(args: readonly unknown[]): unknown[] {
     hideNext = arg.startsWith('-') && SECRET_NAME.test(arg);
     return arg;
   });
+}
+
+/** `text` with the userinfo of every URL in it replaced. */
+export function redactUrlUserinfo(text: string): string {
+  return text.replace(URL_USERINFO, `$1${REDACTED}@`);
+}
+
+/** Replaces, in place, URL userinfo in every string of `value`. */
+function redactUrlCredentials(value: Record<string, unknown> | unknown[]): void {
+  for (const [key, item] of Object.entries(value)) {
+    const redacted = typeof item === 'string' ? redactUrlUserinfo(item) : item;
+    if (redacted !== item) (value as Record<string, unknown>)[key] = redacted;
+    else if (item !== null && typeof item === 'object') redactUrlCredentials(item as Record<string, unknown>);
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,8 +1,11 @@
 // GET /heapdump: a heap snapshot of this process, streamed from a private temp file.
 //
 //   preflight  503 LOW_MEMORY when the snapshot's estimated peak memory exceeds the
-//              headroom under the process's limit (cgroup, else system); 507 LOW_DISK
-//              when the temp directory cannot hold the file
+//              headroom under the process's limit (cgroup, else system); 503
+//              SNAPSHOT_DIR_UNAVAILABLE when heapSnapshot.dir is gone or unwritable; 507
+//              LOW_DISK when it cannot hold the file. A failure once the answer has begun
+//              (the disk filling up during the write) ends an empty body with the error
+//              in the `opsctl-error` trailer.
 //   headers    sent before the event loop blocks, with the heap size, the expected
 //              pause and the estimated size, so the client can warn and show progress
 //   snapshot   v8.writeHeapSnapshot into a mode-0700 temp dir (lowest peak memory)
@@ -15,17 +18,21 @@ import { createReadStream } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlib } from 'node:zlib';
-import { estimateSnapshot, freeDiskBytes, writeSnapshotFile, type SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
+import { describeFsError } from '../diagnostics/capture-store.js';
+import { estimateSnapshot, freeDiskBytes, makeSnapshotDir, writeSnapshotFile, type SnapshotEstimate, type SnapshotFile } from '../diagnostics/heap-snapshot.js';
+import type { PrivateTempDir } from '../diagnostics/temp-dirs.js';
 import { readMemoryLimit } from '../diagnostics/memory-limit.js';
 import { instanceIdentity } from '../instance.js';
-import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, type LowMemoryDetails, type MemoryLimit } from '../protocol.js';
+import { ERROR_TRAILER, ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, type LowMemoryDetails, type MemoryLimit } from '../protocol.js';
 import { acceptsGzip, booleanParam } from '../server/params.js';
-import { sendError, setCommonHeaders } from '../server/replies.js';
+import { errorBody, sendError, setCommonHeaders } from '../server/replies.js';
 import type { Route } from '../server/route.js';
 import { workerHeapdump } from './heapdump-worker.js';
 
 // Memory frees up only when traffic or the application changes; asking again at once is pointless.
 const LOW_MEMORY_RETRY_AFTER_S = 60;
+// A missing or unwritable directory needs someone to fix it.
+const SNAPSHOT_DIR_RETRY_AFTER_S = 60;
 
 export const heapdump: Route = {
   name: 'heapdump',
@@ -45,8 +52,20 @@ export const heapdump: Route = {
     ctx.auditDetail['estimatedExtraBytes'] = estimate.extraPeakBytes;
     ctx.auditDetail['headroomBytes'] = limit.headroomBytes;
     if (!skipMemoryCheck && estimate.extraPeakBytes > limit.headroomBytes) return refuseLowMemory(res, estimate, limit);
-    const freeDisk = await freeDiskBytes(dir);
+    let snapshotDir: PrivateTempDir;
+    let freeDisk: number;
+    try {
+      freeDisk = await freeDiskBytes(dir);
+      snapshotDir = await makeSnapshotDir(dir);
+    } catch (error) {
+      ctx.auditDetail['error'] = describeFsError(error);
+      return sendError(res, 'SNAPSHOT_DIR_UNAVAILABLE', {
+        message: `Heap snapshots are written into ${dir}, which cannot be used now (${describeFsError(error)}); set heapSnapshot.dir (OPSCTL_HEAP_SNAPSHOT_DIR) to a directory this process can write.`,
+        headers: { 'retry-after': SNAPSHOT_DIR_RETRY_AFTER_S },
+      });
+    }
     if (freeDisk < estimate.maxFileBytes) {
+      await snapshotDir.remove();
       return sendError(res, 'LOW_DISK', {
         message: `A heap snapshot may need up to ${mb(estimate.maxFileBytes)} of disk in ${dir}, but only ${mb(freeDisk)} is free; set heapSnapshot.dir to a larger volume.`,
         details: { estimatedFileBytes: estimate.maxFileBytes, freeBytes: freeDisk },
@@ -64,13 +83,24 @@ export const heapdump: Route = {
       [EXPECTED_PAUSE_HEADER]: estimate.pauseMs,
       [ESTIMATED_SIZE_HEADER]: estimate.fileBytes,
       ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      trailer: ERROR_TRAILER,
     });
     res.flushHeaders();
     // One turn of the event loop so the headers leave before the snapshot blocks it.
     await new Promise((resolve) => setImmediate(resolve));
-    if (ctx.signal.aborted) return;
+    if (ctx.signal.aborted) return void (await snapshotDir.remove());
 
-    const file = await writeSnapshotFile(dir, fileName);
+    let file: SnapshotFile;
+    try {
+      file = await writeSnapshotFile(snapshotDir, fileName);
+    } catch (error) {
+      // The answer has begun: the failure goes in a trailer after an empty body.
+      ctx.auditDetail['error'] = describeFsError(error);
+      const code = (error as NodeJS.ErrnoException).code === 'ENOSPC' ? 'LOW_DISK' : 'SNAPSHOT_DIR_UNAVAILABLE';
+      res.addTrailers({ [ERROR_TRAILER]: JSON.stringify(errorBody(code, `Writing the heap snapshot into ${dir} failed (${describeFsError(error)}).`)) });
+      res.end();
+      return;
+    }
     try {
       ctx.auditDetail['pauseMs'] = file.pauseMs;
       ctx.auditDetail['snapshotBytes'] = file.bytes;

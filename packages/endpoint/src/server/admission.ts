@@ -17,6 +17,7 @@
 // before it could say who it is. When every candidate is that young, the newcomer is
 // refused instead.
 import type { Socket } from 'node:net';
+import { guarded } from '../guard.js';
 
 export interface AdmissionLimits {
   maxAuthenticated: number;
@@ -136,11 +137,11 @@ export class ConnectionAdmission {
   #countTurns(): void {
     if (this.#counting) return;
     this.#counting = true;
-    const tick = () => {
+    const tick = guarded('counting turns for connection admission', () => {
       this.#turn++;
       if (this.#turn - this.#newestTurn < 2) setImmediate(tick).unref();
       else this.#counting = false;
-    };
+    });
     setImmediate(tick).unref();
   }
 }

@@ -34,8 +34,9 @@ export function setCommonHeaders(res: ServerResponse): void {
   for (const [name, value] of Object.entries(COMMON_HEADERS)) res.setHeader(name, value);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}): void {
-  sendPayload(res, status, JSON.stringify(body), headers, false);
+/** A JSON answer; `anonymous` (a public route answering a caller without a token) leaves the instance header out. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | number> = {}, anonymous = false): void {
+  sendPayload(res, status, JSON.stringify(body), headers, anonymous);
 }
 
 /** All headers in one writeHead: cheaper than setHeader per header, which matters on the refusal path. */
