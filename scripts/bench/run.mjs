@@ -6,9 +6,19 @@ import { fileURLToPath } from 'node:url';
 
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));
 
-/** Starts `node servers.mjs ...args`; resolves with its URLs and a stop function. */
-export async function startServer(...args) {
-  const child = spawn(process.execPath, [here('./servers.mjs'), ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+/** Starts `node servers.mjs ...args`; see startServerWithEnv. */
+export function startServer(...args) {
+  return startServerWithEnv({}, ...args);
+}
+
+/**
+ * Starts `node servers.mjs ...args` with `env` added to the environment; resolves with its
+ * URLs, the bytes it has written on stderr so far (its audit), and a stop function.
+ */
+export async function startServerWithEnv(env, ...args) {
+  const child = spawn(process.execPath, [here('./servers.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  let stderrBytes = 0;
+  child.stderr.on('data', (chunk) => (stderrBytes += chunk.length));
   const urls = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server ${args.join(' ')} exited with ${code}`)));
     createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
@@ -17,7 +27,17 @@ export async function startServer(...args) {
     child.once('exit', resolve);
     child.kill('SIGTERM');
   });
-  return { urls, stop };
+  return { urls, stop, stderrBytes: () => stderrBytes };
+}
+
+/** Runs scripts/bench/flood.mjs against `port` for `seconds`; resolves with its counts. */
+export function flood(port, mode, connections, seconds) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [here('./flood.mjs'), String(port), mode, String(connections), String(seconds * 1000), 'opsctl_00000000000000000000000000000000000000000000ab'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.once('exit', () => (out ? resolve(JSON.parse(out)) : reject(new Error(`flood ${mode} printed nothing`))));
+  });
 }
 
 /** Runs one autocannon load in a child process and resolves with its summary. */

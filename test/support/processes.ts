@@ -22,8 +22,8 @@ export interface RunningApp {
 }
 
 /** Starts a Node script that prints one JSON line `{ ready, app, ops?, pid }` when listening. */
-export async function startApp(script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningApp> {
-  const child = spawn(process.execPath, [...nodeArgs, script], {
+export async function startApp(script: string, env: Record<string, string>, nodeArgs: string[] = [], scriptArgs: string[] = []): Promise<RunningApp> {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...scriptArgs], {
     env: { ...process.env, PORT: '0', OPSCTL_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -116,4 +116,16 @@ export function cliCopyWith(keep: string[]): { bin: string; remove: () => void }
     symlinkSync(join(cli, 'node_modules', dep), join(dir, 'node_modules', dep));
   }
   return { bin: join(dir, 'dist/bin.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const floodScript = fileURLToPath(new URL('../../scripts/bench/flood.mjs', import.meta.url));
+
+/** Floods loopback `port` from a process of its own for `ms` (see scripts/bench/flood.mjs for the modes); resolves with its counts once it has exited. */
+export function runFlood(port: number, mode: string, connections: number, ms: number): Promise<{ responses: number; connections: number }> {
+  // A well-formed token (valid checksum) that no endpoint is configured with, for the badtoken mode.
+  const unknownToken = 'opsctl_00000000000000000000000000000000000000000000ab';
+  const child = spawn(process.execPath, [floodScript, String(port), mode, String(connections), String(ms), unknownToken], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  return new Promise((resolve, reject) => child.once('exit', () => (out ? resolve(JSON.parse(out)) : reject(new Error('the flood printed nothing')))));
 }

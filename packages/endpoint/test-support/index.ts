@@ -1,6 +1,6 @@
 // Helpers for the endpoint's tests: a real endpoint on an ephemeral loopback port with
 // freshly minted tokens, and a raw-socket client for requests fetch() refuses to send.
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { createMaintenanceEndpoint, type EndpointOptions, type MaintenanceEndpoint } from '../src/index.js';
 import type { AuditEvent } from '../src/audit.js';
 import type { Scope } from '../src/protocol.js';
@@ -86,4 +86,24 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Reads from `socket` until the text received matches `pattern`; returns all of it. */
+export function readUntil(socket: Socket, pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.off('data', onData);
+      reject(new Error(`no ${pattern} within ${timeoutMs} ms in ${JSON.stringify(text)}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      if (pattern.test(text)) {
+        clearTimeout(timer);
+        socket.off('data', onData);
+        resolve(text);
+      }
+    };
+    socket.on('data', onData);
+  });
 }

@@ -53,6 +53,15 @@ async function evaluateOnce(code: string, opts: ReplOptions, ctx: Context): Prom
       ...(answer.timedOut ? { hint: await timeoutHint(client, opts) } : {}),
     });
   }
+  // Errors the code raised on its own after it answered (a promise it left rejected): the
+  // endpoint contained them, and node's REPL would have shown them, so does this.
+  const uncaught = answer.uncaught ?? [];
+  if (uncaught.length > 0) {
+    const [first] = uncaught;
+    throw new CliError('EVAL_THREW', `Uncaught ${first?.name}: ${first?.message}${uncaught.length > 1 ? ` (and ${uncaught.length - 1} more)` : ''}`, {
+      hint: 'the code left a promise rejected without a handler, or a callback it scheduled threw; the process goes on',
+    });
+  }
   return answer;
 }
 

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
+import { bearer, jsonOf, readUntil, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
 import { REPL_PROTOCOL } from '../protocol.js';
 
 const exposed = { orders: new Map([[1, { id: 1, item: 'teapot' }]]), greet: (name: string) => `hello ${name}` };
@@ -100,21 +100,6 @@ function upgrade(url: string, headers: Record<string, string>): Promise<{ socket
   });
 }
 
-function readUntil(socket: Socket, pattern: RegExp): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} in ${JSON.stringify(text)}`)), 5_000);
-    const onData = (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-      if (pattern.test(text)) {
-        clearTimeout(timer);
-        socket.off('data', onData);
-        resolve(text);
-      }
-    };
-    socket.on('data', onData);
-  });
-}
 
 describe('REPL sessions over HTTP Upgrade', () => {
   it('refuses before upgrading: no token 401, no repl scope 403', async () => {
