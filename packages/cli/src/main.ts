@@ -123,6 +123,23 @@ Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication or authorisation,
     }));
 
   program
+    .command('stack')
+    .description('show the main thread\'s JavaScript stack now, and how long its event loop has been blocked')
+    .action(run(async (ctx) => {
+      const { runStack } = await import('./commands/stack.js');
+      await runStack(ctx);
+    }));
+
+  program
+    .command('blocks')
+    .description('list the times the main thread\'s event loop was blocked, with where; --watch follows them')
+    .option('--watch', 'print each block as it ends, until Ctrl-C', false)
+    .action(run(async (ctx, opts: { watch: boolean }) => {
+      const { runBlocks } = await import('./commands/blocks.js');
+      await runBlocks(opts, ctx);
+    }));
+
+  program
     .command('heapdump')
     .description('write a heap snapshot of the process to a file (opens in Chrome DevTools)')
     .requiredOption('-o, --out <path>', 'file, or directory (then named <app>-<host>-<pid>-<time>.heapsnapshot)')

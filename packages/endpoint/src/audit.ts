@@ -11,7 +11,8 @@ export interface AuditEvent {
    * `summary`: the counts of what callers without a token caused at `address` since the
    * event of theirs written in full (audit-summary.ts); `detail.counts` by status and code.
    */
-  kind: 'request' | 'refusal' | 'throttle' | 'repl' | 'capture' | 'summary';
+  /** `block`: the main thread's event loop was blocked past the watchdog's threshold (detail: cause, top frames). */
+  kind: 'request' | 'refusal' | 'throttle' | 'repl' | 'capture' | 'summary' | 'block';
   /** The token's configured name; null for anonymous or failed authentication. */
   token: string | null;
   address: string;
@@ -57,7 +58,8 @@ function flush(): void {
   if (lines !== '') write(2, lines, (error) => error && warnOnce('writing audit events to stderr', error));
 }
 
-function flushAtExit(): void {
+/** Writes what the default sink holds now, synchronously: at exit, and when the endpoint's thread stops. */
+export function flushAuditNow(): void {
   const lines = pending;
   pending = '';
   try {
@@ -71,7 +73,7 @@ function flushAtExit(): void {
 export function stderrAuditSink(event: AuditEvent): void {
   if (pending === '') setImmediate(guarded('flushing audit events', flush)).unref();
   if (!flushesAtExit) {
-    process.on('exit', flushAtExit);
+    process.on('exit', flushAuditNow);
     flushesAtExit = true;
   }
   pending += auditLine(event);

@@ -1,57 +1,36 @@
-// createMaintenanceEndpoint(): one object with its own server (listen/close) and a
-// handler to mount in the application's server instead.
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { Socket } from 'node:net';
+// createMaintenanceEndpoint(): one object with its own server (listen/close), run on a
+// thread of its own, and a handler to mount in the application's server instead.
+//
+// Own port (listen()): the HTTP server, with everything a request costs before it is
+// admitted (TLS, parsing, authentication, throttling, refusals, audit) and the streaming
+// of files, runs on the endpoint's own thread (thread/endpoint-thread.ts), so a flood of
+// refusals costs the application's event loop nothing, and the endpoint answers, with
+// the stack of a blocked main thread, when the application cannot. What must happen on
+// the main thread (snapshots, the REPL, actions, profiles, leak samples) the thread asks
+// for through the Host (host/).
+// Mounted (ops.handler): the same routes on the application's own server and thread,
+// calling the Host in place; nothing answers while the main thread is blocked.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { ActionRunner } from './actions/runner.js';
-import { auditTime, type AuditEvent, type AuditSink } from './audit.js';
 import { AuditSummary } from './audit-summary.js';
 import { Capture } from './diagnostics/capture.js';
 import { HEAP_TEMP_PREFIX } from './diagnostics/heap-snapshot.js';
-import { guarded, settledQuietly } from './guard.js';
 import { LeakMonitor } from './diagnostics/leak-monitor.js';
 import { removeStaleTempDirs } from './diagnostics/temp-dirs.js';
 import { WorkerRegistry } from './diagnostics/workers.js';
-import { resolveOptions, type EndpointOptions, type ResolvedOptions } from './options.js';
-import type { ErrorCode } from './protocol.js';
-import { ERRORS } from './protocol.js';
-import { actionRun, actionsList } from './routes/actions.js';
-import { evalRoute } from './routes/eval.js';
-import { heapdump } from './routes/heapdump.js';
-import { leaks, leaksStream } from './routes/leaks.js';
-import { health } from './routes/health.js';
-import { info } from './routes/info.js';
-import { memory } from './routes/memory.js';
-import { profileCpu, profileHeap } from './routes/profile.js';
-import { replRoute } from './routes/repl.js';
-import { report } from './routes/report.js';
-import { snapshotDelete, snapshotGet, snapshotsList } from './routes/snapshots.js';
-import { workers } from './routes/workers.js';
-import { ConnectionAdmission } from './server/admission.js';
-import { Gate } from './server/gate.js';
-import { InFlight } from './server/in-flight.js';
-import { createPipeline, type PipelineState } from './server/pipeline.js';
+import { settledQuietly } from './guard.js';
+import { LocalHost } from './host/local-host.js';
+import { resolveOptions, type EndpointOptions } from './options.js';
+import { createRoutes } from './routes/index.js';
+import { assemblePipeline, closeGracefully } from './server/assemble.js';
+import { serverConfig } from './server/config.js';
+import { Gate, sharedGateCount } from './server/gate.js';
+import { HEAP_SNAPSHOT_RETRY_AFTER_S } from './server/limits.js';
 import { yieldPortOnConflict } from './server/port-yield.js';
-import { closeSocket, rawErrorResponse } from './server/replies.js';
-import type { Route } from './server/route.js';
-import { Router } from './server/router.js';
-import { AuthThrottle } from './server/throttle.js';
-
-// How often node checks header and request timeouts; its default (30 s) would let a
-// slowloris client hold a connection up to 30 s past HEADERS_TIMEOUT_MS.
-const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
-
-// How long close() lets aborted handlers end their responses before cutting them off.
-const CLOSE_GRACE_MS = 2_000;
-
-// What a refused second snapshot is told: a 200 MB heap takes ~15-30 s to snapshot.
-const HEAP_SNAPSHOT_RETRY_AFTER_S = 30;
-// REPL sessions last minutes; a refused one should not retry in a tight loop.
-const REPL_RETRY_AFTER_S = 60;
-// Profiles run 10 s by default: about when the running one ends.
-const PROFILE_RETRY_AFTER_S = 10;
+import { MainThreadState } from './thread/main-thread-state.js';
+import { ThreadHost } from './thread/thread-host.js';
 
 export interface EndpointAddress {
   host: string;
@@ -65,7 +44,7 @@ export interface MaintenanceEndpoint {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** A node:http 'upgrade' listener for the mounted case: `server.on('upgrade', ops.upgradeHandler)` (the REPL needs it). */
   readonly upgradeHandler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-  /** Starts the endpoint's own server on `host`/`port`; resolves with the bound address. */
+  /** Starts the endpoint's own server on `host`/`port`, on a thread of its own; resolves with the bound address. */
   listen(): Promise<EndpointAddress>;
   /** Ends open streams and sessions, stops the server, and resolves when all is closed. */
   close(): Promise<void>;
@@ -78,17 +57,16 @@ export interface MaintenanceEndpoint {
 
 export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEndpoint {
   const options = resolveOptions(input);
-  const routes: Route[] = [
-    health, info, memory, heapdump, leaks, leaksStream, replRoute, evalRoute,
-    profileCpu, profileHeap, report, actionsList, actionRun, snapshotsList, snapshotGet, snapshotDelete, workers,
-  ];
+  const config = serverConfig(options);
   // Snapshot files of a download the process did not live through (an OOM kill mid-snapshot runs no cleanup).
   const swept = settledQuietly('removing stale heap-snapshot directories', removeStaleTempDirs(options.heapSnapshot.dir, HEAP_TEMP_PREFIX));
   const leakMonitor = options.leaks === null ? null : new LeakMonitor(options.leaks.settings, options.leaks.samples);
   leakMonitor?.start();
-  const router = new Router(routes);
-  // One heap snapshot at a time, whoever asks (a download or an automatic capture): each can take gigabytes and blocks the event loop.
-  const heapGate = new Gate({ max: 1, retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER_S, busyMessage: 'A heap snapshot is already running; one at a time.' });
+  const mainThread = new MainThreadState();
+  // One heap snapshot at a time, whoever asks (a download on the endpoint's thread or an
+  // automatic capture here): each can take gigabytes and blocks the event loop.
+  const heapGateCount = sharedGateCount();
+  const heapGate = new Gate({ max: 1, retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER_S, busyMessage: 'A heap snapshot is already running; one at a time.', count: heapGateCount });
   const capture = options.capture === null ? null : new Capture({
     settings: options.capture,
     gate: heapGate,
@@ -96,173 +74,80 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
     app: options.app.name,
     memoryFactor: options.heapSnapshot.memoryFactor,
     memoryLimitBytes: options.memoryLimitBytes,
+    announceSnapshot: (expectedMs) => {
+      mainThread.snapshotStarting(expectedMs);
+      return () => mainThread.snapshotEnded();
+    },
   });
   if (capture !== null && leakMonitor !== null) capture.start(leakMonitor);
-  const workerRegistry = new WorkerRegistry();
-  const summary = options.audit === null ? null : new AuditSummary(options.audit);
-  const state: PipelineState = {
+  const workers = new WorkerRegistry();
+  const host = new LocalHost({
     options,
-    router,
-    throttle: new AuthThrottle({
-      allowed: options.limits.authFailuresAllowed,
-      windowMs: options.limits.authFailureWindowMs,
-      blockMs: options.limits.authBlockMs,
-    }),
-    gates: new Map([
-      ['heap-snapshot', heapGate],
-      // One profile at a time: the heap sampler is one per process, and two CPU profiles cost twice.
-      ['profile', new Gate({ max: 1, retryAfterSeconds: PROFILE_RETRY_AFTER_S, busyMessage: 'A profile is already running; one at a time.' })],
-      ['repl', new Gate({ max: options.repl?.maxSessions ?? 0, retryAfterSeconds: REPL_RETRY_AFTER_S, busyMessage: `All ${options.repl?.maxSessions ?? 0} REPL sessions are in use.` })],
-      // Each evaluation may hold the event loop for up to evalTimeoutMs: no more of them at
-      // once than the application allows REPL sessions.
-      ['eval', new Gate({ max: options.repl?.maxSessions ?? 0, retryAfterSeconds: Math.ceil((options.repl?.evalTimeoutMs ?? 1000) / 1000), busyMessage: `${options.repl?.maxSessions ?? 0} evaluations are already running; the application allows no more at once.` })],
-    ]),
-    capabilities: routes.filter((route) => route.enabled?.(options) !== false).map((route) => route.name),
-    publicPaths: new Set([...options.publicRoutes].map((name) => router.byName(name)?.path ?? '')),
-    inFlight: new InFlight(),
     leakMonitor,
-    actions: options.actions === null ? null : new ActionRunner(options.actions),
     capture,
-    workers: workerRegistry,
-    audit: summary?.record ?? null,
-    admission: null,
-    closing: false,
-  };
-  const pipeline = createPipeline(state);
-  const handler = pipeline.handleRequest;
-  let server: Server | null = null;
+    actions: options.actions === null ? null : new ActionRunner(options.actions),
+    workers,
+    mainThread,
+    audit: options.audit,
+  });
+
+  // Mounted: the routes on this thread, with the Host in place. No watchdog: nothing can
+  // watch the thread it runs on.
+  const summary = options.audit === null ? null : new AuditSummary(options.audit);
+  const { state, pipeline } = assemblePipeline(config, createRoutes(host, config, heapGate, null), summary?.record ?? null);
+
+  let thread: ThreadHost | null = null;
+  let stopBeating = () => {};
   let stopWatchingPort = () => {};
-  // Once asked, the server stops listening and this resolves when its last connection has gone.
-  let serverClosed: Promise<void> | null = null;
-  const stopListening = (closing: Server) => (serverClosed ??= new Promise<void>((resolve) => closing.close(() => resolve())));
 
   return {
-    handler,
+    handler: pipeline.handleRequest,
     upgradeHandler: pipeline.handleUpgrade,
 
     async listen() {
-      if (server !== null) throw new Error('opsctl endpoint: listen() was already called');
+      if (thread !== null) throw new Error('opsctl endpoint: listen() was already called');
       if (state.closing) throw new Error('opsctl endpoint: listen() after close()');
-      const admission = new ConnectionAdmission(
-        { maxAuthenticated: options.limits.maxConnections, maxUnauthenticated: options.limits.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: options.limits.maxUnauthenticatedPerAddress },
-        (address, reason) => summary?.dropped(address, reason),
-      );
-      state.admission = admission;
-      server = createServer(options, handler, admission, state.audit);
-      server.on('upgrade', pipeline.handleUpgrade);
-      const listening = server;
-      await new Promise<void>((resolve, reject) => {
-        listening.once('error', reject);
-        listening.listen(options.port, options.host, () => {
-          listening.off('error', reject);
-          resolve();
-        });
-      }).catch((error: NodeJS.ErrnoException) => {
-        server = null;
-        throw Object.assign(new Error(`opsctl endpoint: cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`), { code: error.code });
+      stopBeating = mainThread.startBeating();
+      const started = new ThreadHost({
+        config,
+        host,
+        mainThread,
+        heapGate: heapGateCount,
+        forwardTo: options.auditToStderr ? null : options.audit,
+        audit: options.audit === null ? 'off' : options.auditToStderr ? 'stderr' : 'forward',
+        unref: options.unref,
       });
-      if (options.unref) listening.unref();
-      const bound = listening.address();
-      const port = typeof bound === 'object' && bound !== null ? bound.port : options.port;
-      stopWatchingPort = yieldPortOnConflict(listening, port, options.host, () => {
-        void stopListening(listening);
+      thread = started;
+      let port: number;
+      try {
+        port = await started.start();
+      } catch (error) {
+        thread = null;
+        stopBeating();
+        const code = (error as NodeJS.ErrnoException).code;
+        throw Object.assign(new Error(`opsctl endpoint: cannot listen on ${options.host}:${options.port}: ${code ?? (error as Error).message}`), { code });
+      }
+      stopWatchingPort = yieldPortOnConflict(port, options.host, () => {
+        started.yieldPort();
         process.stderr.write(`opsctl: the application is starting a server on port ${port}, where the maintenance endpoint listened; the endpoint stopped listening so the application can start. Give the endpoint a port of its own (OPSCTL_PORT, or the \`port\` option).\n`);
       });
-      const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-      return { host: options.host, port, url: `${options.tls ? 'https' : 'http'}://${host}:${port}` };
+      const host_ = options.host.includes(':') ? `[${options.host}]` : options.host;
+      return { host: options.host, port, url: `${options.tls ? 'https' : 'http'}://${host_}:${port}` };
     },
 
     async close() {
-      state.closing = true;
       stopWatchingPort();
       await capture?.stop();
       leakMonitor?.stop();
-      state.inFlight.abortAll();
-      const closing = server;
-      const closed = closing === null ? Promise.resolve() : stopListening(closing);
-      closing?.closeIdleConnections();
-      // Handlers end their responses when aborted; a client that does not close its side
-      // (a REPL, a stream nobody reads) is cut off after a grace period.
-      const grace = setTimeout(() => state.inFlight.destroyAll(), CLOSE_GRACE_MS);
-      await state.inFlight.whenEmpty();
-      clearTimeout(grace);
-      // Keep-alive connections whose last response just ended would hold close() open.
-      closing?.closeAllConnections();
-      await closed;
+      await Promise.all([thread?.close(), closeGracefully(state, null, null)]);
+      stopBeating();
+      host.close();
       await swept;
       summary?.flush();
     },
 
     registerWorker(name, worker) {
-      return workerRegistry.register(name, worker);
+      return workers.register(name, worker);
     },
   };
-}
-
-function createServer(options: ResolvedOptions, handler: (req: IncomingMessage, res: ServerResponse) => void, admission: ConnectionAdmission, audit: AuditSink | null): Server {
-  const { limits } = options;
-  const serverOptions = {
-    maxHeaderSize: limits.maxHeaderBytes,
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
-  };
-  // A connection must complete its TLS handshake and start a request within the header
-  // timeout. Node's own header timer starts only at the first byte: without this, idle
-  // connections would sit in the unauthenticated pool until a newcomer pushed them out.
-  const spoken = new WeakSet<Socket>();
-  const trackRequests = (req: IncomingMessage) => void spoken.add(req.socket);
-  const firstRequestDeadline = (socket: Socket) => {
-    // A socket that sent a byte is node's: its header timeout answers 408 (slowloris).
-    const timer = setTimeout(guarded('closing a silent connection', () => spoken.has(socket) || socket.bytesRead > 0 || socket.destroy()), limits.headersTimeoutMs);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
-  };
-  const server = options.tls
-    ? createHttpsServer({ ...options.tls, ...serverOptions, handshakeTimeout: limits.headersTimeoutMs }, handler)
-    : createHttpServer(serverOptions, handler);
-  server.on('request', trackRequests);
-  server.on('upgrade', trackRequests);
-  // Admission replaces node's maxConnections, which refuses a newcomer however the
-  // connections it counts are used (admission.ts).
-  server.on('connection', (socket: Socket) => admission.admit(socket));
-  server.on(options.tls ? 'secureConnection' : 'connection', firstRequestDeadline);
-  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => answerClientError(audit, error, socket));
-  return server;
-}
-
-/**
- * Answers what never became a request (bad HTTP, oversized headers, a header timeout)
- * with a JSON error, without the instance header (nobody authenticated), and frees the
- * socket whatever the client does.
- */
-function answerClientError(audit: AuditSink | null, error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
-  // A response already under way on this socket (a pipelined bad request) must not be
-  // corrupted by a raw answer.
-  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
-    socket.destroy();
-    return;
-  }
-  const code: ErrorCode =
-    error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE'
-    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT'
-    : 'BAD_REQUEST';
-  // The answer to HEAD has no body, however malformed the rest of the request.
-  const head = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
-  closeSocket(socket, rawErrorResponse(code, { anonymous: true }, { body: !head }));
-  audit?.({
-    time: auditTime(),
-    kind: 'refusal',
-    token: null,
-    address: socket.remoteAddress ?? 'unknown',
-    method: head ? 'HEAD' : '',
-    path: '',
-    route: null,
-    status: ERRORS[code].status,
-    code,
-    durationMs: 0,
-    detail: { reason: error.code ?? 'unknown' },
-  });
 }

@@ -85,6 +85,13 @@ export interface ReplOptions {
   evalTimeoutMs?: number;
 }
 
+export const BLOCKED_THRESHOLD_MS = 1_000;
+
+export interface WatchdogOptions {
+  /** A main-thread event loop blocked this long is recorded as a block, with its stack (default 1000). */
+  blockedThresholdMs?: number;
+}
+
 export interface LeakOptions {
   /** Thresholds of the verdict (see the README's leak detection section for each default and why). */
   settings?: Partial<LeakSettings>;
@@ -128,6 +135,11 @@ export interface EndpointOptions {
   actions?: Record<string, ActionDefinition>;
   /** Heap snapshots taken automatically when memory goes wrong, kept for `opsctl snapshots` (needs leak detection). */
   capture?: CaptureOptions;
+  /**
+   * The blocked-loop watchdog (own port only: it runs on the endpoint's thread): on by
+   * default; `false` turns it off.
+   */
+  watchdog?: WatchdogOptions | false;
 }
 
 export interface ResolvedToken {
@@ -144,6 +156,8 @@ export interface ResolvedOptions {
   publicRoutes: ReadonlySet<string>;
   app: { name: string; version: string | null };
   audit: AuditSink | null;
+  /** True when `audit` is the default sink (JSON lines on stderr), which the endpoint's own thread can write itself. */
+  auditToStderr: boolean;
   basePath: string;
   limits: Readonly<Required<LimitOptions>>;
   heapSnapshot: Readonly<Required<HeapSnapshotOptions>>;
@@ -157,6 +171,8 @@ export interface ResolvedOptions {
   actions: ReadonlyMap<string, ResolvedAction> | null;
   /** null when automatic capture is not configured. */
   capture: Readonly<ResolvedCapture> | null;
+  /** null when the watchdog is off. */
+  watchdog: Readonly<Required<WatchdogOptions>> | null;
 }
 
 export function resolveOptions(input: EndpointOptions): ResolvedOptions {
@@ -203,6 +219,7 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
   const actions = input.actions === undefined ? null : resolveActions(input.actions, problems);
   const capture = input.capture === undefined ? null : resolveCapture(input.capture, problems);
   if (capture !== null && leaks === null) problems.push('`capture` judges its rules on leak detection\'s GC samples: remove `leaks: false`, or drop `capture`');
+  const watchdog = input.watchdog === false ? null : resolveWatchdog(input.watchdog ?? {}, problems);
   if (problems.length > 0) throw new EndpointConfigError(problems);
   return Object.freeze({
     tokens,
@@ -212,6 +229,7 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
     publicRoutes,
     app: resolveApp(input.app),
     audit,
+    auditToStderr: audit !== null && input.audit === undefined,
     basePath,
     limits,
     heapSnapshot,
@@ -221,7 +239,16 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
     leaks,
     actions,
     capture,
+    watchdog,
   });
+}
+
+function resolveWatchdog(input: WatchdogOptions, problems: string[]): Readonly<Required<WatchdogOptions>> {
+  const blockedThresholdMs = input.blockedThresholdMs ?? BLOCKED_THRESHOLD_MS;
+  if (!Number.isInteger(blockedThresholdMs) || blockedThresholdMs < 200) {
+    problems.push('`watchdog.blockedThresholdMs` must be a whole number of milliseconds, 200 or more (the main thread stamps its heartbeat every 100 ms)');
+  }
+  return Object.freeze({ blockedThresholdMs });
 }
 
 function resolveLeaks(input: LeakOptions, problems: string[]): Readonly<{ settings: Partial<LeakSettings>; samples: number }> {

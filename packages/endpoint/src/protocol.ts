@@ -52,6 +52,7 @@ export const ERRORS = {
   LOW_MEMORY: { status: 503, message: 'Not enough memory headroom for this operation.' },
   LOW_DISK: { status: 507, message: 'Not enough free disk space for this operation.' },
   SHUTTING_DOWN: { status: 503, message: 'The endpoint is shutting down.' },
+  MAIN_THREAD_BLOCKED: { status: 503, message: 'The application\'s main thread is blocked and cannot do this now.' },
   TOO_MANY_CONNECTIONS: { status: 503, message: 'All connections for authenticated callers are in use; close some and try again.' },
   SNAPSHOT_DIR_UNAVAILABLE: { status: 503, message: 'The directory heap snapshots are written to cannot be used.' },
   INTERNAL: { status: 500, message: 'The endpoint failed unexpectedly.' },
@@ -156,11 +157,71 @@ export interface InfoResponse {
   instance: InstanceInfo;
   caller: { token: string; scopes: Scope[] };
   capabilities: string[];
-  /** Automatic heap snapshots; null when the application did not configure them. */
+  /** Automatic heap snapshots; null when the application did not configure them, or while the main thread is blocked. */
   capture: CaptureStatus | null;
-  /** Worker threads the application registered with `registerWorker()`. */
-  workers: { name: string; threadId: number }[];
+  /** Worker threads the application registered with `registerWorker()`; null while the main thread is blocked. */
+  workers: { name: string; threadId: number }[] | null;
+  /** How the application's main thread is doing, as the endpoint's own thread sees it. */
+  mainThread: MainThreadStatus;
 }
+
+/** One frame of a JavaScript stack; line and column count from 1. */
+export interface StackFrame {
+  function: string;
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface MainThreadStatus {
+  /**
+   * True when the endpoint runs on a thread of its own and watches the main thread's event
+   * loop (its own port); false when mounted in the application's server, where nothing
+   * answers while the main thread is blocked.
+   */
+  watched: boolean;
+  /** The event loop has not turned for longer than the watchdog's threshold. */
+  blocked: boolean;
+  /** How long it has been blocked; 0 when it is not. */
+  blockedForMs: number;
+  /** How long since the event loop last turned. */
+  lagMs: number;
+  /** Where it is blocked (innermost frame first), when a stack was taken. */
+  stack: StackFrame[] | null;
+  /** Why there is no stack, when it is blocked without one. */
+  stackNote: string | null;
+  /** A heap snapshot the endpoint is writing now: it blocks the loop on purpose. */
+  snapshot: { elapsedMs: number; expectedMs: number } | null;
+}
+
+/** A time the main thread's event loop was blocked past the watchdog's threshold. */
+export interface BlockRecord {
+  id: number;
+  startedAt: string;
+  durationMs: number;
+  /** `heap-snapshot`: the endpoint's own snapshot, which blocks on purpose. */
+  cause: 'javascript' | 'heap-snapshot';
+  stack: StackFrame[] | null;
+  stackNote: string | null;
+}
+
+/** GET /stack: the main thread's stack now. */
+export interface StackResponse {
+  mainThread: MainThreadStatus;
+}
+
+/** GET /blocks: the blocks the watchdog recorded, oldest first. */
+export interface BlocksResponse {
+  thresholdMs: number;
+  blocks: BlockRecord[];
+  mainThread: MainThreadStatus;
+}
+
+/** One line of the GET /blocks/stream NDJSON stream. */
+export type BlocksStreamLine =
+  | ({ type: 'status' } & BlocksResponse)
+  | { type: 'block'; block: BlockRecord }
+  | { type: 'heartbeat'; time: number };
 
 /** Sent when a profile starts: how long it will run before the body arrives. */
 export const PROFILE_SECONDS_HEADER = 'opsctl-profile-seconds';

@@ -16,6 +16,7 @@
 //     (leak suspected) or OPSCTL_CAPTURE_NEAR_HEAP_LIMIT (a share of the heap limit, e.g. 0.85);
 //     OPSCTL_CAPTURE_COOLDOWN_MS, OPSCTL_CAPTURE_MAX_COUNT, OPSCTL_CAPTURE_MAX_DISK_BYTES
 import { readFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { createMaintenanceEndpoint } from './endpoint.js';
 import { EndpointConfigError } from './errors.js';
 import type { EndpointOptions } from './options.js';
@@ -109,6 +110,9 @@ function defined<T extends Record<string, unknown>>(fields: T): { [K in keyof T]
 }
 
 async function start(): Promise<void> {
+  // A worker thread of the application (or the endpoint's own) inherits the preload:
+  // one endpoint per process, started by the main thread.
+  if (!isMainThread) return;
   const problems: string[] = [];
   const options = optionsFromEnv(process.env, problems);
   try {

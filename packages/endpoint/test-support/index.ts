@@ -107,3 +107,12 @@ export function readUntil(socket: Socket, pattern: RegExp, timeoutMs = 10_000): 
     socket.on('data', onData);
   });
 }
+
+/**
+ * The last audit event matching `match`, once there is one: on its own port the endpoint
+ * writes from its own thread, and its events reach a test's sink a moment after the answer.
+ */
+export async function audited(ep: TestEndpoint, match: (event: AuditEvent) => boolean, timeoutMs = 5_000): Promise<AuditEvent> {
+  await waitFor(() => ep.events.some(match), timeoutMs);
+  return ep.events.findLast(match) as AuditEvent;
+}

@@ -36,6 +36,12 @@ export function errorHint(code: ErrorCode, facts: HintFacts): string | undefined
       return 'the error is the application\'s own; its logs may say more';
     case 'ACTION_TIMEOUT':
       return 'it may still be running in the process; check before running it again';
+    case 'MAIN_THREAD_BLOCKED':
+      return facts.details?.['snapshot'] ? `try again${retry}, once the snapshot is written` : 'see where it is stuck: opsctl stack; and try again once it is free';
+    case 'TOO_MANY_CONNECTIONS':
+      return `close other sessions and streams to this process, then try again${retry}`;
+    case 'SNAPSHOT_DIR_UNAVAILABLE':
+      return 'the application\'s heapSnapshot.dir (OPSCTL_HEAP_SNAPSHOT_DIR) must be a directory it can write';
     default:
       return undefined;
   }

@@ -3,6 +3,7 @@
 // --fail-on-leak exits 5 when the verdict is `suspected`.
 import type { ChalkInstance } from 'chalk';
 import type { LeakLevel, LeakStatus, LeakStreamLine, LeakVerdict, MemorySample } from '@opsctl/endpoint/protocol';
+import { ndjsonLines } from '../client/ndjson.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
@@ -51,7 +52,7 @@ async function watch(opts: LeaksOptions, ctx: Context): Promise<LeakStatus> {
   };
   let timer = setTimeout(() => silence.abort(), STREAM_SILENCE_MS);
   try {
-    for await (const line of ndjsonLines(response.body)) {
+    for await (const line of ndjsonLines<LeakStreamLine>(response.body)) {
       timer.refresh();
       if (!live) ctx.out.data(`${JSON.stringify(line)}\n`);
       if (line.type === 'status') status = line;
@@ -78,18 +79,6 @@ function screenRows(text: string, columns: number): number {
   return text.split('\n').reduce((rows, line) => rows + Math.max(1, Math.ceil(line.replace(/\u001b\[[0-9;]*m/g, '').length / columns)), 0);
 }
 
-async function* ndjsonLines(body: AsyncIterable<Buffer | string>): AsyncGenerator<LeakStreamLine> {
-  let buffer = '';
-  for await (const chunk of body) {
-    buffer += chunk.toString();
-    let newline: number;
-    while ((newline = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, newline).trim();
-      buffer = buffer.slice(newline + 1);
-      if (text !== '') yield JSON.parse(text) as LeakStreamLine;
-    }
-  }
-}
 
 const LEVEL_STYLE: Record<LeakLevel, (c: ChalkInstance, text: string) => string> = {
   ok: (c, t) => c.green(t),

@@ -3,6 +3,7 @@
 import type { InfoResponse } from '@opsctl/endpoint/protocol';
 import type { Context } from '../context.js';
 import { formatDuration } from '../ui/format.js';
+import { describeMainThread } from '../ui/main-thread.js';
 
 export interface StatusResult {
   context: string | null;
@@ -13,7 +14,8 @@ export interface StatusResult {
   instance: InfoResponse['instance'];
   capabilities: string[];
   capture: InfoResponse['capture'];
-  workers: InfoResponse['workers'];
+  workers: NonNullable<InfoResponse['workers']>;
+  mainThread: InfoResponse['mainThread'] | null;
 }
 
 export async function runStatus(ctx: Context): Promise<StatusResult> {
@@ -32,12 +34,15 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
     // Endpoints older than automatic capture and workers send neither.
     capture: info.capture ?? null,
     workers: info.workers ?? [],
+    // Endpoints older than the watchdog do not say.
+    mainThread: info.mainThread ?? null,
   };
   ctx.out.result(result, (r, c) =>
     [
       `${c.bold('target')}    ${r.context ? `${r.context} ` : ''}${r.url} ${c.green('reachable')} (${r.latencyMs} ms)`,
       `${c.bold('caller')}    ${r.caller.token} (scopes: ${r.caller.scopes.join(', ')}; token from ${r.tokenSource})`,
       `${c.bold('instance')}  ${r.instance.app.name}${r.instance.app.version ? ` ${r.instance.app.version}` : ''} on ${r.instance.host}, pid ${r.instance.pid}, up ${formatDuration(r.instance.uptimeSeconds)}, Node ${r.instance.node}`,
+      ...(r.mainThread === null ? [] : [`${c.bold('main')}      ${describeMainThread(r.mainThread, c)}`]),
       `${c.bold('offers')}    ${r.capabilities.join(', ')}`,
       ...(r.capture === null ? [] : [`${c.bold('capture')}   ${r.capture.enabled ? `${c.green('on')}, ${r.capture.count} of ${r.capture.maxCount} stored (opsctl snapshots list)` : `${c.red('disabled')}: ${r.capture.disabledReason ?? ''}`}`]),
       ...(r.workers.length === 0 ? [] : [`${c.bold('workers')}   ${r.workers.map((w) => `${w.name} (thread ${w.threadId})`).join(', ')}`]),

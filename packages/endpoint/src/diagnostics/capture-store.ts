@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { createGzip, constants as zlib } from 'node:zlib';
 import type { CapturedSnapshot, CaptureRule } from '../protocol.js';
+import { PAUSE_MS_PER_HEAP_MB } from './heap-snapshot.js';
 import { makePrivateTempDir, removeStaleTempDirs } from './temp-dirs.js';
 
 const TEMP_PREFIX = '.opsctl-capture-';
@@ -49,11 +50,16 @@ export interface StoredCapture {
   path: string;
 }
 
+/** Called before a snapshot blocks the thread, with its expected pause; returns the function to call after. */
+export type SnapshotAnnouncer = (expectedPauseMs: number) => () => void;
+
 export class CaptureStore {
   readonly dir: string;
+  readonly #announce: SnapshotAnnouncer;
 
-  constructor(dir: string) {
+  constructor(dir: string, announce: SnapshotAnnouncer = () => () => {}) {
     this.dir = dir;
+    this.#announce = announce;
   }
 
   /**
@@ -117,7 +123,12 @@ export class CaptureStore {
     try {
       const raw = join(temp, 'snapshot.heapsnapshot');
       const started = performance.now();
-      writeHeapSnapshot(raw);
+      const done = this.#announce(Math.round((heapUsedBytes / 1024 / 1024) * PAUSE_MS_PER_HEAP_MB));
+      try {
+        writeHeapSnapshot(raw);
+      } finally {
+        done();
+      }
       const pauseMs = Math.round(performance.now() - started);
       const snapshotBytes = (await stat(raw)).size;
 

@@ -21,7 +21,7 @@ import { getHeapStatistics } from 'node:v8';
 import type { AuditSink } from '../audit.js';
 import { ERRORS, type CaptureEvent, type CaptureRule, type CaptureSkipReason, type CaptureStatus, type CapturedSnapshot, type ErrorCode } from '../protocol.js';
 import type { Gate } from '../server/gate.js';
-import { CaptureStore, describeFsError, type StoredCapture } from './capture-store.js';
+import { CaptureStore, describeFsError, type SnapshotAnnouncer, type StoredCapture } from './capture-store.js';
 import { estimateSnapshot, freeDiskBytes } from './heap-snapshot.js';
 import type { LeakEvent, LeakMonitor } from './leak-monitor.js';
 import { readMemoryLimit } from './memory-limit.js';
@@ -100,6 +100,8 @@ export interface CaptureDeps {
   app: string;
   memoryFactor: number;
   memoryLimitBytes: number | null;
+  /** Tells the endpoint's thread that a snapshot blocks the main thread, and for how long it should. */
+  announceSnapshot?: SnapshotAnnouncer;
 }
 
 interface Attempt {
@@ -120,7 +122,7 @@ export class Capture {
 
   constructor(deps: CaptureDeps) {
     this.#deps = deps;
-    this.store = new CaptureStore(deps.settings.dir);
+    this.store = new CaptureStore(deps.settings.dir, deps.announceSnapshot);
   }
 
   /** Opens the directory, then judges the rules on each of the monitor's samples. */

@@ -10,9 +10,9 @@
 // 39-45x heapUsed, which is 55-60x per byte outside the large-object spaces (what
 // memoryFactor multiplies): nothing cheap tells them apart, so for them the estimate is
 // ~2.5x too low (raise memoryFactor). The event loop is blocked for the whole write.
-import { stat, statfs } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { getHeapSpaceStatistics, getHeapStatistics, writeHeapSnapshot } from 'node:v8';
 import { makePrivateTempDir, type PrivateTempDir } from './temp-dirs.js';
 
@@ -74,15 +74,6 @@ export async function freeDiskBytes(dir: string): Promise<number> {
   return fs.bavail * fs.bsize;
 }
 
-export interface SnapshotFile {
-  path: string;
-  bytes: number;
-  /** How long the event loop was blocked writing it. */
-  pauseMs: number;
-  /** Removes the file and its private directory; safe to call more than once. */
-  remove(): Promise<void>;
-}
-
 /**
  * A fresh mode-0700 directory under `parent` to write a snapshot into: made before a
  * route promises a snapshot, so that a directory gone or unwritable since the process
@@ -93,21 +84,14 @@ export async function makeSnapshotDir(parent: string = tmpdir()): Promise<Privat
 }
 
 /**
- * Writes a heap snapshot into `dir` (from makeSnapshotDir) as `name`: v8.writeHeapSnapshot
- * had the lowest peak memory of the methods measured (getHeapSnapshot() buffers the whole
- * serialized snapshot in memory first). The caller streams the file and then removes it;
- * on failure the directory is removed here.
+ * Writes a heap snapshot of this thread to `path` (in a directory from makeSnapshotDir):
+ * v8.writeHeapSnapshot had the lowest peak memory of the methods measured
+ * (getHeapSnapshot() buffers the whole serialized snapshot in memory first). The event
+ * loop is blocked throughout. The caller streams the file and then removes it.
  */
-export async function writeSnapshotFile(dir: PrivateTempDir, name = 'heap.heapsnapshot'): Promise<SnapshotFile> {
-  const remove = () => dir.remove();
-  try {
-    const path = join(dir.path, name);
-    const started = performance.now();
-    writeHeapSnapshot(path);
-    const pauseMs = Math.round(performance.now() - started);
-    return { path, bytes: (await stat(path)).size, pauseMs, remove };
-  } catch (error) {
-    await remove();
-    throw error;
-  }
+export function writeSnapshotInto(path: string): { path: string; bytes: number; pauseMs: number } {
+  const started = performance.now();
+  writeHeapSnapshot(path);
+  const pauseMs = Math.round(performance.now() - started);
+  return { path, bytes: statSync(path).size, pauseMs };
 }

@@ -5,8 +5,8 @@
 // printed in the session as node's REPL prints it ("Uncaught …") and audited, and never
 // reaches the process. The process's own stdout and stderr are untouched: `console` in
 // the session writes to the session.
-import type { Socket } from 'node:net';
 import type { REPLEval, REPLServer, ReplOptions } from 'node:repl';
+import type { Duplex } from 'node:stream';
 import { closeSocket } from '../server/replies.js';
 import { createContainment } from './containment.js';
 import { evaluateTimed } from './evaluate.js';
@@ -31,8 +31,12 @@ export interface SessionSettings {
   signal: AbortSignal;
 }
 
-/** Starts the session with node:repl and node:domain as loadRepl() gave them (loaded only once a session opens). */
-export function startSession(runtime: ReplRuntime, socket: Socket & { columns?: number; rows?: number }, settings: SessionSettings): REPLServer {
+/**
+ * Starts the session on `socket` (the upgraded connection, or a stream to it from the
+ * endpoint's thread) with node:repl and node:domain as loadRepl() gave them (loaded only
+ * once a session opens).
+ */
+export function startSession(runtime: ReplRuntime, socket: Duplex & { columns?: number; rows?: number }, settings: SessionSettings): REPLServer {
   const { Recoverable, start } = runtime.repl;
   // readline lays out lines by the output's size: the client's terminal's.
   socket.columns = settings.columns;
@@ -106,8 +110,11 @@ export function startSession(runtime: ReplRuntime, socket: Socket & { columns?: 
     containment.onlyOwnListener();
   });
   socket.on('close', () => server.close());
-  socket.setTimeout(settings.idleTimeoutMs);
-  socket.on('timeout', () => end(`(idle for ${Math.round(settings.idleTimeoutMs / 60_000)} min; session closed)`));
+  // Idle means nothing typed: a session left open must not hold code execution open.
+  const idle = setTimeout(() => end(`(idle for ${Math.round(settings.idleTimeoutMs / 60_000)} min; session closed)`), settings.idleTimeoutMs);
+  idle.unref();
+  socket.on('data', () => idle.refresh());
+  socket.once('close', () => clearTimeout(idle));
   if (settings.signal.aborted) end('(the endpoint is closing; session closed)');
   else settings.signal.addEventListener('abort', () => end('(the endpoint is closing; session closed)'), { once: true });
   return server;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
+import { audited, bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
 import type { ActionsResponse } from '../protocol.js';
 
 let ep: TestEndpoint;
@@ -102,7 +102,7 @@ describe('POST /actions/:name', () => {
     const res = await run('greet', { params: { name: 'Ada', times: '2', token: 's3cret' } });
     expect(res.status).toBe(200);
     expect(await jsonOf(res)).toEqual({ action: 'greet', result: { greeting: 'hello Adahello Ada', caller: 'operator', at: '1970-01-01T00:00:00.000Z' }, durationMs: expect.any(Number) });
-    const audit = ep.events.findLast((e) => e.route === '/actions/:name');
+    const audit = await audited(ep, (e) => e.route === '/actions/:name' && e.detail?.['outcome'] === 'ok');
     expect(audit).toMatchObject({ token: 'operator', status: 200, detail: { action: 'greet', outcome: 'ok', params: { name: 'Ada', times: 2, token: '[secret]' } } });
     expect(JSON.stringify(ep.events)).not.toContain('s3cret');
   });
@@ -132,7 +132,7 @@ describe('POST /actions/:name', () => {
       message: 'The action "explode" failed: the cache is locked',
       details: { action: 'explode', error: { name: 'Error', code: 'ELOCKED' } },
     });
-    expect(ep.events.findLast((e) => e.route === '/actions/:name')?.detail).toMatchObject({ outcome: 'failed', error: 'the cache is locked' });
+    expect((await audited(ep, (e) => e.route === '/actions/:name' && e.detail?.['outcome'] === 'failed')).detail).toMatchObject({ outcome: 'failed', error: 'the cache is locked' });
     expect((await run('greet', { params: { name: 'again' } })).status).toBe(200);
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
+import { audited, bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
 import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER } from '../protocol.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'opsctl-heapdump-test-'));
@@ -35,7 +35,7 @@ describe('GET /heapdump', () => {
     expect(snapshot.snapshot.meta.node_fields).toContain('self_size');
     expect(snapshot.nodes.length).toBe(snapshot.snapshot.node_count * snapshot.snapshot.meta.node_fields.length);
     await emptied(dir);
-    const audit = ep.events.find((e) => e.route === '/heapdump' && e.status === 200);
+    const audit = await audited(ep, (e) => e.route === '/heapdump' && e.status === 200);
     expect(audit?.token).toBe('heap');
     expect(audit?.detail).toMatchObject({ gzip: true, snapshotBytes: expect.any(Number), pauseMs: expect.any(Number) });
     expect(audit?.bytes).toBeGreaterThan(0);

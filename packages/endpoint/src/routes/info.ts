@@ -1,32 +1,43 @@
 import { arch, platform } from 'node:os';
+import type { Host } from '../host/host.js';
 import { instanceIdentity } from '../instance.js';
-import type { InfoResponse } from '../protocol.js';
+import type { InfoResponse, MainThreadStatus } from '../protocol.js';
 import { sendJson } from '../server/replies.js';
 import type { Route } from '../server/route.js';
 
-/** Who and where this process is, what the endpoint offers (with automatic capture's state and the registered workers), and who the caller is. */
-export const info: Route = {
-  name: 'info',
-  method: 'GET',
-  path: '/info',
-  scope: 'read',
-  async handle(_req, res, ctx) {
-    const body: InfoResponse = {
-      protocol: 1,
-      instance: {
-        ...instanceIdentity,
-        uptimeSeconds: Math.round(process.uptime()),
-        node: process.version,
-        v8: process.versions.v8,
-        platform: platform(),
-        arch: arch(),
-        app: { ...ctx.options.app },
-      },
-      caller: { token: ctx.token?.name ?? '', scopes: [...(ctx.token?.scopes ?? [])] },
-      capabilities: [...ctx.capabilities],
-      capture: ctx.capture === null ? null : await ctx.capture.status(),
-      workers: ctx.workers.names(),
-    };
-    sendJson(res, 200, body);
-  },
-};
+/**
+ * Who and where this process is, what the endpoint offers (with automatic capture's state
+ * and the registered workers), who the caller is, and how the main thread is doing. It
+ * answers while the main thread is blocked: then what only the main thread knows
+ * (capture, workers) is null, and `mainThread` says why and where it is stuck.
+ */
+export function infoRoute(host: Host, capabilities: readonly string[], mainThread: () => MainThreadStatus): Route {
+  return {
+    name: 'info',
+    method: 'GET',
+    path: '/info',
+    scope: 'read',
+    async handle(_req, res, ctx) {
+      const status = mainThread();
+      const [capture, workers] = status.blocked ? [null, null] : await Promise.all([host.captureStatus(), host.workerNames()]);
+      const body: InfoResponse = {
+        protocol: 1,
+        instance: {
+          ...instanceIdentity,
+          uptimeSeconds: Math.round(process.uptime()),
+          node: process.version,
+          v8: process.versions.v8,
+          platform: platform(),
+          arch: arch(),
+          app: { ...ctx.config.app },
+        },
+        caller: { token: ctx.token?.name ?? '', scopes: [...(ctx.token?.scopes ?? [])] },
+        capabilities: [...capabilities],
+        capture,
+        workers,
+        mainThread: status,
+      };
+      sendJson(res, 200, body);
+    },
+  };
+}

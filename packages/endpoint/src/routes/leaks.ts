@@ -3,69 +3,53 @@
 // sample with the verdict after it, and a heartbeat while nothing happens; it ends when
 // the client goes away (no listener or timer is left) or the endpoint closes.
 // Both take gc=true to force a GC sample first (at most one per 5 s).
+import type { Host } from '../host/host.js';
 import type { LeakStreamLine } from '../protocol.js';
+import { HEARTBEAT_MS, startNdjson } from '../server/ndjson.js';
 import { booleanParam, numberParam } from '../server/params.js';
-import { sendError, sendJson, setCommonHeaders } from '../server/replies.js';
-import type { Route } from '../server/route.js';
+import { sendError, sendJson } from '../server/replies.js';
+import { disabledRoute, type Route } from '../server/route.js';
 
-/** Often enough for proxies and clients to see a live stream, rarely enough to cost nothing. */
-export const HEARTBEAT_MS = 15_000;
-/** Unsent stream data kept for a slow client; past it, lines are dropped (about 100 samples). */
-const STREAM_BUFFER_BYTES = 256 * 1024;
+const FEATURE = 'leak detection';
 
-export const leaks: Route = {
-  name: 'leaks',
-  method: 'GET',
-  path: '/leaks',
-  scope: 'read',
-  enabled: (options) => options.leaks !== null,
-  feature: 'leak detection',
-  handle(_req, res, ctx) {
-    const gc = booleanParam(ctx.query, 'gc');
-    if (gc instanceof Error) return sendError(res, 'BAD_PARAM', { message: gc.message });
-    const monitor = ctx.leakMonitor;
-    if (monitor === null) return;
-    sendJson(res, 200, monitor.status(gc));
-  },
-};
-
-export const leaksStream: Route = {
-  name: 'leaks-stream',
-  method: 'GET',
-  path: '/leaks/stream',
-  scope: 'read',
-  enabled: (options) => options.leaks !== null,
-  feature: 'leak detection',
-  handle(_req, res, ctx) {
-    const gc = booleanParam(ctx.query, 'gc');
-    if (gc instanceof Error) return sendError(res, 'BAD_PARAM', { message: gc.message });
-    const heartbeatMs = numberParam(ctx.query, 'heartbeatMs', HEARTBEAT_MS, 100, 300_000);
-    if (heartbeatMs instanceof Error) return sendError(res, 'BAD_PARAM', { message: heartbeatMs.message });
-    const monitor = ctx.leakMonitor;
-    if (monitor === null) return;
-
-    setCommonHeaders(res);
-    res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'x-accel-buffering': 'no' });
-    // A client that stops reading gets no more lines until it catches up: the stream's
-    // memory stays bounded whatever it does.
-    const send = (line: LeakStreamLine) => {
-      if (res.writableLength < STREAM_BUFFER_BYTES) res.write(`${JSON.stringify(line)}\n`);
-    };
-    let events = 0;
-    const unsubscribe = monitor.subscribe((event) => {
-      events++;
-      send(event);
-    });
-    send({ type: 'status', ...monitor.status(gc) });
-    const heartbeat = setInterval(() => send({ type: 'heartbeat', time: Date.now() }), heartbeatMs);
-    heartbeat.unref();
-    const stop = () => {
-      unsubscribe();
-      clearInterval(heartbeat);
-      ctx.auditDetail['events'] = events;
-      if (!res.writableEnded) res.end();
-    };
-    // The client went away, or the endpoint is closing.
-    ctx.signal.addEventListener('abort', stop, { once: true });
-  },
-};
+export function leakRoutes(host: Host, enabled: boolean): Route[] {
+  const status = { name: 'leaks', method: 'GET', path: '/leaks', scope: 'read' } as const;
+  const stream = { name: 'leaks-stream', method: 'GET', path: '/leaks/stream', scope: 'read' } as const;
+  if (!enabled) return [disabledRoute(status, FEATURE), disabledRoute(stream, FEATURE)];
+  return [
+    {
+      ...status,
+      async handle(_req, res, ctx) {
+        const gc = booleanParam(ctx.query, 'gc');
+        if (gc instanceof Error) return sendError(res, 'BAD_PARAM', { message: gc.message });
+        sendJson(res, 200, await host.leakStatus(gc));
+      },
+    },
+    {
+      ...stream,
+      async handle(_req, res, ctx) {
+        const gc = booleanParam(ctx.query, 'gc');
+        if (gc instanceof Error) return sendError(res, 'BAD_PARAM', { message: gc.message });
+        const heartbeatMs = numberParam(ctx.query, 'heartbeatMs', HEARTBEAT_MS, 100, 300_000);
+        if (heartbeatMs instanceof Error) return sendError(res, 'BAD_PARAM', { message: heartbeatMs.message });
+        // Subscribed before the status is read, so that the status counts this watcher;
+        // events that come first wait for the status line.
+        let events = 0;
+        const early: LeakStreamLine[] = [];
+        let send: (line: LeakStreamLine) => void = (line) => early.push(line);
+        const watching = host.watchLeaks((event) => {
+          events++;
+          send(event);
+        }, ctx.signal);
+        watching.catch(() => {}); // a refusal reaches the caller through the status below
+        const first = await host.leakStatus(gc);
+        const out = startNdjson(res, ctx.signal, heartbeatMs);
+        out.onEnd(() => (ctx.auditDetail['events'] = events));
+        out.send({ type: 'status', ...first } satisfies LeakStreamLine);
+        for (const line of early) out.send(line);
+        send = (line) => out.send(line);
+        await watching;
+      },
+    },
+  ];
+}

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { bearer, jsonOf, readUntil, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
+import { audited, bearer, jsonOf, readUntil, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
 import { REPL_PROTOCOL } from '../protocol.js';
 
 const exposed = { orders: new Map([[1, { id: 1, item: 'teapot' }]]), greet: (name: string) => `hello ${name}` };
@@ -49,7 +49,7 @@ describe('POST /eval', () => {
 
   it('audits the code with the token name', async () => {
     await evaluate('1 + 1');
-    expect(ep.events.findLast((e) => e.route === '/eval')).toMatchObject({ token: 'operator', status: 200, detail: { code: '1 + 1', outcome: 'ok' } });
+    expect(await audited(ep, (e) => e.route === '/eval' && e.detail?.['code'] === '1 + 1')).toMatchObject({ token: 'operator', status: 200, detail: { code: '1 + 1', outcome: 'ok' } });
   });
 
   it('refuses bad bodies with 400, 413 and 415', async () => {
@@ -136,7 +136,7 @@ describe('REPL sessions over HTTP Upgrade', () => {
     socket.write('.exit\n');
     await closed;
     await new Promise((r) => setTimeout(r, 50));
-    const session = ep.events.findLast((e) => e.route === '/repl' && e.kind === 'request');
+    const session = await audited(ep, (e) => e.route === '/repl' && e.kind === 'request' && e.status === 101);
     expect(session).toMatchObject({ status: 101, token: 'operator', detail: { lines: 2 } });
   });
 
@@ -169,7 +169,7 @@ describe('a REPL session that fails to start', () => {
       if (!('socket' in opened)) throw new Error(`upgrade refused: ${JSON.stringify(opened)}`);
       if (!opened.socket.destroyed) await new Promise((resolve) => opened.socket.once('close', resolve));
       await new Promise((r) => setTimeout(r, 50));
-      expect(own.events.findLast((e) => e.kind === 'request' && e.path === '/repl')).toMatchObject({ status: 101, detail: { error: 'no REPL today' } });
+      expect(await audited(own, (e) => e.kind === 'request' && e.path === '/repl')).toMatchObject({ status: 101, detail: { error: 'no REPL today' } });
       expect(unhandled).toEqual([]);
       expect((await fetch(`${own.url}/repl`, { headers: bearer(own.tokens['operator']) })).status).toBe(200);
     } finally {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
+import { audited, bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
 import type { CapturedSnapshot, InfoResponse, SnapshotsResponse } from '../protocol.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'opsctl-snapshots-test-'));
@@ -75,7 +75,7 @@ describe('GET /snapshots/:id', () => {
     expect(res.status).toBe(206);
     expect(res.headers.get('content-range')).toBe(`bytes 1000-${bytes.length - 1}/${bytes.length}`);
     expect(Buffer.from(await res.arrayBuffer()).equals(bytes.subarray(1000))).toBe(true);
-    expect(ep.events.findLast((e) => e.route === '/snapshots/:id')?.detail).toMatchObject({ id, range: `1000-${bytes.length - 1}` });
+    expect((await audited(ep, (e) => e.route === '/snapshots/:id' && e.detail?.['range'] !== undefined)).detail).toMatchObject({ id, range: `1000-${bytes.length - 1}` });
   });
 
   it('sends the whole file when If-Range names another version', async () => {

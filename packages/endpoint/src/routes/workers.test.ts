@@ -3,8 +3,9 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
-import { HEAP_USED_HEADER, type InfoResponse, type WorkersResponse } from '../protocol.js';
+import { request } from 'node:http';
+import { bearer, jsonOf, startEndpoint, waitFor, type TestEndpoint } from '../../test-support/index.js';
+import { ERROR_TRAILER, HEAP_USED_HEADER, type InfoResponse, type WorkersResponse } from '../protocol.js';
 
 let ep: TestEndpoint;
 let worker: Worker;
@@ -47,6 +48,7 @@ describe('worker threads', () => {
     expect(res.headers.get('content-disposition')).toMatch(/-indexer-.*\.heapsnapshot"$/);
     // The main thread holds the worker's source text, but only the worker holds its objects.
     expect(objectsOfClass(await jsonOf(res), 'WorkerOnlyThing')).toBe(1000);
+    await waitFor(() => ep.events.some((e) => e.route === '/heapdump'));
     expect(ep.events.findLast((e) => e.route === '/heapdump')?.detail).toMatchObject({ worker: 'indexer', estimateBasis: 'getHeapStatistics' in worker ? 'worker' : 'main-thread' });
   });
 
@@ -63,7 +65,7 @@ describe('worker threads', () => {
       const res = await Promise.race([get('/heapdump?worker=slow'), sleep(2_000).then(() => null)]);
       expect(res?.status).toBe(200);
       expect(res?.headers.get(HEAP_USED_HEADER)).toBe(String(8 * 1024 * 1024));
-      expect(fake.asked).toBe(1);
+      await waitFor(() => fake.asked === 1);
       fake.finish(Readable.from(['{"snapshot":{}}']));
       expect(await res?.text()).toBe('{"snapshot":{}}');
     } finally {
@@ -71,16 +73,26 @@ describe('worker threads', () => {
     }
   });
 
-  it('cuts the response short, and audits why, when the worker stops before its snapshot', async () => {
+  it('ends the answer with the reason in its error trailer, and audits it, when the worker stops before its snapshot', async () => {
     const fake = new FakeWorker();
     const unregister = ep.endpoint.registerWorker('stopping', fake as unknown as Worker);
     try {
-      const res = await get('/heapdump?worker=stopping');
-      expect(res.status).toBe(200);
+      const answer = new Promise<{ status: number; body: string; trailers: NodeJS.Dict<string> }>((resolve, reject) => {
+        const req = request(`${ep.url}/heapdump?worker=stopping`, { headers: bearer(ep.tokens['heap']) }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, trailers: res.trailers }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      await waitFor(() => fake.asked === 1);
       fake.fail(Object.assign(new Error('Worker instance not running'), { code: 'ERR_WORKER_NOT_RUNNING' }));
-      await expect(res.text()).rejects.toThrow();
-      await sleep(50);
-      expect(ep.events.findLast((e) => e.route === '/heapdump')?.detail).toMatchObject({ worker: 'stopping', aborted: true, error: expect.stringMatching(/ERR_WORKER_NOT_RUNNING/) });
+      const { status, body, trailers } = await answer;
+      expect({ status, body }).toEqual({ status: 200, body: '' });
+      expect(JSON.parse(trailers[ERROR_TRAILER] ?? '{}').error).toMatchObject({ code: 'UNKNOWN_WORKER', message: expect.stringMatching(/stopped before its snapshot was taken/) });
+      await waitFor(() => ep.events.some((e) => e.route === '/heapdump' && e.detail?.['worker'] === 'stopping'));
+      expect(ep.events.findLast((e) => e.route === '/heapdump')?.detail).toMatchObject({ worker: 'stopping', error: expect.stringMatching(/stopped before its snapshot was taken/) });
     } finally {
       unregister();
     }
@@ -92,6 +104,7 @@ describe('worker threads', () => {
     try {
       const gone = new AbortController();
       await fetch(`${ep.url}/heapdump?worker=left`, { headers: bearer(ep.tokens['heap']), signal: gone.signal });
+      await waitFor(() => fake.asked === 1);
       gone.abort();
       await sleep(50);
       const meanwhile = await get('/heapdump?worker=left');
@@ -103,6 +116,7 @@ describe('worker threads', () => {
       expect(stream.destroyed).toBe(true);
       const after = await get('/heapdump?worker=left');
       expect(after.status).toBe(200);
+      await waitFor(() => fake.asked === 2);
       fake.finish(Readable.from(['{}']));
       expect(await after.text()).toBe('{}');
     } finally {

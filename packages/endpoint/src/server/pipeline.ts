@@ -24,15 +24,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { auditTime, type AuditEvent, type AuditSink } from '../audit.js';
-import type { ActionRunner } from '../actions/runner.js';
-import type { Capture } from '../diagnostics/capture.js';
-import type { LeakMonitor } from '../diagnostics/leak-monitor.js';
-import type { WorkerRegistry } from '../diagnostics/workers.js';
-import type { ResolvedOptions, ResolvedToken } from '../options.js';
+import type { ResolvedToken } from '../options.js';
 import { ERRORS, scopeAllows, type ErrorCode } from '../protocol.js';
 import type { ConnectionAdmission } from './admission.js';
 import { authenticate } from './auth.js';
 import { hasBody } from './body.js';
+import type { ServerConfig } from './config.js';
 import type { Gate } from './gate.js';
 import type { InFlight } from './in-flight.js';
 import { closeSocket, rawErrorResponse, sendError, type ErrorReply } from './replies.js';
@@ -41,18 +38,12 @@ import type { Router } from './router.js';
 import type { AuthThrottle } from './throttle.js';
 
 export interface PipelineState {
-  readonly options: ResolvedOptions;
+  readonly config: ServerConfig;
   readonly router: Router;
   readonly throttle: AuthThrottle;
-  readonly gates: ReadonlyMap<string, Gate>;
-  readonly capabilities: readonly string[];
   /** Paths of the routes the application made public. */
   readonly publicPaths: ReadonlySet<string>;
   readonly inFlight: InFlight;
-  readonly leakMonitor: LeakMonitor | null;
-  readonly actions: ActionRunner | null;
-  readonly capture: Capture | null;
-  readonly workers: WorkerRegistry;
   /** Where audit events go (the application's sink behind the anonymous summary); null when auditing is off. */
   readonly audit: AuditSink | null;
   /** The own server's connection admission; null when mounted in the application's server. */
@@ -64,7 +55,7 @@ type AuditFields = Omit<AuditEvent, 'time' | 'address' | 'method' | 'path' | 'du
 
 /** The outcome of the checks before a handler runs. */
 type Admission =
-  | { ok: true; route: Route; params: Readonly<Record<string, string>>; token: ResolvedToken | null; gate: Gate | null; release: (() => void) | undefined }
+  | { ok: true; route: Route; params: Readonly<Record<string, string>>; token: ResolvedToken | null; release: (() => void) | undefined }
   | { ok: false; code: ErrorCode; reply: ErrorReply; audit: AuditFields | null };
 
 const WWW_AUTHENTICATE: Partial<Record<ErrorCode, string>> = {
@@ -79,7 +70,7 @@ export interface Pipeline {
 }
 
 export function createPipeline(state: PipelineState): Pipeline {
-  const { options, router, throttle } = state;
+  const { config, router, throttle } = state;
 
   // The address is read once, when the request arrives: a destroyed request has no socket.
   const audit = (req: IncomingMessage, address: string, started: number, fields: AuditFields) => {
@@ -87,7 +78,7 @@ export function createPipeline(state: PipelineState): Pipeline {
       time: auditTime(),
       address,
       method: req.method ?? '',
-      path: pathOf(req.url, options.basePath).slice(0, 200),
+      path: pathOf(req.url, config.basePath).slice(0, 200),
       durationMs: Math.round(performance.now() - started),
       ...fields,
     });
@@ -100,7 +91,7 @@ export function createPipeline(state: PipelineState): Pipeline {
 
     let token: ResolvedToken | null = null;
     if (!state.publicPaths.has(path)) {
-      const auth = authenticate(req, options.tokens);
+      const auth = authenticate(req, config.tokens);
       if (!auth.ok) {
         const now = Date.now();
         const blocked = throttle.check(address, now);
@@ -160,16 +151,16 @@ export function createPipeline(state: PipelineState): Pipeline {
       };
     }
 
-    if (route.enabled?.(options) === false) {
+    if (route.disabled !== undefined) {
       return {
         ok: false,
         code: 'FEATURE_DISABLED',
-        reply: { message: `The application has not enabled ${route.feature ?? route.name} in its endpoint options.` },
+        reply: { message: `The application has not enabled ${route.disabled} in its endpoint options.` },
         audit: { kind: 'refusal', token: caller, route: route.path, status: 404, code: 'FEATURE_DISABLED' },
       };
     }
 
-    const gate = route.gate === undefined ? undefined : state.gates.get(route.gate);
+    const { gate } = route;
     const release = gate?.tryEnter();
     if (gate !== undefined && release === null) {
       return {
@@ -179,23 +170,18 @@ export function createPipeline(state: PipelineState): Pipeline {
         audit: { kind: 'refusal', token: caller, route: route.path, status: 429, code: 'BUSY' },
       };
     }
-    return { ok: true, route, params, token, gate: gate ?? null, release: release ?? undefined };
+    return { ok: true, route, params, token, release: release ?? undefined };
   };
 
-  const contextFor = (req: IncomingMessage, address: string, route: Route, params: Readonly<Record<string, string>>, token: ResolvedToken | null, gate: Gate | null, signal: AbortSignal): RouteContext => ({
-    options,
+  const contextFor = (req: IncomingMessage, address: string, route: Route, params: Readonly<Record<string, string>>, token: ResolvedToken | null, signal: AbortSignal): RouteContext => ({
+    config,
     token,
     query: new URLSearchParams(queryOf(req.url)),
     params,
     signal,
     auditDetail: {},
-    capabilities: state.capabilities,
-    leakMonitor: state.leakMonitor,
+    caller: { token: token?.name ?? null, address, method: req.method ?? '', path: pathOf(req.url, config.basePath).slice(0, 200), route: route.path },
     upgradeStatus: 101,
-    actions: state.actions,
-    capture: state.capture,
-    workers: state.workers,
-    gate,
     audit: ({ kind, status, durationMs, detail }) => audit(req, address, performance.now() - durationMs, { kind, token: token?.name ?? null, route: route.path, status, detail }),
   });
 
@@ -204,7 +190,7 @@ export function createPipeline(state: PipelineState): Pipeline {
       const started = performance.now();
       const { socket } = req;
       const address = socket.remoteAddress ?? 'unknown';
-      const admission = admit(req, address, pathOf(req.url, options.basePath));
+      const admission = admit(req, address, pathOf(req.url, config.basePath));
       if (!admission.ok) {
         // An unread request body would otherwise be read and discarded to keep the connection alive.
         if (hasBody(req)) res.setHeader('connection', 'close');
@@ -212,13 +198,13 @@ export function createPipeline(state: PipelineState): Pipeline {
         if (admission.audit) audit(req, address, started, admission.audit);
         return;
       }
-      const { route, params, token, gate, release } = admission;
+      const { route, params, token, release } = admission;
       const running = state.inFlight.start(() => res.destroy());
-      const ctx = contextFor(req, address, route, params, token, gate, running.signal);
+      const ctx = contextFor(req, address, route, params, token, running.signal);
       const bytesBefore = socket.bytesWritten;
-      res.once('close', () => {
+      const closed = new Promise<void>((resolve) => res.once('close', resolve));
+      void closed.then(() => {
         running.end();
-        release?.();
         const completed = res.writableFinished;
         audit(req, address, started, {
           kind: 'request', token: token?.name ?? null, route: route.path, status: res.statusCode,
@@ -226,49 +212,64 @@ export function createPipeline(state: PipelineState): Pipeline {
           ...(completed && Object.keys(ctx.auditDetail).length === 0 ? {} : { detail: { ...ctx.auditDetail, ...(completed ? {} : { aborted: true }) } }),
         });
       });
-      const fail = (error: unknown) => {
-        ctx.auditDetail['error'] = error instanceof Error ? error.message : String(error);
-        if (!res.headersSent) sendError(res, 'INTERNAL');
-        else res.destroy();
-      };
-      try {
-        const done = route.handle(req, res, ctx);
-        if (done instanceof Promise) done.catch(fail);
-      } catch (error) {
-        fail(error);
-      }
+      const done = Promise.resolve()
+        .then(() => route.handle(req, res, ctx))
+        .catch((error: unknown) => {
+          ctx.auditDetail['error'] = error instanceof Error ? error.message : String(error);
+          if (res.headersSent) return void res.destroy();
+          const [code, reply] = refusalFor(error);
+          sendError(res, code, reply);
+        });
+      // The gate is held while the work goes on, even when its client has gone (a snapshot
+      // still being written): both must end before another may start.
+      if (release !== undefined) void Promise.all([closed, done]).then(release);
     },
 
     handleUpgrade(req, socket, head) {
       const started = performance.now();
       const address = req.socket.remoteAddress ?? 'unknown';
       socket.on('error', () => socket.destroy());
-      const admission = admit(req, address, pathOf(req.url, options.basePath));
+      const admission = admit(req, address, pathOf(req.url, config.basePath));
       const refuse = (code: ErrorCode, reply: ErrorReply, fields: AuditFields | null) => {
         closeSocket(socket, rawErrorResponse(code, reply));
         if (fields) audit(req, address, started, fields);
       };
       if (!admission.ok) return refuse(admission.code, admission.reply, admission.audit);
-      const { route, params, token, gate, release } = admission;
+      const { route, params, token, release } = admission;
       if (route.upgrade === undefined) {
         release?.();
         return refuse('BAD_REQUEST', { message: `${route.method} ${route.path} does not accept an HTTP Upgrade.` }, { kind: 'refusal', token: token?.name ?? null, route: route.path, status: 400, code: 'BAD_REQUEST' });
       }
       const running = state.inFlight.start(() => socket.destroy());
-      const ctx = contextFor(req, address, route, params, token, gate, running.signal);
-      socket.once('close', () => {
-        running.end();
+      const ctx = contextFor(req, address, route, params, token, running.signal);
+      const closed = new Promise<void>((resolve) => socket.once('close', resolve));
+      const done = Promise.resolve()
+        .then(() => route.upgrade?.(req, socket, head, ctx))
+        .catch((error: unknown) => {
+          ctx.auditDetail['error'] = error instanceof Error ? error.message : String(error);
+          socket.destroy();
+        });
+      void closed.then(() => running.end());
+      // Audited once the route is done with the session too: it adds what the session did.
+      void Promise.all([closed, done]).then(() => {
         release?.();
         audit(req, address, started, { kind: 'request', token: token?.name ?? null, route: route.path, status: ctx.upgradeStatus, ...(Object.keys(ctx.auditDetail).length > 0 ? { detail: ctx.auditDetail } : {}) });
       });
-      try {
-        route.upgrade(req, socket, head, ctx);
-      } catch (error) {
-        ctx.auditDetail['error'] = error instanceof Error ? error.message : String(error);
-        socket.destroy();
-      }
     },
   };
+}
+
+/** What a handler's failure answers: the main thread busy or gone, a feature switched off, or 500. */
+function refusalFor(error: unknown): [ErrorCode, ErrorReply] {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const message = error instanceof Error ? error.message : undefined;
+  if (code === 'MAIN_THREAD_BLOCKED') {
+    const { details = {}, retryAfterSeconds = 5 } = error as Error & { details?: Record<string, unknown>; retryAfterSeconds?: number };
+    return ['MAIN_THREAD_BLOCKED', { message, details, headers: { 'retry-after': retryAfterSeconds } }];
+  }
+  if (code === 'FEATURE_DISABLED') return ['FEATURE_DISABLED', { message }];
+  if (code === 'ERR_OPSCTL_RPC_CLOSED') return ['SHUTTING_DOWN', { headers: { 'retry-after': 1 } }];
+  return ['INTERNAL', {}];
 }
 
 /** The request path without query string and without the mount prefix. */

@@ -39,8 +39,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   sendPayload(res, status, JSON.stringify(body), headers, anonymous);
 }
 
-/** All headers in one writeHead: cheaper than setHeader per header, which matters on the refusal path. */
-function sendPayload(res: ServerResponse, status: number, payload: string, headers: Record<string, string | number>, anonymous: boolean): void {
+/**
+ * A JSON answer already serialised (a document the main thread built), or any payload:
+ * all headers in one writeHead, cheaper than setHeader per header, which matters on the
+ * refusal path.
+ */
+export function sendPayload(res: ServerResponse, status: number, payload: string, headers: Record<string, string | number> = {}, anonymous = false): void {
   res.writeHead(status, {
     ...(anonymous ? ANONYMOUS_HEADERS : COMMON_HEADERS),
     ...headers,

@@ -1,0 +1,98 @@
+// The Host across threads: serveHost() answers the endpoint's thread on the main thread
+// with a LocalHost; RemoteHost is what the routes on the endpoint's thread call. A call
+// is refused at once, without waiting, when the main thread's event loop is blocked
+// (`refuseWhile`): a request that needs the main thread would only hang.
+import type { Duplex } from 'node:stream';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { LeakEvent } from '../protocol.js';
+import { PortDuplex } from '../thread/port-duplex.js';
+import { serveRpc, type RpcClient, type RpcHandler } from '../thread/rpc.js';
+import type { Caller, Host, ReplSessionRequest } from './host.js';
+import type { LocalHost } from './local-host.js';
+
+/** Answers the Host's calls arriving on `port` with `host`; returns the stop. */
+export function serveHost(port: MessagePort, host: LocalHost): () => void {
+  const plain = (call: (...args: never[]) => Promise<unknown>): RpcHandler => (args) => call(...(args as never[]));
+  const handlers: Record<string, RpcHandler> = {
+    memory: plain(() => host.memory()),
+    report: plain(() => host.report()),
+    workers: plain(() => host.workers()),
+    workerNames: plain(() => host.workerNames()),
+    snapshotPlan: plain((worker: string | null) => host.snapshotPlan(worker)),
+    writeSnapshot: plain((dir: string, name: string, worker: string | null) => host.writeSnapshot(dir, name, worker)),
+    leakStatus: plain((gc: boolean) => host.leakStatus(gc)),
+    watchLeaks: (_args, call) => host.watchLeaks((event) => call.emit(event), call.signal),
+    replUnavailable: plain(() => host.replUnavailable()),
+    runRepl: ([stream, request], call) => host.runRepl(new PortDuplex(stream as MessagePort), request as ReplSessionRequest, call.signal),
+    evaluate: plain((code: string, timeoutMs: number, caller: Caller) => host.evaluate(code, timeoutMs, caller)),
+    startProfile: plain((kind: 'cpu' | 'heap', interval: number) => host.startProfile(kind, interval)),
+    stopProfile: plain((id: number) => host.stopProfile(id)),
+    cancelProfile: plain((id: number) => host.cancelProfile(id)),
+    actions: plain(() => host.actions()),
+    runAction: ([name, params, caller], call) => host.runAction(name as string, params, caller as Caller, call.signal),
+    captureStatus: plain(() => host.captureStatus()),
+    captures: plain(() => host.captures()),
+    findCapture: plain((id: string) => host.findCapture(id)),
+    removeCapture: plain((id: string) => host.removeCapture(id)),
+  };
+  return serveRpc(port, handlers);
+}
+
+export class RemoteHost implements Host {
+  readonly #rpc: RpcClient;
+  readonly #refuseWhile: () => Error | null;
+
+  /** `refuseWhile` returns the error to fail a call with while the main thread cannot answer, else null. */
+  constructor(rpc: RpcClient, refuseWhile: () => Error | null) {
+    this.#rpc = rpc;
+    this.#refuseWhile = refuseWhile;
+  }
+
+  #call<T>(method: string, args: unknown[], options?: Parameters<RpcClient['call']>[2]): Promise<T> {
+    const refusal = this.#refuseWhile();
+    if (refusal !== null) return Promise.reject(refusal);
+    return this.#rpc.call<T>(method, args, options);
+  }
+
+  memory() { return this.#call<Awaited<ReturnType<Host['memory']>>>('memory', []); }
+  report() { return this.#call<string>('report', []); }
+  workers() { return this.#call<Awaited<ReturnType<Host['workers']>>>('workers', []); }
+  workerNames() { return this.#call<Awaited<ReturnType<Host['workerNames']>>>('workerNames', []); }
+  snapshotPlan(worker: string | null) { return this.#call<Awaited<ReturnType<Host['snapshotPlan']>>>('snapshotPlan', [worker]); }
+  writeSnapshot(dir: string, name: string, worker: string | null) { return this.#call<Awaited<ReturnType<Host['writeSnapshot']>>>('writeSnapshot', [dir, name, worker]); }
+  leakStatus(gc: boolean) { return this.#call<Awaited<ReturnType<Host['leakStatus']>>>('leakStatus', [gc]); }
+  watchLeaks(onEvent: (event: LeakEvent) => void, signal: AbortSignal) {
+    return this.#call<void>('watchLeaks', [], { signal, onEvent: (event) => onEvent(event as LeakEvent) });
+  }
+  replUnavailable() { return this.#call<string | null>('replUnavailable', []); }
+
+  /** The session's bytes cross to the main thread on a channel of their own; `stream` is the client's socket here. */
+  async runRepl(stream: Duplex, request: ReplSessionRequest, signal: AbortSignal): Promise<{ lines: number }> {
+    const { port1, port2 } = new MessageChannel();
+    const bridge = new PortDuplex(port1);
+    stream.pipe(bridge).pipe(stream);
+    const endBoth = () => {
+      stream.destroy();
+      bridge.destroy();
+    };
+    stream.once('close', endBoth);
+    bridge.once('close', endBoth);
+    try {
+      return await this.#call<{ lines: number }>('runRepl', [port2, request], { signal, transfer: [port2] });
+    } finally {
+      endBoth();
+    }
+  }
+
+  evaluate(code: string, timeoutMs: number, caller: Caller) { return this.#call<Awaited<ReturnType<Host['evaluate']>>>('evaluate', [code, timeoutMs, caller]); }
+  startProfile(kind: 'cpu' | 'heap', interval: number) { return this.#call<Awaited<ReturnType<Host['startProfile']>>>('startProfile', [kind, interval]); }
+  stopProfile(id: number) { return this.#call<string>('stopProfile', [id]); }
+  /** Sent even while the main thread is blocked: it stops a profile when it can, rather than never. */
+  cancelProfile(id: number) { return this.#rpc.call<void>('cancelProfile', [id]); }
+  actions() { return this.#call<Awaited<ReturnType<Host['actions']>>>('actions', []); }
+  runAction(name: string, params: unknown, caller: Caller, signal: AbortSignal) { return this.#call<Awaited<ReturnType<Host['runAction']>>>('runAction', [name, params, caller], { signal }); }
+  captureStatus() { return this.#call<Awaited<ReturnType<Host['captureStatus']>>>('captureStatus', []); }
+  captures() { return this.#call<Awaited<ReturnType<Host['captures']>>>('captures', []); }
+  findCapture(id: string) { return this.#call<Awaited<ReturnType<Host['findCapture']>>>('findCapture', [id]); }
+  removeCapture(id: string) { return this.#call<Awaited<ReturnType<Host['removeCapture']>>>('removeCapture', [id]); }
+}

@@ -1,0 +1,102 @@
+// What the endpoint's routes may ask of the application's process. Routes run where the
+// HTTP server runs: on the endpoint's own thread (its own port, the default), or on the
+// main thread (mounted in the application's server). Everything that must happen on the
+// main thread, where the application's heap, event loop and objects are (heap snapshots,
+// the REPL, actions, profiles, leak samples, memory figures), is behind this interface:
+// LocalHost does it in place; RemoteHost asks the main thread over a MessagePort.
+// Arguments and results are plain data, so that both can carry them.
+import type { Duplex } from 'node:stream';
+import type { SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
+import type {
+  ActionInfo, CapturedSnapshot, CaptureStatus, EvalResponse, LeakEvent, LeakStatus, MemoryLimit, MemoryResponse, ProfileKind, SnapshotsResponse, WorkerInfo,
+} from '../protocol.js';
+
+/** Who asked, for the audit events the main thread writes on a route's behalf (REPL lines, errors after an answer). */
+export interface Caller {
+  token: string | null;
+  address: string;
+  method: string;
+  path: string;
+  route: string;
+}
+
+export type SnapshotPlan =
+  | {
+      kind: 'ok';
+      estimate: SnapshotEstimate;
+      limit: MemoryLimit;
+      /** Whose heap the estimate weighs: a worker's, or the main thread's (for a worker, in its stead: Node before 22.16 cannot tell a worker's heap size). */
+      basis: 'main-thread' | 'worker';
+    }
+  | { kind: 'unknown-worker' };
+
+export type SnapshotWrite =
+  /** The file is in the directory the caller gave; the caller streams and removes it. */
+  | { kind: 'written'; path: string; bytes: number; pauseMs: number }
+  | { kind: 'failed'; errno: string | null; message: string };
+
+export interface ReplSessionRequest {
+  terminal: boolean;
+  columns: number;
+  rows: number;
+  caller: Caller;
+}
+
+export interface Evaluation {
+  answer: EvalResponse;
+  /** For the route's audit event. */
+  outcome: 'ok' | 'error' | 'timeout';
+  uncaught: number;
+}
+
+export type ActionRun =
+  | { kind: 'unknown' }
+  | { kind: 'busy'; message: string; retryAfterSeconds: number }
+  | { kind: 'invalid'; message: string; param: string | null }
+  | { kind: 'ok'; result: unknown; durationMs: number; params: Record<string, unknown> }
+  | { kind: 'failed'; error: { name: string; message: string; code: string | null }; durationMs: number; params: Record<string, unknown> }
+  | { kind: 'timeout'; timeoutMs: number; durationMs: number; params: Record<string, unknown> }
+  /** The caller went away or the endpoint is closing: nobody to answer. */
+  | { kind: 'aborted'; durationMs: number; params: Record<string, unknown> };
+
+export interface StoredCaptureFile {
+  entry: CapturedSnapshot;
+  path: string;
+}
+
+export interface Host {
+  memory(): Promise<MemoryResponse>;
+  /** Node's diagnostic report, redacted, as JSON text. */
+  report(): Promise<string>;
+  workers(): Promise<WorkerInfo[]>;
+  workerNames(): Promise<{ name: string; threadId: number }[]>;
+
+  /** What a heap snapshot of the main thread (or of the registered worker `worker`) would cost, and the room it has. */
+  snapshotPlan(worker: string | null): Promise<SnapshotPlan>;
+  /** Writes the snapshot as `dir`/`name`; the main thread is paused meanwhile (a worker's own thread, for a worker). */
+  writeSnapshot(dir: string, name: string, worker: string | null): Promise<SnapshotWrite>;
+
+  leakStatus(gc: boolean): Promise<LeakStatus>;
+  /** Calls `onEvent` with each leak-monitor event until `signal` aborts. */
+  watchLeaks(onEvent: (event: LeakEvent) => void, signal: AbortSignal): Promise<void>;
+
+  /** Why the REPL cannot run in this process, or null when it can. */
+  replUnavailable(): Promise<string | null>;
+  /** Runs a REPL session on `stream` (the 101 already sent); resolves when it has ended, with how many inputs it evaluated. */
+  runRepl(stream: Duplex, request: ReplSessionRequest, signal: AbortSignal): Promise<{ lines: number }>;
+  evaluate(code: string, timeoutMs: number, caller: Caller): Promise<Evaluation>;
+
+  /** Starts a profile; its id, or why this process cannot profile. */
+  startProfile(kind: ProfileKind, interval: number): Promise<{ id: number } | { unavailable: string }>;
+  /** The profile as JSON text. */
+  stopProfile(id: number): Promise<string>;
+  cancelProfile(id: number): Promise<void>;
+
+  actions(): Promise<ActionInfo[]>;
+  runAction(name: string, params: unknown, caller: Caller, signal: AbortSignal): Promise<ActionRun>;
+
+  captureStatus(): Promise<CaptureStatus | null>;
+  captures(): Promise<SnapshotsResponse>;
+  findCapture(id: string): Promise<StoredCaptureFile | null>;
+  removeCapture(id: string): Promise<CapturedSnapshot | null>;
+}

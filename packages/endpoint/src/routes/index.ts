@@ -1,0 +1,40 @@
+// Every route of the endpoint, built around what serves it: the Host (the application's
+// process), the configuration, the heap-snapshot gate shared with automatic capture, and
+// the main-thread watch (null when mounted). Adding a route: a file here, and a line below.
+import type { Host } from '../host/host.js';
+import type { ServerConfig } from '../server/config.js';
+import type { Gate } from '../server/gate.js';
+import type { Route } from '../server/route.js';
+import { actionRoutes } from './actions.js';
+import { health } from './health.js';
+import { heapdumpRoute } from './heapdump.js';
+import { infoRoute } from './info.js';
+import { leakRoutes } from './leaks.js';
+import { memoryRoute } from './memory.js';
+import { profileRoutes } from './profile.js';
+import { replRoutes } from './repl.js';
+import { reportRoute } from './report.js';
+import { snapshotRoutes } from './snapshots.js';
+import { mainThreadStatus, threadRoutes, type ThreadWatch } from './thread.js';
+import { workersRoute } from './workers.js';
+
+export function createRoutes(host: Host, config: ServerConfig, heapGate: Gate, watch: ThreadWatch | null): Route[] {
+  const { features } = config;
+  const routes: Route[] = [
+    health,
+    memoryRoute(host),
+    heapdumpRoute(host, heapGate),
+    ...leakRoutes(host, features.leaks),
+    ...replRoutes(host, config),
+    ...profileRoutes(host),
+    reportRoute(host),
+    ...actionRoutes(host, features.actions),
+    ...snapshotRoutes(host, features.capture),
+    workersRoute(host),
+    ...threadRoutes(watch),
+  ];
+  // `info` lists what the others offer.
+  const capabilities = ['info', ...routes.filter((route) => route.disabled === undefined).map((route) => route.name)];
+  return [infoRoute(host, capabilities, () => mainThreadStatus(watch)), ...routes];
+}
+

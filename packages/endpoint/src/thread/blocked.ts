@@ -1,0 +1,29 @@
+// What a request that needs the main thread is told while the main thread cannot answer:
+// at once, rather than after its loop frees up, with how long it has been blocked and
+// where (the watchdog's stack), or that the endpoint is writing a heap snapshot.
+import { basename } from 'node:path';
+import type { MainThreadState } from './main-thread-state.js';
+import type { Watchdog } from './watchdog.js';
+
+/** The error to refuse a main-thread request with now (code MAIN_THREAD_BLOCKED, with details), or null when it may go ahead. */
+export function mainThreadBlocked(state: MainThreadState, watchdog: Watchdog | null, afterMs: number): Error | null {
+  const lagMs = state.sinceLastBeatMs();
+  if (lagMs < afterMs) return null;
+  const snapshot = state.snapshot();
+  const current = watchdog?.current() ?? null;
+  const top = current?.stack?.[0];
+  const message = snapshot !== null
+    ? `The application's main thread is writing a heap snapshot (${seconds(snapshot.elapsedMs)} of an expected ${seconds(snapshot.expectedMs)}); this needs it, once the snapshot is done.`
+    : `The application's main thread has been blocked for ${seconds(lagMs)}${top === undefined ? '' : ` in ${top.function} (${basename(top.file)}:${top.line})`}; this needs it, once it is free (opsctl stack shows where it is).`;
+  // A snapshot says when it should end; a block cannot be told.
+  const retryAfterSeconds = snapshot === null ? 5 : Math.max(1, Math.ceil((snapshot.expectedMs - snapshot.elapsedMs) / 1000));
+  return Object.assign(new Error(message), {
+    code: 'MAIN_THREAD_BLOCKED',
+    retryAfterSeconds,
+    details: { blockedForMs: Math.round(lagMs), stack: current?.stack ?? null, snapshot },
+  });
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
