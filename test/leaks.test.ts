@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../packages/endpoint/test-support/index.js';
 import { mintToken, opsctl, opsctlBin, startApp, type RunningApp } from './support/processes.js';
 
 const leakApp = fileURLToPath(new URL('./fixtures/leak-app.mjs', import.meta.url));
@@ -114,8 +115,8 @@ describe('opsctl leaks against real applications', () => {
     const exited = new Promise<number | null>((resolve) => watcher.once('exit', resolve));
     watcher.kill('SIGINT');
     expect(await exited).toBe(0);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(JSON.parse((await opsctl(['leaks', '--json'], { env: envFor(caching) })).stdout).watchers).toBe(0);
+    // The watch ends on the endpoint's thread, which then tells the main thread to unsubscribe.
+    await waitFor(async () => JSON.parse((await opsctl(['leaks', '--json'], { env: envFor(caching) })).stdout).watchers === 0, 5_000);
   });
 });
 

@@ -2,6 +2,9 @@
 // thread of its own, which sees the main thread's event loop blocked, takes its stack,
 // records the block, and refuses at once what needs the main thread. Real app processes,
 // the built binary.
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../packages/endpoint/test-support/index.js';
 import { mintToken, opsctl, startApp, type RunningApp } from './support/processes.js';
@@ -64,6 +67,22 @@ describe('a main thread blocked for 30 s in a synchronous loop', () => {
     // And the process answers again: the main thread is free.
     expect((await opsctl(['repl', '-e', '1 + 1'], { env })).stdout).toBe('2\n');
     expect(app.stderr()).toMatch(/"kind":"block".*"durationMs":(29|30|31)\d{3}/);
+  });
+});
+
+describe('a heap snapshot in progress', () => {
+  it('is named by opsctl status, with how long it has taken of how long it should', async () => {
+    const big = await startApp(targetApp, { OPSCTL_TOKENS: admin.line, HEAP_MB: '150' });
+    const snapshotPath = join(tmpdir(), `opsctl-thread-${process.pid}.heapsnapshot`);
+    try {
+      const bigEnv = { OPSCTL_URL: big.ops, OPSCTL_TOKEN: admin.token };
+      const dump = opsctl(['heapdump', '--out', snapshotPath, '--force'], { env: bigEnv, timeoutMs: 120_000 });
+      await waitFor(async () => /writing a heap snapshot: \d+\.\d s of an expected \d+\.\d s/.test((await opsctl(['status'], { env: bigEnv })).stdout), 30_000);
+      expect((await dump).code).toBe(0);
+    } finally {
+      await big.stop();
+      rmSync(snapshotPath, { force: true });
+    }
   });
 });
 

@@ -6,10 +6,12 @@
 //  2. The application's own route p99 at a fixed 500 req/s (autocannon) in the process that
 //     also serves the endpoint with its default configuration, quiet and under attack on the
 //     ops port: wrk's anonymous flood at full speed, 80 slowloris clients that never read,
-//     a churn of connections that connect and leave. Meanwhile an operator asks GET /info on
+//     a churn of connections that connect and leave; and, for comparison, the anonymous flood
+//     on an endpoint mounted in the app's server. Meanwhile an operator asks GET /info on
 //     a fresh connection every 100 ms (success rate, slowest answer), and the bytes of audit
 //     the process writes are counted. Goals: p99 <= 1.5x quiet; operator 100%, within 1 s;
-//     audit bytes bounded, whatever the flood's rate.
+//     audit bytes bounded, whatever the flood's rate. On 2 cores the flood's own process
+//     takes one: the app competes for CPU whatever the endpoint does.
 import { request } from 'node:http';
 import { generateToken } from '@opsctl/endpoint';
 import { flood, load, median, startServer, startServerWithEnv, wrk } from './run.mjs';
@@ -78,6 +80,8 @@ async function operator(url, token, stop) {
 const attacks = {
   quiet: null,
   'anonymous flood (wrk)': (server) => wrk(`${server.urls.ops}/info`, SECONDS, CONNECTIONS),
+  // The same flood on an endpoint mounted in the app's server: its refusals share the app's thread.
+  'mounted, same flood': (server) => wrk(`${server.urls.ops}/info`, SECONDS, CONNECTIONS),
   '80 slowloris': (server) => flood(Number(new URL(server.urls.ops).port), 'slowloris', 80, SECONDS),
   'connection churn': (server) => flood(Number(new URL(server.urls.ops).port), 'connect', 80, SECONDS),
 };
@@ -85,7 +89,7 @@ const results = Object.fromEntries(Object.keys(attacks).map((name) => [name, { p
 const token = generateToken();
 for (let round = 1; round <= ROUNDS; round++) {
   for (const [name, attack] of Object.entries(attacks)) {
-    const server = await startServerWithEnv({ BENCH_TOKEN: token }, 'app+endpoint');
+    const server = await startServerWithEnv({ BENCH_TOKEN: token }, name.startsWith('mounted') ? 'app+mounted' : 'app+endpoint');
     try {
       await load(`${server.urls.app}/`, 1, 4, 500);
       const auditBefore = server.stderrBytes();

@@ -5,6 +5,8 @@
 //   node servers.mjs endpoint          the opsctl endpoint, its connection limits raised for wrk
 //   node servers.mjs app+endpoint [no-leaks]  an app route and the endpoint in one process,
 //                                     default configuration; `no-leaks` turns the leak monitor off
+//   node servers.mjs app+mounted       the same with the endpoint mounted under /ops of the app's
+//                                     server (no thread of its own); its URL is the ops one
 // BENCH_TOKEN, when set, is an admin token the endpoint accepts. Each prints one JSON line
 // with its URLs when listening, and exits on SIGTERM. Audit events go to stderr.
 import { createServer } from 'node:http';
@@ -25,6 +27,12 @@ if (kind === 'bare') {
   urls.app = await listen(createServer(hello));
 } else if (kind === 'bare-close') {
   urls.app = await listen(createServer(helloThenClose));
+} else if (kind === 'app+mounted') {
+  const ops = createMaintenanceEndpoint({ tokens, port: 0, basePath: '/ops' });
+  const server = createServer((req, res) => (req.url.startsWith('/ops') ? ops.handler(req, res) : hello(req, res)));
+  server.on('upgrade', ops.upgradeHandler);
+  urls.app = await listen(server);
+  urls.ops = `${urls.app}/ops`;
 } else {
   const ops = createMaintenanceEndpoint({
     tokens,

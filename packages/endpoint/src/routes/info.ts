@@ -19,7 +19,9 @@ export function infoRoute(host: Host, capabilities: readonly string[], mainThrea
     scope: 'read',
     async handle(_req, res, ctx) {
       const status = mainThread();
-      const [capture, workers] = status.blocked ? [null, null] : await Promise.all([host.captureStatus(), host.workerNames()]);
+      // What only the main thread knows waits for it; not while it is blocked, or writing a snapshot.
+      const mainBusy = status.blocked || status.snapshot !== null;
+      const [capture, workers] = mainBusy ? [null, null] : await Promise.all([host.captureStatus(), host.workerNames()]);
       const body: InfoResponse = {
         protocol: 1,
         instance: {

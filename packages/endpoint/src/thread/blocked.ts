@@ -8,8 +8,9 @@ import type { Watchdog } from './watchdog.js';
 /** The error to refuse a main-thread request with now (code MAIN_THREAD_BLOCKED, with details), or null when it may go ahead. */
 export function mainThreadBlocked(state: MainThreadState, watchdog: Watchdog | null, afterMs: number): Error | null {
   const lagMs = state.sinceLastBeatMs();
-  if (lagMs < afterMs) return null;
+  // A snapshot being written blocks the main thread from its first millisecond.
   const snapshot = state.snapshot();
+  if (lagMs < afterMs && snapshot === null) return null;
   const current = watchdog?.current() ?? null;
   const top = current?.stack?.[0];
   const message = snapshot !== null
