@@ -6,6 +6,7 @@ import type { LeakLevel, LeakStatus, LeakStreamLine, LeakVerdict, MemorySample }
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
+import { parseEndpointJson } from '../ui/sanitize.js';
 import { sparkline } from '../ui/sparkline.js';
 
 export interface LeaksOptions {
@@ -65,12 +66,12 @@ async function watch(opts: LeaksOptions, ctx: Context): Promise<LeakStatus> {
     // Ctrl-C ends a watch normally.
     if (ctx.signal.aborted) return status ?? (await fetchLeakStatus(ctx));
     if (silence.signal.aborted) throw new CliError('UNREACHABLE', `the leak stream from ${client.url.host} went silent for ${STREAM_SILENCE_MS / 1000} s`, { hint: 'the process may be stalled or gone; run: opsctl status' });
-    throw error;
+    throw client.explain(error);
   } finally {
     clearTimeout(timer);
   }
   if (ctx.signal.aborted) return status ?? (await fetchLeakStatus(ctx));
-  throw new CliError('UNREACHABLE', `${client.url.host} ended the leak stream`, { hint: 'the endpoint may be shutting down; run: opsctl status' });
+  throw client.connectionLost();
 }
 
 /** Rows a text takes on a terminal `columns` wide, long lines wrapping (escape codes take none). */
@@ -86,7 +87,7 @@ async function* ndjsonLines(body: AsyncIterable<Buffer | string>): AsyncGenerato
     while ((newline = buffer.indexOf('\n')) >= 0) {
       const text = buffer.slice(0, newline).trim();
       buffer = buffer.slice(newline + 1);
-      if (text !== '') yield JSON.parse(text) as LeakStreamLine;
+      if (text !== '') yield parseEndpointJson<LeakStreamLine>(text);
     }
   }
 }
