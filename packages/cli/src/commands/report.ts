@@ -3,7 +3,7 @@
 // endpoint skips network lookups and redacts environment values.
 import type { Context } from '../context.js';
 import { saveJson } from '../client/download.js';
-import { resolveDestination } from '../files.js';
+import { resolveDestination, safeName } from '../files.js';
 import { formatBytes } from '../ui/format.js';
 import { printable } from '../ui/sanitize.js';
 
@@ -34,7 +34,8 @@ export async function runReport(opts: ReportOptions, ctx: Context): Promise<Repo
       name: (report) => {
         const header = report['header'] as { host?: unknown; processId?: unknown };
         const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-        return `report-${String(header.host ?? 'host')}-${String(header.processId ?? 'pid')}-${stamp}.json`;
+        // The endpoint's host name, made a safe part of a file name before it is one.
+        return `report-${safeName(String(header.host ?? 'host'))}-${safeName(String(header.processId ?? 'pid'))}-${stamp}.json`;
       },
       signal: ctx.signal,
       client,

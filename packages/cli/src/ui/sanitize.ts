@@ -2,15 +2,18 @@
 // compromised endpoint must not be able to send terminal control sequences with it:
 // rewrite the screen, set the window title, write the clipboard (OSC 52), or hide
 // text with bidirectional overrides. Strings are made printable where they enter the
-// CLI (client/http.ts), and again where errors are printed (ui/output.ts).
+// CLI (client/http.ts), and again where errors are printed (ui/output.ts). Whole
+// escape sequences go, not only their first character: "ESC]0;title BEL" would
+// otherwise leave "]0;title" on the screen.
+import { stripVTControlCharacters } from 'node:util';
 
 // C0 controls but tab and newline, DEL, C1 controls (U+009B is a one-character CSI),
 // and the bidirectional embeddings, overrides and isolates.
 const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
-/** `text` without terminal control characters; tabs and newlines stay. */
+/** `text` without terminal escape sequences and control characters; tabs and newlines stay. */
 export function printable(text: string): string {
-  return text.replace(UNPRINTABLE, '');
+  return stripVTControlCharacters(text).replace(UNPRINTABLE, '');
 }
 
 /** A parsed JSON value with every string in it (keys too) made printable. */
