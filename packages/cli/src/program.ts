@@ -336,8 +336,8 @@ ${examples('opsctl leaks', 'opsctl leaks --watch', 'opsctl leaks --fail-on-leak 
     .description('print a shell completion script for bash, zsh or fish')
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
     .addHelpText('after', examples(
-      'source <(opsctl completion bash)              # this shell',
       'opsctl completion bash >> ~/.bashrc',
+      'source <(opsctl completion bash)              # this shell only',
       'opsctl completion zsh > "${fpath[1]}/_opsctl"',
       'opsctl completion fish > ~/.config/fish/completions/opsctl.fish',
     ))
