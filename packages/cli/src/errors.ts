@@ -5,6 +5,7 @@ import type { ErrorCode as EndpointErrorCode } from '@opsctl/endpoint/protocol';
 export type CliErrorCode =
   | 'USAGE'
   | 'CANCELLED'
+  | 'DECLINED'
   | 'NO_TARGET'
   | 'NO_TOKEN'
   | 'BAD_TOKEN'

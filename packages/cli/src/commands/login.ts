@@ -103,7 +103,7 @@ async function confirmReplace(name: string, existing: TargetContext, opts: Login
     throw new CliError('USAGE', `${what}; nothing was changed`, { hint: 'pass --force to replace it, or choose another name with --name NAME' });
   }
   if (!(await confirm(ctx.stdin, { write: (s: string) => ctx.out.raw(s) }, `${what}. Replace it?`))) {
-    throw new CliError('CANCELLED', `kept the context "${name}"; nothing was changed`, { hint: 'choose another name with --name NAME' });
+    throw new CliError('DECLINED', `kept the context "${name}"; nothing was changed`, { hint: 'choose another name with --name NAME' });
   }
 }
 
@@ -130,7 +130,7 @@ async function readToken(opts: LoginOptions, ctx: Context, url: URL): Promise<st
     throw new CliError('NO_TOKEN', 'no token: stdin is not a terminal', { hint: 'pipe the token with --with-token, or set OPSCTL_TOKEN for one-off use' });
   }
   if (!isWellFormedToken(token)) {
-    throw new CliError('BAD_TOKEN', `${fromEnvironment && !opts.withToken ? 'OPSCTL_TOKEN holds' : 'that is'} not an opsctl token (it should start with "opsctl_" and its checksum must match); nothing was sent`, { hint: 'copy the whole token printed by opsctl token new' });
+    throw new CliError('BAD_TOKEN', `${fromEnvironment && !opts.withToken ? 'OPSCTL_TOKEN is' : 'that is'} not an opsctl token (it should start with "opsctl_" and its checksum must match); nothing was sent`, { hint: 'copy the whole token printed by opsctl token new' });
   }
   return token;
 }
