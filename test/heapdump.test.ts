@@ -74,7 +74,7 @@ describe('opsctl heapdump', () => {
     const second = await opsctl(['heapdump', '--out', join(dir, 'second.heapsnapshot')], { env });
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/already running/);
-    expect(second.stderr).toMatch(/try again in \d+ s/);
+    expect(second.stderr).toMatch(/try again in \d+s/);
     expect((await first).code).toBe(0);
     expect(existsSync(join(dir, 'second.heapsnapshot'))).toBe(false);
     expect(leftovers(dir)).toEqual([]);

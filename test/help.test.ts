@@ -1,15 +1,23 @@
 // Help and completion as gh, kubectl and docker users expect: bare command groups print
 // their help on stdout and exit 0; every command's help shows the global flags and an
 // Examples section; `opsctl completion bash` completes in a real bash (tmux).
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opsctl, opsctlBin } from './support/processes.js';
 import { missingTmuxReason, TmuxSession } from './support/tmux.js';
 
 const work = mkdtempSync(join(tmpdir(), 'opsctl-e2e-help-'));
+// `opsctl` on PATH, as an installed CLI is: what completion scripts complete.
+const binDir = join(work, 'bin');
+beforeAll(() => {
+  mkdirSync(binDir);
+  writeFileSync(join(binDir, 'opsctl'), `#!/bin/sh\nexec ${process.execPath} ${opsctlBin} "$@"\n`, { mode: 0o755 });
+});
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+const pathWithOpsctl = `${binDir}:${process.env['PATH']}`;
 
 /** Every command path, from the Commands: sections of the help, recursively. */
 async function commandPaths(path: string[] = []): Promise<string[][]> {
@@ -59,13 +67,11 @@ if (missing !== null) {
 
 describe.skipIf(missing !== null)('opsctl completion bash, sourced in a real bash', () => {
   it('completes commands, subcommands, flags and context names', async () => {
-    const bin = join(work, 'bin');
     const config = join(work, 'config');
-    // `opsctl` on PATH, as an installed CLI is; a context to complete.
+    // A context to complete.
     mkdirSync(config);
     writeFileSync(join(config, 'config.json'), JSON.stringify({ version: 1, current: null, contexts: { staging: { url: 'http://127.0.0.1:9500', credential: 'file' } } }));
-    const setup = `mkdir -p ${bin} && printf '#!/bin/sh\\nexec ${process.execPath} ${opsctlBin} "$@"\\n' > ${bin}/opsctl && chmod +x ${bin}/opsctl`;
-    const tmux = new TmuxSession(`${setup}; bash --norc --noprofile`, { PATH: `${bin}:${process.env['PATH']}`, OPSCTL_CONFIG_DIR: config, PS1: '$ ' });
+    const tmux = new TmuxSession('bash --norc --noprofile', { PATH: pathWithOpsctl, OPSCTL_CONFIG_DIR: config, PS1: '$ ' });
     try {
       await tmux.waitFor(/^\$\s*$/m); // tmux trims the prompt's trailing space
       tmux.type('source <(opsctl completion bash)');
@@ -90,6 +96,37 @@ describe.skipIf(missing !== null)('opsctl completion bash, sourced in a real bas
       tmux.type('st');
       tmux.keys('Tab');
       await tmux.waitFor(/\$ opsctl context remove staging\s*$/m);
+    } finally {
+      tmux.kill();
+    }
+  });
+});
+
+// zsh and fish are not on every machine (CI's image has bash only): tested where installed.
+const hasShell = (shell: string) => spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0;
+
+describe.skipIf(!hasShell('fish'))('opsctl completion fish', () => {
+  it('completes commands, subcommands and flags', () => {
+    const complete = (line: string) =>
+      execFileSync('fish', ['--no-config', '-c', `opsctl completion fish | source; complete -C${JSON.stringify(line)}`], { encoding: 'utf8', env: { ...process.env, PATH: pathWithOpsctl } });
+    expect(complete('opsctl hea')).toMatch(/^heapdiff\t.*\nheapdump\t/m);
+    expect(complete('opsctl --context prod context re')).toMatch(/^remove\t/m);
+    expect(complete('opsctl heapdump --sk')).toMatch(/^--skip-memory-check$/m);
+  });
+});
+
+describe.skipIf(!hasShell('zsh') || missing !== null)('opsctl completion zsh, sourced in a real zsh', () => {
+  it('completes commands with their descriptions', async () => {
+    const tmux = new TmuxSession('zsh -f', { PS1: '%% ', PATH: pathWithOpsctl });
+    try {
+      await tmux.waitFor(/^%\s*$/m);
+      tmux.type('autoload -U compinit && compinit -u && source <(opsctl completion zsh)');
+      tmux.keys('Enter');
+      tmux.type('opsctl hea');
+      tmux.keys('Tab');
+      await tmux.waitFor(/^% opsctl heapd$/m);
+      tmux.keys('Tab');
+      await tmux.waitFor(/^heapdump +-- write a heap snapshot/m);
     } finally {
       tmux.kill();
     }

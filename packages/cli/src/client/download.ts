@@ -32,7 +32,7 @@ export function transferFailure(error: unknown, facts: TransferFacts): CliError 
     return new CliError('BAD_RESPONSE', `the endpoint sent a broken gzip stream${facts.outcome}`, { hint: 'run the command again', cause: error });
   }
   const explained = isCliError(error) ? error : facts.client.explain(error);
-  if (explained.code === 'CONNECTION_LOST') return facts.client.connectionLost(error, `${facts.progress ?? ''}${facts.outcome}`);
+  if (explained.code === 'CONNECTION_LOST') return facts.client.connectionLost(error, { progress: facts.progress ?? '', outcome: facts.outcome });
   return new CliError(explained.code, `${explained.message}${facts.outcome}`, { ...(explained.hint === undefined ? {} : { hint: explained.hint }), cause: error });
 }
 

@@ -209,9 +209,9 @@ export class Client {
     return new CliError('UNREACHABLE', `cannot reach ${where}: ${err.message}`, { cause: error });
   }
 
-  /** The connection to the process broke off in the middle of something. */
-  connectionLost(cause?: unknown, detail = ''): CliError {
-    return new CliError('CONNECTION_LOST', `the connection to the process at ${this.url.host} was lost${detail}; it may have exited or restarted`, {
+  /** The connection to the process broke off in the middle of something: how far it got (" after 3 MB"), and what became of it ("; no file was written"). */
+  connectionLost(cause?: unknown, { progress = '', outcome = '' }: { progress?: string; outcome?: string } = {}): CliError {
+    return new CliError('CONNECTION_LOST', `the connection to the process at ${this.url.host} was lost${progress}; it may have exited or restarted${outcome}`, {
       hint: 'see whether it answers: opsctl status',
       ...(cause === undefined ? {} : { cause }),
     });

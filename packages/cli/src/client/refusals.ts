@@ -61,7 +61,7 @@ export function describeRefusal(code: ErrorCode, endpointMessage: string, facts:
       return { message: `a heap snapshot may need up to ${formatBytes(needed)} of disk where the process writes it, but only ${formatBytes(free)} is free there`, hint: 'free space there, or have the application set heapSnapshot.dir to a larger volume' };
     }
     case 'UNKNOWN_ACTION':
-      return { message: `the application has no action "${text('action')}"`, hint: 'list its actions: opsctl actions' };
+      return { message: `the application has no action "${text('action')}"`, hint: 'list the application\'s actions: opsctl actions' };
     case 'UNKNOWN_SNAPSHOT':
       return { message: `no captured heap snapshot has the id "${text('id')}"`, hint: 'list the captures: opsctl snapshots list' };
     case 'UNKNOWN_WORKER':
