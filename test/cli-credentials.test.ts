@@ -179,6 +179,21 @@ describe('login defaults', () => {
   });
 });
 
+describe('Ctrl-C at a login prompt', () => {
+  it.skipIf(missingTmuxReason() !== null)('ends login with 130, as any interrupted command, and stores nothing', async () => {
+    const env = { OPSCTL_CONFIG_DIR: mkdtempSync(join(configDir, 'interrupted-')) };
+    const tmux = new TmuxSession(`${process.execPath} ${opsctlBin} login ${app.ops} --insecure-storage`, env);
+    try {
+      await tmux.waitFor(/Paste the token for 127\.0\.0\.1:\d+:/);
+      tmux.keys('C-c');
+      expect(await tmux.waitFor(/\[exit \d+\]/)).toMatch(/cancelled; nothing was stored[\s\S]*\[exit 130\]/);
+      expect(existsSync(join(env.OPSCTL_CONFIG_DIR, 'config.json'))).toBe(false);
+    } finally {
+      tmux.kill();
+    }
+  });
+});
+
 describe('keytar installed but its native part not built (the optional build failed)', () => {
   it('is named as the reason, by login and by status', async () => {
     const copy = cliCopyWith(['commander', 'undici', 'ora', 'chalk', '@opsctl/endpoint']);

@@ -14,36 +14,42 @@ export async function readAllInput(stdin: Input, maxBytes: number): Promise<stri
   return text.trim();
 }
 
-/** One line typed on the terminal without echo; Ctrl-C or Ctrl-D cancels. */
-export function readHiddenLine(stdin: Input, stderr: OutStream, label: string): Promise<string> {
-  return readLine(stdin, stderr, label, false, () => new CliError('NO_TOKEN', 'cancelled; nothing was stored'));
+/** One line typed on the terminal without echo; Ctrl-C (exit 130) or Ctrl-D cancels. */
+export async function readHiddenLine(stdin: Input, stderr: OutStream, label: string): Promise<string> {
+  const line = await readLine(stdin, stderr, label, false, 'nothing was stored');
+  if (line === null) throw new CliError('NO_TOKEN', 'no token was entered; nothing was stored');
+  return line;
 }
 
-/** A yes-or-no question on the terminal; only y or yes is yes. Ctrl-C or Ctrl-D cancels. */
+/** A yes-or-no question on the terminal; only y or yes is yes, Ctrl-D is no. Ctrl-C cancels (exit 130). */
 export async function confirm(stdin: Input, stderr: OutStream, question: string): Promise<boolean> {
-  const answer = await readLine(stdin, stderr, `${question} [y/N] `, true, () => new CliError('CANCELLED', 'cancelled; nothing was changed'));
-  return /^y(es)?$/i.test(answer);
+  const answer = await readLine(stdin, stderr, `${question} [y/N] `, true, 'nothing was changed');
+  return answer !== null && /^y(es)?$/i.test(answer);
 }
 
-/** One line typed on the terminal, in raw mode so Ctrl-C reaches us as a character. */
-function readLine(stdin: Input, stderr: OutStream, label: string, echo: boolean, cancelled: () => CliError): Promise<string> {
+/**
+ * One line typed on the terminal, or null for Ctrl-D. Raw mode: Ctrl-C arrives as a
+ * character, not as SIGINT, so it becomes the CANCELLED a signal would give.
+ */
+function readLine(stdin: Input, stderr: OutStream, label: string, echo: boolean, nothingDone: string): Promise<string | null> {
   stderr.write(label);
   stdin.setRawMode?.(true);
   stdin.resume();
   return new Promise((resolve, reject) => {
     let line = '';
-    const finish = (error: CliError | null) => {
+    const finish = (outcome: CliError | string | null) => {
       stdin.off('data', onData);
       stdin.setRawMode?.(false);
       stdin.pause();
       stderr.write('\n');
-      if (error) reject(error);
-      else resolve(line.trim());
+      if (outcome instanceof CliError) reject(outcome);
+      else resolve(outcome);
     };
     const onData = (data: Buffer | string) => {
       for (const char of data.toString()) {
-        if (char === '\r' || char === '\n') return finish(null);
-        if (char === '\u0003' || char === '\u0004') return finish(cancelled());
+        if (char === '\r' || char === '\n') return finish(line.trim());
+        if (char === '\u0003') return finish(new CliError('CANCELLED', `cancelled; ${nothingDone}`));
+        if (char === '\u0004') return finish(null);
         if (char === '\u007f' || char === '\b') {
           if (echo && line !== '') stderr.write('\b \b');
           line = line.slice(0, -1);
