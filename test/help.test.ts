@@ -44,6 +44,8 @@ describe('help', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/unknown command 'lsit'/);
     expect(run.stderr).toMatch(/Did you mean list\?/);
+    expect((await opsctl(['help', 'nosuch'])).code).toBe(2);
+    expect((await opsctl(['help', 'heapdump'])).code).toBe(0);
   });
 
   it('every command shows the global flags and examples', async () => {

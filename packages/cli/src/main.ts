@@ -45,7 +45,9 @@ export async function main(argv: readonly string[], deps: SystemDeps): Promise<n
       return EXIT.ok;
     } catch (error) {
       if (error instanceof CommanderError) {
-        if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+        if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+        // Help shown as an error (`opsctl help nosuch`) is a usage error.
+        if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
         // Commander has printed its one-line message already.
         if (argumentsHoldToken(argv)) streams.stderr.write(`hint: ${REVOKE_HINT}\n`);
         return error.code === 'commander.executeSubCommandAsync' ? EXIT.failure : EXIT.usage;

@@ -29,7 +29,8 @@ class OpsctlCommand extends Command {
   }
 
   override help(context?: HelpContext | ((text: string) => string)): never {
-    const bare = typeof context === 'object' && context.error && this.commands.length > 0;
+    // Run with no words after it; `opsctl help nosuch` stays an error.
+    const bare = typeof context === 'object' && context.error && this.commands.length > 0 && this.args.length === 0;
     return bare ? super.help({ error: false }) : super.help(context as HelpContext);
   }
 }
