@@ -71,7 +71,9 @@ describe('opsctl heapdump', () => {
     const dir = outDir('concurrent');
     const first = opsctl(['heapdump', '--out', join(dir, 'first.heapsnapshot')], { env, timeoutMs: 120_000 });
     await waitFor(() => leftovers(serverDir).length > 0, 20_000); // the first snapshot is being written
-    const second = await opsctl(['heapdump', '--out', join(dir, 'second.heapsnapshot')], { env });
+    // Its first request waits while the first snapshot blocks the process: on a loaded
+    // machine longer than the default 10s.
+    const second = await opsctl(['heapdump', '--out', join(dir, 'second.heapsnapshot'), '--timeout', '2m'], { env });
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/already running/);
     expect(second.stderr).toMatch(/try again in \d+s/);
