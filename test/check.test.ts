@@ -1,6 +1,6 @@
 // opsctl check, the CI smoke test, against a good endpoint and deliberately broken set-ups.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,12 +52,20 @@ describe('opsctl check', () => {
     expect(run.stdout).toMatch(/^✔ reachable .*\n- tls .*plain http\n✔ anonymous-refused/);
   });
 
+  it('says where it wrote the JUnit report, a relative path from the working directory, at mode 0600', async () => {
+    const run = await opsctl(['check', '--junit', 'report.xml'], { env: { OPSCTL_URL: app.ops, OPSCTL_TOKEN: admin.token }, cwd: work });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(`JUnit report written to ${join(work, 'report.xml')}\n`);
+    expect(statSync(join(work, 'report.xml')).mode & 0o777).toBe(0o600);
+    parseXml(join(work, 'report.xml'));
+  });
+
   it('fails with exit 3 and names the check when the token lacks required scopes', async () => {
     const junit = join(work, 'scopes.xml');
     const run = await opsctl(['check', '--require', 'heap,repl', '--junit', junit], { env: { OPSCTL_URL: app.ops, OPSCTL_TOKEN: reader.token } });
     expect(run.code).toBe(3);
     expect(run.stdout).toMatch(/✖ scopes +the token lacks "heap", "repl"/);
-    expect(run.stderr).toMatch(/^error: 1 check failed: scopes/);
+    expect(run.stderr).toMatch(/^error: 1 check failed: scopes/m);
     parseXml(junit);
     expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="the token lacks &quot;heap&quot;, &quot;repl&quot;"/);
   });

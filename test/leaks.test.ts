@@ -107,14 +107,14 @@ describe('opsctl leaks against real applications', () => {
     }
   });
 
-  it('ends the watch cleanly on Ctrl-C, and the endpoint keeps no watcher', async () => {
+  it('ends the watch cleanly on Ctrl-C with exit 130, and the endpoint keeps no watcher', async () => {
     const watcher = spawn(process.execPath, [opsctlBin, 'leaks', '--watch'], { env: { PATH: process.env['PATH'], ...envFor(caching) } });
     await new Promise<void>((resolve) => watcher.stdout.once('data', () => resolve()));
     const during = JSON.parse((await opsctl(['leaks', '--json'], { env: envFor(caching) })).stdout);
     expect(during.watchers).toBeGreaterThanOrEqual(1);
     const exited = new Promise<number | null>((resolve) => watcher.once('exit', resolve));
     watcher.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await exited).toBe(130);
     // The watch ends on the endpoint's thread, which then tells the main thread to unsubscribe.
     await waitFor(async () => JSON.parse((await opsctl(['leaks', '--json'], { env: envFor(caching) })).stdout).watchers === 0, 5_000);
   });

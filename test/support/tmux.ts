@@ -20,9 +20,9 @@ export class TmuxSession {
     execFileSync('tmux', ['send-keys', '-t', this.name, ...keys]);
   }
 
-  /** Types text literally (no key-name interpretation). */
+  /** Types text literally (no key-name interpretation; "--flag" is text too). */
   type(text: string): void {
-    execFileSync('tmux', ['send-keys', '-t', this.name, '-l', text]);
+    execFileSync('tmux', ['send-keys', '-t', this.name, '-l', '--', text]);
   }
 
   screen(): string {

@@ -4,12 +4,13 @@
 // terminal, --json, and --junit FILE for CI systems that display JUnit XML.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { scopeAllows, isScope, type InfoResponse, type Scope } from '@opsctl/endpoint/protocol';
 import type { Context } from '../context.js';
 import { CliError, isCliError, type CliErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import { inspectCertificate } from '../client/certificate.js';
+import { formatBytes } from '../ui/format.js';
 import { junitReport } from '../ui/junit.js';
 import { runHeapdump } from './heapdump.js';
 
@@ -76,7 +77,7 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
   if (target.url.protocol !== 'https:') await skip('tls', 'plain http');
   else {
     await record('tls', async () => {
-      const cert = await inspectCertificate(target.url, target.ca, ctx.options.timeout * 1000);
+      const cert = await inspectCertificate(target.url, target.ca, ctx.options.timeout);
       if (!cert.authorized) throw new CliError('TLS_FAILED', `the certificate is not valid: ${cert.error}`);
       const days = Math.floor((cert.validTo.getTime() - ctx.now()) / 86_400_000);
       return { detail: `valid until ${cert.validTo.toISOString().slice(0, 10)} (${days} days)${days < EXPIRY_WARNING_DAYS ? '; renew it soon' : ''}` };
@@ -127,7 +128,12 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
   }
 
   const report: CheckReport = { ok: checks.every((c) => c.status !== 'fail'), target: target.url.href.replace(/\/$/, ''), checks };
-  if (opts.junit) await writeFileAtomic(opts.junit, junitReport('opsctl check', report.checks), 0o644);
+  if (opts.junit) {
+    // 0600 like every file opsctl writes: details can name hosts, tokens' holders and scopes.
+    const path = resolve(ctx.cwd, opts.junit);
+    await writeFileAtomic(path, junitReport('opsctl check', report.checks), 0o600);
+    if (!ctx.out.json) ctx.out.info(`JUnit report written to ${path}`);
+  }
   if (ctx.out.json) ctx.out.result(report, () => '');
   const failed = checks.filter((c) => c.status === 'fail');
   if (failed.length > 0) {
@@ -148,7 +154,7 @@ async function heapdumpRoundTrip(ctx: Context): Promise<{ detail: string }> {
   try {
     const quiet = { ...ctx, out: ctx.out.silent() };
     const result = await runHeapdump({ out: `${dir}/`, gzip: true, force: false, skipMemoryCheck: false }, quiet);
-    return { detail: `${result.nodes.toLocaleString('en-US')} objects, ${Math.round(result.bytes / 1024)} KB gzipped, process paused ${(result.snapshotMs / 1000).toFixed(1)} s` };
+    return { detail: `${result.nodes.toLocaleString('en-US')} objects, ${formatBytes(result.bytes)} gzipped, process paused ${(result.snapshotMs / 1000).toFixed(1)} s` };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -22,6 +22,7 @@ import {
 } from '../heapsnapshot/index.js';
 import type { Spinner } from '../ui/output.js';
 import { formatBytes } from '../ui/format.js';
+import { checkIdOrder, checkNamedOrder } from './heapdiff-order.js';
 
 export interface HeapdiffOptions {
   /** Two snapshots of one process, oldest first; a third turns on the three-snapshot report. */
@@ -31,6 +32,8 @@ export interface HeapdiffOptions {
   limit: number;
   /** Bytes: leave out classes that grew (or, with three files, retain) less than this. */
   minSize: number;
+  /** Compare even snapshots that look like different processes or out of order. */
+  force?: boolean;
 }
 
 interface Ranking {
@@ -63,20 +66,10 @@ export type HeapdiffResult = GrowthResult | RetainedResult;
 const EXAMPLES_PER_CLASS = 3;
 const MAX_NAME_CHARS = 60;
 const MAX_EXAMPLE_CHARS = 32;
-const UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
-
-/** "65536", "64KB", "1.5 MB": bytes, in the 1024-based units formatBytes prints. */
-export function parseByteSize(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = UNITS[match?.[2]?.toLowerCase() ?? ''];
-  if (match === null || unit === undefined) {
-    throw new CliError('USAGE', `"${text}" is not a size in bytes`, { hint: 'give a number of bytes, or one with a unit: --min-size 64KB (KB, MB, GB)' });
-  }
-  return Math.round(Number(match[1]) * unit);
-}
 
 export async function runHeapdiff(opts: HeapdiffOptions, ctx: Context): Promise<HeapdiffResult> {
   const [a, b, c] = opts.files;
+  checkNamedOrder(opts.files.filter((file) => file !== undefined), opts.force === true);
   const sizes = new Map<string, number>();
   for (const file of opts.files) if (file !== undefined) sizes.set(file, await sizeOf(file));
   const spinner = await ctx.out.spinner(`reading ${a} (${formatBytes(sizes.get(a) ?? 0)})…`);
@@ -84,9 +77,17 @@ export async function runHeapdiff(opts: HeapdiffOptions, ctx: Context): Promise<
   let reading = a;
   const source = (file: string): SnapshotSource => readWithProgress(file, sizes.get(file) ?? 0, spinner, ctx.signal, () => (reading = file));
   try {
-    const result = c === undefined
-      ? growth(await diffHeapSnapshots(source(a), source(b), { sortBy: opts.sort }), opts, { a, b })
-      : retained(await findRetainedAllocations(source(a), source(b), source(c), { sortBy: opts.sort, examples: EXAMPLES_PER_CLASS }), opts, { a, b, c });
+    let result: HeapdiffResult;
+    if (c === undefined) {
+      const diff = await diffHeapSnapshots(source(a), source(b), { sortBy: opts.sort });
+      checkIdOrder([{ file: a, newestId: diff.newestIds.before }, { file: b, newestId: diff.newestIds.after }], opts.force === true);
+      result = growth(diff, opts, { a, b });
+    } else {
+      const report = await findRetainedAllocations(source(a), source(b), source(c), { sortBy: opts.sort, examples: EXAMPLES_PER_CLASS });
+      const { newestIds } = report;
+      checkIdOrder([{ file: a, newestId: newestIds.a }, { file: b, newestId: newestIds.b }, { file: c, newestId: newestIds.c }], opts.force === true);
+      result = retained(report, opts, { a, b, c });
+    }
     spinner.stop();
     ctx.out.result(result, renderHeapdiff);
     return result;

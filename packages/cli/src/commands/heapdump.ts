@@ -1,11 +1,13 @@
-// opsctl heapdump --out PATH: a heap snapshot of the target process, written
-// atomically and verified complete before it appears under its name.
+// opsctl heapdump [--out PATH]: a heap snapshot of the target process, written
+// atomically and verified complete before it appears under its name (by default in the
+// current directory, under the name the endpoint suggests).
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, type MemoryResponse } from '@opsctl/endpoint/protocol';
+import { transferFailure } from '../client/download.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { AtomicFile, resolveDestination, STREAM_CHUNK_BYTES, suggestedName } from '../files.js';
@@ -13,7 +15,8 @@ import { validateHeapSnapshot } from '../heapsnapshot/validate.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
 
 export interface HeapdumpOptions {
-  out: string;
+  /** A file, or a directory; the current directory when absent. */
+  out?: string;
   /** Keep the file gzip-compressed (.heapsnapshot.gz). */
   gzip: boolean;
   force: boolean;
@@ -40,10 +43,10 @@ export interface HeapdumpResult {
 }
 
 export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<HeapdumpResult> {
-  const destination = await resolveDestination(opts);
+  const destination = await resolveDestination({ ...opts, cwd: ctx.cwd });
   const client = await ctx.client();
   const before = await client.json<MemoryResponse>('/memory');
-  const file = await AtomicFile.create(destination.dir);
+  const file = await AtomicFile.create(destination.dir, (text) => ctx.out.info(text));
   const spinner = await ctx.out.spinner('requesting a heap snapshot…');
   const started = performance.now();
   try {
@@ -81,12 +84,11 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
     try {
       await pipeline([response.body, ...stages, progress, file.stream()], { signal: ctx.signal });
     } catch (error) {
-      if (ctx.signal.aborted) throw new CliError('CANCELLED', 'cancelled; no file was written', { cause: error });
-      throw new CliError('INCOMPLETE_DOWNLOAD', `the download from ${client.url.host} ended early after ${formatBytes(received)}; no file was written`, {
-        hint: 'the process may have exited or restarted; run: opsctl status',
-        cause: error,
-      });
+      throw transferFailure(error, { client, signal: ctx.signal, where: destination.dir, outcome: '; no file was written', progress: ` after ${formatBytes(received)}` });
     }
+    // The snapshot failed after its 200 was sent (its disk filled up): the reason is in a trailer.
+    const failedLate = client.trailerError(response);
+    if (failedLate !== null) throw failedLate;
     const downloadedAt = performance.now();
 
     spinner.text('verifying the snapshot…');
@@ -99,6 +101,8 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
     const fallback = `heap-${new Date().toISOString().replace(/[-:.]/g, '')}.heapsnapshot`;
     const name = destination.file ?? `${suggestedName(header('content-disposition'), fallback)}${opts.gzip ? '.gz' : ''}`;
     const path = join(destination.dir, name);
+    // Stopped while verifying: the operator asked for nothing to be written.
+    if (ctx.signal.aborted) throw new CliError('CANCELLED', 'cancelled; no file was written');
     await file.commit(path, opts.force);
     spinner.stop();
 

@@ -79,11 +79,3 @@ export function checkSameProcess(first: TakenSnapshot, next: TakenSnapshot): voi
     { hint: 'target one process: its own address rather than the load balancer\'s, or a port-forward to one pod (kubectl port-forward pod/NAME 9500:9500)' },
   );
 }
-
-/** "90", "90s", "2m", "1h" → seconds. */
-export function parseInterval(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(text.trim());
-  const value = match ? Number(match[1]) * ({ s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'] ?? 1) : NaN;
-  if (!(value >= 1 && value <= 86_400)) throw new CliError('USAGE', `--interval "${text}" is not a duration from 1s to 24h`, { hint: 'e.g. --interval 60s or --interval 5m' });
-  return value;
-}

@@ -66,12 +66,12 @@ async function watch(opts: LeaksOptions, ctx: Context): Promise<LeakStatus> {
     // Ctrl-C ends a watch normally.
     if (ctx.signal.aborted) return status ?? (await fetchLeakStatus(ctx));
     if (silence.signal.aborted) throw new CliError('UNREACHABLE', `the leak stream from ${client.url.host} went silent for ${STREAM_SILENCE_MS / 1000} s`, { hint: 'the process may be stalled or gone; run: opsctl status' });
-    throw error;
+    throw client.explain(error);
   } finally {
     clearTimeout(timer);
   }
   if (ctx.signal.aborted) return status ?? (await fetchLeakStatus(ctx));
-  throw new CliError('UNREACHABLE', `${client.url.host} ended the leak stream`, { hint: 'the endpoint may be shutting down; run: opsctl status' });
+  throw client.connectionLost();
 }
 
 /** Rows a text takes on a terminal `columns` wide, long lines wrapping (escape codes take none). */

@@ -30,6 +30,12 @@ export interface HeapTotals {
 export interface HeapDiff {
   readonly before: HeapTotals;
   readonly after: HeapTotals;
+  /**
+   * The highest JavaScript object id in each snapshot (see newestId). Within a process
+   * they only grow, so a later snapshot's is higher: lower means the snapshots were
+   * given newest first, or come from different processes.
+   */
+  readonly newestIds: { readonly before: number; readonly after: number };
   /** Classes whose count or size changed, ranked: the largest growth first, shrinking classes last. */
   readonly classes: readonly ClassDelta[];
 }
@@ -86,6 +92,7 @@ export function diffClassSummaries(before: ClassSummary, after: ClassSummary, op
   return {
     before: totals(before),
     after: totals(after),
+    newestIds: { before: newestId(before.ids), after: newestId(after.ids) },
     classes: rank(changed, (row, by) => (by === 'size' ? row.sizeDelta : row.countDelta), options),
   };
 }
@@ -98,6 +105,16 @@ export async function diffHeapSnapshots(before: SnapshotSource, after: SnapshotS
 }
 
 type MutableDelta = { -readonly [K in keyof ClassDelta]: ClassDelta[K] };
+
+/**
+ * The highest odd id in ascending ids, 0 for none. V8 numbers JavaScript objects 1, 3,
+ * 5… in the order it first sees them; native (embedder) nodes get even ids derived from
+ * addresses, which do not grow.
+ */
+export function newestId(ids: Uint32Array): number {
+  for (let i = ids.length - 1; i >= 0; i--) if ((ids[i] as number) % 2 === 1) return ids[i] as number;
+  return 0;
+}
 
 function totals(summary: ClassSummary): HeapTotals {
   let selfSize = 0;

@@ -4,7 +4,7 @@
 // leak candidates, without the warm-up (already in A) or the short-lived churn (gone by
 // C). It works because V8 keeps an object's id for its whole life in a process.
 import { ClassTable, classNamesByType } from './classes.js';
-import type { HeapTotals } from './diff.js';
+import { newestId, type HeapTotals } from './diff.js';
 import type { SnapshotHeader } from './header.js';
 import { parseHeapSnapshot, type SnapshotNodes } from './parse.js';
 import { rank, type RankOptions } from './rank.js';
@@ -28,6 +28,8 @@ export interface RetainedClass {
 export interface RetainedReport {
   /** All objects allocated between A and B and still alive in C. */
   readonly total: HeapTotals;
+  /** The highest object id in each snapshot: they grow from A to B to C in one process (see HeapDiff). */
+  readonly newestIds: { readonly a: number; readonly b: number; readonly c: number };
   readonly classes: readonly RetainedClass[];
 }
 
@@ -67,8 +69,12 @@ export async function findRetainedAllocations(
     }
   }
   const rows = classes.groups().map((group, index) => ({ ...group, examples: examplesByGroup[index] ?? [] }));
+  let newestB = 0;
+  // Odd ids only: see newestId.
+  for (const id of nodes.id) if (id % 2 === 1 && id > newestB) newestB = id;
   return {
     total: { count, selfSize },
+    newestIds: { a: newestId(idsA), b: newestB, c: newestId(idsC) },
     classes: rank(rows, (row, by) => (by === 'size' ? row.selfSize : row.count), options),
   };
 }
