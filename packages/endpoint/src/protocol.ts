@@ -84,6 +84,20 @@ export const ESTIMATED_SIZE_HEADER = 'opsctl-estimated-bytes';
  */
 export const ERROR_TRAILER = 'opsctl-error';
 
+/**
+ * REPL sessions carry messages for the client program itself inside the terminal stream,
+ * as an OSC string no terminal acts on: ESC ] 7777 ; <kind> ; <base64 of UTF-8> BEL.
+ *   history  client → session: the operator's earlier lines, JSON array, newest first
+ *   line     session → client: a line the session evaluated, to keep in that history
+ */
+export const REPL_PRIVATE_OSC = '7777';
+export type ReplPrivateKind = 'history' | 'line';
+
+/** The private message `kind` with `text`, as it travels in the stream. */
+export function replPrivateMessage(kind: ReplPrivateKind, text: string): string {
+  return `\u001b]${REPL_PRIVATE_OSC};${kind};${Buffer.from(text, 'utf8').toString('base64')}\u0007`;
+}
+
 /** Sent by the REPL client when it upgrades: `tty=1; cols=120; rows=40`. */
 export const TERMINAL_HEADER = 'opsctl-terminal';
 /** The Upgrade protocol token of REPL sessions. */

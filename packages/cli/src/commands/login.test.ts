@@ -2,7 +2,7 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startEndpoint, type TestEndpoint } from '../../../endpoint/test-support/index.js';
+import { auditSettled, startEndpoint, type TestEndpoint } from '../../../endpoint/test-support/index.js';
 import { runCli, tempConfigDir } from '../../test-support/index.js';
 
 let ep: TestEndpoint;
@@ -86,10 +86,12 @@ describe('login stores nothing unless the endpoint accepts the token', () => {
   });
 
   it('refuses something that is not a token with exit 3, before any request', async () => {
+    await auditSettled(ep);
     const before = ep.events.length;
     const run = await login('hunter2');
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/not an opsctl token/);
+    await auditSettled(ep);
     expect(ep.events).toHaveLength(before);
   });
 

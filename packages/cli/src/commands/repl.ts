@@ -6,12 +6,13 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { REPL_PROTOCOL, TERMINAL_HEADER, type EvalResponse, type ReplStatus } from '@opsctl/endpoint/protocol';
+import { REPL_PROTOCOL, replPrivateMessage, TERMINAL_HEADER, type EvalResponse, type ReplStatus } from '@opsctl/endpoint/protocol';
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';
 import { CliError, isCliError } from '../errors.js';
 import { formatDurationMs } from '../ui/format.js';
 import { readAllInput } from '../ui/prompt.js';
+import { ReplHistory } from '../ui/repl-history.js';
 import { TerminalFilter } from '../ui/terminal-filter.js';
 
 export interface ReplOptions {
@@ -97,13 +98,18 @@ async function interactive(ctx: Context): Promise<void> {
   // through ctx.signal, an error); when the process itself exits (process.exit, a
   // signal, a crash) node restores the terminal mode it started with.
   stdin.setRawMode?.(true);
+  // The operator's history of this target, kept here; the session sends back what it evaluates.
+  const target = await ctx.target();
+  const history = new ReplHistory(ctx.configDir, target.context ?? target.url.host);
+  const earlier = history.load();
+  if (earlier.length > 0) socket.write(replPrivateMessage('history', JSON.stringify(earlier)));
   const forward = (chunk: Buffer | string) => socket.write(chunk);
   stdin.on('data', forward);
   stdin.resume();
   // A character can arrive split across two chunks: decode across them. Then keep what
   // a REPL draws with, and drop what could take over the terminal (ui/terminal-filter.ts).
   const decoder = new StringDecoder('utf8');
-  const filter = new TerminalFilter();
+  const filter = new TerminalFilter((kind, text) => kind === 'line' && history.add(text));
   const show = (text: string) => {
     const shown = filter.push(text);
     if (shown !== '') ctx.out.data(shown);

@@ -5,6 +5,10 @@
 // the sequences they start: node never writes them), CSI window operations (final
 // byte "t", which can make a terminal type a reply), and bidirectional overrides. The
 // state carries across chunks, so a sequence split between two reads is still caught.
+// The session's own messages for this program (an OSC string with the endpoint's
+// REPL_PRIVATE_OSC number) are handed to `onPrivate` instead, up to a bounded size.
+
+import { REPL_PRIVATE_OSC } from '@opsctl/endpoint/protocol';
 
 const ESC = '\u001b';
 const BEL = '\u0007';
@@ -12,12 +16,21 @@ const BEL = '\u0007';
 type State = 'text' | 'escape' | 'csi' | 'string' | 'stringEscape';
 
 const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
+/** A private message longer than this is dropped: the session sends one line of code at a time. */
+const MAX_PRIVATE_CHARS = 64 * 1024;
 
 export class TerminalFilter {
   #state: State = 'text';
   #csi = '';
   /** False for a CSI started by the C1 character U+009B: dropped whole. */
   #keepCsi = true;
+  /** The OSC string being read, while it may still be one of the session's messages. */
+  #osc: string | null = null;
+  readonly #onPrivate: (kind: string, text: string) => void;
+
+  constructor(onPrivate: (kind: string, text: string) => void = () => {}) {
+    this.#onPrivate = onPrivate;
+  }
 
   /** The part of `chunk` that may reach the terminal. */
   push(chunk: string): string {
@@ -33,7 +46,10 @@ export class TerminalFilter {
           break;
         case 'escape':
           if (char === '[') this.#startCsi(true);
-          else if (char === ']' || char === 'P' || char === 'X' || char === '^' || char === '_') this.#state = 'string';
+          else if (char === ']') {
+            this.#state = 'string';
+            this.#osc = '';
+          } else if (char === 'P' || char === 'X' || char === '^' || char === '_') this.#state = 'string';
           else {
             // Two-character sequences (ESC 7, ESC 8, ESC =, ESC >, ESC c…): harmless, kept.
             this.#state = 'text';
@@ -52,15 +68,26 @@ export class TerminalFilter {
           break;
         case 'string':
           // Ends with BEL or ST (ESC \ or U+009C); everything inside is dropped.
-          if (char === BEL || code === 0x9c) this.#state = 'text';
+          if (char === BEL || code === 0x9c) this.#endString();
           else if (char === ESC) this.#state = 'stringEscape';
+          else if (this.#osc !== null) this.#osc = this.#osc.length < MAX_PRIVATE_CHARS ? this.#osc + char : null;
           break;
         case 'stringEscape':
-          this.#state = char === '\\' ? 'text' : 'string';
+          if (char === '\\') this.#endString();
+          else this.#state = 'string';
           break;
       }
     }
     return out;
+  }
+
+  #endString(): void {
+    this.#state = 'text';
+    const osc = this.#osc;
+    this.#osc = null;
+    if (osc === null || !osc.startsWith(`${REPL_PRIVATE_OSC};`)) return;
+    const [kind = '', base64 = ''] = osc.slice(REPL_PRIVATE_OSC.length + 1).split(';');
+    this.#onPrivate(kind, Buffer.from(base64, 'base64').toString('utf8'));
   }
 
   #startCsi(keep: boolean): void {

@@ -2,7 +2,7 @@
 // with a LocalHost; RemoteHost is what the routes on the endpoint's thread call. A call
 // is refused at once, without waiting, when the main thread's event loop is blocked
 // (`refuseWhile`): a request that needs the main thread would only hang.
-import type { Duplex } from 'node:stream';
+import { Transform, type Duplex } from 'node:stream';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { LeakEvent } from '../protocol.js';
 import { PortDuplex } from '../thread/port-duplex.js';
@@ -38,14 +38,23 @@ export function serveHost(port: MessagePort, host: LocalHost): () => void {
   return serveRpc(port, handlers);
 }
 
+/** A loop this late is running JavaScript now: a Ctrl-C typed meanwhile could not reach its REPL line. */
+const BUSY_AFTER_MS = 300;
+const CTRL_C = 0x03;
+
 export class RemoteHost implements Host {
   readonly #rpc: RpcClient;
   readonly #refuseWhile: () => Error | null;
+  readonly #mainLagMs: () => number;
 
-  /** `refuseWhile` returns the error to fail a call with while the main thread cannot answer, else null. */
-  constructor(rpc: RpcClient, refuseWhile: () => Error | null) {
+  /**
+   * `refuseWhile` returns the error to fail a call with while the main thread cannot
+   * answer, else null; `mainLagMs` says how long ago its event loop last turned.
+   */
+  constructor(rpc: RpcClient, refuseWhile: () => Error | null, mainLagMs: () => number) {
     this.#rpc = rpc;
     this.#refuseWhile = refuseWhile;
+    this.#mainLagMs = mainLagMs;
   }
 
   #call<T>(method: string, args: unknown[], options?: Parameters<RpcClient['call']>[2]): Promise<T> {
@@ -70,7 +79,7 @@ export class RemoteHost implements Host {
   async runRepl(stream: Duplex, request: ReplSessionRequest, signal: AbortSignal): Promise<{ lines: number }> {
     const { port1, port2 } = new MessageChannel();
     const bridge = new PortDuplex(port1);
-    stream.pipe(bridge).pipe(stream);
+    stream.pipe(this.#ctrlCWhileBusy(stream)).pipe(bridge).pipe(stream);
     const endBoth = () => {
       stream.destroy();
       bridge.destroy();
@@ -82,6 +91,21 @@ export class RemoteHost implements Host {
     } finally {
       endBoth();
     }
+  }
+
+  /**
+   * A Ctrl-C typed while the main thread runs JavaScript would reach the session only
+   * after the line it meant to stop, and there read as a Ctrl-C at the prompt ("press
+   * Ctrl+C again to exit"). It is taken out here, and the operator told why nothing stops.
+   */
+  #ctrlCWhileBusy(client: Duplex): Transform {
+    return new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        if (!chunk.includes(CTRL_C) || this.#mainLagMs() < BUSY_AFTER_MS) return done(null, chunk);
+        client.write('\r\n(Ctrl-C: the main thread is running JavaScript, which cannot be stopped from outside its thread without risking the process; the line ends by itself or at its time limit)\r\n');
+        done(null, Buffer.from(chunk.filter((byte) => byte !== CTRL_C)));
+      },
+    });
   }
 
   evaluate(code: string, timeoutMs: number, caller: Caller) { return this.#call<Awaited<ReturnType<Host['evaluate']>>>('evaluate', [code, timeoutMs, caller]); }

@@ -159,8 +159,9 @@ export class LocalHost implements Host {
       signal,
       onEvaluated: ({ code, outcome, durationMs }) => {
         lines++;
-        audit({ code: code.length > 2000 ? `${code.slice(0, 2000)}…` : code.replace(/\n$/, ''), outcome }, durationMs);
+        audit({ code: clipCode(code), outcome }, durationMs);
       },
+      onCompletionProbe: (code) => audit({ code: clipCode(code), outcome: 'completion-probe' }),
       onUncaught: (error, sessionOpen) => audit({ outcome: 'uncaught', error: describe(error), sessionOpen }),
     });
     return ended;
@@ -261,6 +262,11 @@ export class LocalHost implements Host {
   #capture(): Capture {
     return this.#services.capture ?? disabled('automatic capture');
   }
+}
+
+/** Code as audited: without its final newline, cut at 2000 characters. */
+function clipCode(code: string): string {
+  return code.length > 2000 ? `${code.slice(0, 2000)}…` : code.replace(/\n$/, '');
 }
 
 function disabled(feature: string): never {

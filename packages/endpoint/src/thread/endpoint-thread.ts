@@ -54,7 +54,7 @@ const state = new MainThreadState(data.mainThread);
 const stacks = new StackTaker();
 const blockedAfterMs = config.blockedThresholdMs ?? 1_000;
 const watchdog = config.blockedThresholdMs === null ? null : new Watchdog(state, stacks, { thresholdMs: config.blockedThresholdMs });
-const host = new RemoteHost(new RpcClient(data.hostPort), () => mainThreadBlocked(state, watchdog, blockedAfterMs));
+const host = new RemoteHost(new RpcClient(data.hostPort), () => mainThreadBlocked(state, watchdog, blockedAfterMs), () => state.sinceLastBeatMs());
 const heapGate = new Gate({ max: 1, retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER_S, busyMessage: 'A heap snapshot is already running; one at a time.', count: new Int32Array(data.heapGate) });
 
 const sink = auditSink(data.audit);
