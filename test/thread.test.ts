@@ -70,6 +70,22 @@ describe('a main thread blocked for 30 s in a synchronous loop', () => {
   });
 });
 
+describe('a stack taken', () => {
+  it('leaves no inspector session behind: the application exits on SIGTERM as before, without waiting for a debugger', async () => {
+    const other = await startApp(targetApp, { OPSCTL_TOKENS: admin.line, EXIT_ABRUPTLY: '1' });
+    const blocking = fetch(`${other.app}/block?ms=3000`).then((res) => res.text());
+    await new Promise((r) => setTimeout(r, 1_500));
+    const stack = await opsctl(['stack'], { env: { OPSCTL_URL: other.ops, OPSCTL_TOKEN: admin.token } });
+    expect(stack.stdout).toMatch(/at parseHugeReport/);
+    await blocking;
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => other.child.once('exit', (code, signal) => resolve(signal ?? code)));
+    other.child.kill('SIGTERM');
+    // The fixture exits 0 on SIGTERM; a session left open would hold it until the test kills it.
+    expect(await exited).toBe(0);
+    expect(other.stderr()).not.toMatch(/Waiting for the debugger/);
+  });
+});
+
 describe('a heap snapshot in progress', () => {
   it('is named by opsctl status, with how long it has taken of how long it should', async () => {
     const big = await startApp(targetApp, { OPSCTL_TOKENS: admin.line, HEAP_MB: '150' });

@@ -19,13 +19,15 @@ import { BEAT_MS, type MainThreadState } from '../thread/main-thread-state.js';
 import type { StackTaker } from '../thread/stack.js';
 import type { Watchdog } from '../thread/watchdog.js';
 
-const FEATURE = 'the blocked-loop watchdog, which needs the endpoint on its own port (listen()) rather than mounted';
+const FEATURE = 'the main thread\'s watch, which needs the endpoint on its own port (listen()) rather than mounted';
+const WATCHDOG_OFF = 'the blocked-loop watchdog (its `watchdog` option is false)';
 /** A loop this late is running something long now: its stack is worth taking. */
 const BUSY_AFTER_MS = 3 * BEAT_MS;
 
 export interface ThreadWatch {
   state: MainThreadState;
-  watchdog: Watchdog;
+  /** null when the application turned the watchdog off: stacks can still be taken. */
+  watchdog: Watchdog | null;
   stacks: StackTaker;
 }
 
@@ -33,7 +35,7 @@ export interface ThreadWatch {
 export function mainThreadStatus(watch: ThreadWatch | null): MainThreadStatus {
   if (watch === null) return { watched: false, blocked: false, blockedForMs: 0, lagMs: 0, stack: null, stackNote: null, snapshot: null };
   const lagMs = Math.round(watch.state.sinceLastBeatMs());
-  const current = watch.watchdog.current();
+  const current = watch.watchdog?.current() ?? null;
   return {
     watched: true,
     blocked: current !== null,
@@ -50,27 +52,30 @@ export function threadRoutes(watch: ThreadWatch | null): Route[] {
   const blocks = { name: 'blocks', method: 'GET', path: '/blocks', scope: 'profile' } as const;
   const stream = { name: 'blocks-stream', method: 'GET', path: '/blocks/stream', scope: 'profile' } as const;
   if (watch === null) return [disabledRoute(stack, FEATURE), disabledRoute(blocks, FEATURE), disabledRoute(stream, FEATURE)];
-  const blocksNow = (): BlocksResponse => ({ thresholdMs: watch.watchdog.thresholdMs, blocks: watch.watchdog.recent(), mainThread: mainThreadStatus(watch) });
-  return [
-    {
-      ...stack,
-      async handle(_req, res, ctx) {
-        const status = mainThreadStatus(watch);
-        if (status.snapshot === null && status.lagMs >= BUSY_AFTER_MS) {
-          const taken = await watch.stacks.take();
-          // The stack is fresh: the status around it too.
-          const after = mainThreadStatus(watch);
-          Object.assign(status, { blocked: after.blocked, blockedForMs: after.blockedForMs, lagMs: after.lagMs, stack: taken.frames, stackNote: taken.frames === null ? taken.reason : null });
-        } else if (status.snapshot !== null) {
-          status.stackNote = 'the main thread is writing a heap snapshot for the endpoint';
-        } else {
-          status.stackNote = `the event loop is not blocked (it turned ${status.lagMs} ms ago): no JavaScript runs long enough to show; opsctl profile cpu shows where time goes`;
-        }
-        ctx.auditDetail['blockedForMs'] = status.blockedForMs;
-        const body: StackResponse = { mainThread: status };
-        sendJson(res, 200, body);
-      },
+  const { watchdog } = watch;
+  const stackRoute: Route = {
+    ...stack,
+    async handle(_req, res, ctx) {
+      const status = mainThreadStatus(watch);
+      if (status.snapshot === null && status.lagMs >= BUSY_AFTER_MS) {
+        const taken = await watch.stacks.take();
+        // The stack is fresh: the status around it too.
+        const after = mainThreadStatus(watch);
+        Object.assign(status, { blocked: after.blocked, blockedForMs: after.blockedForMs, lagMs: after.lagMs, stack: taken.frames, stackNote: taken.frames === null ? taken.reason : null });
+      } else if (status.snapshot !== null) {
+        status.stackNote = 'the main thread is writing a heap snapshot for the endpoint';
+      } else {
+        status.stackNote = `the event loop is not blocked (it turned ${status.lagMs} ms ago): no JavaScript runs long enough to show; opsctl profile cpu shows where time goes`;
+      }
+      ctx.auditDetail['blockedForMs'] = status.blockedForMs;
+      const body: StackResponse = { mainThread: status };
+      sendJson(res, 200, body);
     },
+  };
+  if (watchdog === null) return [stackRoute, disabledRoute(blocks, WATCHDOG_OFF), disabledRoute(stream, WATCHDOG_OFF)];
+  const blocksNow = (): BlocksResponse => ({ thresholdMs: watchdog.thresholdMs, blocks: watchdog.recent(), mainThread: mainThreadStatus(watch) });
+  return [
+    stackRoute,
     { ...blocks, handle: (_req, res) => sendJson(res, 200, blocksNow()) },
     {
       ...stream,
@@ -79,7 +84,7 @@ export function threadRoutes(watch: ThreadWatch | null): Route[] {
         if (heartbeatMs instanceof Error) return sendError(res, 'BAD_PARAM', { message: heartbeatMs.message });
         const out = startNdjson(res, ctx.signal, heartbeatMs);
         out.send({ type: 'status', ...blocksNow() } satisfies BlocksStreamLine);
-        out.onEnd(watch.watchdog.subscribe((block) => out.send({ type: 'block', block } satisfies BlocksStreamLine)));
+        out.onEnd(watchdog.subscribe((block) => out.send({ type: 'block', block } satisfies BlocksStreamLine)));
       },
     },
   ];

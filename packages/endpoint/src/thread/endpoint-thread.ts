@@ -59,7 +59,7 @@ const heapGate = new Gate({ max: 1, retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER
 
 const sink = auditSink(data.audit);
 const summary = sink === null ? null : new AuditSummary(sink);
-const routes = createRoutes(host, config, heapGate, watchdog === null ? null : { state, watchdog, stacks });
+const routes = createRoutes(host, config, heapGate, { state, watchdog, stacks });
 const { state: pipelineState, pipeline } = assemblePipeline(config, routes, summary?.record ?? null);
 const admission = new ConnectionAdmission(
   { maxAuthenticated: config.limits.maxConnections, maxUnauthenticated: config.limits.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: config.limits.maxUnauthenticatedPerAddress },
@@ -92,7 +92,6 @@ port.on('message', (message: ToThread) => {
 async function close(): Promise<void> {
   watchdog?.stop();
   await closeGracefully(pipelineState, server, stopListening());
-  stacks.close();
   summary?.flush();
   flushForwarded();
   flushAuditNow();
