@@ -344,7 +344,8 @@ ${examples('opsctl leaks', 'opsctl leaks --watch', 'opsctl leaks --fail-on-leak 
     .command('new')
     .description('print a new token once, and the configuration line holding its hash')
     .requiredOption('--name <name>', 'who will hold the token (shown in audit logs)')
-    .requiredOption('--scopes <list>', 'comma-separated: read, heap, profile, actions, repl, admin')
+    // Written out: --help loads commander alone, not the protocol (token.test.ts checks it against SCOPE_LIST).
+    .requiredOption('--scopes <list>', 'comma-separated: metrics, read, heap, profile, actions, repl, admin')
     .addHelpText('after', examples('opsctl token new --name alice --scopes admin', 'opsctl token new --name ci --scopes read --json'))
     .action(run(async (ctx, opts: { name: string; scopes: string }) => {
       const { runTokenNew } = await import('./commands/token.js');

@@ -11,7 +11,7 @@ import { SMALL_OBJECT_MEMORY_FACTOR } from './diagnostics/heap-snapshot.js';
 import { SAMPLE_CAPACITY } from './diagnostics/gc-sampler.js';
 import { leakSettingsProblems, type LeakSettings } from './diagnostics/leak-verdict.js';
 import { EndpointConfigError } from './errors.js';
-import { isLoopback, isScope, type Scope } from './protocol.js';
+import { isLoopback, isScope, SCOPE_LIST, type Scope } from './protocol.js';
 import { containsToken, isTokenHash, isWellFormedToken, maskTokens } from './tokens.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -338,10 +338,10 @@ function resolveTokens(input: EndpointOptions['tokens'], problems: string[]): Re
       problems.push(`${where}.sha256 must be 64 lowercase hex characters (the SHA-256 printed by \`opsctl token new\`)`);
     }
     if (!Array.isArray(scopes) || scopes.length === 0) {
-      problems.push(`${where}.scopes must list at least one of read, heap, profile, actions, repl, admin`);
+      problems.push(`${where}.scopes must list at least one of ${SCOPE_LIST}`);
     } else {
       for (const scope of scopes) {
-        if (!isScope(String(scope))) problems.push(`${where}.scopes has unknown scope "${String(scope)}"; known: read, heap, profile, actions, repl, admin`);
+        if (!isScope(String(scope))) problems.push(`${where}.scopes has unknown scope "${String(scope)}"; known: ${SCOPE_LIST}`);
       }
     }
     if (typeof sha256 === 'string' && isTokenHash(sha256)) {

@@ -3,18 +3,25 @@
 // messages may improve. Clients match `code`, never wording.
 import { isIP } from 'node:net';
 
-export const SCOPES = ['read', 'heap', 'profile', 'actions', 'repl', 'admin'] as const;
+export const SCOPES = ['metrics', 'read', 'heap', 'profile', 'actions', 'repl', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** What each scope grants: read < heap / profile / actions < repl; admin is everything. */
+/**
+ * What each scope grants: metrics < read < heap / profile / actions < repl; admin is
+ * everything. `metrics` is for a scraper: numbers only (GET /metrics), nothing else.
+ */
 export const SCOPE_GRANTS: Readonly<Record<Scope, readonly Scope[]>> = {
-  read: ['read'],
-  heap: ['heap', 'read'],
-  profile: ['profile', 'read'],
-  actions: ['actions', 'read'],
-  repl: ['repl', 'heap', 'profile', 'actions', 'read'],
+  metrics: ['metrics'],
+  read: ['read', 'metrics'],
+  heap: ['heap', 'read', 'metrics'],
+  profile: ['profile', 'read', 'metrics'],
+  actions: ['actions', 'read', 'metrics'],
+  repl: ['repl', 'heap', 'profile', 'actions', 'read', 'metrics'],
   admin: SCOPES,
 };
+
+/** The scopes as a sentence lists them: "metrics, read, heap, profile, actions, repl, admin". */
+export const SCOPE_LIST = SCOPES.join(', ');
 
 export function isScope(value: string): value is Scope {
   return (SCOPES as readonly string[]).includes(value);

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { scopeAllows, isScope, type InfoResponse, type Scope } from '@opsctl/endpoint/protocol';
+import { isScope, SCOPE_LIST, scopeAllows, type InfoResponse, type Scope } from '@opsctl/endpoint/protocol';
 import type { Context } from '../context.js';
 import { CliError, isCliError, type CliErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
@@ -164,7 +164,7 @@ function parseScopes(list: string | undefined): Scope[] {
   if (!list) return [];
   const scopes = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const unknown = scopes.filter((s) => !isScope(s));
-  if (unknown.length > 0) throw new CliError('USAGE', `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s}"`).join(', ')} in --require`, { hint: 'choose from read, heap, profile, actions, repl, admin' });
+  if (unknown.length > 0) throw new CliError('USAGE', `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s}"`).join(', ')} in --require`, { hint: `choose from ${SCOPE_LIST}` });
   return scopes as Scope[];
 }
 

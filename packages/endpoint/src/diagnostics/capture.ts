@@ -111,6 +111,8 @@ interface Attempt {
 
 export class Capture {
   readonly store: CaptureStore;
+  /** Attempts by outcome, for GET /metrics. */
+  readonly outcomes = { captured: 0, skipped: 0, failed: 0 };
   readonly #deps: CaptureDeps;
   #disabledReason: string | null = null;
   #opened: Promise<void> | null = null;
@@ -256,6 +258,7 @@ export class Capture {
   }
 
   #record(rule: CaptureRule, started: number, outcome: CaptureEvent['outcome'], reason: CaptureSkipReason | null, message: string, code: ErrorCode | undefined, entry: CapturedSnapshot | null): void {
+    this.outcomes[outcome]++;
     this.#lastEvent = { time: new Date().toISOString(), rule, outcome, id: entry?.id ?? null, reason, message };
     this.#audit(code === undefined ? 200 : ERRORS[code].status, code, performance.now() - started, {
       outcome,

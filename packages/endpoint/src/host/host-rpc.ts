@@ -15,6 +15,7 @@ export function serveHost(port: MessagePort, host: LocalHost): () => void {
   const plain = (call: (...args: never[]) => Promise<unknown>): RpcHandler => (args) => call(...(args as never[]));
   const handlers: Record<string, RpcHandler> = {
     memory: plain(() => host.memory()),
+    metrics: plain(() => host.metrics()),
     report: plain(() => host.report()),
     workers: plain(() => host.workers()),
     workerNames: plain(() => host.workerNames()),
@@ -64,6 +65,7 @@ export class RemoteHost implements Host {
   }
 
   memory() { return this.#call<Awaited<ReturnType<Host['memory']>>>('memory', []); }
+  metrics() { return this.#call<Awaited<ReturnType<Host['metrics']>>>('metrics', []); }
   report() { return this.#call<string>('report', []); }
   workers() { return this.#call<Awaited<ReturnType<Host['workers']>>>('workers', []); }
   workerNames() { return this.#call<Awaited<ReturnType<Host['workerNames']>>>('workerNames', []); }

@@ -7,6 +7,7 @@
 // Arguments and results are plain data, so that both can carry them.
 import type { Duplex } from 'node:stream';
 import type { SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
+import type { EventLoopDelay, GcKind } from '../diagnostics/runtime-metrics.js';
 import type {
   ActionInfo, CapturedSnapshot, CaptureStatus, EvalResponse, LeakEvent, LeakStatus, MemoryLimit, MemoryResponse, ProfileKind, SnapshotsResponse, WorkerInfo,
 } from '../protocol.js';
@@ -59,6 +60,24 @@ export type ActionRun =
   /** The caller went away or the endpoint is closing: nobody to answer. */
   | { kind: 'aborted'; durationMs: number; params: Record<string, unknown> };
 
+/** The main thread's figures for GET /metrics: read in one go, cheaply. */
+export interface MainMetrics {
+  residentBytes: number;
+  heapUsedBytes: number;
+  heapSizeLimitBytes: number;
+  memoryLimit: MemoryLimit;
+  /** The leak monitor's newest post-GC sample; null when leak detection is off or none was taken yet. */
+  afterGc: { heapUsedBytes: number; externalBytes: number } | null;
+  /** Per series: the verdict's level and the trend's growth; null when leak detection is off. */
+  leak: Record<'heapUsed' | 'external', { level: string; growthBytesPerSecond: number | null }> | null;
+  eventLoopDelay: EventLoopDelay | null;
+  gc: Record<GcKind, { collections: number; pauseSeconds: number }>;
+  heapSnapshots: { count: number; pauseSeconds: number };
+  profiles: { cpu: number; heap: number };
+  /** Automatic capture's attempts by outcome; null when it is not configured. */
+  captures: Record<'captured' | 'skipped' | 'failed', number> | null;
+}
+
 export interface StoredCaptureFile {
   entry: CapturedSnapshot;
   path: string;
@@ -66,6 +85,7 @@ export interface StoredCaptureFile {
 
 export interface Host {
   memory(): Promise<MemoryResponse>;
+  metrics(): Promise<MainMetrics>;
   /** Node's diagnostic report, redacted, as JSON text. */
   report(): Promise<string>;
   workers(): Promise<WorkerInfo[]>;

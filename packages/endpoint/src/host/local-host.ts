@@ -26,7 +26,8 @@ import { loadRepl, replUnavailableReason } from '../repl/load.js';
 import { promptFor } from '../repl/prompt.js';
 import { startSession } from '../repl/session.js';
 import type { MainThreadState } from '../thread/main-thread-state.js';
-import type { ActionRun, Caller, Evaluation, Host, ReplSessionRequest, SnapshotPlan, SnapshotWrite, StoredCaptureFile } from './host.js';
+import type { RuntimeMetrics } from '../diagnostics/runtime-metrics.js';
+import type { ActionRun, Caller, Evaluation, Host, MainMetrics, ReplSessionRequest, SnapshotPlan, SnapshotWrite, StoredCaptureFile } from './host.js';
 
 export interface LocalHostServices {
   options: ResolvedOptions;
@@ -38,6 +39,8 @@ export interface LocalHostServices {
   mainThread: MainThreadState;
   /** For the events written on a route's behalf: REPL lines, errors raised after an answer. */
   audit: AuditSink | null;
+  /** GC pauses, the event loop's delay and the heavy operations' counts, for GET /metrics. */
+  metrics: RuntimeMetrics;
 }
 
 export class LocalHost implements Host {
@@ -69,6 +72,42 @@ export class LocalHost implements Host {
         availableBytes: space.space_available_size,
       })),
       limit: readMemoryLimit(this.#services.options.memoryLimitBytes),
+    };
+  }
+
+  async metrics(): Promise<MainMetrics> {
+    const { options, leakMonitor, capture, metrics } = this.#services;
+    const heap = getHeapStatistics();
+    let residentBytes = Number.NaN;
+    try {
+      residentBytes = process.memoryUsage.rss();
+    } catch {
+      // out of file descriptors: the figure is unknown this time
+    }
+    let afterGc: MainMetrics['afterGc'] = null;
+    let leak: MainMetrics['leak'] = null;
+    if (leakMonitor !== null) {
+      const { verdict, samples } = leakMonitor.status();
+      const newest = samples.at(-1);
+      if (newest !== undefined) afterGc = { heapUsedBytes: newest.heapUsed, externalBytes: newest.external };
+      const series = (name: 'heapUsed' | 'external') => {
+        const evidence = verdict.series[name];
+        return { level: evidence.level, growthBytesPerSecond: evidence.slopeBytesPerHour === null ? null : evidence.slopeBytesPerHour / 3600 };
+      };
+      leak = { heapUsed: series('heapUsed'), external: series('external') };
+    }
+    return {
+      residentBytes,
+      heapUsedBytes: heap.used_heap_size,
+      heapSizeLimitBytes: heap.heap_size_limit,
+      memoryLimit: readMemoryLimit(options.memoryLimitBytes),
+      afterGc,
+      leak,
+      eventLoopDelay: metrics.eventLoopDelay(),
+      gc: metrics.gc,
+      heapSnapshots: metrics.heapSnapshots,
+      profiles: metrics.profiles,
+      captures: capture?.outcomes ?? null,
     };
   }
 
@@ -104,7 +143,10 @@ export class LocalHost implements Host {
         const { mainThread, options } = this.#services;
         mainThread.snapshotStarting(estimateSnapshot(options.heapSnapshot.memoryFactor).pauseMs);
         try {
-          return { kind: 'written', ...writeSnapshotInto(path) };
+          const written = writeSnapshotInto(path);
+          this.#services.metrics.heapSnapshots.count++;
+          this.#services.metrics.heapSnapshots.pauseSeconds += written.pauseMs / 1000;
+          return { kind: 'written', ...written };
         } finally {
           mainThread.snapshotEnded();
         }
@@ -178,6 +220,7 @@ export class LocalHost implements Host {
     if (profiler instanceof Error) return { unavailable: profiler.message };
     const id = this.#nextProfile++;
     this.#profiles.set(id, profiler);
+    this.#services.metrics.profiles[kind]++;
     return { id };
   }
 

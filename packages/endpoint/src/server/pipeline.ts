@@ -35,6 +35,7 @@ import type { InFlight } from './in-flight.js';
 import { closeSocket, rawErrorResponse, sendError, type ErrorReply } from './replies.js';
 import type { Route, RouteContext } from './route.js';
 import type { Router } from './router.js';
+import type { RefusalCounter } from './refusal-counter.js';
 import type { AuthThrottle } from './throttle.js';
 
 export interface PipelineState {
@@ -48,6 +49,8 @@ export interface PipelineState {
   readonly audit: AuditSink | null;
   /** The own server's connection admission; null when mounted in the application's server. */
   admission: ConnectionAdmission | null;
+  /** Every refusal, by code, for GET /metrics. */
+  readonly refusals: RefusalCounter;
   closing: boolean;
 }
 
@@ -192,6 +195,7 @@ export function createPipeline(state: PipelineState): Pipeline {
       const address = socket.remoteAddress ?? 'unknown';
       const admission = admit(req, address, pathOf(req.url, config.basePath));
       if (!admission.ok) {
+        state.refusals.count(admission.code);
         // An unread request body would otherwise be read and discarded to keep the connection alive.
         if (hasBody(req)) res.setHeader('connection', 'close');
         sendError(res, admission.code, admission.reply);
@@ -231,6 +235,7 @@ export function createPipeline(state: PipelineState): Pipeline {
       socket.on('error', () => socket.destroy());
       const admission = admit(req, address, pathOf(req.url, config.basePath));
       const refuse = (code: ErrorCode, reply: ErrorReply, fields: AuditFields | null) => {
+        state.refusals.count(code);
         closeSocket(socket, rawErrorResponse(code, reply));
         if (fields) audit(req, address, started, fields);
       };

@@ -14,6 +14,7 @@ import { ConnectionAdmission } from '../server/admission.js';
 import { assemblePipeline, closeGracefully, createOwnServer, listen } from '../server/assemble.js';
 import { reviveServerConfig, type ServerConfig } from '../server/config.js';
 import { Gate } from '../server/gate.js';
+import { RefusalCounter } from '../server/refusal-counter.js';
 import { HEAP_SNAPSHOT_RETRY_AFTER_S } from '../server/limits.js';
 import { mainThreadBlocked } from './blocked.js';
 import { MainThreadState } from './main-thread-state.js';
@@ -59,14 +60,18 @@ const heapGate = new Gate({ max: 1, retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER
 
 const sink = auditSink(data.audit);
 const summary = sink === null ? null : new AuditSummary(sink);
-const routes = createRoutes(host, config, heapGate, { state, watchdog, stacks });
-const { state: pipelineState, pipeline } = assemblePipeline(config, routes, summary?.record ?? null);
+const refusals = new RefusalCounter();
+const routes = createRoutes(host, config, heapGate, { state, watchdog, stacks }, refusals);
+const { state: pipelineState, pipeline } = assemblePipeline(config, routes, summary?.record ?? null, refusals);
 const admission = new ConnectionAdmission(
   { maxAuthenticated: config.limits.maxConnections, maxUnauthenticated: config.limits.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: config.limits.maxUnauthenticatedPerAddress },
-  (address, reason) => summary?.dropped(address, reason),
+  (address, reason) => {
+    refusals.count('CONNECTION_DROPPED');
+    summary?.dropped(address, reason);
+  },
 );
 pipelineState.admission = admission;
-const server = createOwnServer(config, pipeline, admission, pipelineState.audit);
+const server = createOwnServer(config, pipeline, admission, pipelineState.audit, refusals);
 let serverClosed: Promise<void> | null = null;
 const stopListening = () => (serverClosed ??= new Promise<void>((resolve) => server.close(() => resolve())));
 

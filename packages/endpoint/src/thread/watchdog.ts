@@ -51,6 +51,8 @@ export class Watchdog {
   #lastStackAt = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | null = null;
   #nextId = 1;
+  /** Blocks that have ended, and their time, since the start: for GET /metrics. */
+  readonly totals = { blocks: 0, blockedSeconds: 0 };
 
   constructor(state: MainThreadState, stacks: StackTaker, settings: WatchdogSettings) {
     this.#state = state;
@@ -119,6 +121,8 @@ export class Watchdog {
     };
     this.#ring.push(block);
     if (this.#ring.length > BLOCKS_KEPT) this.#ring.shift();
+    this.totals.blocks++;
+    this.totals.blockedSeconds += block.durationMs / 1000;
     for (const listener of this.#listeners) {
       try {
         listener(block);
