@@ -41,9 +41,9 @@ describe('opsctl check', () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Report;
     expect(report.ok).toBe(true);
-    expect(statusOf(report)).toEqual({ reachable: 'pass', tls: 'skip', 'anonymous-refused': 'pass', token: 'pass', scopes: 'pass', leaks: 'pass', heapdump: 'pass' });
+    expect(statusOf(report)).toEqual({ reachable: 'pass', tls: 'skip', 'anonymous-refused': 'pass', token: 'pass', 'main-thread': 'pass', scopes: 'pass', leaks: 'pass', heapdump: 'pass' });
     parseXml(junit);
-    expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="opsctl check" tests="7" failures="0" skipped="1"/);
+    expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="opsctl check" tests="8" failures="0" skipped="1"/);
   });
 
   it('prints a checklist for people', async () => {
@@ -68,6 +68,21 @@ describe('opsctl check', () => {
     expect(run.stderr).toMatch(/^error: 1 check failed: scopes/m);
     parseXml(junit);
     expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="the token lacks &quot;heap&quot;, &quot;repl&quot;"/);
+  });
+
+  it('fails the main-thread check while the application\'s event loop is blocked, naming where', async () => {
+    const target = await startApp(new URL('./fixtures/target-app.mjs', import.meta.url).pathname, { OPSCTL_TOKENS: admin.line });
+    try {
+      const blocking = fetch(`${target.app}/block?ms=6000`).then((res) => res.text());
+      await new Promise((r) => setTimeout(r, 2_500));
+      const run = await opsctl(['check', '--no-leak-check'], { env: { OPSCTL_URL: target.ops, OPSCTL_TOKEN: admin.token } });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/✖ main-thread +the event loop has been blocked for \d+\.\d s in parseHugeReport \(target-app\.mjs:\d+\); run: opsctl stack/);
+      expect(run.stderr).toMatch(/^error: 1 check failed: main-thread/m);
+      await blocking;
+    } finally {
+      await target.stop();
+    }
   });
 
   it('fails with exit 4 when the endpoint is unreachable, skipping what depends on it', async () => {

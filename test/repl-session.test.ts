@@ -52,7 +52,11 @@ describe.skipIf(noTmux !== null)('an interactive REPL session', () => {
       tmux.keys('C-c');
       // Shown while the loop still runs (its limit is 5 s).
       await tmux.waitFor(/Ctrl-C: the main thread is running JavaScript, which cannot be stopped from outside/, 3_000);
-      const after = await tmux.waitFor(/timed out after 5000ms[\s\S]*>\s*$/, 10_000);
+      // A line typed meanwhile is told it waits, and runs after.
+      tmux.type('20 + 22');
+      tmux.keys('Enter');
+      await tmux.waitFor(/the main thread has been running JavaScript for \d+\.\d s: this line runs when it is free/, 3_000);
+      const after = await tmux.waitFor(/timed out after 5000ms[\s\S]*\n42\n[\s\S]*>\s*$/, 10_000);
       expect(after).not.toMatch(/To exit, press Ctrl\+C again/);
       tmux.type('.exit');
       tmux.keys('Enter');

@@ -44,6 +44,12 @@ describe('opsctl repl -e and piped stdin', () => {
     expect(run).toMatchObject({ code: 0, stdout: 'counting\n10\n' });
   });
 
+  it('refuses a REPL command in piped code with a usage error, before sending anything', async () => {
+    const run = await opsctl(['repl'], { env, stdin: 'orders.size\n.exit\n' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^error: \.exit is a command of interactive sessions; piped input is evaluated as one script/);
+  });
+
   it('stops an infinite loop, and the app answers its own route right after', async () => {
     const run = await opsctl(['repl', '-e', 'while (true) {}', '--eval-timeout', '500ms'], { env });
     expect(run.code).toBe(1);
@@ -202,7 +208,7 @@ describe.skipIf(noTmux !== null)('opsctl repl in a terminal', () => {
     const tmux = new TmuxSession(restoreChecked(`${process.execPath} ${opsctlBin} repl`), env);
     try {
       await tmux.waitFor(/shop@.+\[\d+\]>\s*$/m);
-      const shell = execFileSync('tmux', ['display-message', '-p', '-t', tmux.name, '#{pane_pid}'], { encoding: 'utf8' }).trim();
+      const shell = execFileSync('tmux', ['-L', tmux.name, 'display-message', '-p', '-t', tmux.name, '#{pane_pid}'], { encoding: 'utf8' }).trim();
       const cli = execFileSync('pgrep', ['-P', shell], { encoding: 'utf8' }).trim();
       process.kill(Number(cli), 'SIGTERM');
       expect(await tmux.waitFor(/\[exit 143\]/)).toMatch(/\[terminal restored\]/);

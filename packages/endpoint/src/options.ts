@@ -19,9 +19,11 @@ export const DEFAULT_PORT = 9500;
 export const HEADERS_TIMEOUT_MS = 10_000; // slowloris: the whole header block must arrive within this
 export const REQUEST_TIMEOUT_MS = 30_000; // a request body must arrive within this; long answers stream past it
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const SEND_STALL_MS = 60_000; // an answer its client takes nothing of for this long is cut off (server/send-stall.ts)
 export const MAX_HEADER_BYTES = 8 * 1024; // a bearer token and a few headers; node's default is 16 KiB
 export const MAX_BODY_BYTES = 64 * 1024; // JSON parameters only; nothing large is ever uploaded
 export const MAX_CONNECTIONS = 64; // connections whose requests carried a valid token
+export const MAX_CONNECTIONS_PER_TOKEN = 16; // …of which one token holds at most this many
 export const MAX_UNAUTHENTICATED_CONNECTIONS = 128; // connections yet to authenticate, from anyone (server/admission.ts)
 export const MAX_UNAUTHENTICATED_PER_ADDRESS = 32; // …and from one address
 export const AUTH_FAILURES_ALLOWED = 10; // per address per window before it is throttled
@@ -46,10 +48,14 @@ export interface LimitOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** An answer whose client takes none of it for this long is cut off, freeing what it held (default 60 000). */
+  sendStallMs?: number;
   maxHeaderBytes?: number;
   maxBodyBytes?: number;
   /** Connections that have authenticated, at most (default 64). */
   maxConnections?: number;
+  /** Authenticated connections of one token, at most (default 16, or maxConnections if smaller): one leaked or looping client cannot take them all. */
+  maxConnectionsPerToken?: number;
   /** Connections that have not authenticated yet, at most; past it the oldest is dropped (default 128). */
   maxUnauthenticatedConnections?: number;
   /** The same, from one client address (default 32). */
@@ -356,9 +362,11 @@ function resolveLimits(input: LimitOptions, problems: string[]): Readonly<Requir
     headersTimeoutMs: HEADERS_TIMEOUT_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    sendStallMs: SEND_STALL_MS,
     maxHeaderBytes: MAX_HEADER_BYTES,
     maxBodyBytes: MAX_BODY_BYTES,
     maxConnections: MAX_CONNECTIONS,
+    maxConnectionsPerToken: MAX_CONNECTIONS_PER_TOKEN,
     maxUnauthenticatedConnections: MAX_UNAUTHENTICATED_CONNECTIONS,
     maxUnauthenticatedPerAddress: MAX_UNAUTHENTICATED_PER_ADDRESS,
     authFailuresAllowed: AUTH_FAILURES_ALLOWED,
@@ -377,6 +385,11 @@ function resolveLimits(input: LimitOptions, problems: string[]): Readonly<Requir
   }
   if (limits.maxUnauthenticatedPerAddress > limits.maxUnauthenticatedConnections) {
     problems.push('`limits.maxUnauthenticatedPerAddress` must not exceed `limits.maxUnauthenticatedConnections`');
+  }
+  // The default share follows a smaller maxConnections; a share set by hand must fit in it.
+  if (input.maxConnectionsPerToken === undefined) limits.maxConnectionsPerToken = Math.min(limits.maxConnectionsPerToken, limits.maxConnections);
+  if (limits.maxConnectionsPerToken > limits.maxConnections) {
+    problems.push('`limits.maxConnectionsPerToken` must not exceed `limits.maxConnections`');
   }
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     problems.push('`limits.headersTimeoutMs` must not exceed `limits.requestTimeoutMs`');

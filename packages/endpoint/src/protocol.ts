@@ -48,6 +48,7 @@ export const ERRORS = {
   REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time.' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range lies outside the file.' },
+  EXPECTATION_FAILED: { status: 417, message: 'The endpoint meets no Expect header but "100-continue".' },
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be JSON.' },
   BAD_BODY: { status: 400, message: 'The request body is not valid JSON.' },

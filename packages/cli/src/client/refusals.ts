@@ -47,7 +47,8 @@ export function describeRefusal(code: ErrorCode, endpointMessage: string, facts:
     case 'SHUTTING_DOWN':
       return { message: sentence, hint: 'the process is stopping; try its replacement' };
     case 'FEATURE_DISABLED':
-      return { message: sentence, hint: 'the application has to enable this feature in its endpoint options' };
+      // The endpoint says what turns it on; older ones did not.
+      return { message: sentence, hint: details['fix'] === undefined ? 'the application has to enable this feature in its endpoint options' : `ask whoever runs the application to ${String(details['fix']).slice(0, 200)}` };
     case 'NOT_FOUND':
       return { message: 'the endpoint does not offer this command', hint: 'it may be an older version; see what it offers: opsctl status' };
     case 'BAD_PARAM':
@@ -71,7 +72,9 @@ export function describeRefusal(code: ErrorCode, endpointMessage: string, facts:
     case 'ACTION_TIMEOUT':
       return { message: sentence, hint: 'it may still be running in the process; check before running it again' };
     case 'MAIN_THREAD_BLOCKED':
-      return { message: sentence, hint: details['snapshot'] ? `try again${retry}, once the snapshot is written` : 'see where it is stuck: opsctl stack; and try again once it is free' };
+      if (details['snapshot']) return { message: sentence, hint: `try again${retry}, once the snapshot is written` };
+      // Only a token that may see stacks is told where it is stuck, and pointed at opsctl stack.
+      return { message: sentence, hint: Array.isArray(details['stack']) ? 'see where it is stuck: opsctl stack; try again once it is free' : 'try again once it is free' };
     case 'TOO_MANY_CONNECTIONS':
       return { message: sentence, hint: `close other sessions and streams to this process, then try again${retry}` };
     case 'SNAPSHOT_DIR_UNAVAILABLE':

@@ -4,8 +4,8 @@
 // terminal, --json, and --junit FILE for CI systems that display JUnit XML.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { isScope, SCOPE_LIST, scopeAllows, type InfoResponse, type Scope } from '@opsctl/endpoint/protocol';
+import { basename, join, resolve } from 'node:path';
+import { isScope, SCOPE_LIST, scopeAllows, type InfoResponse, type MainThreadStatus, type Scope } from '@opsctl/endpoint/protocol';
 import type { Context } from '../context.js';
 import { CliError, isCliError, type CliErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
@@ -85,7 +85,7 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
   }
 
   if (!reachable) {
-    for (const name of ['anonymous-refused', 'token', 'scopes', 'leaks', 'heapdump']) await skip(name, 'the endpoint is unreachable');
+    for (const name of ['anonymous-refused', 'token', 'main-thread', 'scopes', 'leaks', 'heapdump']) await skip(name, 'the endpoint is unreachable');
   } else {
     await record('anonymous-refused', async () => {
       for (const path of ['/info', '/memory']) {
@@ -107,6 +107,10 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
       return { detail: `"${info.caller.token}" (scopes: ${info.caller.scopes.join(', ')}) on ${info.instance.host}, pid ${info.instance.pid}` };
     });
     const caller = info as InfoResponse | null;
+
+    if (caller === null) await skip('main-thread', 'no working token');
+    else if (!caller.mainThread.watched) await skip('main-thread', 'the endpoint is mounted in the application\'s server, which cannot watch its own thread');
+    else await record('main-thread', async () => mainThreadCheck(caller.mainThread));
 
     if (caller === null) await skip('scopes', 'no working token');
     else if (required.length === 0) await skip('scopes', 'nothing required (--require LIST)');
@@ -173,3 +177,14 @@ function renderLine(outcome: CheckOutcome, ctx: Context): string {
   const mark = outcome.status === 'pass' ? c.green('✔') : outcome.status === 'fail' ? c.red('✖') : c.dim('-');
   return `${mark} ${outcome.name.padEnd(18)} ${outcome.status === 'skip' ? c.dim(outcome.detail) : outcome.detail}`;
 }
+
+/** The application's main thread answers: a deploy stuck in a loop fails its smoke test. */
+function mainThreadCheck(status: MainThreadStatus): { detail: string } {
+  if (status.blocked) {
+    const top = status.stack?.[0];
+    throw new CliError('CHECK_FAILED', `the event loop has been blocked for ${(status.blockedForMs / 1000).toFixed(1)} s${top === undefined ? '' : ` in ${top.function} (${basename(top.file)}:${top.line})`}; run: opsctl stack`);
+  }
+  if (status.snapshot !== null) return { detail: 'writing a heap snapshot (the event loop resumes after it)' };
+  return { detail: `the event loop turned ${status.lagMs} ms ago` };
+}
+

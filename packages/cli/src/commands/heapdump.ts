@@ -125,7 +125,8 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
       [
         `${c.green('✔')} Heap snapshot${r.worker === null ? '' : ` of worker "${r.worker}"`} written to ${c.bold(r.path)} (${formatBytes(r.bytes)}, ${r.nodes.toLocaleString('en-US')} objects)`,
         `  snapshot ${formatDuration(r.snapshotMs / 1000)} (${r.worker === null ? 'process' : 'worker'} paused), download ${formatDuration(r.downloadMs / 1000)}`,
-        `  process memory (RSS) ${formatBytes(r.rssBeforeBytes)} before, ${formatBytes(r.rssAfterBytes)} after: freed pages often stay with the process; avoid snapshots in a loop`,
+        // The warning only when the snapshot's memory stayed with the process.
+        `  process memory (RSS) ${formatBytes(r.rssBeforeBytes)} before, ${formatBytes(r.rssAfterBytes)} after${r.rssAfterBytes > r.rssBeforeBytes ? ': freed pages often stay with the process; avoid snapshots in a loop' : ''}`,
         `  open it in Chrome DevTools: Memory tab → Load profile…${r.gzip ? ' (gunzip it first)' : ''}`,
       ].join('\n'),
     );

@@ -32,6 +32,10 @@ export async function runRepl(opts: ReplOptions, ctx: Context): Promise<EvalResp
   if (!ctx.stdin.isTTY) {
     const code = await readAllInput(ctx.stdin, 1024 * 1024);
     if (code === '') throw new CliError('USAGE', 'no code on stdin', { hint: 'pipe a script in, use -e EXPR, or run opsctl repl on a terminal' });
+    const command = /^\s*(\.(?:exit|help|break|clear|editor|load|save))\b/m.exec(code)?.[1];
+    if (command !== undefined) {
+      throw new CliError('USAGE', `${command} is a command of interactive sessions; piped input is evaluated as one script`, { hint: 'leave REPL commands out of piped code, or run opsctl repl on a terminal' });
+    }
     return evaluateOnce(code, opts, ctx);
   }
   if (ctx.options.json) throw new CliError('USAGE', '--json needs -e EXPR or code on stdin; an interactive session has no JSON form');
@@ -110,9 +114,12 @@ async function interactive(ctx: Context): Promise<void> {
   // a REPL draws with, and drop what could take over the terminal (ui/terminal-filter.ts).
   const decoder = new StringDecoder('utf8');
   const filter = new TerminalFilter((kind, text) => kind === 'line' && history.add(text));
+  let lastShown = '\n';
   const show = (text: string) => {
     const shown = filter.push(text);
-    if (shown !== '') ctx.out.data(shown);
+    if (shown === '') return;
+    ctx.out.data(shown);
+    lastShown = shown.at(-1) ?? lastShown;
   };
   socket.on('data', (chunk: Buffer) => show(decoder.write(chunk)));
   const interrupted = () => socket.destroy();
@@ -128,6 +135,8 @@ async function interactive(ctx: Context): Promise<void> {
     stdin.setRawMode?.(false);
     stdin.pause();
     show(decoder.end());
+    // Left at the prompt (Ctrl-D): the shell's prompt starts on a line of its own.
+    if (lastShown !== '\n') ctx.out.data('\n');
   }
   if (!ctx.signal.aborted) await checkStillThere(client, answering, broken);
 }

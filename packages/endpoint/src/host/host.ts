@@ -54,7 +54,8 @@ export type ActionRun =
   | { kind: 'unknown' }
   | { kind: 'busy'; message: string; retryAfterSeconds: number }
   | { kind: 'invalid'; message: string; param: string | null }
-  | { kind: 'ok'; result: unknown; durationMs: number; params: Record<string, unknown> }
+  /** `resultJson`: the result as JSON bytes, made on the main thread (they move, not copy, to the endpoint's thread). */
+  | { kind: 'ok'; resultJson: Uint8Array; durationMs: number; params: Record<string, unknown> }
   | { kind: 'failed'; error: { name: string; message: string; code: string | null }; durationMs: number; params: Record<string, unknown> }
   | { kind: 'timeout'; timeoutMs: number; durationMs: number; params: Record<string, unknown> }
   /** The caller went away or the endpoint is closing: nobody to answer. */
@@ -87,7 +88,8 @@ export interface Host {
   memory(): Promise<MemoryResponse>;
   metrics(): Promise<MainMetrics>;
   /** Node's diagnostic report, redacted, as JSON text. */
-  report(): Promise<string>;
+  /** The report as JSON bytes. */
+  report(): Promise<Uint8Array>;
   workers(): Promise<WorkerInfo[]>;
   workerNames(): Promise<{ name: string; threadId: number }[]>;
 
@@ -109,7 +111,8 @@ export interface Host {
   /** Starts a profile; its id, or why this process cannot profile. */
   startProfile(kind: ProfileKind, interval: number): Promise<{ id: number } | { unavailable: string }>;
   /** The profile as JSON text. */
-  stopProfile(id: number): Promise<string>;
+  /** The profile as JSON bytes. */
+  stopProfile(id: number): Promise<Uint8Array>;
   cancelProfile(id: number): Promise<void>;
 
   actions(): Promise<ActionInfo[]>;

@@ -111,8 +111,8 @@ export class LocalHost implements Host {
     };
   }
 
-  async report(): Promise<string> {
-    return JSON.stringify(diagnosticReport());
+  async report(): Promise<Uint8Array> {
+    return utf8(JSON.stringify(diagnosticReport()));
   }
 
   workers() {
@@ -224,11 +224,11 @@ export class LocalHost implements Host {
     return { id };
   }
 
-  async stopProfile(id: number): Promise<string> {
+  async stopProfile(id: number): Promise<Uint8Array> {
     const profiler = this.#profiles.get(id);
     if (profiler === undefined) throw new Error(`no profile ${id} is running`);
     this.#profiles.delete(id);
-    return JSON.stringify(await profiler.stop());
+    return utf8(JSON.stringify(await profiler.stop()));
   }
 
   async cancelProfile(id: number): Promise<void> {
@@ -255,6 +255,7 @@ export class LocalHost implements Host {
       if (!parsed.ok) return { kind: 'invalid', message: parsed.message, param: parsed.param };
       const params = auditParams(action, parsed.params);
       const outcome = await slot.run(parsed.params, caller.token ?? 'anonymous', signal);
+      if (outcome.kind === 'ok') return { kind: 'ok', resultJson: utf8(outcome.resultJson), durationMs: outcome.durationMs, params };
       return outcome.kind === 'timeout' ? { ...outcome, timeoutMs: action.timeoutMs, params } : { ...outcome, params };
     } finally {
       slot.discard();
@@ -321,4 +322,11 @@ function describe(error: unknown): string {
     return `${typeof (error as Error).name === 'string' ? (error as Error).name : 'Error'}: ${(error as Error).message}`.slice(0, 2000);
   }
   return String(error).slice(0, 2000);
+}
+
+const encoder = new TextEncoder();
+
+/** Text as bytes in an ArrayBuffer of their own (exactly their size), which can move to another thread. */
+function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
 }

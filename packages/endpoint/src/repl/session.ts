@@ -16,15 +16,19 @@
 // application's disk and are refused.
 import type { REPLEval, REPLServer, ReplOptions } from 'node:repl';
 import type { Duplex } from 'node:stream';
+import { types } from 'node:util';
 import { replPrivateMessage } from '../protocol.js';
 import { closeSocket } from '../server/replies.js';
-import { createContainment } from './containment.js';
+import { createContainment, ownValue } from './containment.js';
 import { evaluateTimed } from './evaluate.js';
 import type { ReplRuntime } from './load.js';
 import { PrivateInput } from './private-input.js';
+import { safeShow } from './safe-show.js';
 
 /** Lines of the operator's history a session keeps. */
 export const HISTORY_LINES = 1000;
+/** A value shown in a session is cut here: the session's stream is for reading, not for moving data. */
+const MAX_SHOWN_CHARS = 1_000_000;
 
 export type LineOutcome = 'ok' | 'error' | 'timeout' | 'interrupted';
 
@@ -78,7 +82,7 @@ export function startSession(runtime: ReplRuntime, socket: Duplex & { columns?: 
   // it on the domain, where it must not count again.
   let answered: unknown;
   const containment = createContainment(runtime.domains, (error) => {
-    if (answered !== undefined && (error === answered || error === (answered as { err?: unknown }).err)) {
+    if (answered !== undefined && (error === answered || error === ownValue(answered, 'err'))) {
       answered = undefined;
       return;
     }
@@ -102,9 +106,19 @@ export function startSession(runtime: ReplRuntime, socket: Duplex & { columns?: 
     preview: false,
     breakEvalOnSigint: true,
     domain: containment.domain,
+    // Showing a value runs its code (custom inspect): bounded, and never thrown at the process.
+    writer: (value: unknown) => safeShow(server.context, settings.evalTimeoutMs, { colors: settings.terminal, maxChars: MAX_SHOWN_CHARS }).value(value),
   } as ReplOptions) as REPLServer & { history: string[] };
   Object.assign(server.context, settings.context);
   containment.guardMicrotasks(server.context);
+  containment.guardFinalization(server.context);
+  // Node's printer of the domain's errors reads the error's stack: an error whose getter
+  // throws would make the printer throw, and the process end.
+  containment.guardOtherListeners((failure) => {
+    if (socket.writable) socket.write('Uncaught: an error whose details could not be read\n');
+    settings.onUncaught(failure, open);
+    if (open) server.displayPrompt();
+  });
   for (const command of ['save', 'load']) {
     server.defineCommand(command, {
       help: `Off in opsctl sessions: it would use files on the application's machine`,
@@ -140,11 +154,16 @@ export function startSession(runtime: ReplRuntime, socket: Duplex & { columns?: 
       evaluateTimed(nodeEval, this, code, context, file, settings.evalTimeoutMs, (error, result) => {
         if (completing) {
           // a probe: not a line
-        } else if (error instanceof Recoverable) pending = null;
+        } else if (!types.isProxy(error) && error instanceof Recoverable) pending = null;
         else finishLine(outcomeOf(error));
         answered = error ?? undefined;
         try {
           callback(error, result);
+        } catch (failure) {
+          // Node's REPL showing the answer threw: the session says so and goes on.
+          if (socket.writable) socket.write('Uncaught: the answer could not be shown\n');
+          settings.onUncaught(failure, open);
+          if (open) server.displayPrompt();
         } finally {
           answered = undefined;
         }
@@ -176,7 +195,7 @@ export function startSession(runtime: ReplRuntime, socket: Duplex & { columns?: 
 }
 
 function outcomeOf(error: Error | null): LineOutcome {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const code = ownValue(error, 'code');
   if (code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return 'timeout';
   if (code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') return 'interrupted';
   return error ? 'error' : 'ok';

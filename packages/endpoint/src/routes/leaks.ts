@@ -8,14 +8,14 @@ import type { LeakStreamLine } from '../protocol.js';
 import { HEARTBEAT_MS, startNdjson } from '../server/ndjson.js';
 import { booleanParam, numberParam } from '../server/params.js';
 import { sendError, sendJson } from '../server/replies.js';
-import { disabledRoute, type Route } from '../server/route.js';
+import { disabledRoute, notEnabled, type Route } from '../server/route.js';
 
 const FEATURE = 'leak detection';
 
 export function leakRoutes(host: Host, enabled: boolean): Route[] {
   const status = { name: 'leaks', method: 'GET', path: '/leaks', scope: 'read' } as const;
   const stream = { name: 'leaks-stream', method: 'GET', path: '/leaks/stream', scope: 'read' } as const;
-  if (!enabled) return [disabledRoute(status, FEATURE), disabledRoute(stream, FEATURE)];
+  if (!enabled) return [disabledRoute(status, notEnabled(FEATURE)), disabledRoute(stream, notEnabled(FEATURE))];
   return [
     {
       ...status,

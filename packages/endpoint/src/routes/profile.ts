@@ -67,7 +67,7 @@ export function profileRoutes(host: Host): Route[] {
         if (!completed) return; // the client went away or the endpoint is closing
         stopped = true;
         const json = await host.stopProfile(started.id);
-        ctx.auditDetail['profileBytes'] = Buffer.byteLength(json);
+        ctx.auditDetail['profileBytes'] = json.byteLength;
         res.end(json);
       } finally {
         if (!stopped) await host.cancelProfile(started.id).catch(() => {});

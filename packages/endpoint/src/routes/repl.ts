@@ -19,7 +19,7 @@ import { readJsonBody } from '../server/body.js';
 import type { ServerConfig } from '../server/config.js';
 import { Gate } from '../server/gate.js';
 import { closeSocket, commonHeaderLines, rawErrorResponse, sendError, sendJson } from '../server/replies.js';
-import { disabledRoute, type Route, type RouteContext } from '../server/route.js';
+import { disabledRoute, notEnabled, type Route, type RouteContext } from '../server/route.js';
 
 const FEATURE = 'the REPL';
 // REPL sessions last minutes; a refused one should not retry in a tight loop.
@@ -29,7 +29,7 @@ export function replRoutes(host: Host, config: ServerConfig): Route[] {
   const session = { name: 'repl', method: 'GET', path: '/repl', scope: 'repl' } as const;
   const once = { name: 'eval', method: 'POST', path: '/eval', scope: 'repl' } as const;
   const repl = config.repl;
-  if (repl === null) return [disabledRoute(session, FEATURE), disabledRoute(once, FEATURE)];
+  if (repl === null) return [disabledRoute(session, notEnabled(FEATURE)), disabledRoute(once, notEnabled(FEATURE))];
   // Who holds the sessions, so that a refused operator knows whom to ask.
   const holders = new Set<{ token: string; since: Date }>();
   const sessions = new Gate({

@@ -14,13 +14,20 @@ import type { BlocksResponse, BlocksStreamLine, MainThreadStatus, StackResponse 
 import { HEARTBEAT_MS, startNdjson } from '../server/ndjson.js';
 import { numberParam } from '../server/params.js';
 import { sendError, sendJson } from '../server/replies.js';
-import { disabledRoute, type Route } from '../server/route.js';
+import { disabledRoute, type Route, type Unavailable } from '../server/route.js';
+import { BLOCKED_THRESHOLD_MS } from '../options.js';
 import { BEAT_MS, type MainThreadState } from '../thread/main-thread-state.js';
 import type { StackTaker } from '../thread/stack.js';
 import type { Watchdog } from '../thread/watchdog.js';
 
-const FEATURE = 'the main thread\'s watch, which needs the endpoint on its own port (listen()) rather than mounted';
-const WATCHDOG_OFF = 'the blocked-loop watchdog (its `watchdog` option is false)';
+const MOUNTED: Unavailable = {
+  message: 'The endpoint is mounted in the application\'s server, on its main thread, so it cannot watch that thread: this needs the endpoint on a port of its own (ops.listen()), where it runs on a thread of its own.',
+  fix: 'start the endpoint on its own port with ops.listen() instead of mounting ops.handler',
+};
+const WATCHDOG_OFF: Unavailable = {
+  message: 'The application turned the blocked-loop watchdog off (watchdog: false in its endpoint options).',
+  fix: 'remove watchdog: false from the application\'s endpoint options',
+};
 /** A loop this late is running something long now: its stack is worth taking. */
 const BUSY_AFTER_MS = 3 * BEAT_MS;
 
@@ -36,10 +43,12 @@ export function mainThreadStatus(watch: ThreadWatch | null): MainThreadStatus {
   if (watch === null) return { watched: false, blocked: false, blockedForMs: 0, lagMs: 0, stack: null, stackNote: null, snapshot: null };
   const lagMs = Math.round(watch.state.sinceLastBeatMs());
   const current = watch.watchdog?.current() ?? null;
+  // Without the watchdog, a loop as late as its default threshold is blocked all the same.
+  const blocked = watch.watchdog === null ? lagMs >= BLOCKED_THRESHOLD_MS : current !== null;
   return {
     watched: true,
-    blocked: current !== null,
-    blockedForMs: current?.blockedForMs ?? 0,
+    blocked,
+    blockedForMs: watch.watchdog === null ? (blocked ? lagMs : 0) : (current?.blockedForMs ?? 0),
     lagMs,
     stack: current?.stack ?? null,
     stackNote: current === null ? null : current.stack === null ? current.stackNote : null,
@@ -51,7 +60,7 @@ export function threadRoutes(watch: ThreadWatch | null): Route[] {
   const stack = { name: 'stack', method: 'GET', path: '/stack', scope: 'profile' } as const;
   const blocks = { name: 'blocks', method: 'GET', path: '/blocks', scope: 'profile' } as const;
   const stream = { name: 'blocks-stream', method: 'GET', path: '/blocks/stream', scope: 'profile' } as const;
-  if (watch === null) return [disabledRoute(stack, FEATURE), disabledRoute(blocks, FEATURE), disabledRoute(stream, FEATURE)];
+  if (watch === null) return [disabledRoute(stack, MOUNTED), disabledRoute(blocks, MOUNTED), disabledRoute(stream, MOUNTED)];
   const { watchdog } = watch;
   const stackRoute: Route = {
     ...stack,

@@ -68,7 +68,13 @@ export function createOwnServer(config: ServerConfig, pipeline: Pipeline, admiss
   const server = config.tls
     ? createHttpsServer({ ...config.tls, ...serverOptions, handshakeTimeout: limits.headersTimeoutMs }, handler)
     : createHttpServer(serverOptions, handler);
+  // Requests with an Expect header go through the pipeline too: node would otherwise send
+  // "100 Continue" before any check, or answer other expectations without an audit.
+  server.on('checkContinue', handler);
+  server.on('checkExpectation', handler);
   server.on('request', trackRequests);
+  server.on('checkContinue', trackRequests);
+  server.on('checkExpectation', trackRequests);
   server.on('upgrade', trackRequests);
   server.on('upgrade', pipeline.handleUpgrade);
   // Admission replaces node's maxConnections, which refuses a newcomer however the

@@ -39,8 +39,8 @@ export interface Route {
   scope: Scope;
   /** The concurrency gate that admits this route's work, if it is heavy; held until the handler has settled. */
   gate?: Gate;
-  /** Set when the application has not enabled the feature (e.g. "the REPL"): the route answers 404 FEATURE_DISABLED. */
-  disabled?: string;
+  /** Set when the route is off here: it answers 404 FEATURE_DISABLED with this sentence, and what would turn it on. */
+  disabled?: Unavailable;
   handle(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): void | Promise<void>;
   /**
    * For routes that accept an HTTP Upgrade (the REPL): takes over the socket once every
@@ -50,7 +50,18 @@ export interface Route {
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RouteContext): Promise<void>;
 }
 
-/** The route that answers 404 FEATURE_DISABLED, in place of one the application did not enable. */
-export function disabledRoute(route: Omit<Route, 'handle' | 'upgrade' | 'gate' | 'disabled'>, feature: string): Route {
-  return { ...route, disabled: feature, handle: () => {} };
+/** Why a route is off, and what turns it on (a step for whoever runs the application). */
+export interface Unavailable {
+  message: string;
+  fix: string;
+}
+
+/** The usual reason: an option the application did not set. `feature` reads "the REPL", "leak detection"… */
+export function notEnabled(feature: string): Unavailable {
+  return { message: `The application has not enabled ${feature} in its endpoint options.`, fix: `enable ${feature} in the application's endpoint options` };
+}
+
+/** The route that answers 404 FEATURE_DISABLED, in place of one that is off here. */
+export function disabledRoute(route: Omit<Route, 'handle' | 'upgrade' | 'gate' | 'disabled'>, why: Unavailable): Route {
+  return { ...route, disabled: why, handle: () => {} };
 }

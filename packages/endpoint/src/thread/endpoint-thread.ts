@@ -64,7 +64,7 @@ const refusals = new RefusalCounter();
 const routes = createRoutes(host, config, heapGate, { state, watchdog, stacks }, refusals);
 const { state: pipelineState, pipeline } = assemblePipeline(config, routes, summary?.record ?? null, refusals);
 const admission = new ConnectionAdmission(
-  { maxAuthenticated: config.limits.maxConnections, maxUnauthenticated: config.limits.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: config.limits.maxUnauthenticatedPerAddress },
+  { maxAuthenticated: config.limits.maxConnections, maxAuthenticatedPerToken: config.limits.maxConnectionsPerToken, maxUnauthenticated: config.limits.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: config.limits.maxUnauthenticatedPerAddress },
   (address, reason) => {
     refusals.count('CONNECTION_DROPPED');
     summary?.dropped(address, reason);
