@@ -20,7 +20,7 @@
 import { getHeapStatistics } from 'node:v8';
 import type { AuditSink } from '../audit.js';
 import { ERRORS, type CaptureEvent, type CaptureRule, type CaptureSkipReason, type CaptureStatus, type CapturedSnapshot, type ErrorCode } from '../protocol.js';
-import type { Gate } from '../server/gate.js';
+import type { Gate } from '../gate.js';
 import { CaptureStore, describeFsError, type SnapshotAnnouncer, type StoredCapture } from './capture-store.js';
 import { estimateSnapshot, freeDiskBytes } from './heap-snapshot.js';
 import type { LeakEvent, LeakMonitor } from './leak-monitor.js';

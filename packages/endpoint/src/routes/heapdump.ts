@@ -27,7 +27,7 @@ import type { PrivateTempDir } from '../diagnostics/temp-dirs.js';
 import type { Host } from '../host/host.js';
 import { instanceFileName } from '../instance.js';
 import { ERROR_TRAILER, ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, type LowMemoryDetails, type MemoryLimit } from '../protocol.js';
-import type { Gate } from '../server/gate.js';
+import type { Gate } from '../gate.js';
 import { acceptsGzip, booleanParam } from '../server/params.js';
 import { errorBody, sendError, setCommonHeaders } from '../server/replies.js';
 import type { Route } from '../server/route.js';
