@@ -9,7 +9,7 @@
 // This is the mechanism node's own REPL relies on; domains are deprecated, but nothing
 // else in Node attributes an asynchronous error to the code that caused it.
 //
-// What this cannot contain is listed in the README ("What the REPL cannot contain"):
+// What this cannot contain is listed in docs/operations.md#what-the-repl-cannot-contain:
 // process.exit(), listeners added to the application's own emitters (they run in the
 // application's context), and, under --unhandled-rejections=strict, a rejection the input
 // leaves unhandled (that mode raises it as an uncaught exception before any domain sees it).

@@ -3,7 +3,7 @@
 // as a plain script (top-level await, incomplete or invalid input) goes to node's own
 // REPL evaluator, which hoists declarations across `await` and knows when a line
 // continues; its synchronous part before the first `await`, and anything an `await`
-// resumes, run outside any limit: JavaScript cannot preempt them (see the README).
+// resumes, run outside any limit: JavaScript cannot preempt them (docs/operations.md#repl).
 import type { REPLEval, REPLServer } from 'node:repl';
 import { Script, type Context } from 'node:vm';
 import { ownValue } from './own-value.js';
