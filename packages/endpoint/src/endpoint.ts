@@ -80,7 +80,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
   ];
   // Snapshot files of a download the process did not live through (an OOM kill mid-snapshot runs no cleanup).
   const swept = removeStaleTempDirs(options.heapSnapshot.dir, HEAP_TEMP_PREFIX);
-  const leakMonitor = options.leaks === null ? null : new LeakMonitor(options.leaks.settings, options.leaks.samples);
+  const leakMonitor = options.leaks === null ? null : new LeakMonitor(options.leaks);
   leakMonitor?.start();
   const router = new Router(routes);
   // One heap snapshot at a time, whoever asks (a download or an automatic capture): each can take gigabytes and blocks the event loop.

@@ -98,8 +98,10 @@ export type EvalResponse =
   | { ok: true; result: string; type: string; output: string; durationMs: number }
   | { ok: false; error: { name: string; message: string; stack: string | null }; timedOut: boolean; output: string; durationMs: number };
 
-export type { LeakCondition, LeakLevel, LeakSeriesEvidence, LeakSettings, LeakVerdict, MemorySample } from './diagnostics/leak-verdict.js';
-export type { LeakEvent, LeakStatus } from './diagnostics/leak-monitor.js';
+export type { LeakCondition, LeakLevel, LeakPoints, LeakSeriesEvidence, LeakSettings, LeakVerdict, MemorySample } from './diagnostics/leak-verdict.js';
+export type { GcRequestResult, LeakEvent, LeakStatus } from './diagnostics/leak-monitor.js';
+export type { SamplerStats } from './diagnostics/gc-sampler.js';
+export type { ForcedGcRefusal, ForcedGcRefusalCode } from './diagnostics/forced-gc.js';
 
 /** One line of the GET /leaks/stream NDJSON stream. */
 export type LeakStreamLine =

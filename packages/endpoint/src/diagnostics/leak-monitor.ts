@@ -1,17 +1,29 @@
 // The leak monitor: the GC sampler always on, the verdict on demand and on each sample,
 // and live subscribers told of each sample and of each change of verdict.
 import { performance } from 'node:perf_hooks';
-import { GcSampler } from './gc-sampler.js';
-import { judgeLeak, type LeakLevel, type LeakSettings, type LeakVerdict, type MemorySample } from './leak-verdict.js';
+import type { ForcedGcRefusal } from './forced-gc.js';
+import { GcSampler, MAX_SAMPLE_GAP_MS, type SamplerStats } from './gc-sampler.js';
+import { judgeLeak, leakSettings, type LeakLevel, type LeakSettings, type LeakVerdict, type MemorySample } from './leak-verdict.js';
 
 export interface LeakStatus {
   verdict: LeakVerdict;
   /** Post-GC samples kept, oldest first. */
   samples: MemorySample[];
-  /** When monitoring began (ms since the epoch). */
+  /** When monitoring began (ms since the epoch): the record's start, from which warm-up counts. */
   since: number;
+  /** When this status was made (ms since the epoch, the samples' clock). */
+  time: number;
   /** Live streams open now. */
   watchers: number;
+  /** What the GC sampler has done, and why it last could not force a GC. */
+  sampling: SamplerStats;
+  /** Only when a GC sample was asked for (gc=true): whether a GC was forced, and if not, why. */
+  gcRequest?: GcRequestResult;
+}
+
+export interface GcRequestResult {
+  forced: boolean;
+  refusal: ForcedGcRefusal | null;
 }
 
 /** A sample with the verdict after it; `changed` when the verdict's level moved. */
@@ -34,14 +46,14 @@ export class LeakMonitor {
   readonly #settings: Partial<LeakSettings>;
   // The samples' clock (monotonic, as epoch milliseconds), so that the two compare.
   readonly #since = performance.timeOrigin + performance.now();
-  #level: LeakLevel = 'ok';
+  #level: LeakLevel = 'unknown';
   /** Each listener, and whether it is the endpoint's own (automatic capture) rather than a live stream. */
   readonly #listeners = new Map<(event: LeakEvent) => void, boolean>();
   #unsubscribe: (() => void) | null = null;
 
-  constructor(settings: Partial<LeakSettings>, capacity: number) {
+  constructor({ settings = {}, samples, maxForcedPauseMs }: { settings?: Partial<LeakSettings>; samples?: number; maxForcedPauseMs?: number } = {}) {
     this.#settings = settings;
-    this.#sampler = new GcSampler({ capacity });
+    this.#sampler = new GcSampler({ capacity: samples, maxGapMs: sampleGap(leakSettings(settings)), maxForcedPauseMs });
   }
 
   start(): void {
@@ -55,12 +67,14 @@ export class LeakMonitor {
     this.#listeners.clear();
   }
 
-  /** The verdict now; with `sampleNow`, after forcing a GC sample (at most one per 5 s). */
+  /** The verdict now; with `sampleNow`, after forcing a GC sample if the sampler's limits allow one. */
   status(sampleNow = false): LeakStatus {
-    if (sampleNow) this.#sampler.sampleNow();
+    const asked = sampleNow ? this.#sampler.sampleNow() : null;
     const samples = this.#sampler.samples();
     const watchers = [...this.#listeners.values()].filter((internal) => !internal).length;
-    return { verdict: this.#judge(samples), samples, since: this.#since, watchers };
+    const status: LeakStatus = { verdict: this.#judge(samples), samples, since: this.#since, time: performance.timeOrigin + performance.now(), watchers, sampling: this.#sampler.stats() };
+    if (asked !== null) status.gcRequest = { forced: asked.refusal === null, refusal: asked.refusal };
+    return status;
   }
 
   /**
@@ -93,6 +107,17 @@ export class LeakMonitor {
 
   #judge(samples: readonly MemorySample[]): LeakVerdict {
     const newest = samples.at(-1)?.time ?? 0;
-    return judgeLeak(samples.filter((s) => s.time >= newest - JUDGED_WINDOW_MS), this.#settings);
+    const since = Math.max(this.#since, newest - JUDGED_WINDOW_MS);
+    return judgeLeak(samples.filter((s) => s.time >= since), this.#settings, { since });
   }
+}
+
+/**
+ * How long the sampler waits for V8's own major GC before forcing one: one of the verdict's
+ * time buckets of the window judged now, and at least MAX_SAMPLE_GAP_MS. Every bucket then
+ * gets a sample, and a steady app whose record has grown to 20 minutes is forced one GC
+ * per 80 s rather than one per 10 s for ever.
+ */
+function sampleGap(settings: LeakSettings): (runningMs: number) => number {
+  return (runningMs) => Math.max(MAX_SAMPLE_GAP_MS, (Math.min(runningMs, JUDGED_WINDOW_MS) * (1 - settings.warmupFraction)) / settings.buckets);
 }
