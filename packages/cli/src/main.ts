@@ -254,17 +254,18 @@ A) and short-lived objects (gone by C).`)
   program
     .command('leaks')
     .description('does the process leak memory? the verdict and its evidence')
-    .option('-w, --watch', 'follow live: redrawn on a terminal, NDJSON lines otherwise; Ctrl-C ends', false)
+    .option('-w, --watch', 'follow live: redrawn on a terminal (a line per sample where it reports no width), NDJSON lines otherwise; Ctrl-C ends', false)
     .option('--fail-on-leak', 'exit 5 when the verdict is "suspected" (for CI)', false)
-    .option('--gc', 'force a GC sample first (at most one per 5 s)', false)
+    .option('--gc', 'ask for a GC sample first; the endpoint may refuse (at most one per 5 s, within its pause limits) and says when to ask again', false)
     .option('--diff', 'what grows: three heap snapshots an interval apart, compared (see heapdiff)', false)
     .option('--interval <duration>', 'with --diff: time between snapshots, e.g. 60s, 5m', '60s')
     .option('--keep <dir>', 'with --diff: keep the snapshots in DIR')
     .option('--limit <n>', 'with --diff: show at most N classes', '20')
     .option('--skip-memory-check', 'with --diff: snapshot despite the endpoint\'s memory estimate', false)
     .addHelpText('after', `
-Verdicts: ok; growing (a trend, not yet proof); suspected (post-GC heap or external
-memory has grown steadily for at least 90 s after warm-up). See the README for the rule.
+Verdicts: unknown (fewer than 6 post-GC samples after warm-up: no verdict yet, never
+"ok"); ok; growing (a trend, not yet proof); suspected (post-GC heap or external memory
+has grown steadily for at least 90 s after warm-up). See the README for the rule.
 --diff pauses the process three times (once per snapshot); exercise the suspected
 leak during the intervals.`)
     .action(run(async (ctx, opts: { watch: boolean; failOnLeak: boolean; gc: boolean; diff: boolean; interval: string; keep?: string; limit: string; skipMemoryCheck: boolean }) => {
@@ -284,9 +285,10 @@ leak during the intervals.`)
     .description('smoke-check a deployment: reachable, TLS, refuses anonymous callers, token and scopes, no leak')
     .option('--require <scopes>', 'scopes the token must have, comma-separated (e.g. heap,repl)')
     .option('--no-leak-check', 'do not fail on a suspected leak')
+    .option('--require-leak-verdict', 'fail, rather than skip, when there is no leak verdict yet (a process just started)', false)
     .option('--heapdump', 'also take a heap snapshot to a temporary file and verify it', false)
     .option('--junit <file>', 'write the results as JUnit XML')
-    .action(run(async (ctx, opts: { require?: string; leakCheck: boolean; heapdump: boolean; junit?: string }) => {
+    .action(run(async (ctx, opts: { require?: string; leakCheck: boolean; requireLeakVerdict: boolean; heapdump: boolean; junit?: string }) => {
       const { runCheck } = await import('./commands/check.js');
       await runCheck(opts, ctx);
     }));

@@ -26,6 +26,8 @@ import { formatBytes } from '../ui/format.js';
 export interface HeapdiffOptions {
   /** Two snapshots of one process, oldest first; a third turns on the three-snapshot report. */
   files: [a: string, b: string, c?: string];
+  /** What to call the files in the report, when their paths mean nothing to the reader (deleted temp files). */
+  names?: [a: string, b: string, c?: string];
   sort: RankBy;
   /** Rows shown at most. */
   limit: number;
@@ -77,6 +79,7 @@ export function parseByteSize(text: string): number {
 
 export async function runHeapdiff(opts: HeapdiffOptions, ctx: Context): Promise<HeapdiffResult> {
   const [a, b, c] = opts.files;
+  const [nameA = a, nameB = b, nameC = c] = opts.names ?? [];
   const sizes = new Map<string, number>();
   for (const file of opts.files) if (file !== undefined) sizes.set(file, await sizeOf(file));
   const spinner = await ctx.out.spinner(`reading ${a} (${formatBytes(sizes.get(a) ?? 0)})…`);
@@ -85,8 +88,8 @@ export async function runHeapdiff(opts: HeapdiffOptions, ctx: Context): Promise<
   const source = (file: string): SnapshotSource => readWithProgress(file, sizes.get(file) ?? 0, spinner, ctx.signal, () => (reading = file));
   try {
     const result = c === undefined
-      ? growth(await diffHeapSnapshots(source(a), source(b), { sortBy: opts.sort }), opts, { a, b })
-      : retained(await findRetainedAllocations(source(a), source(b), source(c), { sortBy: opts.sort, examples: EXAMPLES_PER_CLASS }), opts, { a, b, c });
+      ? growth(await diffHeapSnapshots(source(a), source(b), { sortBy: opts.sort }), opts, { a: nameA, b: nameB })
+      : retained(await findRetainedAllocations(source(a), source(b), source(c), { sortBy: opts.sort, examples: EXAMPLES_PER_CLASS }), opts, { a: nameA, b: nameB, c: nameC ?? c });
     spinner.stop();
     ctx.out.result(result, renderHeapdiff);
     return result;
