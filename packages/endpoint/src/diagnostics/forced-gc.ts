@@ -19,8 +19,13 @@ import { PauseBudget } from './pause-budget.js';
 export const FORCED_GC_MIN_INTERVAL_MS = 5_000;
 /** Share of wall time forced GCs may take: 0.5%, half the endpoint's 1% throughput goal. */
 export const FORCED_GC_BUDGET = 0.005;
-/** Credit accrues over at most this long: an app idle for hours cannot bank a burst of pauses. 600 ms at 0.5%. */
-export const BUDGET_WINDOW_MS = 120_000;
+/**
+ * Credit accrues over at most this long, 1.5 s at 0.5%: an app running for hours cannot bank
+ * a burst of pauses, and a young one can afford the samples a first verdict needs. With 600 ms
+ * (two minutes), a 1 MB/s leak spent it by 80 s and got no sample when the window first
+ * reached 90 s (docs/leak-detection.md). Over any five minutes, at most 1% of wall time.
+ */
+export const BUDGET_WINDOW_MS = 300_000;
 /**
  * Never force a GC expected to pause longer. 100 ms, as before, refused every forced GC once
  * the heap passed ~40-80 MB: within a minute for a 1 MB/s leak, and for most real apps, which

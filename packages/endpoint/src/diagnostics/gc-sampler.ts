@@ -16,7 +16,7 @@
 // limits ForcedGc keeps (a pause cap, a share of wall time, a least interval). The gap may
 // grow with the record's age (the leak monitor makes it one time bucket of the verdict).
 import { PerformanceObserver, constants, performance, type PerformanceEntry, type PerformanceObserverEntryList } from 'node:perf_hooks';
-import { getHeapSpaceStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { ForcedGc, type ForcedGcRefusal } from './forced-gc.js';
 import type { MemorySample } from './leak-verdict.js';
 
@@ -208,7 +208,6 @@ export class GcSampler {
       this.#ring[this.#next] = sample;
       this.#next = (this.#next + 1) % this.capacity;
     }
-    this.#armGapTimer(this.#gapMs());
     for (const listener of this.#listeners) {
       try {
         listener(sample);
@@ -218,16 +217,31 @@ export class GcSampler {
         process.emitWarning(`opsctl: a GC sample listener threw and was unsubscribed: ${String(error)}`);
       }
     }
+    // After the listeners: the gap policy may depend on what they made of this sample.
+    this.#armGapTimer(this.#gapMs());
     return sample;
   }
 }
 
-/** Heap used after the GC: what is in use now, minus what was allocated since (the young generation). */
+/**
+ * Heap used after the GC: what is in use now, minus what was allocated since (the young
+ * generation). From V8's statistics, not process.memoryUsage(), which throws (EMFILE) when
+ * the process runs out of descriptors: from a GC observer or a timer, that would end the app.
+ */
 function readSample(time: number, forced: boolean): MemorySample {
-  const usage = process.memoryUsage();
+  const heap = getHeapStatistics();
   let young = 0;
   for (const space of getHeapSpaceStatistics()) {
     if (YOUNG_SPACES.has(space.space_name)) young += space.space_used_size;
   }
-  return { time, heapUsed: usage.heapUsed - young, external: usage.external, rss: usage.rss, forced };
+  return { time, heapUsed: heap.used_heap_size - young, external: heap.external_memory, rss: residentSetSize(), forced };
+}
+
+/** RSS in bytes; 0 when the system cannot tell (rss is shown, never judged). */
+function residentSetSize(): number {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return 0;
+  }
 }

@@ -47,13 +47,16 @@ export class LeakMonitor {
   // The samples' clock (monotonic, as epoch milliseconds), so that the two compare.
   readonly #since = performance.timeOrigin + performance.now();
   #level: LeakLevel = 'unknown';
+  /** When a sample could turn a `growing` verdict into `suspected` (the samples' clock); null when none is awaited. */
+  #confirmAt: number | null = null;
   /** Each listener, and whether it is the endpoint's own (automatic capture) rather than a live stream. */
   readonly #listeners = new Map<(event: LeakEvent) => void, boolean>();
   #unsubscribe: (() => void) | null = null;
 
   constructor({ settings = {}, samples, maxForcedPauseMs }: { settings?: Partial<LeakSettings>; samples?: number; maxForcedPauseMs?: number } = {}) {
     this.#settings = settings;
-    this.#sampler = new GcSampler({ capacity: samples, maxGapMs: sampleGap(leakSettings(settings)), maxForcedPauseMs });
+    const bucketGap = sampleGap(leakSettings(settings));
+    this.#sampler = new GcSampler({ capacity: samples, maxGapMs: (runningMs) => this.#gapMs(bucketGap(runningMs)), maxForcedPauseMs });
   }
 
   start(): void {
@@ -90,8 +93,9 @@ export class LeakMonitor {
   }
 
   #onSample(sample: MemorySample): void {
-    if (this.#listeners.size === 0) return;
     const verdict = this.#judge(this.#sampler.samples());
+    this.#confirmAt = awaitsOnlyTheWindow(verdict) ? verdict.suspectPossibleAt : null;
+    if (this.#listeners.size === 0) return;
     const changed = verdict.verdict !== this.#level;
     this.#level = verdict.verdict;
     for (const listener of this.#listeners.keys()) {
@@ -105,11 +109,28 @@ export class LeakMonitor {
     }
   }
 
+  /**
+   * The sampler's gap: a time bucket, or less when a sample is awaited at the first moment
+   * the window can span its minimum: a trend held back by nothing else is then confirmed
+   * there, not a whole gap later (the sampler's limits still apply).
+   */
+  #gapMs(bucketGapMs: number): number {
+    const untilConfirmMs = this.#confirmAt === null ? Number.POSITIVE_INFINITY : this.#confirmAt - (performance.timeOrigin + performance.now());
+    // Once that moment has passed without a sample, the usual gap again: never a busy loop.
+    return untilConfirmMs > 0 ? Math.min(bucketGapMs, untilConfirmMs) : bucketGapMs;
+  }
+
   #judge(samples: readonly MemorySample[]): LeakVerdict {
     const newest = samples.at(-1)?.time ?? 0;
     const since = Math.max(this.#since, newest - JUDGED_WINDOW_MS);
     return judgeLeak(samples.filter((s) => s.time >= since), this.#settings, { since });
   }
+}
+
+/** Whether a `growing` verdict is held back by the window's span alone. */
+function awaitsOnlyTheWindow(verdict: LeakVerdict): boolean {
+  if (verdict.verdict !== 'growing') return false;
+  return Object.values(verdict.series).some((s) => s.level === 'growing' && s.failed.length === 1 && s.failed[0] === 'window-too-short');
 }
 
 /**
