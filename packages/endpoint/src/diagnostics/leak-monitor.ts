@@ -1,8 +1,8 @@
 // The leak monitor: the GC sampler always on, the verdict on demand and on each sample,
 // and live subscribers told of each sample and of each change of verdict.
 import { performance } from 'node:perf_hooks';
-import type { ForcedGcRefusal } from './forced-gc.js';
-import { GcSampler, MAX_SAMPLE_GAP_MS, type SamplerStats } from './gc-sampler.js';
+import { FORCED_GC_MIN_INTERVAL_MS, type ForcedGcRefusal } from './forced-gc.js';
+import { GcSampler, type SamplerStats } from './gc-sampler.js';
 import { judgeLeak, leakSettings, type LeakLevel, type LeakSettings, type LeakVerdict, type MemorySample } from './leak-verdict.js';
 
 export interface LeakStatus {
@@ -135,10 +135,13 @@ function awaitsOnlyTheWindow(verdict: LeakVerdict): boolean {
 
 /**
  * How long the sampler waits for V8's own major GC before forcing one: one of the verdict's
- * time buckets of the window judged now, and at least MAX_SAMPLE_GAP_MS. Every bucket then
- * gets a sample, and a steady app whose record has grown to 20 minutes is forced one GC
- * per 80 s rather than one per 10 s for ever.
+ * time buckets of the window judged now, and at least one of the shortest window that can
+ * be `suspected` (90 s / 12 = 7.5 s). Every bucket then gets a sample: the 6 a verdict needs
+ * are there by about 60 s (at 10 s, not before 70 s); and a steady app whose record has grown
+ * to 20 minutes is forced one GC per 80 s rather than one per few seconds for ever.
  */
 function sampleGap(settings: LeakSettings): (runningMs: number) => number {
-  return (runningMs) => Math.max(MAX_SAMPLE_GAP_MS, (Math.min(runningMs, JUDGED_WINDOW_MS) * (1 - settings.warmupFraction)) / settings.buckets);
+  // Never below the forced GCs' own least interval, whatever the settings.
+  const shortestMs = Math.max(FORCED_GC_MIN_INTERVAL_MS, (settings.minSpanSeconds * 1000) / settings.buckets);
+  return (runningMs) => Math.max(shortestMs, (Math.min(runningMs, JUDGED_WINDOW_MS) * (1 - settings.warmupFraction)) / settings.buckets);
 }
