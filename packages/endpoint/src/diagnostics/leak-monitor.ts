@@ -128,7 +128,7 @@ export class LeakMonitor {
 }
 
 /** Whether a `growing` verdict is held back by the window's span alone. */
-function awaitsOnlyTheWindow(verdict: LeakVerdict): boolean {
+export function awaitsOnlyTheWindow(verdict: LeakVerdict): boolean {
   if (verdict.verdict !== 'growing') return false;
   return Object.values(verdict.series).some((s) => s.level === 'growing' && s.failed.length === 1 && s.failed[0] === 'window-too-short');
 }
@@ -140,7 +140,7 @@ function awaitsOnlyTheWindow(verdict: LeakVerdict): boolean {
  * are there by about 60 s (at 10 s, not before 70 s); and a steady app whose record has grown
  * to 20 minutes is forced one GC per 80 s rather than one per few seconds for ever.
  */
-function sampleGap(settings: LeakSettings): (runningMs: number) => number {
+export function sampleGap(settings: LeakSettings): (runningMs: number) => number {
   // Never below the forced GCs' own least interval, whatever the settings.
   const shortestMs = Math.max(FORCED_GC_MIN_INTERVAL_MS, (settings.minSpanSeconds * 1000) / settings.buckets);
   return (runningMs) => Math.max(shortestMs, (Math.min(runningMs, JUDGED_WINDOW_MS) * (1 - settings.warmupFraction)) / settings.buckets);
