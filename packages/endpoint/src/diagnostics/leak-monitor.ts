@@ -110,14 +110,17 @@ export class LeakMonitor {
   }
 
   /**
-   * The sampler's gap: a time bucket, or less when a sample is awaited at the first moment
-   * the window can span its minimum: a trend held back by nothing else is then confirmed
-   * there, not a whole gap later (the sampler's limits still apply).
+   * The sampler's gap: a time bucket; but while a trend held back by nothing but the window's
+   * span awaits the first moment the window can reach it, half the time left until then, and
+   * a sample at that moment (the sampler's limits still apply). The window's later half still
+   * gets its points, and the budget is kept for the sample that can confirm: sampling every
+   * bucket, a 1 MB/s leak spent it all by 100 s and that sample was refused.
    */
   #gapMs(bucketGapMs: number): number {
     const untilConfirmMs = this.#confirmAt === null ? Number.POSITIVE_INFINITY : this.#confirmAt - (performance.timeOrigin + performance.now());
     // Once that moment has passed without a sample, the usual gap again: never a busy loop.
-    return untilConfirmMs > 0 ? Math.min(bucketGapMs, untilConfirmMs) : bucketGapMs;
+    if (!(untilConfirmMs > 0 && Number.isFinite(untilConfirmMs))) return bucketGapMs;
+    return Math.min(untilConfirmMs, Math.max(bucketGapMs, untilConfirmMs / 2));
   }
 
   #judge(samples: readonly MemorySample[]): LeakVerdict {
