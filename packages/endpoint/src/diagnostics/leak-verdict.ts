@@ -22,7 +22,8 @@ export type LeakSeriesName = (typeof LEAK_SERIES)[number];
  * - `not-linear`: R² of a straight line through the bucket minima below `minRSquared`;
  * - `growth-too-small`: growth over the window below max(`minGrowthFraction` of baseline, `minGrowthBytes`);
  * - `half-not-rising`: the first or the later half of the window rises slower than `minHalfShare` of
- *   the whole window's slope (a step between the halves makes the window rise while neither half does);
+ *   the whole window's slope (a step between the halves makes the window rise while neither half does),
+ *   or holds fewer than 2 points (a cache that filled in the first half may be flat in the second);
  * - `slowing-down`: the later half rises slower than `minHalvesRatio` of the first (a plateau ahead).
  */
 export const LEAK_CONDITIONS = [
@@ -439,7 +440,7 @@ const HOLD_BACK: Record<LeakCondition, (settings: LeakSettings) => string> = {
   'no-significant-trend': () => 'the trend is not significant',
   'not-linear': () => 'not in a straight line (a step or a plateau)',
   'growth-too-small': () => 'too little to matter yet',
-  'half-not-rising': () => 'not in both halves of the window (a step, or growth that stopped)',
+  'half-not-rising': () => 'not in both halves of the window (a step, growth that stopped, or too few samples in one half to tell)',
   'slowing-down': () => 'slowing down (a cache or pool filling towards its bound)',
 };
 
