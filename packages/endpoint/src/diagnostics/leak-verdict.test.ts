@@ -267,12 +267,28 @@ describe('judgeLeak when samples come in bursts with long gaps', () => {
     expect(verdict.verdict).toBe('suspected');
   });
 
+  it('fits the samples when two GCs share the only bucket of the window\'s later half, and keeps suspecting', () => {
+    const samples = record({ heap: linear(1 * MB), gcEvery: 2 }).filter((x) => x.time <= EPOCH + 150_000 || (x.time >= EPOCH + 262_000 && x.time <= EPOCH + 268_000));
+    const verdict = judgeLeak(samples, {}, { since: EPOCH });
+    expect(verdict.fittedOn).toBe('samples');
+    expect(verdict.bucketsFilled).toBeGreaterThanOrEqual(DEFAULT_LEAK_SETTINGS.minBuckets);
+    expect(verdict.verdict).toBe('suspected');
+  });
+
   it('never suspects a steady heap, a step, or a cache whose GCs came while it filled and stopped when it was full', () => {
     for (const seed of [1, 2, 3]) {
       neverSuspected(bursts({ seed, every: 40, size: 3 }));
       neverSuspected(bursts({ seed, every: 40, size: 3, heap: (t) => (t >= 100 ? 20 * MB : 0) }));
       // Filling: a GC every ~2 s; full: one a minute.
       const cache = record({ seed, heap: (t) => 1 * MB * Math.min(t, 80) }).filter((x) => x.time <= EPOCH + 80_000 || Math.round((x.time - EPOCH) / 1000) % 60 < 2);
+      neverSuspected(cache);
+    }
+  });
+
+  it('never suspects a cache whose later half holds two samples a few seconds apart, however noisy', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      // Filling: a GC every ~2 s; full: a pair of GCs 5 s apart every 100 s.
+      const cache = record({ seed, noise: 1 * MB, heap: (t) => 1 * MB * Math.min(t, 80) }).filter((x) => x.time <= EPOCH + 80_000 || Math.round((x.time - EPOCH) / 1000) % 100 < 6);
       neverSuspected(cache);
     }
   });

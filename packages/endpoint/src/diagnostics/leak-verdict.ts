@@ -339,16 +339,26 @@ function judgeHalves(first: number | null, later: number | null, slope: number |
 }
 
 /**
- * The points a series' trend is fitted on: each time bucket's minimum; but when fewer than
- * minBuckets buckets hold a sample while the window holds enough samples, each sample. V8's
- * own major GCs come in bursts with long gaps between (Node 24: gaps of 40-80 s), and forced
- * ones may be refused on a large heap: a bucket minimum would then merge the few samples
- * there are, and the verdict would stay `unknown` for minutes.
+ * The points a series' trend is fitted on: each time bucket's minimum; but each sample when
+ * the window holds minBuckets samples and the buckets cannot show a trend: fewer than
+ * minBuckets of them hold a sample, or one half of the window has a single bucket's point
+ * while it has two samples. V8's own major GCs come in bursts with long gaps between
+ * (Node 24: 40-80 s), and forced ones may be refused on a large heap: a bucket minimum would
+ * then merge the few samples there are, and the verdict would stay `unknown` for minutes,
+ * or fall back from `suspected` whenever two GCs shared a bucket in the later half.
  */
 function trendPoints(window: readonly JudgedSample[], key: LeakSeriesName, start: number, spanMs: number, settings: LeakSettings): { points: Point[]; bucketsFilled: number; fittedOn: LeakPoints } {
   const minima = bucketMinima(window, key, start, spanMs, settings.buckets);
-  if (minima.length >= settings.minBuckets || window.length < settings.minBuckets) return { points: minima, bucketsFilled: minima.length, fittedOn: 'buckets' };
-  return { points: window.map((s) => ({ t: s.time, v: s[key] })), bucketsFilled: minima.length, fittedOn: 'samples' };
+  const samples = window.map((s) => ({ t: s.time, v: s[key] }));
+  const middle = start + spanMs / 2;
+  const useSamples = samples.length >= settings.minBuckets && (minima.length < settings.minBuckets || (!halvesHold(minima, middle) && halvesHold(samples, middle)));
+  return { points: useSamples ? samples : minima, bucketsFilled: minima.length, fittedOn: useSamples ? 'samples' : 'buckets' };
+}
+
+/** Whether each half of the window holds the 2 points a slope needs. */
+function halvesHold(points: readonly Point[], middle: number): boolean {
+  const first = points.filter((p) => p.t < middle).length;
+  return first >= 2 && points.length - first >= 2;
 }
 
 /** Each non-empty bucket's minimum, at the time it was seen. */
