@@ -130,7 +130,8 @@ if (PART === undefined || PART === '3') {
     for (const scenario of ['leak-1mb', 'steady']) {
       const [on, off] = await Promise.all([observe(scenario, node, 120), observe(scenario, node, 120, { MAX_FORCED_PAUSE_MS: '0' })]);
       const total = (r) => r.forcedPerMinute + r.naturalPerMinute;
-      console.log(`| ${version} | ${scenario} | ${ms(total(on))} (${ms(on.forcedPerMinute)} forced) | ${ms(total(off))} | ${(total(on) / Math.max(1, total(off))).toFixed(2)} |`);
+      const ratio = total(off) < 1 ? 'V8 ran none' : (total(on) / total(off)).toFixed(2);
+      console.log(`| ${version} | ${scenario} | ${ms(total(on))} (${ms(on.forcedPerMinute)} forced) | ${ms(total(off))} | ${ratio} |`);
     }
   }
 }

@@ -23,7 +23,8 @@ export const FORCED_GC_BUDGET = 0.005;
  * Credit accrues over at most this long, 1.5 s at 0.5%: an app running for hours cannot bank
  * a burst of pauses, and a young one can afford the samples a first verdict needs. With 600 ms
  * (two minutes), a 1 MB/s leak spent it by 80 s and got no sample when the window first
- * reached 90 s (docs/leak-detection.md). Over any five minutes, at most 1% of wall time.
+ * reached 90 s (docs/leak-detection.md). In any interval, at most 1.5 s plus 0.5% of it:
+ * 1.75% of the first two minutes, 1% of any five, 0.5% over hours.
  */
 export const BUDGET_WINDOW_MS = 300_000;
 /**
