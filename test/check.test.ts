@@ -41,9 +41,29 @@ describe('opsctl check', () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Report;
     expect(report.ok).toBe(true);
-    expect(statusOf(report)).toEqual({ reachable: 'pass', tls: 'skip', 'anonymous-refused': 'pass', token: 'pass', 'main-thread': 'pass', scopes: 'pass', leaks: 'pass', heapdump: 'pass' });
+    // A process that just started has no leak verdict yet: skipped, not passed.
+    expect(statusOf(report)).toEqual({ reachable: 'pass', tls: 'skip', 'anonymous-refused': 'pass', token: 'pass', 'main-thread': 'pass', scopes: 'pass', leaks: 'skip', heapdump: 'pass' });
     parseXml(junit);
-    expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="opsctl check" tests="8" failures="0" skipped="1"/);
+    expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="opsctl check" tests="8" failures="0" skipped="2"/);
+  });
+
+  it('skips the leak check while there is no verdict yet, and fails it with --require-leak-verdict', async () => {
+    const fresh = await startApp(exampleApp, { OPSCTL_TOKENS: admin.line });
+    try {
+      const env = { OPSCTL_URL: fresh.ops, OPSCTL_TOKEN: admin.token };
+      const run = await opsctl(['check'], { env });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^- leaks +no verdict yet \(warming up: \d+ more post-GC samples? before a verdict/m);
+      expect(run.stdout).not.toMatch(/✔ leaks/);
+      const required = await opsctl(['check', '--require-leak-verdict', '--json'], { env });
+      expect(required.code).toBe(1);
+      const report = JSON.parse(required.stdout) as Report;
+      expect(statusOf(report)['leaks']).toBe('fail');
+      expect(report.checks.find((c) => c.name === 'leaks')?.detail).toMatch(/^no verdict yet .*--require-leak-verdict needs one$/);
+      expect(required.stderr).toMatch(/^error: 1 check failed: leaks/m);
+    } finally {
+      await fresh.stop();
+    }
   });
 
   it('prints a checklist for people', async () => {

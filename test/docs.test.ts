@@ -7,12 +7,6 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './support/processes.js';
 
-/**
- * Pages another branch adds (issue 21 brings the leak rule and its measurements): links
- * to them are kept, and checked once the page exists. Remove an entry when it lands.
- */
-const PENDING = new Set(['docs/leak-detection.md']);
-
 const SKIPPED_DIRS = new Set(['node_modules', 'dist', '.git']);
 
 function filesUnder(dir: string, keep: (file: string) => boolean): string[] {
@@ -59,7 +53,7 @@ function brokenLink(file: string, target: string): string | null {
   const [path = '', anchor] = target.split('#');
   const resolved = path === '' ? file : resolve(dirname(file), decodeURIComponent(path));
   const name = fromRoot(resolved);
-  if (!existsSync(resolved)) return PENDING.has(name) ? null : `${name} does not exist`;
+  if (!existsSync(resolved)) return `${name} does not exist`;
   if (anchor === undefined || statSync(resolved).isDirectory() || !resolved.endsWith('.md')) return null;
   return anchors(readFileSync(resolved, 'utf8')).has(anchor) ? null : `${name} has no heading #${anchor}`;
 }
@@ -106,7 +100,7 @@ describe('docs', () => {
         const candidates = [resolve(repoRoot, path as string), resolve(dirname(file), path as string)];
         const found = candidates.find((candidate) => existsSync(candidate));
         if (found === undefined) {
-          if (!PENDING.has(path as string)) missing.push(`${fromRoot(file)}: ${path} does not exist`);
+          missing.push(`${fromRoot(file)}: ${path} does not exist`);
           continue;
         }
         if (anchor !== undefined && !anchors(readFileSync(found, 'utf8')).has(anchor)) missing.push(`${fromRoot(file)}: ${path} has no heading #${anchor}`);

@@ -301,17 +301,18 @@ ${examples('opsctl heapdiff a.heapsnapshot b.heapsnapshot', 'opsctl heapdiff a.h
   program
     .command('leaks')
     .description('does the process leak memory? the verdict and its evidence')
-    .option('-w, --watch', 'follow live: redrawn on a terminal, NDJSON lines otherwise; Ctrl-C ends', false)
+    .option('-w, --watch', 'follow live: redrawn on a terminal (a line per sample where it reports no width), NDJSON lines otherwise; Ctrl-C ends', false)
     .option('--fail-on-leak', 'exit 5 when the verdict is "suspected" (for CI)', false)
-    .option('--gc', 'force a GC sample first (at most one per 5 s)', false)
+    .option('--gc', 'ask for a GC sample first; the endpoint may refuse (at most one per 5 s, within its pause limits) and says when to ask again', false)
     .option('--diff', 'what grows: three heap snapshots an interval apart, compared (see heapdiff)', false)
     .addOption(new Option('--interval <duration>', 'with --diff: time between snapshots, 1s to 24h').argParser(durationFlag({ min: 1000, max: 24 * 60 * MINUTE_MS })).default(MINUTE_MS, '60s'))
     .option('--keep <dir>', 'with --diff: keep the snapshots in DIR')
     .addOption(new Option('--limit <n>', 'with --diff: show at most N classes').argParser(countFlag).default(20))
     .option('--skip-memory-check', 'with --diff: snapshot despite the endpoint\'s memory estimate', false)
     .addHelpText('after', `
-Verdicts: ok; growing (a trend, not yet proof); suspected (post-GC heap or external
-memory has grown steadily for at least 90 s after warm-up). The rule, and the
+Verdicts: unknown (fewer than 6 post-GC samples after warm-up: no verdict yet, never
+"ok"); ok; growing (a trend, not yet proof); suspected (post-GC heap or external memory
+has grown steadily for at least 90 s after warm-up). The rule, and the
 measurements behind it: docs/leak-detection.md in the opsctl repository.
 --diff pauses the process three times (once per snapshot); exercise the suspected
 leak during the intervals.
@@ -331,10 +332,11 @@ ${examples('opsctl leaks', 'opsctl leaks --watch', 'opsctl leaks --fail-on-leak 
     .description('smoke-check a deployment: reachable, TLS, refuses anonymous callers, token and scopes, no leak')
     .option('--require <scopes>', 'scopes the token must have, comma-separated (e.g. heap,repl)')
     .option('--no-leak-check', 'do not fail on a suspected leak')
+    .option('--require-leak-verdict', 'fail, rather than skip, when there is no leak verdict yet (a process just started)', false)
     .option('--heapdump', 'also take a heap snapshot to a temporary file and verify it', false)
     .option('--junit <file>', 'write the results as JUnit XML (mode 0600)')
     .addHelpText('after', examples('opsctl check', 'opsctl check --require heap,repl --junit check.xml'))
-    .action(run(async (ctx, opts: { require?: string; leakCheck: boolean; heapdump: boolean; junit?: string }) => {
+    .action(run(async (ctx, opts: { require?: string; leakCheck: boolean; requireLeakVerdict: boolean; heapdump: boolean; junit?: string }) => {
       const { runCheck } = await import('./commands/check.js');
       await runCheck(opts, ctx);
     }));

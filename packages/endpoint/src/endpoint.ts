@@ -62,7 +62,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
   const config = serverConfig(options);
   // Snapshot files of a download the process did not live through (an OOM kill mid-snapshot runs no cleanup).
   const swept = settledQuietly('removing stale heap-snapshot directories', removeStaleTempDirs(options.heapSnapshot.dir, HEAP_TEMP_PREFIX));
-  const leakMonitor = options.leaks === null ? null : new LeakMonitor(options.leaks.settings, options.leaks.samples);
+  const leakMonitor = options.leaks === null ? null : new LeakMonitor(options.leaks);
   leakMonitor?.start();
   const mainThread = new MainThreadState();
   const runtimeMetrics = new RuntimeMetrics();

@@ -8,6 +8,7 @@ import { resolveActions, type ActionDefinition, type ResolvedAction } from './ac
 import { guardedSink, stderrAuditSink, type AuditSink } from './audit.js';
 import { resolveCapture, type CaptureOptions, type ResolvedCapture } from './diagnostics/capture.js';
 import { SMALL_OBJECT_MEMORY_FACTOR } from './diagnostics/heap-snapshot.js';
+import { MAX_FORCED_PAUSE_MS } from './diagnostics/forced-gc.js';
 import { SAMPLE_CAPACITY } from './diagnostics/gc-sampler.js';
 import { leakSettingsProblems, type LeakSettings } from './diagnostics/leak-verdict.js';
 import { EndpointConfigError } from './errors.js';
@@ -103,6 +104,11 @@ export interface LeakOptions {
   settings?: Partial<LeakSettings>;
   /** Post-GC samples kept: one per major GC, at least one per 10 s. Default 720 (an hour at 5 s). */
   samples?: number;
+  /**
+   * Longest pause, in ms, of a GC forced to take a sample when V8 runs none (gap-filling, or
+   * `gc=true`); forced GCs also keep to 0.5% of wall time. 0 never forces one. Default 500.
+   */
+  maxForcedPauseMs?: number;
 }
 
 export interface EndpointOptions {
@@ -172,7 +178,7 @@ export interface ResolvedOptions {
   repl: Readonly<Required<ReplOptions>> | null;
   unref: boolean;
   /** null when leak detection is off. */
-  leaks: Readonly<{ settings: Partial<LeakSettings>; samples: number }> | null;
+  leaks: Readonly<{ settings: Partial<LeakSettings>; samples: number; maxForcedPauseMs: number }> | null;
   /** null when the application defined no actions. */
   actions: ReadonlyMap<string, ResolvedAction> | null;
   /** null when automatic capture is not configured. */
@@ -257,12 +263,14 @@ function resolveWatchdog(input: WatchdogOptions, problems: string[]): Readonly<R
   return Object.freeze({ blockedThresholdMs });
 }
 
-function resolveLeaks(input: LeakOptions, problems: string[]): Readonly<{ settings: Partial<LeakSettings>; samples: number }> {
+function resolveLeaks(input: LeakOptions, problems: string[]): Readonly<{ settings: Partial<LeakSettings>; samples: number; maxForcedPauseMs: number }> {
   const settings = input.settings ?? {};
   for (const problem of leakSettingsProblems(settings)) problems.push(`\`leaks.settings\`: ${problem}`);
   const samples = input.samples ?? SAMPLE_CAPACITY;
   if (!Number.isInteger(samples) || samples < 12) problems.push('`leaks.samples` must be an integer of at least 12');
-  return Object.freeze({ settings: Object.freeze({ ...settings }), samples });
+  const maxForcedPauseMs = input.maxForcedPauseMs ?? MAX_FORCED_PAUSE_MS;
+  if (typeof maxForcedPauseMs !== 'number' || !(maxForcedPauseMs >= 0 && maxForcedPauseMs <= 60_000)) problems.push('`leaks.maxForcedPauseMs` must be a number of ms from 0 (never force a GC) to 60000');
+  return Object.freeze({ settings: Object.freeze({ ...settings }), samples, maxForcedPauseMs });
 }
 
 function resolveRepl(input: ReplOptions, problems: string[]): Readonly<Required<ReplOptions>> {

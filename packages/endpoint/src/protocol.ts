@@ -142,8 +142,10 @@ export type EvalResponse = (
   | { ok: false; error: EvalError; timedOut: boolean; output: string; durationMs: number }
 ) & { uncaught?: EvalError[] };
 
-export type { LeakCondition, LeakLevel, LeakSeriesEvidence, LeakSettings, LeakVerdict, MemorySample } from './diagnostics/leak-verdict.js';
-export type { LeakEvent, LeakStatus } from './diagnostics/leak-monitor.js';
+export type { LeakCondition, LeakLevel, LeakPoints, LeakSeriesEvidence, LeakSettings, LeakVerdict, MemorySample } from './diagnostics/leak-verdict.js';
+export type { GcRequestResult, LeakEvent, LeakStatus } from './diagnostics/leak-monitor.js';
+export type { SamplerStats } from './diagnostics/gc-sampler.js';
+export type { ForcedGcRefusal, ForcedGcRefusalCode } from './diagnostics/forced-gc.js';
 
 /** One line of the GET /leaks/stream NDJSON stream. */
 export type LeakStreamLine =

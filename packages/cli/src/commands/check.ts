@@ -1,6 +1,8 @@
 // opsctl check: the smoke test a CI pipeline runs after a deploy. Each check passes,
 // fails or is skipped; the exit code names the first failure's kind (4 unreachable or
-// bad TLS, 3 token or scopes, 5 leak suspected, 1 otherwise). A checklist on a
+// bad TLS, 3 token or scopes, 5 leak suspected, 1 otherwise). A leak verdict that cannot
+// be given yet (a process just started) is skipped, never passed; --require-leak-verdict
+// fails it, for pipelines that run long enough for one. A checklist on a
 // terminal, --json, and --junit FILE for CI systems that display JUnit XML.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +19,8 @@ import { runHeapdump } from './heapdump.js';
 export interface CheckOptions {
   require?: string;
   leakCheck: boolean;
+  /** Fail, rather than skip, the leak check when there is no verdict yet. */
+  requireLeakVerdict?: boolean;
   heapdump: boolean;
   junit?: string;
 }
@@ -124,7 +128,7 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
 
     if (!opts.leakCheck) await skip('leaks', 'turned off (--no-leak-check)');
     else if (caller === null) await skip('leaks', 'no working token');
-    else await record('leaks', () => leakCheck(ctx));
+    else await record('leaks', () => leakCheck(ctx, opts.requireLeakVerdict === true));
 
     if (!opts.heapdump) await skip('heapdump', 'not asked for (--heapdump)');
     else if (caller === null) await skip('heapdump', 'no working token');
@@ -146,11 +150,17 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
   return report;
 }
 
-async function leakCheck(ctx: Context): Promise<{ detail: string }> {
-  const { fetchLeakStatus } = await import('./leaks.js');
+async function leakCheck(ctx: Context, requireVerdict: boolean): Promise<{ status?: CheckStatus; detail: string }> {
+  const [{ fetchLeakStatus }, { DIFF_COMMAND, nextStep }] = await Promise.all([import('./leaks.js'), import('../ui/leak-report.js')]);
   const status = await fetchLeakStatus(ctx);
-  if (status.verdict.verdict === 'suspected') throw new CliError('LEAK_SUSPECTED', `leak suspected: ${status.verdict.reason}`);
-  return { detail: `${status.verdict.verdict}: ${status.verdict.reason}` };
+  const { verdict } = status;
+  if (verdict.verdict === 'suspected') throw new CliError('LEAK_SUSPECTED', `leak suspected: ${verdict.reason}`, { hint: `see what grows: ${DIFF_COMMAND}` });
+  if (verdict.verdict === 'unknown') {
+    const detail = `no verdict yet (${nextStep(status, status.time ?? ctx.now()) ?? verdict.reason})`;
+    if (requireVerdict) throw new CliError('LEAK_VERDICT_UNKNOWN', `${detail}; --require-leak-verdict needs one`);
+    return { status: 'skip', detail };
+  }
+  return { detail: `${verdict.verdict}: ${verdict.reason}` };
 }
 
 async function heapdumpRoundTrip(ctx: Context): Promise<{ detail: string }> {

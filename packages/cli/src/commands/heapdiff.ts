@@ -27,6 +27,8 @@ import { checkIdOrder, checkNamedOrder } from './heapdiff-order.js';
 export interface HeapdiffOptions {
   /** Two snapshots of one process, oldest first; a third turns on the three-snapshot report. */
   files: [a: string, b: string, c?: string];
+  /** What to call the files in the report, when their paths mean nothing to the reader (deleted temp files). */
+  names?: [a: string, b: string, c?: string];
   sort: RankBy;
   /** Rows shown at most. */
   limit: number;
@@ -69,6 +71,7 @@ const MAX_EXAMPLE_CHARS = 32;
 
 export async function runHeapdiff(opts: HeapdiffOptions, ctx: Context): Promise<HeapdiffResult> {
   const [a, b, c] = opts.files;
+  const [nameA = a, nameB = b, nameC = c] = opts.names ?? [];
   checkNamedOrder(opts.files.filter((file) => file !== undefined), opts.force === true);
   const sizes = new Map<string, number>();
   for (const file of opts.files) if (file !== undefined) sizes.set(file, await sizeOf(file));
@@ -81,12 +84,12 @@ export async function runHeapdiff(opts: HeapdiffOptions, ctx: Context): Promise<
     if (c === undefined) {
       const diff = await diffHeapSnapshots(source(a), source(b), { sortBy: opts.sort });
       checkIdOrder([{ file: a, newestId: diff.newestIds.before }, { file: b, newestId: diff.newestIds.after }], opts.force === true);
-      result = growth(diff, opts, { a, b });
+      result = growth(diff, opts, { a: nameA, b: nameB });
     } else {
       const report = await findRetainedAllocations(source(a), source(b), source(c), { sortBy: opts.sort, examples: EXAMPLES_PER_CLASS });
       const { newestIds } = report;
       checkIdOrder([{ file: a, newestId: newestIds.a }, { file: b, newestId: newestIds.b }, { file: c, newestId: newestIds.c }], opts.force === true);
-      result = retained(report, opts, { a, b, c });
+      result = retained(report, opts, { a: nameA, b: nameB, c: nameC ?? c });
     }
     spinner.stop();
     ctx.out.result(result, renderHeapdiff);

@@ -1,8 +1,9 @@
 // opsctl leaks --diff: what is growing, from the target itself. Three heap snapshots one
 // interval apart through the heapdump route (its preflight and single flight apply),
 // then the three-snapshot report: objects allocated between the first and second that
-// are still alive in the third. Snapshots go to a temp directory, removed afterwards,
-// or to --keep DIR.
+// are still alive in the third. Snapshots go to --keep DIR, or to a temp directory removed
+// afterwards: then the report calls them "snapshot a/b/c" rather than naming deleted files,
+// and says that its @ids can be looked up only in snapshots kept with --keep.
 //
 // The report compares object ids, which mean something only within one process: behind
 // a load balancer the snapshots may come from different ones, and the report would list
@@ -56,8 +57,13 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
       if (!ctx.out.json) ctx.out.info(`snapshot ${label} taken`);
     }
     const [a = '', b = '', c = ''] = files;
-    const report = await runHeapdiff({ files: [a, b, c], sort: 'size', limit: opts.limit, minSize: 0 }, ctx);
-    if (opts.keep && !ctx.out.json) ctx.out.info(`snapshots kept in ${dir}`);
+    const names: [string, string, string] | undefined = opts.keep ? undefined : ['snapshot a', 'snapshot b', 'snapshot c'];
+    const report = await runHeapdiff({ files: [a, b, c], ...(names ? { names } : {}), sort: 'size', limit: opts.limit, minSize: 0 }, ctx);
+    if (!ctx.out.json) {
+      ctx.out.info(opts.keep
+        ? `snapshots kept in ${dir}; find an @id in Chrome DevTools (Memory → Load ${b}, then search @id)`
+        : 'the snapshots were deleted; to look these @ids up in Chrome DevTools, run again with --keep DIR');
+    }
     return report;
   } finally {
     if (!opts.keep) await rm(dir, { recursive: true, force: true });

@@ -124,6 +124,14 @@ export class Output {
     return new Output({ stdout: NOWHERE, stderr: NOWHERE, env: {}, json: false, noColor: true, verbose: false });
   }
 
+  /**
+   * Whether stdout may be redrawn in place (cursor moves): a terminal that reports its
+   * width and is not `TERM=dumb`. A pty of 0 columns gets plain lines instead.
+   */
+  get redrawsStdout(): boolean {
+    return progressMode(this.#stdout, this.#env, this.json) === 'spinner';
+  }
+
   /** Terminal width for layouts, 80 when unknown (a pty may report 0). */
   get columns(): number {
     const columns = this.#stdout.columns;

@@ -10,7 +10,7 @@ import type { SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
 import type { Caller } from '../audit.js';
 import type { EventLoopDelay, GcKind } from '../diagnostics/runtime-metrics.js';
 import type {
-  ActionInfo, CapturedSnapshot, CaptureStatus, EvalResponse, LeakEvent, LeakStatus, MemoryLimit, MemoryResponse, ProfileKind, SnapshotsResponse, WorkerInfo,
+  ActionInfo, CapturedSnapshot, CaptureStatus, EvalResponse, LeakEvent, LeakLevel, LeakStatus, MemoryLimit, MemoryResponse, ProfileKind, SnapshotsResponse, WorkerInfo,
 } from '../protocol.js';
 
 export type SnapshotPlan =
@@ -62,7 +62,7 @@ export interface MainMetrics {
   /** The leak monitor's newest post-GC sample; null when leak detection is off or none was taken yet. */
   afterGc: { heapUsedBytes: number; externalBytes: number } | null;
   /** Per series: the verdict's level and the trend's growth; null when leak detection is off. */
-  leak: Record<'heapUsed' | 'external', { level: string; growthBytesPerSecond: number | null }> | null;
+  leak: Record<'heapUsed' | 'external', { level: LeakLevel; growthBytesPerSecond: number | null }> | null;
   eventLoopDelay: EventLoopDelay | null;
   gc: Record<GcKind, { collections: number; pauseSeconds: number }>;
   heapSnapshots: { count: number; pauseSeconds: number };

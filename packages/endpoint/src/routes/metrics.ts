@@ -5,6 +5,7 @@
 // by code, are counted where they happen, here.
 import type { Host, MainMetrics } from '../host/host.js';
 import { instanceIdentity } from '../instance.js';
+import type { LeakLevel } from '../protocol.js';
 import { OPENMETRICS_TEXT, openMetrics, PROMETHEUS_TEXT, prometheusText, wantsOpenMetrics, type MetricFamily } from '../server/exposition.js';
 import type { RefusalCounter } from '../server/refusal-counter.js';
 import { setCommonHeaders } from '../server/replies.js';
@@ -12,7 +13,7 @@ import type { Route } from '../server/route.js';
 import type { ThreadWatch } from '../thread/watch.js';
 
 /** `opsctl_leak_verdict`: -1 not enough data, 0 ok, 1 growing, 2 suspected. */
-const VERDICT_VALUE: Readonly<Record<string, number>> = { unknown: -1, ok: 0, growing: 1, suspected: 2 };
+const VERDICT_VALUE: Readonly<Record<LeakLevel, number>> = { unknown: -1, ok: 0, growing: 1, suspected: 2 };
 const SERIES_LABEL = { heapUsed: 'heap', external: 'external' } as const;
 
 export function metricsRoute(host: Host, refusals: RefusalCounter, watch: ThreadWatch | null): Route {
@@ -59,7 +60,7 @@ function processFamilies(app: { name: string; version: string | null }, m: MainM
     const series = (['heapUsed', 'external'] as const).map((name) => [name, m.leak![name]] as const);
     families.push({
       name: 'opsctl_leak_verdict', type: 'gauge', help: 'The leak verdict per series: -1 not enough data, 0 ok, 1 growing, 2 suspected.',
-      samples: series.map(([name, evidence]) => ({ labels: { series: SERIES_LABEL[name] }, value: VERDICT_VALUE[evidence.level] ?? -1 })),
+      samples: series.map(([name, evidence]) => ({ labels: { series: SERIES_LABEL[name] }, value: VERDICT_VALUE[evidence.level] })),
     });
     families.push({
       name: 'opsctl_leak_growth_bytes_per_second', type: 'gauge', help: 'The trend\'s growth per series, from the post-GC samples (NaN without enough of them).',
