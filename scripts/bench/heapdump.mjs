@@ -171,10 +171,10 @@ for (const size of sizes) {
       ['untilHeadersMs', 'start-up, /memory, request until headers'],
       ['pauseMs', 'V8 writing the snapshot (process paused)'],
       ['afterWriteMs', 'after V8\'s write returned, until renamed:'],
-      ['endpointTailMs', '  endpoint: last bytes read and sent'],
-      ['verifyTailMs', '  CLI: verification ends after the last byte'],
+      ['endpointTailMs', '  last bytes read, sent, verified and written'],
       ['fsyncMs', '  CLI: fsync'],
       ['renameMs', '  CLI: rename'],
+      ['verifyMs', 'CLI: verifying, all told (overlaps the download)'],
       ['restMs', '/memory after, exit'],
     ];
     console.log(`  (c) timeline, medians of ${stages.length} (gzip on the wire: ${c.map((r) => r.result?.stages?.wireEncoding ?? '?').join(', ')}):`);
