@@ -311,7 +311,8 @@ ${examples('opsctl heapdiff a.heapsnapshot b.heapsnapshot', 'opsctl heapdiff a.h
     .option('--skip-memory-check', 'with --diff: snapshot despite the endpoint\'s memory estimate', false)
     .addHelpText('after', `
 Verdicts: ok; growing (a trend, not yet proof); suspected (post-GC heap or external
-memory has grown steadily for at least 90 s after warm-up). See the README for the rule.
+memory has grown steadily for at least 90 s after warm-up). The rule, and the
+measurements behind it: docs/leak-detection.md in the opsctl repository.
 --diff pauses the process three times (once per snapshot); exercise the suspected
 leak during the intervals.
 ${examples('opsctl leaks', 'opsctl leaks --watch', 'opsctl leaks --fail-on-leak --json', 'opsctl leaks --diff --interval 2m --keep ./snapshots/')}`)

@@ -104,8 +104,8 @@ export const PAUSE_TRAILER = 'opsctl-pause-ms';
  * Sent by a client with GET /heapdump: which running kernel it is on (kernelKey()). An
  * endpoint on the same kernel sends the snapshot uncompressed even when gzip is
  * accepted: the bytes only cross memory, and gzip would cost more CPU than the copy
- * (measured: gzip level 1 at 125-180 MB/s, gunzip at 180-220 MB/s, on a machine whose
- * other core is writing the snapshot). Over any network, gzip level 1 (6-6.5:1) wins up
+ * (measured: gzip level 1 at 125-180 MB/s, gunzip at 180-350 MB/s, on a machine whose
+ * other core is writing the snapshot; docs/benchmarks.md#heap-snapshots). Over any network, gzip level 1 (6-6.5:1) wins up
  * to about 1 Gbit/s. The host's address cannot tell: behind `kubectl port-forward` both
  * sides see loopback while the bytes cross a network.
  */
