@@ -1,6 +1,8 @@
 // The wire contract between @opsctl/endpoint and the opsctl CLI: error codes with
 // their statuses, scopes, header names and response shapes. Codes are permanent;
 // messages may improve. Clients match `code`, never wording.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
 export const SCOPES = ['metrics', 'read', 'heap', 'profile', 'actions', 'repl', 'admin'] as const;
@@ -91,6 +93,41 @@ export const ESTIMATED_SIZE_HEADER = 'opsctl-estimated-bytes';
  * operation failed after the 200 and its headers were sent.
  */
 export const ERROR_TRAILER = 'opsctl-error';
+/**
+ * A trailer of GET /heapdump: how long V8 took to write the snapshot (the process, or
+ * the worker, was paused that long). The body's first bytes leave before the write has
+ * ended, so the time to the first byte no longer tells.
+ */
+export const PAUSE_TRAILER = 'opsctl-pause-ms';
+
+/**
+ * Sent by a client with GET /heapdump: which running kernel it is on (kernelKey()). An
+ * endpoint on the same kernel sends the snapshot uncompressed even when gzip is
+ * accepted: the bytes only cross memory, and gzip would cost more CPU than the copy
+ * (measured: gzip level 1 at 125-180 MB/s, gunzip at 180-350 MB/s, on a machine whose
+ * other core is writing the snapshot; docs/benchmarks.md#heap-snapshots). Over any network, gzip level 1 (6-6.5:1) wins up
+ * to about 1 Gbit/s. The host's address cannot tell: behind `kubectl port-forward` both
+ * sides see loopback while the bytes cross a network.
+ */
+export const KERNEL_HEADER = 'opsctl-kernel';
+
+let kernel: string | null | undefined;
+
+/**
+ * A key for the running kernel: a hash of Linux's boot id (random at each boot, the same
+ * inside and outside containers, which share the kernel), or null where there is none.
+ * The hash keeps the id itself to this machine.
+ */
+export function kernelKey(): string | null {
+  if (kernel !== undefined) return kernel;
+  try {
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    kernel = bootId === '' ? null : createHash('sha256').update(`opsctl kernel ${bootId}`).digest('base64url').slice(0, 32);
+  } catch {
+    kernel = null;
+  }
+  return kernel;
+}
 
 /**
  * REPL sessions carry messages for the client program itself inside the terminal stream,

@@ -214,7 +214,7 @@ export function createPipeline(state: PipelineState): Pipeline {
     return { ok: true, route, params, token, release: release ?? undefined };
   };
 
-  const contextFor = (req: IncomingMessage, address: string, route: Route, params: Readonly<Record<string, string>>, token: ResolvedToken | null, signal: AbortSignal): RouteContext => ({
+  const contextFor = (req: IncomingMessage, address: string, route: Route, params: Readonly<Record<string, string>>, token: ResolvedToken | null, signal: AbortSignal, release: (() => void) | undefined): RouteContext => ({
     config,
     token,
     query: new URLSearchParams(queryOf(req.url)),
@@ -224,6 +224,7 @@ export function createPipeline(state: PipelineState): Pipeline {
     caller: { token: token?.name ?? null, address, method: req.method ?? '', path: pathOf(req.url, config.basePath).slice(0, 200), route: route.path },
     upgradeStatus: 101,
     audit: ({ kind, status, durationMs, detail }) => audit(req, address, performance.now() - durationMs, { kind, token: token?.name ?? null, route: route.path, status, detail }),
+    releaseGate: release ?? (() => {}),
   });
 
   return {
@@ -247,7 +248,7 @@ export function createPipeline(state: PipelineState): Pipeline {
       if (req.headers.expect !== undefined && hasBody(req) && (res as ServerResponse & { _sent100?: boolean })._sent100 !== true) res.writeContinue();
       const running = state.inFlight.start(() => res.destroy());
       cutOffWhenStalled(res, config.limits.sendStallMs);
-      const ctx = contextFor(req, address, route, params, token, running.signal);
+      const ctx = contextFor(req, address, route, params, token, running.signal, release);
       const bytesBefore = socket.bytesWritten;
       const closed = new Promise<void>((resolve) => res.once('close', resolve));
       void closed.then(() => {
@@ -269,7 +270,8 @@ export function createPipeline(state: PipelineState): Pipeline {
           sendError(res, code, reply);
         });
       // The gate is held while the work goes on, even when its client has gone (a snapshot
-      // still being written): both must end before another may start.
+      // still being written): both must end before another may start, unless the route
+      // lets it go earlier (ctx.releaseGate: its heavy part is over).
       if (release !== undefined) void Promise.all([closed, done]).then(release);
     },
 
@@ -290,7 +292,7 @@ export function createPipeline(state: PipelineState): Pipeline {
         return refuse('BAD_REQUEST', { message: `${route.method} ${route.path} does not accept an HTTP Upgrade.` }, { kind: 'refusal', token: token?.name ?? null, route: route.path, status: 400, code: 'BAD_REQUEST' });
       }
       const running = state.inFlight.start(() => socket.destroy());
-      const ctx = contextFor(req, address, route, params, token, running.signal);
+      const ctx = contextFor(req, address, route, params, token, running.signal, release);
       const closed = new Promise<void>((resolve) => socket.once('close', resolve));
       const done = Promise.resolve()
         .then(() => route.upgrade?.(req, socket, head, ctx))

@@ -27,6 +27,12 @@ export interface RouteContext {
   upgradeStatus: number;
   /** Emits an extra audit event for this caller and route. */
   audit(event: { kind: AuditEvent['kind']; status: number; durationMs: number; detail: Record<string, unknown> }): void;
+  /**
+   * Lets the route's gate go before the handler has ended and its answer closed, once the
+   * heavy part is over (a heap snapshot written, its download going on); a no-op without
+   * a gate or the second time.
+   */
+  releaseGate(): void;
 }
 
 export interface Route {
@@ -36,7 +42,7 @@ export interface Route {
   /** A fixed path, or one ending in a `:name` segment (see router.ts). */
   path: string;
   scope: Scope;
-  /** The concurrency gate that admits this route's work, if it is heavy; held until the handler has settled. */
+  /** The concurrency gate that admits this route's work, if it is heavy; held until the handler has settled and its answer closed, or the handler lets it go (releaseGate). */
   gate?: Gate;
   /** Set when the route is off here: it answers 404 FEATURE_DISABLED with this sentence, and what would turn it on. */
   disabled?: Unavailable;
