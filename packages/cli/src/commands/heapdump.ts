@@ -5,15 +5,17 @@
 // The endpoint sends the snapshot while V8 is still writing it, so the download, its
 // verification (on the bytes as they arrive) and the write to disk all overlap the
 // pause; what is left once V8's write has returned is the last bytes, fsync and rename.
-// The CLI tells the endpoint which kernel it runs on (KERNEL_HEADER): on the same
-// machine the endpoint sends the bytes uncompressed, since gzip would cost both sides
-// CPU to save a copy through memory; to anywhere else, gzip level 1.
+// The CLI tells an endpoint it reaches through loopback which kernel it runs on
+// (KERNEL_HEADER): on the same machine the endpoint sends the bytes uncompressed, since
+// gzip would cost both sides CPU to save a copy through memory; to anywhere else, gzip
+// level 1. Loopback is necessary, not sufficient (kubectl port-forward is loopback on
+// both sides): the key decides, and no other host learns it.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type MemoryResponse } from '@opsctl/endpoint/protocol';
+import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, isLoopback, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type MemoryResponse } from '@opsctl/endpoint/protocol';
 import { transferFailure } from '../client/download.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
@@ -81,7 +83,7 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
   const spinner = await ctx.out.spinner('requesting a heap snapshot…');
   const started = performance.now();
   try {
-    const kernel = kernelKey();
+    const kernel = isLoopback(client.url.hostname) ? kernelKey() : null;
     const response = await client.request('/heapdump', {
       query: { skipMemoryCheck: opts.skipMemoryCheck || undefined, worker: opts.worker },
       headers: { 'accept-encoding': 'gzip', ...(kernel === null ? {} : { [KERNEL_HEADER]: kernel }) },
