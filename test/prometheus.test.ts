@@ -44,8 +44,9 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+// No contexts: the operator's own config must not decide which token or CA is used.
 const fleet = (args: string[], env: Record<string, string> = {}, timeoutMs?: number) =>
-  opsctl(['fleet', '--prometheus', prometheus.url, ...args], { env, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  opsctl(['fleet', '--prometheus', prometheus.url, ...args], { env: { OPSCTL_CONFIG_DIR: join(work, 'config'), ...env }, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
 const valueOf = (series: PrometheusSeries[], instance: string, labels: Record<string, string> = {}) =>
   series.filter((s) => s.metric['instance'] === instance && Object.entries(labels).every(([k, v]) => s.metric[k] === v)).map((s) => Number(s.value[1]));
 
