@@ -56,7 +56,7 @@ describe('opsctl leaks against real applications', () => {
     expect(lines[0]?.type).toBe('status');
     expect(lines.at(-1)?.verdict?.verdict).toBe('suspected');
     console.log(`1 MB/s leak suspected after ${elapsedSeconds.toFixed(0)} s`);
-    // FACTS.md: never before the window spans 90 s after a 20% warm-up (~113 s).
+    // docs/leak-detection.md: never before the window spans 90 s after a 20% warm-up (~113 s).
     expect(elapsedSeconds).toBeGreaterThan(100);
     expect(elapsedSeconds).toBeLessThan(240);
     expect(cacheLevels.has('suspected')).toBe(false);

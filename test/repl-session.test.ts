@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, opsctlBin, startApp, type RunningApp } from './support/processes.js';
 import { auditEvents, upgradeRepl } from './support/sockets.js';
+import { readUntil } from '../packages/endpoint/test-support/index.js';
 import { missingTmuxReason, TmuxSession } from './support/tmux.js';
 
 const targetApp = new URL('./fixtures/target-app.mjs', import.meta.url).pathname;
@@ -141,6 +142,27 @@ describe('a refused session', () => {
       expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^All 2 REPL sessions are in use: (alice|bob) since \d\d:\d\d UTC, (alice|bob) since \d\d:\d\d UTC\.$/);
     } finally {
       for (const session of held) if ('socket' in session) session.socket.destroy();
+    }
+  });
+});
+
+describe('an error in a session', () => {
+  it("shows the input's frames, not node's REPL machinery or the endpoint's, thrown at once or later", async () => {
+    const opened = await upgradeRepl(app.ops, { authorization: `Bearer ${alice.token}` });
+    if (!('socket' in opened)) throw new Error(`upgrade refused: ${JSON.stringify(opened)}`);
+    const { socket } = opened;
+    try {
+      await readUntil(socket, /> $/);
+      socket.write('function thrower() { throw new Error("at once") }; thrower()\n');
+      const atOnce = await readUntil(socket, /Uncaught Error: at once[\s\S]*> $/);
+      socket.write('Promise.reject(new Error("later"))\n');
+      const later = await readUntil(socket, /Uncaught Error: later[\s\S]*> $/);
+      expect(atOnce).toMatch(/at thrower \(REPL\d+:1:\d+\)/);
+      for (const shown of [atOnce, later]) {
+        expect(shown).not.toMatch(/node:vm|node:repl|node:domain|node:internal\/readline|packages\/endpoint\//);
+      }
+    } finally {
+      socket.destroy();
     }
   });
 });

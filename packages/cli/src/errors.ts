@@ -53,7 +53,7 @@ export function isCliError(error: unknown): error is CliError {
   return error instanceof Error && typeof (error as CliError).code === 'string' && error.name === 'CliError';
 }
 
-/** Exit codes: documented in the README and never renumbered. */
+/** Exit codes: documented in docs/operations.md#exit-codes and never renumbered. */
 export const EXIT = {
   ok: 0,
   failure: 1,

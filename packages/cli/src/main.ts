@@ -53,7 +53,7 @@ export async function main(argv: readonly string[], deps: SystemDeps): Promise<n
         return error.code === 'commander.executeSubCommandAsync' ? EXIT.failure : EXIT.usage;
       }
       const { Output } = await import('./ui/output.js');
-      const out = (ctx as Context | null)?.out ?? new Output({ stdout: streams.stdout, stderr: streams.stderr, env, json: false, noColor: argv.includes('--no-color'), verbose: argv.includes('--verbose') });
+      const out = (ctx as Context | null)?.out ?? new Output({ stdout: streams.stdout, stderr: streams.stderr, env, json: argv.includes('--json'), noColor: argv.includes('--no-color'), verbose: argv.includes('--verbose') });
       const cliError = isCliError(error) ? error : new CliError('UNEXPECTED', `unexpected failure: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       out.error(cliError);
       if (argumentsHoldToken(argv)) out.warn(REVOKE_HINT);

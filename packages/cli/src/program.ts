@@ -312,7 +312,8 @@ ${examples('opsctl heapdiff a.heapsnapshot b.heapsnapshot', 'opsctl heapdiff a.h
     .option('--skip-memory-check', 'with --diff: snapshot despite the endpoint\'s memory estimate', false)
     .addHelpText('after', `
 Verdicts: ok; growing (a trend, not yet proof); suspected (post-GC heap or external
-memory has grown steadily for at least 90 s after warm-up). See the README for the rule.
+memory has grown steadily for at least 90 s after warm-up). The rule, and the
+measurements behind it: docs/leak-detection.md in the opsctl repository.
 --diff pauses the process three times (once per snapshot); exercise the suspected
 leak during the intervals.
 ${examples('opsctl leaks', 'opsctl leaks --watch', 'opsctl leaks --fail-on-leak --json', 'opsctl leaks --diff --interval 2m --keep ./snapshots/')}`)
@@ -350,8 +351,8 @@ ${examples('opsctl leaks', 'opsctl leaks --watch', 'opsctl leaks --fail-on-leak 
     .option('-o, --out <dir>', 'with --heapdump-worst: the directory for the snapshot (default: the current directory)')
     .addHelpText('after', `
 The instances are those Prometheus scrapes: each endpoint's /metrics, read with a token
-of scope metrics (deploy/prometheus/ in the opsctl repository has a scrape config and
-alert rules). Worst first: by verdict (suspected, growing, ok, unknown), then by growth.
+of scope metrics (scrape config and alert rules: docs/monitoring.md in the opsctl
+repository). Worst first: by verdict (suspected, growing, ok, unknown), then by growth.
 --heapdump-worst reaches the first one through --endpoint: {instance} is the address
 Prometheus scrapes; any other label of the target works too ({pod}, {namespace}). The
 token is OPSCTL_TOKEN, else that of --context or the current context (with its CA); it

@@ -31,6 +31,15 @@ export interface AuditEvent {
 
 export type AuditSink = (event: AuditEvent) => void;
 
+/** Who asked, for the audit events written on a request's behalf (REPL lines, errors after an answer, on either thread). */
+export interface Caller {
+  token: string | null;
+  address: string;
+  method: string;
+  path: string;
+  route: string;
+}
+
 let clockMs = 0;
 let clockIso = '';
 

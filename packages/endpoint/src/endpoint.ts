@@ -27,7 +27,7 @@ import { resolveOptions, type EndpointOptions } from './options.js';
 import { createRoutes } from './routes/index.js';
 import { assemblePipeline, closeGracefully } from './server/assemble.js';
 import { serverConfig } from './server/config.js';
-import { Gate, sharedGateCount } from './server/gate.js';
+import { Gate, sharedGateCount } from './gate.js';
 import { HEAP_SNAPSHOT_RETRY_AFTER_S } from './server/limits.js';
 import { RefusalCounter } from './server/refusal-counter.js';
 import { yieldPortOnConflict } from './server/port-yield.js';

@@ -99,7 +99,7 @@ export interface WatchdogOptions {
 }
 
 export interface LeakOptions {
-  /** Thresholds of the verdict (see the README's leak detection section for each default and why). */
+  /** Thresholds of the verdict (docs/leak-detection.md gives each default and why). */
   settings?: Partial<LeakSettings>;
   /** Post-GC samples kept: one per major GC, at least one per 10 s. Default 720 (an hour at 5 s). */
   samples?: number;

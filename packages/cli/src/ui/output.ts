@@ -31,6 +31,7 @@ const NOWHERE: OutStream = { write: () => true };
 
 export class Output {
   readonly json: boolean;
+  #resultWritten = false;
   readonly verbose: boolean;
   /** Colours for stdout and for stderr, each from its own stream's TTY-ness. */
   readonly c: ChalkInstance;
@@ -56,6 +57,7 @@ export class Output {
 
   /** The command's result: one JSON document with --json, else the rendered text. */
   result<T>(data: T, render: (data: T, c: ChalkInstance) => string): void {
+    this.#resultWritten = true;
     if (this.json) this.#stdout.write(`${escapeJsonControls(JSON.stringify(data, null, 2))}\n`);
     else {
       const text = render(data, this.c);
@@ -81,7 +83,15 @@ export class Output {
     this.#stderr.write(`${this.ce.yellow('warning:')} ${text}\n`);
   }
 
+  /**
+   * A failure: a sentence and a hint on stderr; with --json also, on stdout, one line
+   * `{"error":{"code","message","hint"}}` for a script to read, unless the command's
+   * result went there already (a failed check's report says it all).
+   */
   error(error: CliError): void {
+    if (this.json && !this.#resultWritten) {
+      this.#stdout.write(`${escapeJsonControls(JSON.stringify({ error: { code: error.code, message: maskTokens(error.message), hint: error.hint === undefined ? null : maskTokens(error.hint) } }))}\n`);
+    }
     this.#stderr.write(`${this.ce.red('error:')} ${printable(maskTokens(error.message))}\n`);
     if (error.hint) this.#stderr.write(`${this.ce.dim('hint:')} ${printable(maskTokens(error.hint))}\n`);
   }

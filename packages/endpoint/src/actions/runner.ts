@@ -9,7 +9,7 @@
 // it beyond `concurrency`. An action that never settles keeps its slot for the life of
 // the process, and its callers are told BUSY.
 import type { ActionInfo } from '../protocol.js';
-import { Gate } from '../server/gate.js';
+import { Gate } from '../gate.js';
 import { describeAction, type ActionParams, type ResolvedAction } from './definitions.js';
 
 // Actions usually take seconds: a refused caller may try again soon.

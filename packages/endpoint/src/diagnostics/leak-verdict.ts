@@ -1,5 +1,5 @@
 // judgeLeak(): does memory leak? A pure judgement over post-major-GC samples, by the rule
-// measured in FACTS.md ("Leak detection"): heap used and external memory are each judged
+// measured in docs/leak-detection.md: heap used and external memory are each judged
 // on the minima of 12 time buckets after a warm-up, and called `suspected` only when the
 // growth is significant, linear, large, sustained and seen for long enough. False alarms
 // cost more than a late verdict, so a rise that is significant but not conclusive (too
@@ -49,7 +49,7 @@ export interface MemorySample {
 /** The samples judgeLeak() reads; `rss` is not judged. */
 export type JudgedSample = Pick<MemorySample, 'time' | 'heapUsed' | 'external'>;
 
-// Defaults, as measured on recorded 300 s runs of a real HTTP app (FACTS.md): 0 false
+// Defaults, as measured on recorded 300 s runs of a real HTTP app (docs/leak-detection.md): 0 false
 // alarms in 12 non-leak runs, leaks of 0.1-1 MB/s suspected at 113-159 s.
 /** Start-up allocates (JIT, lazy modules, pools): its growth is not a leak. */
 export const WARMUP_FRACTION = 0.2;

@@ -7,7 +7,8 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { LeakEvent } from '../protocol.js';
 import { PortDuplex } from '../thread/port-duplex.js';
 import { serveRpc, Transfer, type RpcClient, type RpcHandler } from '../thread/rpc.js';
-import type { Caller, Host, ReplSessionRequest } from './host.js';
+import type { Caller } from '../audit.js';
+import type { Host, ReplSessionRequest } from './host.js';
 import type { LocalHost } from './local-host.js';
 
 /** Answers the Host's calls arriving on `port` with `host`; returns the stop. */

@@ -7,19 +7,11 @@
 // Arguments and results are plain data, so that both can carry them.
 import type { Duplex } from 'node:stream';
 import type { SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
+import type { Caller } from '../audit.js';
 import type { EventLoopDelay, GcKind } from '../diagnostics/runtime-metrics.js';
 import type {
   ActionInfo, CapturedSnapshot, CaptureStatus, EvalResponse, LeakEvent, LeakStatus, MemoryLimit, MemoryResponse, ProfileKind, SnapshotsResponse, WorkerInfo,
 } from '../protocol.js';
-
-/** Who asked, for the audit events the main thread writes on a route's behalf (REPL lines, errors after an answer). */
-export interface Caller {
-  token: string | null;
-  address: string;
-  method: string;
-  path: string;
-  route: string;
-}
 
 export type SnapshotPlan =
   | {

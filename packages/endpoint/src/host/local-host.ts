@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import type { ActionRunner } from '../actions/runner.js';
 import { auditParams, parseActionParams } from '../actions/definitions.js';
-import { auditTime, type AuditEvent, type AuditSink } from '../audit.js';
+import { auditTime, type AuditEvent, type AuditSink, type Caller } from '../audit.js';
 import type { Capture } from '../diagnostics/capture.js';
 import { describeFsError } from '../diagnostics/capture-store.js';
 import { estimateForHeap, estimateSnapshot, writeSnapshotInto } from '../diagnostics/heap-snapshot.js';
@@ -27,7 +27,7 @@ import { promptFor } from '../repl/prompt.js';
 import { startSession } from '../repl/session.js';
 import type { MainThreadState } from '../thread/main-thread-state.js';
 import type { RuntimeMetrics } from '../diagnostics/runtime-metrics.js';
-import type { ActionRun, Caller, Evaluation, Host, MainMetrics, ReplSessionRequest, SnapshotPlan, SnapshotWrite, StoredCaptureFile } from './host.js';
+import type { ActionRun, Evaluation, Host, MainMetrics, ReplSessionRequest, SnapshotPlan, SnapshotWrite, StoredCaptureFile } from './host.js';
 
 export interface LocalHostServices {
   options: ResolvedOptions;

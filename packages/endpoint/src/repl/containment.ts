@@ -9,12 +9,12 @@
 // This is the mechanism node's own REPL relies on; domains are deprecated, but nothing
 // else in Node attributes an asynchronous error to the code that caused it.
 //
-// What this cannot contain is listed in the README ("What the REPL cannot contain"):
+// What this cannot contain is listed in docs/operations.md#what-the-repl-cannot-contain:
 // process.exit(), listeners added to the application's own emitters (they run in the
 // application's context), and, under --unhandled-rejections=strict, a rejection the input
 // leaves unhandled (that mode raises it as an uncaught exception before any domain sees it).
 import type { Domain } from 'node:domain';
-import { types } from 'node:util';
+import { trimErrorStack } from './stack-trim.js';
 
 export type DomainModule = typeof import('node:domain');
 
@@ -97,6 +97,7 @@ export function createContainment(domains: DomainModule, onError: (error: unknow
         domain.off('error', other as (...args: unknown[]) => void);
         domain.on('error', (error: unknown) => {
           try {
+            trimErrorStack(error);
             (other as (error: unknown) => void)(error);
           } catch (failure) {
             onFailure(failure);
@@ -118,14 +119,4 @@ export function createContainment(domains: DomainModule, onError: (error: unknow
       };
     },
   };
-}
-
-/**
- * An own data property of something REPL input produced, read without running the
- * input's code (a getter, a Proxy trap): undefined for anything else.
- */
-export function ownValue(thing: unknown, key: string): unknown {
-  if (typeof thing !== 'object' || thing === null || types.isProxy(thing)) return undefined;
-  const descriptor = Object.getOwnPropertyDescriptor(thing, key);
-  return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined;
 }

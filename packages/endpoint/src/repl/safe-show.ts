@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { Script, type Context } from 'node:vm';
-import { ownValue } from './containment.js';
+import { ownValue } from './own-value.js';
+import { trimStacks } from './stack-trim.js';
 
 export interface SafeShow {
   /** The value as node's REPL shows it (util.inspect), or why it cannot be shown. */
@@ -31,7 +32,7 @@ export function safeShow(context: Context, timeoutMs: number, options: { colors:
   return {
     value(value) {
       try {
-        return clip(run(() => inspect(value, { ...inspect.defaultOptions, showProxy: true, colors: options.colors, ...(options.depth === undefined ? {} : { depth: options.depth }) })));
+        return clip(trimStacks(run(() => inspect(value, { ...inspect.defaultOptions, showProxy: true, colors: options.colors, ...(options.depth === undefined ? {} : { depth: options.depth }) }))));
       } catch (error) {
         return `[the value could not be shown: ${reason(error)}]`;
       }
@@ -41,7 +42,7 @@ export function safeShow(context: Context, timeoutMs: number, options: { colors:
         return run(() => {
           if (typeof error !== 'object' || error === null || typeof (error as Error).message !== 'string') return { name: 'Thrown', message: clip(inspect(error)), stack: null };
           const { name, message, stack } = error as Error;
-          return { name: typeof name === 'string' ? clip(name) : 'Error', message: clip(message), stack: typeof stack === 'string' ? clip(stack) : null };
+          return { name: typeof name === 'string' ? clip(name) : 'Error', message: clip(message), stack: typeof stack === 'string' ? clip(trimStacks(stack)) : null };
         });
       } catch (failure) {
         return { name: 'Error', message: `an error whose details could not be read (${reason(failure)})`, stack: null };

@@ -22,12 +22,13 @@ import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlib } from 'node:zlib';
 import { describeFsError } from '../diagnostics/capture-store.js';
-import { freeDiskBytes, makeSnapshotDir, type SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
+import { makeSnapshotDir, type SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
+import { snapshotPreflight, type PreflightRefusal } from '../diagnostics/snapshot-preflight.js';
 import type { PrivateTempDir } from '../diagnostics/temp-dirs.js';
 import type { Host } from '../host/host.js';
 import { instanceFileName } from '../instance.js';
 import { ERROR_TRAILER, ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, type LowMemoryDetails, type MemoryLimit } from '../protocol.js';
-import type { Gate } from '../server/gate.js';
+import type { Gate } from '../gate.js';
 import { acceptsGzip, booleanParam } from '../server/params.js';
 import { errorBody, sendError, setCommonHeaders } from '../server/replies.js';
 import type { Route } from '../server/route.js';
@@ -57,26 +58,19 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
       ctx.auditDetail['estimatedExtraBytes'] = estimate.extraPeakBytes;
       ctx.auditDetail['headroomBytes'] = limit.headroomBytes;
       if (worker !== null) ctx.auditDetail['estimateBasis'] = plan.basis;
-      if (!skipMemoryCheck && estimate.extraPeakBytes > limit.headroomBytes) return refuseLowMemory(res, estimate, limit);
+      const refusal = await snapshotPreflight({ estimate, limit, dir, checkMemory: !skipMemoryCheck });
+      if (refusal !== null) {
+        ctx.auditDetail['error'] = refusal.message;
+        return refuse(res, refusal, estimate, limit);
+      }
       let snapshotDir: PrivateTempDir;
-      let freeDisk: number;
       try {
-        freeDisk = await freeDiskBytes(dir);
         snapshotDir = await makeSnapshotDir(dir);
       } catch (error) {
         ctx.auditDetail['error'] = describeFsError(error);
-        return sendError(res, 'SNAPSHOT_DIR_UNAVAILABLE', {
-          message: `Heap snapshots are written into ${dir}, which cannot be used now (${describeFsError(error)}); set heapSnapshot.dir (OPSCTL_HEAP_SNAPSHOT_DIR) to a directory this process can write.`,
-          headers: { 'retry-after': SNAPSHOT_DIR_RETRY_AFTER_S },
-        });
+        return refuse(res, { kind: 'dir-unusable', message: `Heap snapshots are written into ${dir}, which cannot be used now (${describeFsError(error)}).` }, estimate, limit);
       }
       try {
-        if (freeDisk < estimate.maxFileBytes) {
-          return sendError(res, 'LOW_DISK', {
-            message: `A heap snapshot may need up to ${mb(estimate.maxFileBytes)} of disk in ${dir}, but only ${mb(freeDisk)} is free; set heapSnapshot.dir to a larger volume.`,
-            details: { estimatedFileBytes: estimate.maxFileBytes, freeBytes: freeDisk },
-          });
-        }
         // A worker's estimate made from the main thread's heap is not worth a progress bar.
         await snapshotInto(snapshotDir, req.headers['accept-encoding'], worker, res, ctx, estimate, worker === null || plan.basis === 'worker');
       } finally {
@@ -129,26 +123,32 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
   }
 }
 
-/** 503 LOW_MEMORY: the snapshot's estimated peak would not fit under the process's memory limit. */
-function refuseLowMemory(res: ServerResponse, estimate: SnapshotEstimate, limit: MemoryLimit): void {
-  const details: LowMemoryDetails = {
-    estimatedExtraBytes: estimate.extraPeakBytes,
-    headroomBytes: limit.headroomBytes,
-    limitBytes: limit.limitBytes,
-    limitSource: limit.source,
-    memoryFactor: estimate.memoryFactor,
-  };
-  sendError(res, 'LOW_MEMORY', {
-    message: `A heap snapshot would need about ${mb(estimate.extraPeakBytes)} more memory, but only ${mb(limit.headroomBytes)} is left under the ${limit.source} limit of ${mb(limit.limitBytes)}; the process could be OOM-killed. Pass skipMemoryCheck=true to take the risk.`,
-    details: { ...details },
-    headers: { 'retry-after': LOW_MEMORY_RETRY_AFTER_S },
-  });
+/** The preflight's refusal in HTTP, with what the operator can do about it. */
+function refuse(res: ServerResponse, refusal: PreflightRefusal, estimate: SnapshotEstimate, limit: MemoryLimit): void {
+  switch (refusal.kind) {
+    case 'low-memory': {
+      const details: LowMemoryDetails = {
+        estimatedExtraBytes: estimate.extraPeakBytes,
+        headroomBytes: limit.headroomBytes,
+        limitBytes: limit.limitBytes,
+        limitSource: limit.source,
+        memoryFactor: estimate.memoryFactor,
+      };
+      return sendError(res, 'LOW_MEMORY', { message: `${refusal.message} Pass skipMemoryCheck=true to take the risk.`, details: { ...details }, headers: { 'retry-after': LOW_MEMORY_RETRY_AFTER_S } });
+    }
+    case 'low-disk':
+      return sendError(res, 'LOW_DISK', {
+        message: `${refusal.message} Set heapSnapshot.dir to a larger volume.`,
+        details: { estimatedFileBytes: estimate.maxFileBytes, freeBytes: refusal.freeBytes },
+      });
+    case 'dir-unusable':
+      return sendError(res, 'SNAPSHOT_DIR_UNAVAILABLE', {
+        message: `${refusal.message} Set heapSnapshot.dir (OPSCTL_HEAP_SNAPSHOT_DIR) to a directory this process can write.`,
+        headers: { 'retry-after': SNAPSHOT_DIR_RETRY_AFTER_S },
+      });
+  }
 }
 
 function refuseUnknownWorker(res: ServerResponse, name: string): void {
   sendError(res, 'UNKNOWN_WORKER', { message: `No running worker thread is registered as "${name.slice(0, 64)}"; GET /workers lists them.`, details: { worker: name.slice(0, 64) } });
-}
-
-function mb(bytes: number): string {
-  return `${Math.round(bytes / 1024 / 1024)} MB`;
 }

@@ -9,7 +9,7 @@ import { OPENMETRICS_TEXT, openMetrics, PROMETHEUS_TEXT, prometheusText, wantsOp
 import type { RefusalCounter } from '../server/refusal-counter.js';
 import { setCommonHeaders } from '../server/replies.js';
 import type { Route } from '../server/route.js';
-import type { ThreadWatch } from './thread.js';
+import type { ThreadWatch } from '../thread/watch.js';
 
 /** `opsctl_leak_verdict`: -1 not enough data, 0 ok, 1 growing, 2 suspected. */
 const VERDICT_VALUE: Readonly<Record<string, number>> = { unknown: -1, ok: 0, growing: 1, suspected: 2 };

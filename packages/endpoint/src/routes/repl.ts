@@ -17,7 +17,7 @@ import { REPL_PROTOCOL, TERMINAL_HEADER, type EvalRequest, type ReplStatus } fro
 import { promptFor } from '../repl/prompt.js';
 import { readJsonBody } from '../server/body.js';
 import type { ServerConfig } from '../server/config.js';
-import { Gate } from '../server/gate.js';
+import { Gate } from '../gate.js';
 import { closeSocket, commonHeaderLines, rawErrorResponse, sendError, sendJson } from '../server/replies.js';
 import { disabledRoute, notEnabled, type Route, type RouteContext } from '../server/route.js';
 

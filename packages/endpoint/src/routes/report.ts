@@ -2,7 +2,7 @@
 // environment values redacted (the main thread's and every worker thread's) and the
 // values of secret-looking command-line flags and URL passwords (see diagnostics/report.ts).
 import type { Host } from '../host/host.js';
-import { Gate } from '../server/gate.js';
+import { Gate } from '../gate.js';
 import { sendPayload } from '../server/replies.js';
 import type { Route } from '../server/route.js';
 

@@ -16,9 +16,8 @@ import { numberParam } from '../server/params.js';
 import { sendError, sendJson } from '../server/replies.js';
 import { disabledRoute, type Route, type Unavailable } from '../server/route.js';
 import { BLOCKED_THRESHOLD_MS } from '../options.js';
-import { BEAT_MS, type MainThreadState } from '../thread/main-thread-state.js';
-import type { StackTaker } from '../thread/stack.js';
-import type { Watchdog } from '../thread/watchdog.js';
+import { BEAT_MS } from '../thread/main-thread-state.js';
+import type { ThreadWatch } from '../thread/watch.js';
 
 const MOUNTED: Unavailable = {
   message: 'The endpoint is mounted in the application\'s server, on its main thread, so it cannot watch that thread: this needs the endpoint on a port of its own (ops.listen()), where it runs on a thread of its own.',
@@ -30,13 +29,6 @@ const WATCHDOG_OFF: Unavailable = {
 };
 /** A loop this late is running something long now: its stack is worth taking. */
 const BUSY_AFTER_MS = 3 * BEAT_MS;
-
-export interface ThreadWatch {
-  state: MainThreadState;
-  /** null when the application turned the watchdog off: stacks can still be taken. */
-  watchdog: Watchdog | null;
-  stacks: StackTaker;
-}
 
 /** The main thread's status for /info and the watchdog's answers; `watch` is null when mounted. */
 export function mainThreadStatus(watch: ThreadWatch | null): MainThreadStatus {

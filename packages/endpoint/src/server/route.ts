@@ -4,12 +4,11 @@
 // the function that builds it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AuditEvent } from '../audit.js';
-import type { Caller } from '../host/host.js';
+import type { AuditEvent, Caller } from '../audit.js';
 import type { ResolvedToken } from '../options.js';
 import type { Scope } from '../protocol.js';
 import type { ServerConfig } from './config.js';
-import type { Gate } from './gate.js';
+import type { Gate } from '../gate.js';
 
 export interface RouteContext {
   config: ServerConfig;

@@ -13,7 +13,7 @@ import { createRoutes } from '../routes/index.js';
 import { ConnectionAdmission } from '../server/admission.js';
 import { assemblePipeline, closeGracefully, createOwnServer, listen } from '../server/assemble.js';
 import { reviveServerConfig, type ServerConfig } from '../server/config.js';
-import { Gate } from '../server/gate.js';
+import { Gate } from '../gate.js';
 import { RefusalCounter } from '../server/refusal-counter.js';
 import { HEAP_SNAPSHOT_RETRY_AFTER_S } from '../server/limits.js';
 import { mainThreadBlocked } from './blocked.js';
