@@ -34,6 +34,12 @@ function wholeNumber(value: string): number {
   return n;
 }
 
+function wholeNumberOrZero(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('give a whole number, 0 or more.');
+  return n;
+}
+
 export async function main(argv: readonly string[], deps: SystemDeps): Promise<number> {
   const { streams, env } = deps;
   let ctx: Context | null = null;
@@ -252,20 +258,19 @@ default), so a stray loop cannot freeze the process; code after an await is not.
     .argument('<b>', 'a later snapshot of the same process')
     .argument('[c]', 'a still later one: report only objects allocated between A and B that are alive in C')
     .addOption(new Option('--sort <by>', 'order by bytes or by number of objects').choices(['size', 'count']).default('size'))
-    .addOption(new Option('--limit <n>', 'show at most N classes').default(20).argParser((value) => {
-      const n = Number(value);
-      if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('give a whole number greater than 0.');
-      return n;
-    }))
+    .addOption(new Option('--limit <n>', 'show at most N classes').default(20).argParser(wholeNumber))
     .option('--min-size <size>', 'leave out classes with less growth (with C: less retained) than this: 65536, 64KB, 1.5MB', '0')
+    .addOption(new Option('--retainers <n>', 'find who holds the new objects of the top N classes: retainer paths and the holder\'s retained size (0: none, for half the memory)').default(5).argParser(wholeNumberOrZero))
     .addHelpText('after', `
 Works offline on files from opsctl heapdump, Chrome DevTools or v8.writeHeapSnapshot().
 Take them from one process with the suspected leak exercised in between: V8 keeps an
 object's id for its life, so with three the report leaves out the warm-up (already in
-A) and short-lived objects (gone by C).`)
-    .action(run(async (ctx, a: string, b: string, c: string | undefined, opts: { sort: 'size' | 'count'; limit: number; minSize: string }) => {
+A) and short-lived objects (gone by C). Retainer paths are found in the last file (B of
+two, C of three); strings, internal arrays and the objects a new object owns count
+with it.`)
+    .action(run(async (ctx, a: string, b: string, c: string | undefined, opts: { sort: 'size' | 'count'; limit: number; minSize: string; retainers: number }) => {
       const { parseByteSize, runHeapdiff } = await import('./commands/heapdiff.js');
-      await runHeapdiff({ files: [a, b, c], sort: opts.sort, limit: opts.limit, minSize: parseByteSize(opts.minSize) }, ctx);
+      await runHeapdiff({ files: [a, b, c], sort: opts.sort, limit: opts.limit, minSize: parseByteSize(opts.minSize), retainers: opts.retainers }, ctx);
     }));
 
   program
@@ -278,18 +283,19 @@ A) and short-lived objects (gone by C).`)
     .option('--interval <duration>', 'with --diff: time between snapshots, e.g. 60s, 5m', '60s')
     .option('--keep <dir>', 'with --diff: keep the snapshots in DIR')
     .option('--limit <n>', 'with --diff: show at most N classes', '20')
+    .addOption(new Option('--retainers <n>', 'with --diff: retainer paths for the top N classes (0: none)').default(5).argParser(wholeNumberOrZero))
     .option('--skip-memory-check', 'with --diff: snapshot despite the endpoint\'s memory estimate', false)
     .addHelpText('after', `
 Verdicts: ok; growing (a trend, not yet proof); suspected (post-GC heap or external
 memory has grown steadily for at least 90 s after warm-up). See the README for the rule.
 --diff pauses the process three times (once per snapshot); exercise the suspected
 leak during the intervals.`)
-    .action(run(async (ctx, opts: { watch: boolean; failOnLeak: boolean; gc: boolean; diff: boolean; interval: string; keep?: string; limit: string; skipMemoryCheck: boolean }) => {
+    .action(run(async (ctx, opts: { watch: boolean; failOnLeak: boolean; gc: boolean; diff: boolean; interval: string; keep?: string; limit: string; retainers: number; skipMemoryCheck: boolean }) => {
       if (opts.diff) {
         const { parseInterval, runLeakDiff } = await import('./commands/leak-diff.js');
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit <= 0) throw new CliError('USAGE', `--limit "${opts.limit}" is not a whole number greater than 0`);
-        await runLeakDiff({ intervalSeconds: parseInterval(opts.interval), limit, skipMemoryCheck: opts.skipMemoryCheck, ...(opts.keep ? { keep: opts.keep } : {}) }, ctx);
+        await runLeakDiff({ intervalSeconds: parseInterval(opts.interval), limit, retainers: opts.retainers, skipMemoryCheck: opts.skipMemoryCheck, ...(opts.keep ? { keep: opts.keep } : {}) }, ctx);
         return;
       }
       const { runLeaks } = await import('./commands/leaks.js');

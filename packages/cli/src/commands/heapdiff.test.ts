@@ -14,11 +14,12 @@ const CHILD = fileURLToPath(new URL('../heapsnapshot/fixtures/snapshot-child.mjs
 // TransientThing held until B, 1000 more LeakyThing and the transients dropped before C.
 const LEAKED_BY_B = 3000;
 
-/** The class names of a human table, top to bottom (the lines after the column titles). */
+/** The class names of a human table, top to bottom (the lines after the column titles, up to the first empty one). */
 function tableNames(stdout: string): string[] {
   const lines = stdout.split('\n');
   const start = lines.findIndex((line) => line.startsWith('class '));
-  return lines.slice(start + 1).filter((line) => line !== '' && !line.startsWith('…')).map((line) => line.split(/ {2,}/)[0] ?? '');
+  const end = lines.indexOf('', start);
+  return lines.slice(start + 1, end === -1 ? undefined : end).filter((line) => !line.startsWith('…')).map((line) => line.split(/ {2,}/)[0] ?? '');
 }
 
 describe('opsctl heapdiff on real snapshots from a child process', () => {
@@ -104,7 +105,7 @@ describe('opsctl heapdiff on real snapshots from a child process', () => {
       const { code, stdout } = await runCli(['heapdiff', a, b, c]);
       expect(code).toBe(0);
       expect(tableNames(stdout)[0]).toBe('LeakyThing');
-      expect(stdout).toMatch(/LeakyThing +3,000 +\d+ KB +@\d+, @\d+, @\d+/);
+      expect(stdout).toMatch(/LeakyThing +3,000 +\d+ KB +[\d,]+ +[\d.]+ K?B +@\d+, @\d+, @\d+/);
       // Freed before C: not a leak.
       expect(stdout).not.toContain('TransientThing');
     });

@@ -1,7 +1,7 @@
 // opsctl leaks --diff: what is growing, from the target itself. Three heap snapshots one
 // interval apart through the heapdump route (its preflight and single flight apply),
 // then the three-snapshot report: objects allocated between the first and second that
-// are still alive in the third. Snapshots go to a temp directory, removed afterwards,
+// are still alive in the third, and who holds them. Snapshots go to a temp directory, removed afterwards,
 // or to --keep DIR.
 //
 // The report compares object ids, which mean something only within one process: behind
@@ -22,6 +22,8 @@ export interface LeakDiffOptions {
   intervalSeconds: number;
   keep?: string;
   limit: number;
+  /** Classes to find retainer paths for (see heapdiff). */
+  retainers: number;
   skipMemoryCheck: boolean;
 }
 
@@ -56,7 +58,7 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
       if (!ctx.out.json) ctx.out.info(`snapshot ${label} taken`);
     }
     const [a = '', b = '', c = ''] = files;
-    const report = await runHeapdiff({ files: [a, b, c], sort: 'size', limit: opts.limit, minSize: 0 }, ctx);
+    const report = await runHeapdiff({ files: [a, b, c], sort: 'size', limit: opts.limit, minSize: 0, retainers: opts.retainers }, ctx);
     if (opts.keep && !ctx.out.json) ctx.out.info(`snapshots kept in ${dir}`);
     return report;
   } finally {

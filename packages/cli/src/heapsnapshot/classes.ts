@@ -117,13 +117,14 @@ export class ClassTable {
 
   /** Counts one node in its class; returns the class's group number. */
   add(ordinal: number): number {
-    const group = this.#groupOf(ordinal);
+    const group = this.groupOf(ordinal);
     this.#counts[group] = (this.#counts[group] as number) + 1;
     this.#sizes[group] = (this.#sizes[group] as number) + (this.#snapshot.nodes.selfSize[ordinal] as number);
     return group;
   }
 
-  #groupOf(ordinal: number): number {
+  /** The group number of a node's class, without counting the node. */
+  groupOf(ordinal: number): number {
     const { nodes } = this.#snapshot;
     const type = nodes.type[ordinal] as number;
     const byType = this.#byType[type] as number;
@@ -135,6 +136,11 @@ export class ClassTable {
     const className = this.#snapshot.string(name);
     if (className === undefined) throw new Error('class names were not kept: parse with the default keepStrings, or include classNameStrings');
     return (this.#byString[name] = this.#group(className));
+  }
+
+  /** A group's class name. */
+  name(group: number): string {
+    return this.#names[group] as string;
   }
 
   /** The groups so far, by group number. */

@@ -1,10 +1,13 @@
 // Two snapshots of one process, compared per class: how many objects and bytes each class
 // gained, and, by object id, how many of its objects are new and how many were freed
 // (DevTools' Comparison view: # New, # Deleted). V8 keeps an object's id for its whole
-// life in a process, so an id in both snapshots is the same object.
+// life in a process, so an id in both snapshots is the same object. On request, the
+// objects new in B are also explained: who holds them (retainers.ts).
 import { summarizeByClass, type ClassSummary } from './classes.js';
+import { markByIds } from './ids.js';
 import { parseHeapSnapshot } from './parse.js';
 import { rank, type RankOptions } from './rank.js';
+import { reportHolders, retainerStrings, type HolderReport, type RetainerOptions } from './retainers.js';
 import type { ReadOptions, SnapshotSource } from './source.js';
 
 export interface ClassDelta {
@@ -32,6 +35,13 @@ export interface HeapDiff {
   readonly after: HeapTotals;
   /** Classes whose count or size changed, ranked: the largest growth first, shrinking classes last. */
   readonly classes: readonly ClassDelta[];
+  /** With DiffOptions.retainers: the objects in B that A did not have, by holder. */
+  readonly newObjects: HolderReport | null;
+}
+
+export interface DiffOptions extends RankOptions, ReadOptions, RetainerOptions {
+  /** Also explain the objects new in B: reads B's edges (about twice the memory and time); default false. */
+  retainers?: boolean;
 }
 
 export function diffClassSummaries(before: ClassSummary, after: ClassSummary, options: RankOptions = {}): HeapDiff {
@@ -87,14 +97,23 @@ export function diffClassSummaries(before: ClassSummary, after: ClassSummary, op
     before: totals(before),
     after: totals(after),
     classes: rank(changed, (row, by) => (by === 'size' ? row.sizeDelta : row.countDelta), options),
+    newObjects: null,
   };
 }
 
-/** Reads two snapshots one after the other (one in memory at a time) and compares them. */
-export async function diffHeapSnapshots(before: SnapshotSource, after: SnapshotSource, options: RankOptions & ReadOptions = {}): Promise<HeapDiff> {
-  const summaryBefore = summarizeByClass(await parseHeapSnapshot(before, options));
-  const summaryAfter = summarizeByClass(await parseHeapSnapshot(after, options));
-  return diffClassSummaries(summaryBefore, summaryAfter, options);
+/** Reads two snapshots one after the other (of A only ids and classes stay in memory) and compares them. */
+export async function diffHeapSnapshots(before: SnapshotSource, after: SnapshotSource, options: DiffOptions = {}): Promise<HeapDiff> {
+  // The class census uses no edges: passing over them unread saves most of the reading.
+  const summaryBefore = summarizeByClass(await parseHeapSnapshot(before, { ...options, edges: 'skip' }));
+  if (options.retainers !== true) return diffClassSummaries(summaryBefore, summarizeByClass(await parseHeapSnapshot(after, { ...options, edges: 'skip' })), options);
+  let explain: Uint8Array = new Uint8Array(0);
+  const snapshot = await parseHeapSnapshot(after, {
+    ...options,
+    edges: 'keep',
+    keepStrings: (read) => retainerStrings(read, (explain = markByIds(read.nodes, summaryBefore.ids, false))),
+  });
+  const diff = diffClassSummaries(summaryBefore, summarizeByClass(snapshot), options);
+  return { ...diff, newObjects: reportHolders(snapshot, explain, options) };
 }
 
 type MutableDelta = { -readonly [K in keyof ClassDelta]: ClassDelta[K] };

@@ -5,8 +5,21 @@ export type { SnapshotHeader } from './header.js';
 export { DEFAULT_CHUNK_BYTES, type ReadOptions, type SnapshotSource } from './source.js';
 export type { SnapshotCounts } from './scanner.js';
 export { validateHeapSnapshot } from './validate.js';
-export { parseHeapSnapshot, type HeapSnapshot, type ParseOptions, type SnapshotNodes } from './parse.js';
+export { parseHeapSnapshot, type HeapSnapshot, type ParseOptions, type SnapshotEdges, type SnapshotNodes } from './parse.js';
 export { classNamesByType, classNameStrings, idsOfGroup, summarizeByClass, type ClassGroup, type ClassSummary } from './classes.js';
 export type { RankBy, RankOptions } from './rank.js';
-export { diffClassSummaries, diffHeapSnapshots, type ClassDelta, type HeapDiff, type HeapTotals } from './diff.js';
-export { DEFAULT_EXAMPLES, findRetainedAllocations, type RetainedClass, type RetainedExample, type RetainedOptions, type RetainedReport } from './retained.js';
+export { diffClassSummaries, diffHeapSnapshots, type ClassDelta, type DiffOptions, type HeapDiff, type HeapTotals } from './diff.js';
+export { findRetainedAllocations, type RetainedOptions } from './retained.js';
+export {
+  DEFAULT_PATHS_PER_CLASS,
+  DEFAULT_TRACED_CLASSES,
+  reportHolders,
+  type HolderClass,
+  type HolderExample,
+  type HolderReport,
+  type PathOrigin,
+  type PathStep,
+  type RetainerHolder,
+  type RetainerOptions,
+  type RetainerPath,
+} from './retainers.js';

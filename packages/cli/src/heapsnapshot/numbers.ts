@@ -6,12 +6,23 @@
 import { malformed, type HeapSnapshotError } from './errors.js';
 import type { SnapshotHeader } from './header.js';
 
-/** Where node fields go, indexed by node ordinal (row number). */
+/** Where node fields go, indexed by node ordinal (row number); a column left out is not stored. */
 export interface NodeColumns {
+  readonly type?: Uint8Array;
+  readonly name?: Uint32Array;
+  readonly id?: Uint32Array;
+  readonly selfSize?: Float64Array;
+  /** edge_count, for finding a node's edges when they are kept. */
+  readonly edgeCount?: Uint32Array;
+}
+
+/** Where edge fields go, indexed by edge ordinal (row number). */
+export interface EdgeColumns {
   readonly type: Uint8Array;
+  /** name_or_index: an index into strings, or for element and hidden edges the index itself. */
   readonly name: Uint32Array;
-  readonly id: Uint32Array;
-  readonly selfSize: Float64Array;
+  /** to_node as a node ordinal (V8 writes the position of the node's first field in the flat nodes array). */
+  readonly toNode: Uint32Array;
 }
 
 // The loops touch nothing imported, not even on their error paths: with Node 20's V8,
@@ -68,6 +79,7 @@ export class NodeArrayReader {
     const names = columns?.name;
     const ids = columns?.id;
     const sizes = columns?.selfSize;
+    const edgeCounts = columns?.edgeCount;
     const n = buf.length;
     let value = this.#value;
     let state = this.#state;
@@ -104,7 +116,9 @@ export class NodeArrayReader {
             if (value > MAX_EXACT) throw this.#malformed(`node ${ordinal} has a self size past 2^53`, offset + i);
             if (sizes !== undefined) sizes[ordinal] = value;
           } else if (field === edgesField) {
+            if (value > MAX_UINT32) throw this.#malformed(`node ${ordinal} has more than 2^32 edges`, offset + i);
             edgeSum += value;
+            if (edgeCounts !== undefined) edgeCounts[ordinal] = value;
           }
           value = 0;
           if (++field === fieldCount) {
@@ -157,17 +171,24 @@ export class EdgeArrayReader {
   #value = 0;
   #field = 0;
 
-  /** Checks every edge against the node count (which the nodes array has matched); stores nothing. */
-  constructor(header: SnapshotHeader) {
+  readonly #columns: EdgeColumns | null;
+
+  /** Checks every edge against the node count (which the nodes array has matched); stores them when `columns` is given. */
+  constructor(header: SnapshotHeader, columns: EdgeColumns | null = null) {
     this.#header = header;
+    this.#columns = columns;
   }
 
   /** Reads from `start` until ']' or the chunk's end; `offset` is the chunk's position in the text. */
   feed(buf: Uint8Array, start: number, offset: number): number {
     const header = this.#header;
     const fieldCount = header.edgeFields.length;
-    const { type: typeField, toNode: toField } = header.edgeField;
+    const { type: typeField, name: nameField, toNode: toField } = header.edgeField;
     const typeCount = header.edgeTypes.length;
+    const columns = this.#columns;
+    const types = columns?.type;
+    const names = columns?.name;
+    const targets = columns?.toNode;
     const edgeCount = header.edgeCount;
     const nodeFields = header.nodeFields.length;
     const nodeValues = header.nodeCount * nodeFields;
@@ -194,8 +215,13 @@ export class EdgeArrayReader {
           if (field === toField) {
             // to_node is a node's offset in the flat nodes array: a multiple of its field count.
             if (value % nodeFields !== 0 || value >= nodeValues) throw this.#malformed(`edge ${ordinal} points at no node`, offset + i);
-          } else if (field === typeField && value >= typeCount) {
-            throw this.#malformed(`edge ${ordinal} has an unknown type`, offset + i);
+            if (targets !== undefined) targets[ordinal] = value / nodeFields;
+          } else if (field === typeField) {
+            if (value >= typeCount) throw this.#malformed(`edge ${ordinal} has an unknown type`, offset + i);
+            if (types !== undefined) types[ordinal] = value;
+          } else if (field === nameField && names !== undefined) {
+            if (value > MAX_UINT32) throw this.#malformed(`edge ${ordinal} has a name or index past 2^32`, offset + i);
+            names[ordinal] = value;
           }
           value = 0;
           if (++field === fieldCount) {

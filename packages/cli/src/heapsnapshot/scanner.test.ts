@@ -24,9 +24,11 @@ function doc(parts: { header?: string; nodes?: string; edges?: string; strings?:
 
 const ALL = new Uint8Array(64).fill(1);
 
-function scan(bytes: Uint8Array, splits: number[] = []): { strings: Map<number, string>; columns: NodeColumns; counts: ReturnType<SnapshotScanner['end']> } {
+type StoredNodes = Required<Omit<NodeColumns, 'edgeCount'>>;
+
+function scan(bytes: Uint8Array, splits: number[] = []): { strings: Map<number, string>; columns: StoredNodes; counts: ReturnType<SnapshotScanner['end']> } {
   const strings = new Map<number, string>();
-  let columns: NodeColumns | null = null;
+  let columns: StoredNodes | null = null;
   const scanner = new SnapshotScanner({
     header: (header) => (columns = { type: new Uint8Array(header.nodeCount), name: new Uint32Array(header.nodeCount), id: new Uint32Array(header.nodeCount), selfSize: new Float64Array(header.nodeCount) }),
     stringsWanted: () => ALL,
@@ -38,7 +40,7 @@ function scan(bytes: Uint8Array, splits: number[] = []): { strings: Map<number, 
     from = at;
   }
   const counts = scanner.end();
-  return { strings, columns: columns as unknown as NodeColumns, counts };
+  return { strings, columns: columns as unknown as StoredNodes, counts };
 }
 
 function codeOf(text: string | Uint8Array): string {

@@ -124,3 +124,22 @@ function isSpace(c: number): boolean {
 function isScalarChar(c: number): boolean {
   return (c >= DIGIT_0 && c <= DIGIT_9) || (c >= 0x61 && c <= 0x7a) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x45;
 }
+
+const FIND_RBRACKET = RBRACKET;
+
+/**
+ * Passes over the `edges` array without reading it, for reports that use no edges: about
+ * 60% of a snapshot's bytes, found in a memchr-speed search for its closing bracket (the
+ * array holds only digits, commas and whitespace). Its numbers are not checked; the
+ * nodes' edge counts still are.
+ */
+export class EdgeArraySkipper {
+  done = false;
+
+  feed(buf: Uint8Array, start: number): number {
+    const end = buf.indexOf(FIND_RBRACKET, start);
+    if (end === -1) return buf.length;
+    this.done = true;
+    return end + 1;
+  }
+}

@@ -34,6 +34,7 @@ export class StringArrayReader {
   count = 0;
   readonly #wanted: Uint8Array | null;
   readonly #onString: (index: number, value: string) => void;
+  readonly #onNumber: ((index: number, value: number) => void) | null;
   #state = FIRST;
   #esc = ESC_NONE;
   #keep = false;
@@ -41,10 +42,14 @@ export class StringArrayReader {
   /** Bytes of a wanted string that began in an earlier chunk. */
   #pieces: Buffer[] = [];
 
-  /** `wanted` has a 1 at the index of each string to decode and pass to `onString`. */
-  constructor(wanted: Uint8Array | null, onString: (index: number, value: string) => void) {
+  /**
+   * `wanted` has a 1 at the index of each string to decode and pass to `onString`; those
+   * made of one to MAX_NUMBER_DIGITS digits go to `onNumber` as numbers instead, if given.
+   */
+  constructor(wanted: Uint8Array | null, onString: (index: number, value: string) => void, onNumber: ((index: number, value: number) => void) | null = null) {
     this.#wanted = wanted;
     this.#onString = onString;
+    this.#onNumber = onNumber;
   }
 
   /** Reads from `start` until ']' or the chunk's end; `offset` is the chunk's position in the text. */
@@ -126,12 +131,33 @@ export class StringArrayReader {
     const last = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
     const bytes = this.#pieces.length === 0 ? last : Buffer.concat([...this.#pieces, last]);
     this.#pieces = [];
+    if (this.#onNumber !== null && !this.#escaped) {
+      const value = digitsValue(bytes);
+      if (value !== -1) {
+        this.#onNumber(this.count, value);
+        return;
+      }
+    }
     // Raw bytes are joined before decoding, so neither an escape nor a UTF-8 sequence
     // split across chunks is decoded in halves. JSON.parse does the escapes, surrogate
     // pairs included; the scan above has already checked their syntax.
     const text = bytes.toString('utf8');
     this.#onString(this.count, this.#escaped ? (JSON.parse(`"${text}"`) as string) : text);
   }
+}
+
+// Nine digits always fit a uint32.
+const MAX_NUMBER_DIGITS = 9;
+
+/** The value of one to MAX_NUMBER_DIGITS ASCII digits written as String(value) would (no leading zero), or -1. */
+function digitsValue(bytes: Uint8Array): number {
+  if (bytes.length === 0 || bytes.length > MAX_NUMBER_DIGITS || (bytes[0] === DIGIT_0 && bytes.length > 1)) return -1;
+  let value = 0;
+  for (const c of bytes) {
+    if (c < DIGIT_0 || c > DIGIT_9) return -1;
+    value = value * 10 + (c - DIGIT_0);
+  }
+  return value;
 }
 
 function isSpace(c: number): boolean {

@@ -18,3 +18,8 @@ export function formatDuration(seconds: number): string {
   if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
   return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
 }
+
+/** 1234567 → "1,234,567", whatever the locale. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
