@@ -4,7 +4,6 @@
 // file read (B of two, C of three), who holds them: retainer paths, clustered, with the
 // holder's retained size (heapsnapshot/retainers.ts). Files are read one at a time, so
 // memory follows the largest snapshot's node and edge counts, not the sum of the files.
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { ChalkInstance } from 'chalk';
 import type { Context } from '../context.js';
@@ -14,6 +13,7 @@ import {
   diffHeapSnapshots,
   findRetainedAllocations,
   isHeapSnapshotError,
+  readFileChunks,
   type ClassDelta,
   type HeapDiff,
   type HeapTotals,
@@ -144,10 +144,10 @@ async function* readWithProgress(file: string, size: number, spinner: Spinner, s
   const label = `reading ${file} (${formatBytes(size)})…`;
   spinner.text(label);
   let read = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: DEFAULT_CHUNK_BYTES, signal })) {
-    read += (chunk as Buffer).length;
+  for await (const chunk of readFileChunks(file, DEFAULT_CHUNK_BYTES, signal)) {
+    read += chunk.length;
     spinner.text(`${label} ${size > 0 ? Math.floor((read / size) * 100) : 100}%`);
-    yield chunk as Buffer;
+    yield chunk;
   }
 }
 

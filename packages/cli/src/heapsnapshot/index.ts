@@ -2,7 +2,7 @@
 // heapdiff` (two- and three-snapshot reports): the public API. Everything else is internal.
 export { HEAPSNAPSHOT_ERROR_CODES, HeapSnapshotError, isHeapSnapshotError, type HeapSnapshotErrorCode } from './errors.js';
 export type { SnapshotHeader } from './header.js';
-export { DEFAULT_CHUNK_BYTES, type ReadOptions, type SnapshotSource } from './source.js';
+export { DEFAULT_CHUNK_BYTES, readFileChunks, type ReadOptions, type SnapshotSource } from './source.js';
 export type { SnapshotCounts } from './scanner.js';
 export { validateHeapSnapshot } from './validate.js';
 export { parseHeapSnapshot, type HeapSnapshot, type ParseOptions, type SnapshotEdges, type SnapshotNodes } from './parse.js';

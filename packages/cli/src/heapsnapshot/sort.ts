@@ -4,10 +4,11 @@
 const DIGIT_BITS = 16;
 const BUCKETS = 1 << DIGIT_BITS;
 
-/** Sorts `keys` ascending in place, moving `values[i]` along with `keys[i]`. Stable. */
-export function sortPairs(keys: Uint32Array, values: Uint32Array): void {
-  const scratchKeys = new Uint32Array(keys.length);
-  const scratchValues = new Uint32Array(values.length);
+/**
+ * Sorts `keys` ascending in place, moving `values[i]` along with `keys[i]`. Stable.
+ * Needs two more arrays as long: given (memory the caller no longer needs), or made.
+ */
+export function sortPairs(keys: Uint32Array, values: Uint32Array, scratchKeys: Uint32Array = new Uint32Array(keys.length), scratchValues: Uint32Array = new Uint32Array(values.length)): void {
   const starts = new Uint32Array(BUCKETS);
   radixPass(keys, values, scratchKeys, scratchValues, 0, starts);
   radixPass(scratchKeys, scratchValues, keys, values, DIGIT_BITS, starts);
