@@ -34,6 +34,11 @@ export class Owners {
     this.#known = new Uint32Array(graph.nodes.count);
   }
 
+  /** Whether `node` is NO_NODE or a root (a synthetic node): what no part is charged to. */
+  isRootOrNone(node: number): boolean {
+    return node === NO_NODE || this.#type[node] === this.#synthetic;
+  }
+
   /** Whether a node is a part (a string, an internal array, a heap number). */
   isPart(node: number): boolean {
     return this.#part[this.#type[node] as number] === 1;
@@ -54,7 +59,7 @@ export class Owners {
       passed.push(up);
       up = this.#parent[up] as number;
     }
-    if (up === NO_NODE || this.#type[up] === this.#synthetic) return node;
+    if (this.isRootOrNone(up)) return node;
     return this.#remember(passed, this.#explain[up] === 1 ? this.#ownerOfObject(up) : up);
   }
 
@@ -69,7 +74,7 @@ export class Owners {
       passed.push(at);
       let up = parent[at] as number;
       while (up !== NO_NODE && this.isPart(up)) up = parent[up] as number;
-      if (up === NO_NODE || this.#type[up] === this.#synthetic || this.#explain[up] !== 1) return this.#remember(passed, at);
+      if (this.isRootOrNone(up) || this.#explain[up] !== 1) return this.#remember(passed, at);
       at = up;
     }
   }

@@ -48,7 +48,7 @@ export interface HeapSnapshot extends SnapshotStructure {
   string(index: number): string | undefined;
   /** A kept string made of one to nine digits (no leading zero), as a number; undefined otherwise. */
   number(index: number): number | undefined;
-  /** The index of a kept string with this text, or -1. */
+  /** The index of a kept string with this text, or -1 (also for one kept as a number). */
   stringIndex(text: string): number;
 }
 

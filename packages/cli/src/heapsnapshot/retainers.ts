@@ -27,6 +27,8 @@ export interface PathStep {
   readonly class: string;
   /** The node's own name (system / Context, Node / Environment, a function's name), or null for strings and numbers: their text may be secret. */
   readonly name: string | null;
+  /** How many times this step repeats (list.next.next…: 3); the id is the first one's. */
+  readonly times: number;
 }
 
 export interface RetainerHolder {
@@ -309,11 +311,10 @@ class Clusters {
     return { clusters: shown.map((entry) => entry.cluster), more: ranked.length - shown.length };
   }
 
-  /** Where the paths meet, lifted out of strings and internal arrays to the object that owns them; never the root. */
+  /** Where the paths meet, lifted out of strings and internal arrays to the object that owns them (not to a root); never the root. */
   #holder(members: readonly number[]): number {
-    const { parentNode } = this.#tree;
     let holder = this.#ancestors.of(members);
-    while (this.#owners.isPart(holder) && parentNode[holder] !== NO_NODE) holder = parentNode[holder] as number;
+    while (this.#owners.isPart(holder) && !this.#owners.isRootOrNone(this.#tree.parentNode[holder] as number)) holder = this.#tree.parentNode[holder] as number;
     return holder === ROOT ? NO_NODE : holder;
   }
 }
@@ -350,11 +351,18 @@ class PathNames {
     return { id: step.id, class: step.class, edge: step.edgeType === null || this.#isIndex(this.#tree.parentEdge[node] as number) ? null : step.edge };
   }
 
-  /** Root first; the root itself (a nameless synthetic node) left out. */
+  /** Root first; the root itself (a nameless synthetic node) left out; runs of one step (a list's links) as one. */
   #path(node: number): PathStep[] {
+    const nodes: number[] = [];
+    for (let at = node; at !== NO_NODE && at !== ROOT; at = this.#tree.parentNode[at] as number) nodes.push(at);
     const steps: PathStep[] = [];
-    for (let at = node; at !== NO_NODE && at !== ROOT; at = this.#tree.parentNode[at] as number) steps.push(this.#step(at));
-    return steps.reverse().map((step, i) => (i === 0 ? { ...step, edge: null, edgeType: null } : step));
+    for (const at of nodes.reverse()) {
+      const step = this.#step(at);
+      const last = steps.at(-1);
+      if (last !== undefined && last.edge === step.edge && last.edgeType === step.edgeType && last.class === step.class && last.name === step.name) steps[steps.length - 1] = { ...last, times: last.times + 1 };
+      else steps.push(steps.length === 0 ? { ...step, edge: null, edgeType: null } : step);
+    }
+    return steps;
   }
 
   #step(node: number): PathStep {
@@ -364,8 +372,8 @@ class PathNames {
     const className = this.#classes.name(this.#classes.groupOf(node));
     const name = this.#textTypes[type] === 1 ? null : (this.#graph.string(nodes.name[node] as number) ?? null);
     const edge = this.#tree.parentEdge[node] as number;
-    if (edge === NO_NODE) return { edge: null, edgeType: null, id, class: className, name };
-    return { edge: this.#edgeLabel(edge), edgeType: header.edgeTypes[edges.type[edge] as number] ?? null, id, class: className, name };
+    if (edge === NO_NODE) return { edge: null, edgeType: null, id, class: className, name, times: 1 };
+    return { edge: this.#edgeLabel(edge), edgeType: header.edgeTypes[edges.type[edge] as number] ?? null, id, class: className, name, times: 1 };
   }
 
   /** A property, variable or internal name; "[12]" for an index or a hash-table slot. */

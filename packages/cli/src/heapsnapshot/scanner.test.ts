@@ -92,6 +92,36 @@ describe('SnapshotScanner', () => {
     expect([0, 1, 2, 3].map((index) => snapshot.string(index))).toEqual([undefined, 'Foo', undefined, undefined]);
   });
 
+  it('keeps the edges in columns when asked, wherever the input is split, with to_node as a node ordinal', async () => {
+    for (const size of [1, 5, bytes.length]) {
+      const snapshot = await parseHeapSnapshot(chunksOf(bytes, size), { edges: 'keep', keepStrings: () => [3] });
+      expect(snapshot.edges).toMatchObject({ count: 2, firstEdge: Uint32Array.from([0, 2, 2, 2]) });
+      expect([...(snapshot.edges?.type ?? [])]).toEqual([1, 2]);
+      expect([...(snapshot.edges?.name ?? [])]).toEqual([0, 3]);
+      expect([...(snapshot.edges?.toNode ?? [])]).toEqual([1, 2]);
+    }
+    expect((await parseHeapSnapshot(chunksOf(bytes, 7))).edges).toBeNull();
+  });
+
+  it('passes over the edges unread when asked: the rest as before, the edges then unchecked', async () => {
+    const skipped = await parseHeapSnapshot(chunksOf(bytes, 3), { edges: 'skip', keepStrings: () => [0, 1, 2, 3] });
+    expect(skipped.edgeCount).toBe(2);
+    expect(expected.strings.map((_, index) => skipped.string(index))).toEqual(expected.strings);
+    // An edge to no node: refused when read, not when passed over.
+    const bad = Buffer.from(doc({ edges: '[1,0,6\n,2,3,99]' }));
+    expect(codeOf(bad)).toBe('HEAPSNAPSHOT_MALFORMED');
+    await expect(parseHeapSnapshot(chunksOf(bad, 7), { edges: 'skip' })).resolves.toMatchObject({ edgeCount: 2 });
+  });
+
+  it('keeps digit-only strings asked for as numbers, and gives their text back', async () => {
+    const numbered = Buffer.from(doc({ strings: '["",\n"Foo",\n"1234",\n"0123"]' }));
+    const snapshot = await parseHeapSnapshot(chunksOf(numbered, 2), { keepStrings: () => [1, 2, 3] });
+    expect([1, 2, 3].map((index) => snapshot.number(index))).toEqual([undefined, 1234, undefined]);
+    expect([1, 2, 3].map((index) => snapshot.string(index))).toEqual(['Foo', '1234', '0123']);
+    expect(snapshot.stringIndex('Foo')).toBe(1);
+    expect(snapshot.stringIndex('1234')).toBe(-1);
+  });
+
   it('skips unknown keys and values of any shape', () => {
     const extra = String.raw`"title":"a \"}] title","root_index":0,"flag":true,"nothing":null,"deep":{"a":[1,-2.5e3,{"b":"]"}],"c":{}},`;
     expect(scan(Buffer.from(doc({ extra }))).counts.stringCount).toBe(4);

@@ -19,8 +19,9 @@ export function renderHolders(classes: readonly HolderClass[], file: string, c: 
   if (traced.length === 0) return [];
   const lines = ['', c.dim(`who holds them in ${file}: per path from a root, the objects it leads to (with what they own) and their bytes; the holder is where the paths meet`)];
   for (const row of traced) {
-    const owned = row.held.count > 0 ? ` and ${objects(row.held.count)} they own (${formatBytes(row.held.selfSize)})` : '';
-    lines.push('', `${c.bold(row.name)}: ${objects(row.count)} (${formatBytes(row.selfSize)})${owned}`);
+    const owned = `${objects(row.held.count)} ${row.count === 0 ? 'it owns' : 'they own'} (${formatBytes(row.held.selfSize)})`;
+    const own = `${objects(row.count)} (${formatBytes(row.selfSize)})`;
+    lines.push('', `${c.bold(row.name)}: ${row.count === 0 ? `no new one, but ${owned}` : row.held.count === 0 ? own : `${own} and ${owned}`}`);
     for (const path of row.retainers) lines.push(...renderPath(path, c));
     if (row.morePaths > 0) lines.push(c.dim(`  … and ${formatCount(row.morePaths)} more paths (in --json too: the top ones only)`));
   }
@@ -36,8 +37,8 @@ function renderPath(path: RetainerPath, c: ChalkInstance): string[] {
   const holder = path.holder;
   if (holder !== null) {
     const name = holder.edge === null ? `${holder.class} @${holder.id}` : `${holder.edge} (${holder.class} @${holder.id})`;
-    const retains = holder.retainedSize === null ? '' : `, which retains ${c.yellow(formatBytes(holder.retainedSize))}`;
-    lines.push(`    held by ${c.bold(name)}${retains}`);
+    const retains = holder.retainedSize === null ? '' : `, retains ${c.yellow(formatBytes(holder.retainedSize))}`;
+    lines.push(`    holder: ${c.bold(name)}${retains}`);
   }
   return lines;
 }
@@ -57,7 +58,8 @@ function steps(path: readonly PathStep[], holderAt: number, c: ChalkInstance): s
   const from = path.length <= SHORT_PATH ? 0 : Math.max(1, context === -1 ? anchor - STEPS_ABOVE_HOLDER : context);
   const shown = path.map((step, i) => {
     const text = i === 0 || i === from ? label(step) : step.edge === null || step.edge.startsWith('[') ? `${step.edge ?? ''} → ${label(step)}` : `${step.edge} (${label(step)})`;
-    return i === holderAt ? c.bold(text) : text;
+    const repeated = step.times > 1 ? `${text} ×${formatCount(step.times)}` : text;
+    return i === holderAt ? c.bold(repeated) : repeated;
   });
   return from <= 1 ? shown.join(' → ') : `${shown[0]} → … → ${shown.slice(from).join(' → ')}`;
 }
