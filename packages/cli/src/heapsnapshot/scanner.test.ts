@@ -122,6 +122,30 @@ describe('SnapshotScanner', () => {
     expect(snapshot.stringIndex('1234')).toBe(-1);
   });
 
+  it('reads long arrays whole rows at a time, with odd whitespace, and words a bad row deep inside a chunk as byte by byte', () => {
+    const count = 5000;
+    const rows = Array.from({ length: count }, (_, i) => (i % 97 === 0 ? `3 , ${i % 4},\t${2 * i + 1},16\r\n,1,0` : `3,${i % 4},${2 * i + 1},16,1,0`));
+    const edges = Array.from({ length: count }, (_, i) => `2,3,${((i + 1) % count) * 6}`);
+    const header = JSON.stringify({ meta: META, node_count: count, edge_count: count });
+    const text = doc({ header, nodes: `[${rows.join('\n,')}]`, edges: `[${edges.join('\n,')}]` });
+    const { columns, counts } = scan(Buffer.from(text));
+    expect(counts).toMatchObject({ nodeCount: count, edgeCount: count });
+    expect([...columns.id]).toEqual(Array.from({ length: count }, (_, i) => 2 * i + 1));
+    expect([...columns.name]).toEqual(Array.from({ length: count }, (_, i) => i % 4));
+    // A row a number short or long only shows later (rows have no delimiter of their own); the rest in the row itself.
+    for (const [bad, local] of [['3,1,x7,16,1,0', true], ['3,1,7 16,1,0', true], ['3,1,,16,1,0', true], ['99,1,7,16,1,0', true], ['3,1,7,16,1', false], ['3,1,7,16,1,0,9', false]] as const) {
+      const broken = text.replace('3,0,2001,16,1,0', bad);
+      expect(broken).not.toBe(text);
+      expect(codeOf(broken)).toBe('HEAPSNAPSHOT_MALFORMED');
+      if (!local) continue;
+      try {
+        scan(Buffer.from(broken));
+      } catch (error) {
+        expect(Math.abs(((error as HeapSnapshotError).offset ?? 0) - broken.indexOf(bad))).toBeLessThan(20);
+      }
+    }
+  });
+
   it('skips unknown keys and values of any shape', () => {
     const extra = String.raw`"title":"a \"}] title","root_index":0,"flag":true,"nothing":null,"deep":{"a":[1,-2.5e3,{"b":"]"}],"c":{}},`;
     expect(scan(Buffer.from(doc({ extra }))).counts.stringCount).toBe(4);

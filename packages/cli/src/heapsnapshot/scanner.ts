@@ -3,7 +3,7 @@
 // each value to a reader: `nodes` rows go to columns (numbers.ts), `edges` are checked
 // and, when the caller keeps them, stored in columns too (or passed over unread when it
 // asks), of `strings` only the wanted ones are decoded (strings.ts), and everything else
-// (trace_*, samples, locations…) is skipped (skip.ts).
+// (locations, trace_*, samples…) is skipped (skip.ts).
 //
 // Validation is part of the scan: the text must end right after the top-level object,
 // the arrays must hold node_count and edge_count rows, edge_count fields must add up to
@@ -14,7 +14,7 @@
 import { HeapSnapshotError, malformed } from './errors.js';
 import { readHeader, type SnapshotHeader } from './header.js';
 import { EdgeArrayReader, NodeArrayReader, type EdgeColumns, type NodeColumns } from './numbers.js';
-import { EdgeArraySkipper, ValueSkipper } from './skip.js';
+import { FlatArraySkipper, ValueSkipper } from './skip.js';
 import { StringArrayReader } from './strings.js';
 
 export type { EdgeColumns, NodeColumns } from './numbers.js';
@@ -58,6 +58,8 @@ const MAX_HEADER_BYTES = 1 << 20;
 // Keys are short names; a long one means we are not reading a heap snapshot.
 const MAX_KEY_BYTES = 256;
 const FIRST_KEY = 'snapshot';
+// Arrays of numbers no report reads: passed over by searching for their end.
+const UNREAD_NUMBER_ARRAYS: ReadonlySet<string> = new Set(['locations', 'samples', 'trace_function_infos']);
 
 // Where the scanner is in the top-level object.
 const DOC_START = 0;
@@ -69,7 +71,7 @@ const VALUE = 5; // a reader has the bytes
 const AFTER_VALUE = 6;
 const DOC_END = 7;
 
-type Reader = NodeArrayReader | EdgeArrayReader | EdgeArraySkipper | StringArrayReader | ValueSkipper;
+type Reader = NodeArrayReader | EdgeArrayReader | FlatArraySkipper | StringArrayReader | ValueSkipper;
 
 export class SnapshotScanner {
   readonly #handlers: ScanHandlers;
@@ -83,7 +85,7 @@ export class SnapshotScanner {
   #reader: Reader | null = null;
   #header: SnapshotHeader | null = null;
   #nodes: NodeArrayReader | null = null;
-  #edges: EdgeArrayReader | EdgeArraySkipper | null = null;
+  #edges: EdgeArrayReader | FlatArraySkipper | null = null;
   #strings: StringArrayReader | null = null;
 
   constructor(handlers: ScanHandlers = {}) {
@@ -186,6 +188,11 @@ export class SnapshotScanner {
       this.#state = VALUE;
       return;
     }
+    if (UNREAD_NUMBER_ARRAYS.has(key)) {
+      this.#reader = new FlatArraySkipper();
+      this.#state = ARRAY_START;
+      return;
+    }
     if (key !== 'nodes' && key !== 'edges' && key !== 'strings') {
       this.#reader = new ValueSkipper(key);
       this.#state = VALUE;
@@ -198,7 +205,7 @@ export class SnapshotScanner {
       throw malformed(`"${key}" comes before "nodes"`, at);
     } else if (key === 'edges') {
       const columns = this.#handlers.edges?.(header) ?? null;
-      this.#reader = this.#edges = columns === 'skip' ? new EdgeArraySkipper() : new EdgeArrayReader(header, columns);
+      this.#reader = this.#edges = columns === 'skip' ? new FlatArraySkipper() : new EdgeArrayReader(header, columns);
     } else {
       const onString = this.#handlers.string?.bind(this.#handlers) ?? (() => {});
       const onNumber = this.#handlers.number?.bind(this.#handlers) ?? null;
@@ -231,7 +238,7 @@ export class SnapshotScanner {
     if (reader === null) return `after "${this.#key}"`;
     if (reader instanceof NodeArrayReader) return `inside the nodes array at row ${reader.rows} of ${(this.#header as SnapshotHeader).nodeCount}`;
     if (reader instanceof EdgeArrayReader) return `inside the edges array at row ${reader.rows} of ${(this.#header as SnapshotHeader).edgeCount}`;
-    if (reader instanceof EdgeArraySkipper) return 'inside the edges array';
+    if (reader instanceof FlatArraySkipper) return `inside "${this.#key}"`;
     if (reader instanceof StringArrayReader) return `inside the strings array at string ${reader.count}`;
     return this.#key === FIRST_KEY ? 'inside the snapshot header' : `inside "${this.#key}"`;
   }

@@ -1,8 +1,8 @@
 // Feeds a snapshot's bytes to a scanner: from a file or any byte stream, gunzipped on the
 // way when it starts with gzip's magic bytes (whatever the file is called), in chunks.
-// A file is read into one buffer, over and over: a stream's fresh 1 MiB buffer per chunk
-// is garbage the collector frees late (tens of MB of RSS here), and the scanner keeps
-// nothing of a chunk once it has read it.
+// A file is read into two buffers in turn, the next chunk read while the scanner reads
+// the last: a stream's fresh 1 MiB buffer per chunk is garbage the collector frees late
+// (tens of MB of RSS here), and the scanner keeps nothing of a chunk once it has read it.
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,20 +37,26 @@ export async function scanSnapshot(source: SnapshotSource, handlers: ScanHandler
 }
 
 /**
- * A file's bytes in chunks of up to `chunkSize`, all in one buffer: each chunk is valid
- * until the next one is asked for.
+ * A file's bytes in chunks of up to `chunkSize`, in two buffers used in turn: each chunk
+ * is valid until the next one is asked for.
  */
 export async function* readFileChunks(path: string, chunkSize: number = DEFAULT_CHUNK_BYTES, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
   const file = await open(path, 'r');
+  let current = Buffer.allocUnsafe(chunkSize);
+  let next = Buffer.allocUnsafe(chunkSize);
+  let reading = file.read(current, 0, chunkSize, null);
   try {
-    const buffer = Buffer.allocUnsafe(chunkSize);
     for (;;) {
       signal?.throwIfAborted();
-      const { bytesRead } = await file.read(buffer, 0, chunkSize, null);
+      const { bytesRead } = await reading;
       if (bytesRead === 0) return;
-      yield buffer.subarray(0, bytesRead);
+      reading = file.read(next, 0, chunkSize, null);
+      yield current.subarray(0, bytesRead);
+      [current, next] = [next, current];
     }
   } finally {
+    // A read may still be under way when the reader stops early.
+    await reading.catch(() => {});
     await file.close();
   }
 }
