@@ -1,5 +1,6 @@
 // pnpm bench:heapdiff — opsctl heapdiff against memlab on the same snapshots, for heaps of
-// about 100 and 300 MB (BENCH_HEAP_MB=100,300 to choose). Per heap size, three runs:
+// about 100 and 300 MB (BENCH_HEAP_MB=100,300 to choose). Per heap size, three runs
+// (BENCH_RUNS=class,pair,three to choose):
 //   class diff  A → B per class, no retainers: opsctl heapdiff A B --retainers 0 against
 //               memlab's heap parser and a count and self size per constructor name
 //   pair        who holds what is new in B: opsctl heapdiff A B against memlab's leak
@@ -23,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const sizes = (process.env.BENCH_HEAP_MB ?? '100,300').split(',').map(Number);
+const chosen = new Set((process.env.BENCH_RUNS ?? 'class,pair,three').split(','));
 const cache = join(tmpdir(), 'opsctl-bench-heapdiff');
 const memlabDir = join(cache, 'memlab');
 const opsctl = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
@@ -161,8 +163,8 @@ function memlabRoots(leaksText) {
   const clusters = leaksText.split(/\n(?=--Similar leaks in this run)/).filter((block) => block.startsWith('--Similar leaks'));
   return clusters.slice(0, 3).map((block) => {
     const hops = [...block.matchAll(/--(.+?) \((\w+)\)--->\s+\[(.*?)\] \((\w+)\)/g)].map(([, edge, edgeType, name]) => ({ edge, edgeType, name }));
-    const named = hops.filter((hop) => hop.edgeType === 'variable' || hop.edgeType === 'property');
-    const root = named.at(-1);
+    // The closure or module variable that holds it, else the last property on the way.
+    const root = hops.findLast((hop) => hop.edgeType === 'variable') ?? hops.findLast((hop) => hop.edgeType === 'property');
     const leaked = hops.at(-1);
     const count = /Similar leaks in this run: (\d+)/.exec(block)?.[1];
     return `${leaked?.name ?? '?'} ← ${root === undefined ? '(no variable)' : `${root.edge} (${root.name})`} [${count} traces]`;
@@ -184,6 +186,7 @@ for (const { heapMB, a, b, c, heap } of heaps) {
 
   const runs = [
     {
+      key: 'class',
       name: 'class diff A → B',
       opsctl: [opsctl, 'heapdiff', a, b, '--retainers', '0', '--json'],
       answer: (stdout) => JSON.parse(stdout).classes.slice(0, 2).map((top) => `top class ${top.name} (+${top.countDelta.toLocaleString('en-US')})`),
@@ -191,6 +194,7 @@ for (const { heapMB, a, b, c, heap } of heaps) {
       memlabAnswer: (stdout) => JSON.parse(stdout.trim().split('\n').at(-1)).slice(0, 2).map((top) => `top class ${top.name} (+${top.countDelta.toLocaleString('en-US')})`),
     },
     {
+      key: 'pair',
       name: 'retainers A → B',
       opsctl: [opsctl, 'heapdiff', a, b, '--json'],
       answer: (stdout) => opsctlRoots(JSON.parse(stdout)),
@@ -198,6 +202,7 @@ for (const { heapMB, a, b, c, heap } of heaps) {
       memlabAnswer: (stdout) => memlabRoots(JSON.parse(stdout.trim().split('\n').at(-1))),
     },
     {
+      key: 'three',
       name: 'retainers A, B, C',
       opsctl: [opsctl, 'heapdiff', a, b, c, '--json'],
       answer: (stdout) => opsctlRoots(JSON.parse(stdout)),
@@ -205,7 +210,7 @@ for (const { heapMB, a, b, c, heap } of heaps) {
       memlabAnswer: (stdout) => memlabRoots(JSON.parse(stdout.trim().split('\n').at(-1))),
     },
   ];
-  for (const run of runs) {
+  for (const run of runs.filter((candidate) => chosen.has(candidate.key))) {
     console.log(`\n ${run.name}`);
     const o = await measure(run.opsctl);
     console.log(row('opsctl heapdiff', o, run.answer(o.stdout)));

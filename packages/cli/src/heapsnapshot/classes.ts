@@ -54,7 +54,7 @@ export interface ClassGroup {
 export interface ClassSummary {
   /** Largest self size first. */
   readonly groups: readonly ClassGroup[];
-  /** Ids of the objects counted, ascending. */
+  /** Ids of the objects counted, ascending (in node order from readClassSummary with sortIds false). */
   readonly ids: Uint32Array;
   /** For each entry of `ids`, the index of its group in `groups`. */
   readonly groupOf: Uint32Array;
@@ -62,47 +62,28 @@ export interface ClassSummary {
 
 /** Counts and sizes per class, with the id of every object counted. */
 export function summarizeByClass(snapshot: HeapSnapshot): ClassSummary {
-  const count = countSized(snapshot.nodes);
-  return summarizeInto(snapshot, new Uint32Array(count), new Uint32Array(count));
-}
-
-/**
- * The same, written over the snapshot's own node columns, for a snapshot read only for
- * this: afterwards its columns are no use. 8 bytes a node stay in memory instead of 17,
- * and nothing more is allocated (the sort's scratch space is the self-size column).
- */
-export function summarizeByClassOver(snapshot: HeapSnapshot): ClassSummary {
-  const { nodes } = snapshot;
-  const sizes = new Uint32Array(nodes.selfSize.buffer, nodes.selfSize.byteOffset, nodes.count * 2);
-  return summarizeInto(snapshot, nodes.id, nodes.name, () => [sizes.subarray(0, nodes.count), sizes.subarray(nodes.count)]);
-}
-
-/**
- * Fills ids[i] and groupOf[i] for the i-th object of non-zero size. They may be the
- * snapshot's own id and name columns: object i is read before slot i is written.
- * `scratch` runs once all self sizes are read.
- */
-function summarizeInto(snapshot: HeapSnapshot, ids: Uint32Array, groupOf: Uint32Array, scratch?: () => [Uint32Array, Uint32Array]): ClassSummary {
   const { nodes } = snapshot;
   const classes = new ClassTable(snapshot);
+  const ids = new Uint32Array(countSized(nodes));
+  const groupOf = new Uint32Array(ids.length);
   let next = 0;
   for (let ordinal = 0; ordinal < nodes.count; ordinal++) {
     if (nodes.selfSize[ordinal] === 0) continue;
-    const group = classes.add(ordinal);
     ids[next] = nodes.id[ordinal] as number;
-    groupOf[next++] = group;
+    groupOf[next++] = classes.add(ordinal);
   }
-  const counted = ids.subarray(0, next);
-  const grouped = groupOf.subarray(0, next);
-  const groups = classes.groups();
-  // Renumber the groups by size so that groups[0] is the largest.
-  const order = groups.map((_, group) => group).sort((a, b) => (groups[b] as ClassGroup).selfSize - (groups[a] as ClassGroup).selfSize);
+  return finishSummary(classes.groups(), ids, groupOf);
+}
+
+/** Renumbers the groups by size (then name), so that groups[0] is the largest, and sorts the ids (groupOf along) unless told not to. */
+export function finishSummary(groups: readonly ClassGroup[], ids: Uint32Array, groupOf: Uint32Array, sortIds = true): ClassSummary {
+  const byName = (a: ClassGroup, b: ClassGroup) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const order = groups.map((_, group) => group).sort((a, b) => (groups[b] as ClassGroup).selfSize - (groups[a] as ClassGroup).selfSize || byName(groups[a] as ClassGroup, groups[b] as ClassGroup));
   const rank = new Uint32Array(order.length);
   order.forEach((group, position) => (rank[group] = position));
-  for (let i = 0; i < next; i++) grouped[i] = rank[grouped[i] as number] as number;
-  const [scratchKeys, scratchValues] = scratch?.() ?? [];
-  sortPairs(counted, grouped, scratchKeys?.subarray(0, next), scratchValues?.subarray(0, next));
-  return { groups: order.map((group) => groups[group] as ClassGroup), ids: counted, groupOf: grouped };
+  for (let i = 0; i < groupOf.length; i++) groupOf[i] = rank[groupOf[i] as number] as number;
+  if (sortIds) sortPairs(ids, groupOf);
+  return { groups: order.map((group) => groups[group] as ClassGroup), ids, groupOf };
 }
 
 /** The ids of one group's objects, ascending: for inspecting them, or for the three-snapshot technique. */

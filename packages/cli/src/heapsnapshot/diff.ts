@@ -3,8 +3,9 @@
 // (DevTools' Comparison view: # New, # Deleted). V8 keeps an object's id for its whole
 // life in a process, so an id in both snapshots is the same object. On request, the
 // objects new in B are also explained: who holds them (retainers.ts).
-import { summarizeByClass, summarizeByClassOver, type ClassSummary } from './classes.js';
-import { markByIds } from './ids.js';
+import { readClassSummary } from './census.js';
+import { summarizeByClass, type ClassSummary } from './classes.js';
+import { lowerBound, markByIds } from './ids.js';
 import { parseHeapSnapshot } from './parse.js';
 import { rank, type RankOptions } from './rank.js';
 import { reportHolders, retainerStrings, type HolderReport, type RetainerOptions } from './retainers.js';
@@ -44,6 +45,7 @@ export interface DiffOptions extends RankOptions, ReadOptions, RetainerOptions {
   retainers?: boolean;
 }
 
+/** `before`'s ids must ascend; `after`'s may be in any order. */
 export function diffClassSummaries(before: ClassSummary, after: ClassSummary, options: RankOptions = {}): HeapDiff {
   const rows = new Map<string, MutableDelta>();
   const rowOf = (name: string): MutableDelta => {
@@ -66,26 +68,20 @@ export function diffClassSummaries(before: ClassSummary, after: ClassSummary, op
     row.sizeAfter = group.selfSize;
     return row;
   });
-  // Both id lists ascend: one merge walk finds the new and the freed objects.
-  const a = before.ids;
-  const b = after.ids;
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const idA = i < a.length ? (a[i] as number) : Infinity;
-    const idB = j < b.length ? (b[j] as number) : Infinity;
-    if (idA < idB) (beforeRows[before.groupOf[i++] as number] as MutableDelta).removed++;
-    else if (idB < idA) (afterRows[after.groupOf[j++] as number] as MutableDelta).added++;
-    else {
-      // The same object; it counts as moved when V8 now names its class differently.
-      const from = beforeRows[before.groupOf[i++] as number] as MutableDelta;
-      const to = afterRows[after.groupOf[j++] as number] as MutableDelta;
-      if (from !== to) {
-        from.removed++;
-        to.added++;
-      }
-    }
+  // Each object of B looked up among A's ascending ids: new, or still there (in the same
+  // class, or moved when V8 now names its class differently). A's objects not found in
+  // their class were freed. B's ids need no order, so B's summary needs no sort.
+  const survivors = new Uint32Array(before.groups.length);
+  let hint = 0;
+  for (let j = 0; j < after.ids.length; j++) {
+    const id = after.ids[j] as number;
+    const to = afterRows[after.groupOf[j] as number] as MutableDelta;
+    hint = lowerBound(before.ids, id, hint);
+    const group = before.groupOf[hint] as number;
+    if (before.ids[hint] === id && beforeRows[group] === to) survivors[group] = (survivors[group] as number) + 1;
+    else to.added++;
   }
+  before.groups.forEach((group, index) => ((beforeRows[index] as MutableDelta).removed += group.count - (survivors[index] as number)));
   const changed: ClassDelta[] = [];
   for (const row of rows.values()) {
     row.countDelta = row.countAfter - row.countBefore;
@@ -101,19 +97,10 @@ export function diffClassSummaries(before: ClassSummary, after: ClassSummary, op
   };
 }
 
-/**
- * A snapshot's class census, reading no edges and keeping 8 bytes a node; with the
- * memory it no longer needs, for the next one.
- */
-async function readClassSummary(source: SnapshotSource, options: ReadOptions & { spare?: ArrayBuffer }): Promise<{ summary: ClassSummary; spare: ArrayBuffer }> {
-  const snapshot = await parseHeapSnapshot(source, { ...options, edges: 'skip' });
-  return { summary: summarizeByClassOver(snapshot), spare: snapshot.nodes.selfSize.buffer as ArrayBuffer };
-}
-
-/** Reads two snapshots one after the other (of A only ids and classes stay in memory) and compares them. */
+/** Reads two snapshots one after the other (of A only ids and classes stay in memory, 8 bytes an object) and compares them. */
 export async function diffHeapSnapshots(before: SnapshotSource, after: SnapshotSource, options: DiffOptions = {}): Promise<HeapDiff> {
-  const { summary: summaryBefore, spare } = await readClassSummary(before, options);
-  if (options.retainers !== true) return diffClassSummaries(summaryBefore, (await readClassSummary(after, { ...options, spare })).summary, options);
+  const summaryBefore = await readClassSummary(before, options);
+  if (options.retainers !== true) return diffClassSummaries(summaryBefore, await readClassSummary(after, { ...options, sortIds: false }), options);
   let explain: Uint8Array = new Uint8Array(0);
   const snapshot = await parseHeapSnapshot(after, {
     ...options,

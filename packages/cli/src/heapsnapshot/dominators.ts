@@ -22,6 +22,8 @@ const HOLDER = 1;
 const OUTSIDE = 2; // reached from the root without passing a holder
 const ENTRY = 4; // a holder some node outside reaches directly
 const INSIDE = 8; // in U
+// A holder reaching at most 1/SMALL_SHARE of U has its share found directly (see below).
+const SMALL_SHARE = 4;
 
 /** For each holder, the bytes it retains; null for one the root does not reach. */
 export function retainedSizes(graph: SnapshotGraph, holders: readonly number[]): (number | null)[] {
@@ -55,43 +57,84 @@ export function retainedSizes(graph: SnapshotGraph, holders: readonly number[]):
   });
 
   // U: what the entries reach beyond that. Only these nodes can be dominated by a holder.
-  const inside = new Uint32Array(count);
+  const insideList = new Uint32Array(count);
   let size = 0;
   for (const holder of holders) {
     const seen = state[holder] as number;
     if (seen & ENTRY && !(seen & INSIDE)) {
       state[holder] = seen | INSIDE;
-      inside[size++] = holder;
+      insideList[size++] = holder;
     }
   }
-  size = breadthFirst(edges, inside, 0, size, (from, edge, to) => {
+  size = breadthFirst(edges, insideList, 0, size, (from, edge, to) => {
     const seen = state[to] as number;
     if (seen & (OUTSIDE | INSIDE) || !follows(from, edge, to)) return false;
     state[to] = seen | INSIDE;
     return true;
   });
 
-  // Per holder: what U still reaches from the other entries; the rest is its own.
+  // Per holder: first what it reaches in U (A). Most holders reach little of U (a code
+  // object, one array among many): their share is A less what edges from outside A
+  // reach in it, found by one sequential pass over the edges. A holder in front of most
+  // of U gets it the other way round: U less what the other entries reach without it.
   const reached = new Uint8Array(count);
-  return holders.map((holder) => {
-    if (!((state[holder] as number) & INSIDE)) return null;
-    let tail = 0;
-    for (const other of holders) {
-      if (other !== holder && (state[other] as number) & ENTRY && reached[other] === 0) {
-        reached[other] = 1;
-        queue[tail++] = other;
-      }
-    }
-    breadthFirst(edges, queue, 0, tail, (from, edge, to) => {
-      if (to === holder || reached[to] === 1 || !((state[to] as number) & INSIDE) || !follows(from, edge, to)) return false;
-      reached[to] = 1;
-      return true;
-    });
+  const inA = new Uint8Array(count);
+  const inside = (node: number) => ((state[node] as number) & INSIDE) !== 0;
+  const sumUnreached = (list: Uint32Array, length: number): number => {
     let retained = 0;
-    for (let i = 0; i < size; i++) {
-      const node = inside[i] as number;
+    for (let i = 0; i < length; i++) {
+      const node = list[i] as number;
       if (reached[node] === 0) retained += nodes.selfSize[node] as number;
       else reached[node] = 0;
+    }
+    return retained;
+  };
+  return holders.map((holder) => {
+    if (!inside(holder)) return null;
+    queue[0] = holder;
+    inA[holder] = 1;
+    const reach = breadthFirst(edges, queue, 0, 1, (from, edge, to) => {
+      if (inA[to] === 1 || !inside(to) || !follows(from, edge, to)) return false;
+      inA[to] = 1;
+      return true;
+    });
+    let retained: number;
+    if (reach * SMALL_SHARE <= size) {
+      const share = queue.slice(0, reach);
+      const ways = new Uint32Array(reach);
+      let tail = 0;
+      for (let from = 0; from < count; from++) {
+        if (inA[from] === 1 || !((state[from] as number) & (OUTSIDE | INSIDE))) continue;
+        for (let edge = edges.firstEdge[from] as number; edge < (edges.firstEdge[from + 1] as number); edge++) {
+          const to = edges.toNode[edge] as number;
+          if (inA[to] === 1 && to !== holder && reached[to] === 0 && follows(from, edge, to)) {
+            reached[to] = 1;
+            ways[tail++] = to;
+          }
+        }
+      }
+      breadthFirst(edges, ways, 0, tail, (from, edge, to) => {
+        if (inA[to] === 0 || to === holder || reached[to] === 1 || !follows(from, edge, to)) return false;
+        reached[to] = 1;
+        return true;
+      });
+      retained = sumUnreached(share, reach);
+      for (const node of share) inA[node] = 0;
+    } else {
+      for (let i = 0; i < reach; i++) inA[queue[i] as number] = 0;
+      let tail = 0;
+      for (const other of holders) {
+        if (other !== holder && (state[other] as number) & ENTRY && reached[other] === 0) {
+          reached[other] = 1;
+          queue[tail++] = other;
+        }
+      }
+      breadthFirst(edges, queue, 0, tail, (from, edge, to) => {
+        if (to === holder || reached[to] === 1 || !inside(to) || !follows(from, edge, to)) return false;
+        reached[to] = 1;
+        return true;
+      });
+      retained = sumUnreached(insideList, size);
     }
     return retained;
   });

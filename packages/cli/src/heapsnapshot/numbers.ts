@@ -13,7 +13,11 @@
 import { malformed, type HeapSnapshotError } from './errors.js';
 import type { SnapshotHeader } from './header.js';
 
-/** Where node fields go, indexed by node ordinal (row number); a column left out is not stored. */
+/**
+ * Where node fields go, indexed by node ordinal (row number); a column left out is not
+ * stored. With `window`, the columns hold that many rows at a time instead, filled
+ * again from index 0 each time the reader has handed them over (see NodeArrayReader).
+ */
 export interface NodeColumns {
   readonly type?: Uint8Array;
   readonly name?: Uint32Array;
@@ -21,6 +25,7 @@ export interface NodeColumns {
   readonly selfSize?: Float64Array;
   /** edge_count, for finding a node's edges when they are kept. */
   readonly edgeCount?: Uint32Array;
+  readonly window?: number;
 }
 
 /** Where edge fields go, indexed by edge ordinal (row number). */
@@ -70,13 +75,21 @@ export class NodeArrayReader {
   #value = 0;
   #field = 0;
   #edgeCountSum = 0;
+  /** Where the next row goes in the columns: its ordinal, less what earlier windows took. */
+  #slot = 0;
+  readonly #onRows: (count: number) => void;
   /** The row loop's numbers, before they are checked and stored. */
   readonly #row: Float64Array;
 
-  /** Checks every node; stores the ones the scan keeps when `columns` is given. */
-  constructor(header: SnapshotHeader, columns: NodeColumns | null) {
+  /**
+   * Checks every node; stores the ones the scan keeps when `columns` is given. With
+   * columns.window, `onRows(count)` runs each time the columns hold that many rows, and
+   * once for the rest: the rows are in slots 0 to count - 1, to be used before it returns.
+   */
+  constructor(header: SnapshotHeader, columns: NodeColumns | null, onRows: (count: number) => void = () => {}) {
     this.#header = header;
     this.#columns = columns;
+    this.#onRows = onRows;
     this.#row = new Float64Array(header.nodeFields.length);
   }
 
@@ -93,7 +106,9 @@ export class NodeArrayReader {
     const ids = columns?.id;
     const sizes = columns?.selfSize;
     const edgeCounts = columns?.edgeCount;
+    const windowRows = columns?.window ?? Infinity;
     const n = buf.length;
+    let slot = this.#slot;
     let value = this.#value;
     let state = this.#state;
     let field = this.#field;
@@ -122,12 +137,13 @@ export class NodeArrayReader {
         if (ordinal >= nodeCount) throw this.#malformed(`there are more nodes than node_count (${nodeCount})`, offset + at);
         if (name > maxName) maxName = name;
         edgeSum += edgesOfNode;
-        if (types !== undefined) types[ordinal] = type;
-        if (names !== undefined) names[ordinal] = name;
-        if (ids !== undefined) ids[ordinal] = id;
-        if (sizes !== undefined) sizes[ordinal] = size;
-        if (edgeCounts !== undefined) edgeCounts[ordinal] = edgesOfNode;
+        if (types !== undefined) types[slot] = type;
+        if (names !== undefined) names[slot] = name;
+        if (ids !== undefined) ids[slot] = id;
+        if (sizes !== undefined) sizes[slot] = size;
+        if (edgeCounts !== undefined) edgeCounts[slot] = edgesOfNode;
         ordinal++;
+        if (++slot === windowRows) slot = this.#handOver(slot);
         i = at + 1;
         if (buf[at] === RBRACKET) {
           closed = true;
@@ -151,27 +167,28 @@ export class NodeArrayReader {
           if (state === IN_NUMBER || state === SPACE_AFTER) {
             if (field === typeField) {
               if (value >= typeCount) throw this.#malformed(`node ${ordinal} has an unknown type`, offset + i);
-              if (types !== undefined) types[ordinal] = value;
+              if (types !== undefined) types[slot] = value;
             } else if (field === nameField) {
               if (value > MAX_UINT32) throw this.#malformed(`node ${ordinal} names a string past 2^32`, offset + i);
               if (value > maxName) maxName = value;
-              if (names !== undefined) names[ordinal] = value;
+              if (names !== undefined) names[slot] = value;
             } else if (field === idField) {
               if (value > MAX_UINT32) throw this.#malformed(`node ${ordinal} has an id past 2^32`, offset + i);
-              if (ids !== undefined) ids[ordinal] = value;
+              if (ids !== undefined) ids[slot] = value;
             } else if (field === sizeField) {
               if (value > MAX_EXACT) throw this.#malformed(`node ${ordinal} has a self size past 2^53`, offset + i);
-              if (sizes !== undefined) sizes[ordinal] = value;
+              if (sizes !== undefined) sizes[slot] = value;
             } else if (field === edgesField) {
               if (value > MAX_UINT32) throw this.#malformed(`node ${ordinal} has more than 2^32 edges`, offset + i);
               edgeSum += value;
-              if (edgeCounts !== undefined) edgeCounts[ordinal] = value;
+              if (edgeCounts !== undefined) edgeCounts[slot] = value;
             }
             value = 0;
             if (++field === fieldCount) {
               field = 0;
               // Typed arrays ignore writes past their end, so checking per row is enough.
               if (++ordinal > nodeCount) throw this.#malformed(`there are more nodes than node_count (${nodeCount})`, offset + i);
+              if (++slot === windowRows) slot = this.#handOver(slot);
             }
           } else if (c === COMMA || state === NEXT) {
             throw this.#malformed('a number is missing in nodes', offset + i);
@@ -197,6 +214,7 @@ export class NodeArrayReader {
     this.rows = ordinal;
     this.maxNameIndex = maxName;
     this.#edgeCountSum = edgeSum;
+    this.#slot = closed && slot > 0 && windowRows !== Infinity ? this.#handOver(slot) : slot;
     if (closed) {
       const at = offset + i - 1;
       checkRows('nodes', field, ordinal, nodeCount, at);
@@ -204,6 +222,12 @@ export class NodeArrayReader {
       this.done = true;
     }
     return i;
+  }
+
+  /** Hands a full window (or the last rows) over; the next row goes to slot 0. */
+  #handOver(rows: number): number {
+    this.#onRows(rows);
+    return 0;
   }
 
   #malformed(what: string, at: number): HeapSnapshotError {

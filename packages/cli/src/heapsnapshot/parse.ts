@@ -67,16 +67,10 @@ export interface ParseOptions extends ReadOptions {
    * the node count.
    */
   keepStrings?: (snapshot: SnapshotStructure) => Iterable<number> | Uint8Array;
-  /**
-   * Memory no longer needed (a previous snapshot's columns) to build the name and type
-   * columns in, when large enough: the collector gives such memory back only when it
-   * gets to it, which may be after this snapshot's columns are filled.
-   */
-  spare?: ArrayBuffer;
 }
 
 export async function parseHeapSnapshot(source: SnapshotSource, options: ParseOptions = {}): Promise<HeapSnapshot> {
-  const store = new SnapshotStore(options.keepStrings ?? ((read) => classNameStrings(read.nodes, read.header)), options.edges ?? 'check', options.spare ?? null);
+  const store = new SnapshotStore(options.keepStrings ?? ((read) => classNameStrings(read.nodes, read.header)), options.edges ?? 'check');
   const result = await scanSnapshot(source, store, options);
   const { strings, numbers } = store;
   let indexes: Map<string, number> | null = null;
@@ -110,27 +104,17 @@ class SnapshotStore implements ScanHandlers {
   keptEdges: SnapshotEdges | null = null;
   readonly #keepStrings: NonNullable<ParseOptions['keepStrings']>;
   readonly #edgeMode: NonNullable<ParseOptions['edges']>;
-  readonly #spare: ArrayBuffer | null;
   #firstEdge: Uint32Array | null = null;
   #wantedCount = 0;
 
-  constructor(keepStrings: NonNullable<ParseOptions['keepStrings']>, edgeMode: NonNullable<ParseOptions['edges']>, spare: ArrayBuffer | null) {
+  constructor(keepStrings: NonNullable<ParseOptions['keepStrings']>, edgeMode: NonNullable<ParseOptions['edges']>) {
     this.#keepStrings = keepStrings;
     this.#edgeMode = edgeMode;
-    this.#spare = spare;
   }
 
   header(header: SnapshotHeader): NodeColumns {
     const count = header.nodeCount;
-    // Names (4 bytes a node) then types (1) in the spare memory if they fit.
-    const spare = this.#spare !== null && this.#spare.byteLength >= 5 * count ? this.#spare : null;
-    const columns = allocate(count, 'node_count', (n) => ({
-      count: n,
-      type: spare === null ? new Uint8Array(n) : new Uint8Array(spare, 4 * n, n).fill(0),
-      name: spare === null ? new Uint32Array(n) : new Uint32Array(spare, 0, n).fill(0),
-      id: new Uint32Array(n),
-      selfSize: new Float64Array(n),
-    }));
+    const columns = allocate(count, 'node_count', (n) => ({ count: n, type: new Uint8Array(n), name: new Uint32Array(n), id: new Uint32Array(n), selfSize: new Float64Array(n) }));
     this.nodes = columns;
     if (this.#edgeMode !== 'keep') return columns;
     // Each node's edge count lands one slot on; a running sum then turns counts into starts.

@@ -213,19 +213,26 @@ export function retainerStrings(snapshot: SnapshotStructure, explain: Uint8Array
   const { node: nodeKinds, edge: edgeKinds } = kindsOf(header);
   const stringTypes = [nodeKinds.string, nodeKinds.consString, nodeKinds.slicedString];
   const examplesLeft = header.nodeTypes.map((_, type): number => (stringTypes.includes(type) ? STRING_EXAMPLES_PER_TYPE : 0));
-  let size = 0;
-  for (let node = 0; node < nodes.count; node++) size = Math.max(size, (nodes.name[node] as number) + 1);
-  if (edges !== null) for (let edge = 0; edge < edges.count; edge++) if (!isIndexEdge(edgeKinds, edges.type[edge] as number)) size = Math.max(size, (edges.name[edge] as number) + 1);
-  const wanted = new Uint8Array(size);
+  const isString = new Uint8Array(header.nodeTypes.length);
+  for (const type of stringTypes) if (type >= 0) isString[type] = 1;
+  let wanted = new Uint8Array(1 << 16);
+  const want = (index: number): void => {
+    if (index >= wanted.length) {
+      const grown = new Uint8Array(Math.max(index + 1, 2 * wanted.length));
+      grown.set(wanted);
+      wanted = grown;
+    }
+    wanted[index] = 1;
+  };
   for (let node = 0; node < nodes.count; node++) {
     const type = nodes.type[node] as number;
-    if (!stringTypes.includes(type)) wanted[nodes.name[node] as number] = 1;
+    if (isString[type] === 0) want(nodes.name[node] as number);
     else if (explain[node] === 1 && (examplesLeft[type] as number) > 0) {
       examplesLeft[type] = (examplesLeft[type] as number) - 1;
-      wanted[nodes.name[node] as number] = 1;
+      want(nodes.name[node] as number);
     }
   }
-  if (edges !== null) for (let edge = 0; edge < edges.count; edge++) if (!isIndexEdge(edgeKinds, edges.type[edge] as number)) wanted[edges.name[edge] as number] = 1;
+  if (edges !== null) for (let edge = 0; edge < edges.count; edge++) if (!isIndexEdge(edgeKinds, edges.type[edge] as number)) want(edges.name[edge] as number);
   return wanted;
 }
 

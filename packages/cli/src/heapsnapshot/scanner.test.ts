@@ -24,7 +24,7 @@ function doc(parts: { header?: string; nodes?: string; edges?: string; strings?:
 
 const ALL = new Uint8Array(64).fill(1);
 
-type StoredNodes = Required<Omit<NodeColumns, 'edgeCount'>>;
+type StoredNodes = Required<Omit<NodeColumns, 'edgeCount' | 'window'>>;
 
 function scan(bytes: Uint8Array, splits: number[] = []): { strings: Map<number, string>; columns: StoredNodes; counts: ReturnType<SnapshotScanner['end']> } {
   const strings = new Map<number, string>();

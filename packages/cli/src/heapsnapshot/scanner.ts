@@ -22,6 +22,8 @@ export type { EdgeColumns, NodeColumns } from './numbers.js';
 export interface ScanHandlers {
   /** The header is read and checked: where to store the nodes, if anywhere. */
   header?(header: SnapshotHeader): NodeColumns | null;
+  /** With NodeColumns.window: the columns hold `count` more rows, from slot 0, to be used before returning. */
+  rows?(count: number): void;
   /** The nodes are read: where to store the edges; null checks them and stores nothing, 'skip' passes over them unread. */
   edges?(header: SnapshotHeader): EdgeColumns | 'skip' | null;
   /** Nodes and edges are read: which strings to decode, as a byte per string index (1 = decode). */
@@ -200,7 +202,7 @@ export class SnapshotScanner {
     }
     const header = this.#header as SnapshotHeader;
     if (key === 'nodes') {
-      this.#reader = this.#nodes = new NodeArrayReader(header, this.#handlers.header?.(header) ?? null);
+      this.#reader = this.#nodes = new NodeArrayReader(header, this.#handlers.header?.(header) ?? null, this.#handlers.rows?.bind(this.#handlers));
     } else if (this.#nodes === null) {
       throw malformed(`"${key}" comes before "nodes"`, at);
     } else if (key === 'edges') {

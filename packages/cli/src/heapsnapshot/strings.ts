@@ -128,11 +128,19 @@ export class StringArrayReader {
   }
 
   #decode(buf: Uint8Array, start: number, end: number): void {
+    // Hash-table slots name hundreds of thousands of edges with digits: those make no object.
+    if (this.#onNumber !== null && !this.#escaped && this.#pieces.length === 0) {
+      const value = digitsValue(buf, start, end);
+      if (value !== -1) {
+        this.#onNumber(this.count, value);
+        return;
+      }
+    }
     const last = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
     const bytes = this.#pieces.length === 0 ? last : Buffer.concat([...this.#pieces, last]);
     this.#pieces = [];
     if (this.#onNumber !== null && !this.#escaped) {
-      const value = digitsValue(bytes);
+      const value = digitsValue(bytes, 0, bytes.length);
       if (value !== -1) {
         this.#onNumber(this.count, value);
         return;
@@ -149,11 +157,13 @@ export class StringArrayReader {
 // Nine digits always fit a uint32.
 const MAX_NUMBER_DIGITS = 9;
 
-/** The value of one to MAX_NUMBER_DIGITS ASCII digits written as String(value) would (no leading zero), or -1. */
-function digitsValue(bytes: Uint8Array): number {
-  if (bytes.length === 0 || bytes.length > MAX_NUMBER_DIGITS || (bytes[0] === DIGIT_0 && bytes.length > 1)) return -1;
+/** The value of bytes[start, end): one to MAX_NUMBER_DIGITS ASCII digits written as String(value) would (no leading zero), or -1. */
+function digitsValue(bytes: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (length === 0 || length > MAX_NUMBER_DIGITS || (bytes[start] === DIGIT_0 && length > 1)) return -1;
   let value = 0;
-  for (const c of bytes) {
+  for (let i = start; i < end; i++) {
+    const c = bytes[i] as number;
     if (c < DIGIT_0 || c > DIGIT_9) return -1;
     value = value * 10 + (c - DIGIT_0);
   }
