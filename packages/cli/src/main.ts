@@ -260,7 +260,7 @@ default), so a stray loop cannot freeze the process; code after an await is not.
     .addOption(new Option('--sort <by>', 'order by bytes or by number of objects').choices(['size', 'count']).default('size'))
     .addOption(new Option('--limit <n>', 'show at most N classes').default(20).argParser(wholeNumber))
     .option('--min-size <size>', 'leave out classes with less growth (with C: less retained) than this: 65536, 64KB, 1.5MB', '0')
-    .addOption(new Option('--retainers <n>', 'find who holds the new objects of the top N classes: retainer paths and the holder\'s retained size (0: none, for half the memory)').default(5).argParser(wholeNumberOrZero))
+    .addOption(new Option('--retainers <n>', 'find who holds the new objects of the top N classes: retainer paths and the holder\'s retained size (0: none; no edges read, about half the memory and time)').default(5).argParser(wholeNumberOrZero))
     .addHelpText('after', `
 Works offline on files from opsctl heapdump, Chrome DevTools or v8.writeHeapSnapshot().
 Take them from one process with the suspected leak exercised in between: V8 keeps an

@@ -19,9 +19,10 @@ export function renderHolders(classes: readonly HolderClass[], file: string, c: 
   if (traced.length === 0) return [];
   const lines = ['', c.dim(`who holds them in ${file}: per path from a root, the objects it leads to (with what they own) and their bytes; the holder is where the paths meet`)];
   for (const row of traced) {
-    const owned = `${objects(row.held.count)} ${row.count === 0 ? 'it owns' : 'they own'} (${formatBytes(row.held.selfSize)})`;
-    const own = `${objects(row.count)} (${formatBytes(row.selfSize)})`;
-    lines.push('', `${c.bold(row.name)}: ${row.count === 0 ? `no new one, but ${owned}` : row.held.count === 0 ? own : `${own} and ${owned}`}`);
+    const own = `${formatCount(row.count)} new (${formatBytes(row.selfSize)})`;
+    const owned = `${objects(row.held.count)} they own (${formatBytes(row.held.selfSize)})`;
+    const heldOnly = `no new ${row.name}, but ${formatCount(row.held.count)} new objects it owns (${formatBytes(row.held.selfSize)})`;
+    lines.push('', `${c.bold(row.name)}: ${row.count === 0 ? heldOnly : row.held.count === 0 ? own : `${own}, and ${owned}`}`);
     for (const path of row.retainers) lines.push(...renderPath(path, c));
     if (row.morePaths > 0) lines.push(c.dim(`  … and ${formatCount(row.morePaths)} more paths (in --json too: the top ones only)`));
   }
