@@ -1,5 +1,6 @@
 // Heap snapshot reading and comparison for `opsctl heapdump` (validation) and `opsctl
-// heapdiff` (two- and three-snapshot reports): the public API. Everything else is internal.
+// heapdiff` (two- and three-snapshot reports, who holds what grows): the public API.
+// Everything else is internal.
 export { HEAPSNAPSHOT_ERROR_CODES, HeapSnapshotError, isHeapSnapshotError, type HeapSnapshotErrorCode } from './errors.js';
 export type { SnapshotHeader } from './header.js';
 export { DEFAULT_CHUNK_BYTES, readFileChunks, type ReadOptions, type SnapshotSource } from './source.js';
@@ -10,16 +11,13 @@ export { classNamesByType, classNameStrings, idsOfGroup, summarizeByClass, type 
 export type { RankBy, RankOptions } from './rank.js';
 export { diffClassSummaries, diffHeapSnapshots, type ClassDelta, type DiffOptions, type HeapDiff, type HeapTotals } from './diff.js';
 export { findRetainedAllocations, type RetainedOptions } from './retained.js';
-export {
-  DEFAULT_PATHS_PER_CLASS,
-  DEFAULT_TRACED_CLASSES,
-  reportHolders,
-  type HolderClass,
-  type HolderExample,
-  type HolderReport,
-  type PathOrigin,
-  type PathStep,
-  type RetainerHolder,
-  type RetainerOptions,
-  type RetainerPath,
+export type {
+  HolderClass,
+  HolderExample,
+  HolderReport,
+  PathOrigin,
+  PathStep,
+  RetainerHolder,
+  RetainerOptions,
+  RetainerPath,
 } from './retainers.js';

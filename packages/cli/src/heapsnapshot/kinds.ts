@@ -14,12 +14,9 @@ export interface EdgeKinds {
 }
 
 export interface NodeKinds {
-  readonly hidden: number;
   readonly array: number;
   readonly string: number;
-  readonly object: number;
   readonly number: number;
-  readonly native: number;
   readonly synthetic: number;
   readonly consString: number;
   readonly slicedString: number;
@@ -44,12 +41,9 @@ export function kindsOf(header: SnapshotHeader): Kinds {
       weak: edge('weak'),
     },
     node: {
-      hidden: node('hidden'),
       array: node('array'),
       string: node('string'),
-      object: node('object'),
       number: node('number'),
-      native: node('native'),
       synthetic: node('synthetic'),
       consString: node('concatenated string'),
       slicedString: node('sliced string'),
@@ -62,7 +56,3 @@ export function isIndexEdge(kinds: EdgeKinds, type: number): boolean {
   return type === kinds.element || type === kinds.hidden;
 }
 
-/** Per node type: 1 for the types whose nodes are named by the program (objects by constructor, natives by the embedder). */
-export function namedTypes(header: SnapshotHeader): Uint8Array {
-  return Uint8Array.from(header.nodeTypes, (type) => (type === 'object' || type === 'native' ? 1 : 0));
-}

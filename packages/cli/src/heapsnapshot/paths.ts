@@ -27,7 +27,7 @@ export const NO_NODE = 0xffff_ffff;
 
 /** The root of a V8 snapshot: its first node, a nameless synthetic node. */
 export const ROOT = 0;
-export const GC_ROOTS_NAME = '(GC roots)';
+const GC_ROOTS_NAME = '(GC roots)';
 
 // The (GC roots) entries that are V8's tables and caches, as V8 names them (RootVisitor::RootName).
 const INTERNAL_ROOT_NAMES: ReadonlySet<string> = new Set([
@@ -113,7 +113,7 @@ export function shortestPaths(graph: SnapshotGraph, queue: Uint32Array = new Uin
 }
 
 /** The (GC roots) node: the root's child of that name, or NO_NODE. */
-export function gcRootsOf(graph: SnapshotGraph): number {
+function gcRootsOf(graph: SnapshotGraph): number {
   const { firstEdge, toNode } = graph.edges;
   for (let edge = firstEdge[ROOT] as number; edge < (firstEdge[ROOT + 1] as number); edge++) {
     const to = toNode[edge] as number;

@@ -12,7 +12,7 @@ import { retainedSizes } from './dominators.js';
 import { isIndexEdge, kindsOf, type EdgeKinds } from './kinds.js';
 import { Owners } from './owners.js';
 import type { HeapSnapshot, SnapshotStructure } from './parse.js';
-import { NO_NODE, ROOT, shortestPaths, type RetainerTree, type SnapshotGraph } from './paths.js';
+import { NO_NODE, ROOT, shortestPaths, TIER_INTERNAL, TIER_PROGRAM, TIER_RUNTIME, type RetainerTree, type SnapshotGraph } from './paths.js';
 import { rank, type RankBy } from './rank.js';
 import { PathSignatures } from './signatures.js';
 import { sortPairs } from './sort.js';
@@ -93,11 +93,12 @@ export interface RetainerOptions {
   examples?: number;
 }
 
-export const DEFAULT_TRACED_CLASSES = 5;
-export const DEFAULT_PATHS_PER_CLASS = 3;
+const DEFAULT_TRACED_CLASSES = 5;
+const DEFAULT_PATHS_PER_CLASS = 3;
 const DEFAULT_EXAMPLES = 3;
 
-const ORIGINS: readonly PathOrigin[] = ['unreachable', 'program', 'runtime', 'internal'];
+/** A path's origin by the tier of its root (0: no path). */
+const ORIGINS: Readonly<Record<number, PathOrigin>> = { 0: 'unreachable', [TIER_PROGRAM]: 'program', [TIER_RUNTIME]: 'runtime', [TIER_INTERNAL]: 'internal' };
 
 /** Per class: the objects (units) charged to it, and totals. */
 interface ClassRow {

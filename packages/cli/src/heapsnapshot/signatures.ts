@@ -12,7 +12,7 @@ import type { ClassTable } from './classes.js';
 import { kindsOf, type EdgeKinds } from './kinds.js';
 import { NO_NODE, ROOT, type RetainerTree, type SnapshotGraph } from './paths.js';
 
-export const KEYED_MIN_PROPERTIES = 64;
+const KEYED_MIN_PROPERTIES = 64;
 
 const INDEX = -1;
 const KEY = -2;
