@@ -56,10 +56,10 @@ export interface RetainerTree {
   readonly tier: Uint8Array;
 }
 
-/** Builds the tree; `queue` is scratch space of one slot per node, free again afterwards. */
-export function shortestPaths(graph: SnapshotGraph, queue: Uint32Array = new Uint32Array(graph.nodes.count)): RetainerTree {
+export function shortestPaths(graph: SnapshotGraph): RetainerTree {
   const { nodes, edges } = graph;
   const count = nodes.count;
+  const queue = new Uint32Array(count);
   const parentNode = new Uint32Array(count).fill(NO_NODE);
   const parentEdge = new Uint32Array(count).fill(NO_NODE);
   const tier = new Uint8Array(count);
