@@ -1,6 +1,6 @@
 // opsctl check, the CI smoke test, against a good endpoint and deliberately broken set-ups.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,9 +41,29 @@ describe('opsctl check', () => {
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Report;
     expect(report.ok).toBe(true);
-    expect(statusOf(report)).toEqual({ reachable: 'pass', tls: 'skip', 'anonymous-refused': 'pass', token: 'pass', scopes: 'pass', leaks: 'pass', heapdump: 'pass' });
+    // A process that just started has no leak verdict yet: skipped, not passed.
+    expect(statusOf(report)).toEqual({ reachable: 'pass', tls: 'skip', 'anonymous-refused': 'pass', token: 'pass', 'main-thread': 'pass', scopes: 'pass', leaks: 'skip', heapdump: 'pass' });
     parseXml(junit);
-    expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="opsctl check" tests="7" failures="0" skipped="1"/);
+    expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="opsctl check" tests="8" failures="0" skipped="2"/);
+  });
+
+  it('skips the leak check while there is no verdict yet, and fails it with --require-leak-verdict', async () => {
+    const fresh = await startApp(exampleApp, { OPSCTL_TOKENS: admin.line });
+    try {
+      const env = { OPSCTL_URL: fresh.ops, OPSCTL_TOKEN: admin.token };
+      const run = await opsctl(['check'], { env });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^- leaks +no verdict yet \(warming up: \d+ more post-GC samples? before a verdict/m);
+      expect(run.stdout).not.toMatch(/✔ leaks/);
+      const required = await opsctl(['check', '--require-leak-verdict', '--json'], { env });
+      expect(required.code).toBe(1);
+      const report = JSON.parse(required.stdout) as Report;
+      expect(statusOf(report)['leaks']).toBe('fail');
+      expect(report.checks.find((c) => c.name === 'leaks')?.detail).toMatch(/^no verdict yet .*--require-leak-verdict needs one$/);
+      expect(required.stderr).toMatch(/^error: 1 check failed: leaks/m);
+    } finally {
+      await fresh.stop();
+    }
   });
 
   it('prints a checklist for people', async () => {
@@ -52,14 +72,37 @@ describe('opsctl check', () => {
     expect(run.stdout).toMatch(/^✔ reachable .*\n- tls .*plain http\n✔ anonymous-refused/);
   });
 
+  it('says where it wrote the JUnit report, a relative path from the working directory, at mode 0600', async () => {
+    const run = await opsctl(['check', '--junit', 'report.xml'], { env: { OPSCTL_URL: app.ops, OPSCTL_TOKEN: admin.token }, cwd: work });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(`JUnit report written to ${join(work, 'report.xml')}\n`);
+    expect(statSync(join(work, 'report.xml')).mode & 0o777).toBe(0o600);
+    parseXml(join(work, 'report.xml'));
+  });
+
   it('fails with exit 3 and names the check when the token lacks required scopes', async () => {
     const junit = join(work, 'scopes.xml');
     const run = await opsctl(['check', '--require', 'heap,repl', '--junit', junit], { env: { OPSCTL_URL: app.ops, OPSCTL_TOKEN: reader.token } });
     expect(run.code).toBe(3);
     expect(run.stdout).toMatch(/✖ scopes +the token lacks "heap", "repl"/);
-    expect(run.stderr).toMatch(/^error: 1 check failed: scopes/);
+    expect(run.stderr).toMatch(/^error: 1 check failed: scopes/m);
     parseXml(junit);
     expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="the token lacks &quot;heap&quot;, &quot;repl&quot;"/);
+  });
+
+  it('fails the main-thread check while the application\'s event loop is blocked, naming where', async () => {
+    const target = await startApp(new URL('./fixtures/target-app.mjs', import.meta.url).pathname, { OPSCTL_TOKENS: admin.line });
+    try {
+      const blocking = fetch(`${target.app}/block?ms=6000`).then((res) => res.text());
+      await new Promise((r) => setTimeout(r, 2_500));
+      const run = await opsctl(['check', '--no-leak-check'], { env: { OPSCTL_URL: target.ops, OPSCTL_TOKEN: admin.token } });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/✖ main-thread +the event loop has been blocked for \d+\.\d s in parseHugeReport \(target-app\.mjs:\d+\); run: opsctl stack/);
+      expect(run.stderr).toMatch(/^error: 1 check failed: main-thread/m);
+      await blocking;
+    } finally {
+      await target.stop();
+    }
   });
 
   it('fails with exit 4 when the endpoint is unreachable, skipping what depends on it', async () => {

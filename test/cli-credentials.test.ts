@@ -1,12 +1,13 @@
 // The login flow with the built binary against a real application process, with the
 // token kept in a real Secret Service (gnome-keyring), in a file, or only in the
 // environment; and what a machine without a keychain says.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliCopyWith, exampleApp, mintToken, opsctl, startApp, type RunningApp } from './support/processes.js';
+import { cliCopyWith, exampleApp, mintToken, opsctl, opsctlBin, repoRoot, startApp, type RunningApp } from './support/processes.js';
 import { missingSecretServiceReason, startSecretService, type SecretService } from './support/secret-service.js';
+import { missingTmuxReason, TmuxSession } from './support/tmux.js';
 
 let app: RunningApp;
 let admin: { token: string; line: string };
@@ -52,7 +53,7 @@ describe.skipIf(missing !== null)('with the OS keychain (gnome-keyring Secret Se
     expect((await opsctl(['login', app.ops, '--name', 'ci', '--with-token'], { env, stdin: reader.token })).code).toBe(0);
     const status = await opsctl(['status', '--json'], { env });
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ context: 'ci', tokenSource: 'keychain', caller: { token: 'ci' }, instance: { pid: app.pid } });
+    expect(JSON.parse(status.stdout)).toMatchObject({ context: 'ci', tokenSource: 'keychain', caller: { token: 'ci' }, instance: { pid: app.pid }, keychain: { available: true, problem: null } });
 
     expect((await opsctl(['context', 'use', 'prod'], { env })).code).toBe(0);
     expect(JSON.parse((await opsctl(['status', '--json'], { env })).stdout).caller.token).toBe('alice');
@@ -104,6 +105,110 @@ describe('without an OS keychain', () => {
       expect((await opsctl(['status'], { env, bin })).code).toBe(0);
     } finally {
       remove();
+    }
+  });
+});
+
+describe('login defaults', () => {
+  const headless = () => ({ OPSCTL_CONFIG_DIR: mkdtempSync(join(configDir, 'defaults-')), DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus', DISPLAY: '' });
+
+  it('takes the URL and token from OPSCTL_URL and OPSCTL_TOKEN, and names the context host:port', async () => {
+    const env = { ...headless(), OPSCTL_URL: app.ops, OPSCTL_TOKEN: reader.token };
+    const login = await opsctl(['login', '--insecure-storage', '--json'], { env });
+    expect(login.code).toBe(0);
+    const host = new URL(app.ops).host;
+    expect(JSON.parse(login.stdout)).toMatchObject({ context: host, url: app.ops.replace(/\/$/, ''), caller: { token: 'ci' } });
+    expect(JSON.parse(readFileSync(join(env.OPSCTL_CONFIG_DIR, 'config.json'), 'utf8')).current).toBe(host);
+  });
+
+  it('says why the OS keychain is unavailable, in status and when login keeps the token in a file', async () => {
+    const env = { ...headless(), OPSCTL_URL: app.ops, OPSCTL_TOKEN: reader.token };
+    const login = await opsctl(['login', '--insecure-storage'], { env });
+    expect(login.code).toBe(0);
+    expect(login.stderr).toMatch(/^warning: the OS keychain is unavailable: no D-Bus session to reach a Secret Service/m);
+    const status = await opsctl(['status'], { env });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^keychain {2}unavailable: no D-Bus session to reach a Secret Service .*; keep tokens in OPSCTL_TOKEN or log in with --insecure-storage$/m);
+  });
+
+  it('refuses a token with a bad checksum before sending it anywhere', async () => {
+    const env = { ...headless(), OPSCTL_URL: app.ops, OPSCTL_TOKEN: `${reader.token.slice(0, -1)}${reader.token.endsWith('A') ? 'B' : 'A'}` };
+    const audited = app.stderr().length;
+    const login = await opsctl(['login', '--insecure-storage'], { env });
+    expect(login.code).toBe(3);
+    expect(login.stderr).toMatch(/^error: OPSCTL_TOKEN is not an opsctl token .*checksum must match\); nothing was sent$/m);
+    expect(app.stderr().length).toBe(audited);
+  });
+
+  it('will not replace an existing context off a terminal without --force', async () => {
+    const env = headless();
+    const first = await opsctl(['login', app.ops, '--name', 'prod', '--with-token', '--insecure-storage'], { env, stdin: admin.token });
+    expect(first.code).toBe(0);
+    const again = await opsctl(['login', app.ops, '--name', 'prod', '--with-token', '--insecure-storage'], { env, stdin: reader.token });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/^error: a context named "prod" exists \(http:\/\/127\.0\.0\.1:\d+\); nothing was changed\nhint: pass --force to replace it/m);
+    expect(JSON.parse((await opsctl(['status', '--json'], { env })).stdout).caller.token).toBe('alice');
+    const forced = await opsctl(['login', app.ops, '--name', 'prod', '--with-token', '--insecure-storage', '--force'], { env, stdin: reader.token });
+    expect(forced.code).toBe(0);
+    expect(JSON.parse((await opsctl(['status', '--json'], { env })).stdout).caller.token).toBe('ci');
+  });
+
+  const noTmux = missingTmuxReason();
+  it.skipIf(noTmux !== null)('asks before replacing an existing context on a terminal', async () => {
+    const env = headless();
+    expect((await opsctl(['login', app.ops, '--name', 'prod', '--with-token', '--insecure-storage'], { env, stdin: admin.token })).code).toBe(0);
+    const login = `${process.execPath} ${opsctlBin} login ${app.ops} --name prod --insecure-storage`;
+    const declined = new TmuxSession(login, { ...env, OPSCTL_TOKEN: reader.token });
+    try {
+      await declined.waitFor(/a context named "prod" exists \(.*\)\. Replace it\? \[y\/N\]/);
+      declined.type('n');
+      declined.keys('Enter');
+      expect(await declined.waitFor(/\[exit \d+\]/)).toMatch(/kept the context "prod"; nothing was changed[\s\S]*\[exit 1\]/);
+    } finally {
+      declined.kill();
+    }
+    const accepted = new TmuxSession(login, { ...env, OPSCTL_TOKEN: reader.token });
+    try {
+      await accepted.waitFor(/Replace it\? \[y\/N\]/);
+      accepted.type('y');
+      accepted.keys('Enter');
+      expect(await accepted.waitFor(/\[exit \d+\]/)).toMatch(/Logged in to .* as ci[\s\S]*\[exit 0\]/);
+    } finally {
+      accepted.kill();
+    }
+  });
+});
+
+describe('Ctrl-C at a login prompt', () => {
+  it.skipIf(missingTmuxReason() !== null)('ends login with 130, as any interrupted command, and stores nothing', async () => {
+    const env = { OPSCTL_CONFIG_DIR: mkdtempSync(join(configDir, 'interrupted-')) };
+    const tmux = new TmuxSession(`${process.execPath} ${opsctlBin} login ${app.ops} --insecure-storage`, env);
+    try {
+      await tmux.waitFor(/Paste the token for 127\.0\.0\.1:\d+:/);
+      tmux.keys('C-c');
+      expect(await tmux.waitFor(/\[exit \d+\]/)).toMatch(/cancelled; nothing was stored[\s\S]*\[exit 130\]/);
+      expect(existsSync(join(env.OPSCTL_CONFIG_DIR, 'config.json'))).toBe(false);
+    } finally {
+      tmux.kill();
+    }
+  });
+});
+
+describe('keytar installed but its native part not built (the optional build failed)', () => {
+  it('is named as the reason, by login and by status', async () => {
+    const copy = cliCopyWith(['commander', 'undici', 'ora', 'chalk', '@opsctl/endpoint']);
+    try {
+      const keytar = realpathSync(join(repoRoot, 'packages/cli/node_modules/keytar'));
+      cpSync(keytar, join(dirname(dirname(copy.bin)), 'node_modules/keytar'), { recursive: true, filter: (source) => !source.includes('/build') });
+      const env = { OPSCTL_CONFIG_DIR: mkdtempSync(join(configDir, 'unbuilt-')) };
+      const login = await opsctl(['login', app.ops, '--with-token'], { env, stdin: admin.token, bin: copy.bin });
+      expect(login.code).toBe(1);
+      expect(login.stderr).toMatch(/^error: no OS keychain: keytar's native part was not built when opsctl was installed \(it needs libsecret-1-dev/m);
+      const status = await opsctl(['status'], { env: { ...env, OPSCTL_URL: app.ops, OPSCTL_TOKEN: reader.token }, bin: copy.bin });
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(/^keychain {2}unavailable: keytar's native part was not built/m);
+    } finally {
+      copy.remove();
     }
   });
 });

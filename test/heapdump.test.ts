@@ -1,10 +1,15 @@
 // opsctl heapdump with the built binary against real application processes.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import { createGunzip } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KERNEL_HEADER, kernelKey, type InfoResponse } from '../packages/endpoint/src/protocol.js';
 import { validateHeapSnapshot } from '../packages/cli/src/heapsnapshot/validate.js';
 import { waitFor } from '../packages/endpoint/test-support/index.js';
 import { mintToken, opsctl, startApp, type RunningApp } from './support/processes.js';
@@ -40,6 +45,31 @@ function outDir(name: string): string {
 
 const leftovers = (dir: string) => readdirSync(dir).filter((f) => f.includes('opsctl-tmp') || f.startsWith('opsctl-heap-'));
 
+/**
+ * Keeps what V8 writes: a hard link to the endpoint's temp file, made as soon as the file
+ * appears (before V8 starts writing it), outlives the endpoint's removal of it.
+ */
+async function keepV8File(into: string): Promise<string> {
+  const kept = join(into, 'written-by-v8.heapsnapshot');
+  await waitFor(() => {
+    for (const dir of leftovers(serverDir)) {
+      for (const name of readdirSync(join(serverDir, dir))) {
+        linkSync(join(serverDir, dir, name), kept);
+        return true;
+      }
+    }
+    return false;
+  }, 20_000);
+  return kept;
+}
+
+async function sha256(path: string, gunzip = false): Promise<string> {
+  const hash = createHash('sha256');
+  if (gunzip) await pipeline(createReadStream(path), createGunzip(), hash);
+  else await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
 describe('opsctl heapdump', () => {
   it('writes a valid V8 heap snapshot, named after the app, host and pid', async () => {
     const { app, env } = await start({ HEAP_MB: '5' });
@@ -55,6 +85,53 @@ describe('opsctl heapdump', () => {
     expect(result.instance).toContain(`pid=${app.pid}`);
     expect(leftovers(dir)).toEqual([]);
     expect(readdirSync(serverDir)).toEqual([]);
+  });
+
+  it('writes exactly the bytes V8 wrote, 0600, plain or with --gzip', async () => {
+    const { env } = await start({ HEAP_MB: '5' });
+    for (const gzip of [false, true]) {
+      const dir = outDir(`identical-${gzip}`);
+      const kept = keepV8File(dir);
+      const path = join(dir, `dump.heapsnapshot${gzip ? '.gz' : ''}`);
+      const run = await opsctl(['heapdump', '--out', path, ...(gzip ? ['--gzip'] : [])], { env });
+      expect(run.code).toBe(0);
+      expect(await sha256(path, gzip)).toBe(await sha256(await kept));
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      expect(leftovers(dir)).toEqual([]);
+    }
+  });
+
+  it('sends gzip to a client on another machine, which still gets V8\'s bytes', async () => {
+    const { app } = await start({ HEAP_MB: '5' });
+    const dir = outDir('identical-gzip-wire');
+    const kept = keepV8File(dir);
+    const path = join(dir, 'wire.gz');
+    const encoding = await new Promise<string | undefined>((resolve, reject) => {
+      request(`${app.ops}/heapdump`, { headers: { authorization: `Bearer ${token.token}`, 'accept-encoding': 'gzip', [KERNEL_HEADER]: 'some-other-machine-0000000000000' } }, (res) => {
+        pipeline(res, createWriteStream(path)).then(() => resolve(res.headers['content-encoding']), reject);
+      }).on('error', reject).end();
+    });
+    expect(encoding).toBe('gzip');
+    expect(await sha256(path, true)).toBe(await sha256(await kept));
+  });
+
+  it('sends the snapshot while V8 is still writing it: its first bytes arrive while the endpoint says the snapshot is in progress', async () => {
+    const { app } = await start({ HEAP_MB: '60' });
+    const inProgress = await new Promise<InfoResponse['mainThread']['snapshot']>((resolve, reject) => {
+      request(`${app.ops}/heapdump`, { headers: { authorization: `Bearer ${token.token}`, [KERNEL_HEADER]: kernelKey() ?? '' } }, (res) => {
+        res.once('data', () => {
+          res.pause();
+          fetch(`${app.ops}/info`, { headers: { authorization: `Bearer ${token.token}` } })
+            .then((info) => info.json() as Promise<InfoResponse>)
+            .then((info) => {
+              resolve(info.mainThread.snapshot);
+              res.resume();
+            }, reject);
+        });
+        res.on('error', reject);
+      }).on('error', reject).end();
+    });
+    expect(inProgress).toMatchObject({ elapsedMs: expect.any(Number), expectedMs: expect.any(Number) });
   });
 
   it('keeps it gzip-compressed with --gzip, and still verifies it', async () => {
@@ -75,7 +152,7 @@ describe('opsctl heapdump', () => {
     expect(second.code).toBe(1);
     // While V8 writes the first, the main thread is blocked: the endpoint's own thread says so at once.
     expect(second.stderr).toMatch(/already running|is writing a heap snapshot/);
-    expect(second.stderr).toMatch(/try again in \d+ s/);
+    expect(second.stderr).toMatch(/try again in \d+s/);
     expect((await first).code).toBe(0);
     expect(existsSync(join(dir, 'second.heapsnapshot'))).toBe(false);
     expect(leftovers(dir)).toEqual([]);
@@ -90,7 +167,8 @@ describe('opsctl heapdump', () => {
     app.child.kill('SIGKILL');
     const result = await run;
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toMatch(/ended early|closed the connection/);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/the connection to the process at .* was lost after .*; it may have exited or restarted; no file was written/);
     expect(existsSync(path)).toBe(false);
     expect(leftovers(dir)).toEqual([]);
     // The killed app could not clean up; the next one on the same directory does, at start.
@@ -99,12 +177,28 @@ describe('opsctl heapdump', () => {
     await waitFor(() => leftovers(serverDir).length === 0, 5_000);
   });
 
+  it('leaves no file at PATH when the app dies with the download under way', async () => {
+    const { app, env } = await start({ HEAP_MB: '60' });
+    const dir = outDir('killed-mid-stream');
+    const path = join(dir, 'dump.heapsnapshot');
+    const run = opsctl(['heapdump', '--out', path], { env, timeoutMs: 60_000 });
+    // The CLI's temp file holds bytes: V8 is writing, and they are arriving.
+    await waitFor(() => readdirSync(dir).some((name) => name.includes('opsctl-tmp') && statSync(join(dir, name)).size > 0), 30_000);
+    app.child.kill('SIGKILL');
+    const result = await run;
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/the connection to the process at .* was lost after [\d.]+ [kM]B; it may have exited or restarted; no file was written/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('refuses under a small memory limit with LOW_MEMORY, and writes nothing', async () => {
     const { env } = await start({ HEAP_MB: '20', OPSCTL_MEMORY_LIMIT: String(200 * 1024 * 1024) });
     const dir = outDir('low-memory');
     const run = await opsctl(['heapdump', '--out', `${dir}/`], { env });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/would need about \d+ MB more memory, but only \d+ MB is left under the configured limit/);
+    expect(run.stderr).toMatch(/would need about [\d.]+ MB more memory, but only [\d.]+ [MK]?B is left under the configured limit of 210 MB/);
+    expect(run.stderr).toMatch(/^hint: pass --skip-memory-check to take the risk/m);
+    expect(run.stderr).not.toMatch(/skipMemoryCheck/);
     expect(readdirSync(dir)).toEqual([]);
     expect(readdirSync(serverDir)).toEqual([]);
   });

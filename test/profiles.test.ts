@@ -38,7 +38,7 @@ const leftovers = (dir: string) => readdirSync(dir).filter((f) => f.includes('op
 describe('opsctl profile', () => {
   it('writes a CPU profile for DevTools, named after the app, host and pid', async () => {
     const dir = outDir('cpu');
-    const run = await opsctl(['profile', 'cpu', '--seconds', '2', '--out', `${dir}/`, '--json'], { env });
+    const run = await opsctl(['profile', 'cpu', '--duration', '2s', '--out', `${dir}/`, '--json'], { env });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout);
@@ -53,7 +53,7 @@ describe('opsctl profile', () => {
 
   it('writes a sampling heap profile to the file given', async () => {
     const path = join(outDir('heap'), 'allocations.heapprofile');
-    const run = await opsctl(['profile', 'heap', '-s', '1', '--interval', '1024', '--out', path], { env });
+    const run = await opsctl(['profile', 'heap', '-d', '1s', '--interval', '1024', '--out', path], { env });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/Heap profile written to .*allocations\.heapprofile/);
     expect(run.stdout).toMatch(/Memory panel/);
@@ -62,33 +62,33 @@ describe('opsctl profile', () => {
 
   it('refuses a duration over the cap, zero or not a number with exit 2, and writes nothing', async () => {
     const dir = outDir('bad-durations');
-    const over = await opsctl(['profile', 'cpu', '--seconds', '301', '--out', `${dir}/`], { env });
+    const over = await opsctl(['profile', 'cpu', '--duration', '301s', '--out', `${dir}/`], { env });
     expect(over.code).toBe(2);
-    expect(over.stderr).toMatch(/^error: the parameter seconds must be a number from 1 to 300, not "301"$/m);
-    for (const seconds of ['0', '-3', 'soon']) {
-      const run = await opsctl(['profile', 'heap', '--seconds', seconds, '--out', `${dir}/`], { env });
-      expect(run.code, seconds).toBe(2);
-      expect(run.stderr).toMatch(/--seconds/);
+    expect(over.stderr).toMatch(/^error: option '-d, --duration <duration>' argument '301s' is invalid\. give a duration from 1s to 5m\.$/m);
+    for (const duration of ['0s', '-3s', 'soon', '10']) {
+      const run = await opsctl(['profile', 'heap', '--duration', duration, '--out', `${dir}/`], { env });
+      expect(run.code, duration).toBe(2);
+      expect(run.stderr).toMatch(/--duration/);
     }
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('refuses a second profile while one runs, with a retry hint; the first completes', async () => {
     const dir = outDir('busy');
-    const first = opsctl(['profile', 'cpu', '--seconds', '5', '--out', join(dir, 'first.cpuprofile')], { env });
+    const first = opsctl(['profile', 'cpu', '--duration', '5s', '--out', join(dir, 'first.cpuprofile')], { env });
     // The CLI opens its temp file once the response head arrives: the profile is running.
     await waitFor(() => leftovers(dir).length > 0, 10_000);
-    const second = await opsctl(['profile', 'heap', '--seconds', '1', '--out', join(dir, 'second.heapprofile')], { env });
+    const second = await opsctl(['profile', 'heap', '--duration', '1s', '--out', join(dir, 'second.heapprofile')], { env });
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/^error: a profile is already running; one at a time$/m);
-    expect(second.stderr).toMatch(/^hint: try again in 10 s$/m);
+    expect(second.stderr).toMatch(/^hint: try again in 10s$/m);
     expect((await first).code).toBe(0);
     expect(readdirSync(dir)).toEqual(['first.cpuprofile']);
   });
 
   it('stops the profile on Ctrl-C, writes nothing, and frees the endpoint for the next one at once', async () => {
     const dir = outDir('interrupted');
-    const child = spawn(process.execPath, [opsctlBin, 'profile', 'cpu', '--seconds', '120', '--out', join(dir, 'long.cpuprofile')], { env: { PATH: process.env['PATH'], ...env } });
+    const child = spawn(process.execPath, [opsctlBin, 'profile', 'cpu', '--duration', '120s', '--out', join(dir, 'long.cpuprofile')], { env: { PATH: process.env['PATH'], ...env } });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     await waitFor(() => leftovers(dir).length > 0, 10_000);
@@ -97,14 +97,14 @@ describe('opsctl profile', () => {
     expect(code).toBe(130);
     expect(stderr).toMatch(/cancelled; no file was written/);
     expect(readdirSync(dir)).toEqual([]);
-    const next = await opsctl(['profile', 'heap', '--seconds', '1', '--out', join(dir, 'next.heapprofile')], { env });
+    const next = await opsctl(['profile', 'heap', '--duration', '1s', '--out', join(dir, 'next.heapprofile')], { env });
     expect(next.stderr).toBe('');
     expect(next.code).toBe(0);
     expect(existsSync(join(dir, 'long.cpuprofile'))).toBe(false);
   });
 
   it('needs the profile scope: exit 3', async () => {
-    const run = await opsctl(['profile', 'cpu', '--seconds', '1', '--out', `${outDir('scope')}/`], { env: readerEnv });
+    const run = await opsctl(['profile', 'cpu', '--duration', '1s', '--out', `${outDir('scope')}/`], { env: readerEnv });
     expect(run.code).toBe(3);
   });
 });

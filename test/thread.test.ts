@@ -2,12 +2,13 @@
 // thread of its own, which sees the main thread's event loop blocked, takes its stack,
 // records the block, and refuses at once what needs the main thread. Real app processes,
 // the built binary.
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../packages/endpoint/test-support/index.js';
-import { mintToken, opsctl, startApp, type RunningApp } from './support/processes.js';
+import { mintToken, opsctl, opsctlBin, startApp, type RunningApp } from './support/processes.js';
 
 const targetApp = new URL('./fixtures/target-app.mjs', import.meta.url).pathname;
 const BLOCK_MS = 30_000;
@@ -70,6 +71,22 @@ describe('a main thread blocked for 30 s in a synchronous loop', () => {
   });
 });
 
+describe('a stack taken', () => {
+  it('leaves no inspector session behind: the application exits on SIGTERM as before, without waiting for a debugger', async () => {
+    const other = await startApp(targetApp, { OPSCTL_TOKENS: admin.line, EXIT_ABRUPTLY: '1' });
+    const blocking = fetch(`${other.app}/block?ms=3000`).then((res) => res.text());
+    await new Promise((r) => setTimeout(r, 1_500));
+    const stack = await opsctl(['stack'], { env: { OPSCTL_URL: other.ops, OPSCTL_TOKEN: admin.token } });
+    expect(stack.stdout).toMatch(/at parseHugeReport/);
+    await blocking;
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => other.child.once('exit', (code, signal) => resolve(signal ?? code)));
+    other.child.kill('SIGTERM');
+    // The fixture exits 0 on SIGTERM; a session left open would hold it until the test kills it.
+    expect(await exited).toBe(0);
+    expect(other.stderr()).not.toMatch(/Waiting for the debugger/);
+  });
+});
+
 describe('a heap snapshot in progress', () => {
   it('is named by opsctl status, with how long it has taken of how long it should', async () => {
     const big = await startApp(targetApp, { OPSCTL_TOKENS: admin.line, HEAP_MB: '150' });
@@ -101,9 +118,64 @@ describe('the endpoint\'s thread', () => {
       'sent'`;
     const run = await opsctl(['repl', '-e', crash], { env });
     expect(run.stdout).toMatch(/sent/);
-    await waitFor(() => /the maintenance endpoint's thread stopped \(an error: the thread crashed\); restarting it on port \d+ \(1 of 3\)/.test(app.stderr()), 10_000);
+    await waitFor(() => /the maintenance endpoint's thread stopped \(an error: the thread crashed\); restarting it on port \d+/.test(app.stderr()), 10_000);
     expect(app.child.exitCode).toBeNull();
     expect((await fetch(app.app)).status).toBe(200);
     await waitFor(async () => (await opsctl(['status'], { env })).code === 0, 10_000);
   });
 });
+
+describe('with the watchdog off', () => {
+  it('answers GET /info at once during a block, calling the main thread blocked from its heartbeat alone', async () => {
+    const quiet = await startApp(targetApp, { OPSCTL_TOKENS: admin.line, WATCHDOG: 'off' });
+    try {
+      const blocking = fetch(`${quiet.app}/block?ms=5000`).then((res) => res.text());
+      await new Promise((r) => setTimeout(r, 1_800));
+      const { value: res, ms } = await timed(() => fetch(`${quiet.ops}/info`, { headers: { authorization: `Bearer ${admin.token}` } }));
+      const info = (await res.json()) as { mainThread: { blocked: boolean; blockedForMs: number }; capture: unknown; workers: unknown };
+      expect(res.status).toBe(200);
+      expect(ms).toBeLessThan(2_000); // the block has seconds to go
+      expect(info.mainThread).toMatchObject({ blocked: true, blockedForMs: expect.any(Number) });
+      expect(info.mainThread.blockedForMs).toBeGreaterThanOrEqual(1_000);
+      expect(info).toMatchObject({ capture: null, workers: null });
+      await blocking;
+    } finally {
+      await quiet.stop();
+    }
+  });
+});
+
+describe('opsctl blocks --watch', () => {
+  it('piped, prints the stream as JSON lines, a block as it ends; Ctrl-C exits 130, and a process that goes away exits 4', async () => {
+    const watched = await startApp(targetApp, { OPSCTL_TOKENS: admin.line });
+    try {
+      const start = () => {
+        const child = spawn(process.execPath, [opsctlBin, 'blocks', '--watch'], { env: { PATH: process.env['PATH'], OPSCTL_URL: watched.ops, OPSCTL_TOKEN: admin.token } });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk));
+        child.stderr.on('data', (chunk: Buffer) => (err += chunk));
+        const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+        return { child, out: () => out, err: () => err, exited };
+      };
+      const first = start();
+      await waitFor(() => first.out().includes('\n'), 10_000);
+      expect(JSON.parse(first.out().split('\n')[0] ?? '')).toMatchObject({ type: 'status', thresholdMs: 1000, blocks: [] });
+      await fetch(`${watched.app}/block?ms=1500`).then((res) => res.text());
+      await waitFor(() => first.out().includes('"type":"block"'), 10_000);
+      const block = first.out().split('\n').map((line) => (line === '' ? null : JSON.parse(line))).find((line) => line?.type === 'block');
+      expect(block.block.durationMs).toBeGreaterThanOrEqual(1_000);
+      first.child.kill('SIGINT');
+      expect(await first.exited).toBe(130);
+
+      const second = start();
+      await waitFor(() => second.out().includes('\n'), 10_000);
+      watched.child.kill('SIGKILL');
+      expect(await second.exited).toBe(4);
+      expect(second.err()).toMatch(/connection to the process at .* was lost/);
+    } finally {
+      await watched.stop();
+    }
+  });
+});
+

@@ -1,5 +1,6 @@
 // A child for pnpm bench:heapdump: builds HEAP_MB of small objects, then, by METHOD,
-//   local     writes a heap snapshot itself (v8.writeHeapSnapshot: the floor) and exits
+//   local     writes a heap snapshot itself (v8.writeHeapSnapshot: the floor) and exits;
+//             into KEEP_SNAPSHOT, left there, when given
 //   classic   serves GET /dump the classic way: snapshot to a temp file, read it whole, res.end
 //   endpoint  serves the opsctl endpoint (token hash in OPSCTL_TOKENS)
 // It prints one JSON line when ready: { pid, url?, rssBytes }, and for `local` a result line.
@@ -21,11 +22,12 @@ const ready = (extra) => console.log(JSON.stringify({ pid: process.pid, rssBytes
 if (method === 'local') {
   ready({});
   await new Promise((resolve) => process.stdin.once('data', resolve)); // the parent resets VmHWM first
-  const file = join(tmpdir(), `bench-local-${process.pid}.heapsnapshot`);
+  // KEEP_SNAPSHOT: the bench measures the download's stages on this file afterwards.
+  const file = process.env.KEEP_SNAPSHOT || join(tmpdir(), `bench-local-${process.pid}.heapsnapshot`);
   const started = performance.now();
   writeHeapSnapshot(file);
   const wallMs = performance.now() - started;
-  rmSync(file, { force: true });
+  if (!process.env.KEEP_SNAPSHOT) rmSync(file, { force: true });
   console.log(JSON.stringify({ wallMs }));
   process.stdin.once('data', () => process.exit(0));
 } else if (method === 'classic') {

@@ -2,20 +2,31 @@
 //  1. Requests/s (wrk) of the app's own route with the leak monitor on versus off, the
 //     endpoint in the same process, A/B in rounds; median ratio (goal: under 1% apart).
 //     Also the server's CPU time per request, which a shared machine disturbs less.
-//  2. Time to `suspected` for apps leaking 1 MB/s and 100 KB/s, polling GET /leaks every
-//     5 s (bounded at 10 minutes each).
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { generateToken, hashToken } from '@opsctl/endpoint';
+//  2. For each Node in BENCH_NODES (comma-separated paths; default this one), the scenario
+//     apps of scripts/leaks/scenarios.mjs under 300 req/s, GET /leaks polled every 5 s:
+//     time to `growing` and `suspected` for leaks of 100 KB/s and 1 MB/s (heap) and of
+//     100 KB/s of Buffers (external), up to BENCH_RUN_SECONDS (300); the non-leaking ones
+//     for BENCH_RUN_SECONDS, counting polls that said `suspected` (false alarms); and the
+//     forced GCs' total pause per minute, beside V8's own major GCs'.
+//  3. The same Nodes, a 1 MB/s leak and a steady app, each twice side by side for 120 s:
+//     gap-filling on (default) and off (leaks.maxForcedPauseMs 0): all major-GC pause per
+//     minute, forced and V8's own, as the ratio on/off.
+// BENCH_PART=1|2|3 runs one part; BENCH_PARALLEL (2) apps at a time in parts 2 and 3.
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { LEAKING, startScenario } from '../leaks/scenarios.mjs';
 import { cpuSeconds, median, startServer, wrk } from './run.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const PART = process.env.BENCH_PART; // "1" or "2" runs one part only
+const PART = process.env.BENCH_PART;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const RUN_SECONDS = Number(process.env.BENCH_RUN_SECONDS ?? 300);
+const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 2);
+const NODES = (process.env.BENCH_NODES ?? process.execPath).split(',').filter(Boolean);
+const POLL_MS = 5_000;
 
-console.log(`Node ${process.version}`);
-if (PART !== '2') {
+console.log(`Node ${process.version}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(', ')} on this machine`);
+if (PART === undefined || PART === '1') {
 console.log(`\n1. app route throughput, leak monitor on vs off (${ROUNDS} rounds of ${SECONDS} s, 50 connections)`);
 const ratios = [];
 const cpuRatios = [];
@@ -41,29 +52,86 @@ for (let round = 1; round <= ROUNDS; round++) {
 console.log(`   median throughput on/off ${median(ratios).toFixed(4)}; median CPU per request on/off ${median(cpuRatios).toFixed(4)}`);
 }
 
-if (PART !== '1') {
-console.log('\n2. time to "suspected"');
-const token = generateToken();
-const leakApp = fileURLToPath(new URL('../../test/fixtures/leak-app.mjs', import.meta.url));
-async function timeToSuspected(kbPerSecond) {
-  const started = Date.now();
-  const child = spawn(process.execPath, [leakApp], { env: { ...process.env, MODE: 'leak', LEAK_KB_PER_S: String(kbPerSecond), OPSCTL_TOKENS: `bench:${hashToken(token)}:read` }, stdio: ['ignore', 'pipe', 'ignore'] });
-  const { ops } = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line))));
-  let growingAt = null;
-  try {
-    while (Date.now() - started < 600_000) {
-      await new Promise((r) => setTimeout(r, 5_000));
-      const { verdict } = await (await fetch(`${ops}/leaks`, { headers: { authorization: `Bearer ${token}` } })).json();
-      if (verdict.verdict === 'growing' && growingAt === null) growingAt = (Date.now() - started) / 1000;
-      if (verdict.verdict === 'suspected') return { suspectedAt: (Date.now() - started) / 1000, growingAt };
+/** Runs `jobs` (functions returning promises) at most PARALLEL at a time, in order. */
+async function pool(jobs) {
+  const results = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, jobs.length) }, async () => {
+    while (next < jobs.length) {
+      const index = next++;
+      results[index] = await jobs[index]();
     }
-    return { suspectedAt: null, growingAt };
+  }));
+  return results;
+}
+
+function versionOf(node) {
+  return execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+}
+
+/**
+ * Polls a scenario every 5 s for up to `seconds` (a leak stops once suspected): when it was
+ * first growing and suspected, how many polls said suspected, and the GC pauses per minute.
+ */
+async function observe(scenario, node, seconds, env = {}) {
+  const app = await startScenario(scenario, { node, seconds, env });
+  const started = Date.now();
+  const seen = { growingAt: null, suspectedAt: null, suspectedPolls: 0, polls: 0, worst: 'unknown' };
+  const order = ['unknown', 'ok', 'growing', 'suspected'];
+  let status = null;
+  try {
+    while (Date.now() - started < seconds * 1000) {
+      await new Promise((r) => setTimeout(r, POLL_MS));
+      status = await (await fetch(`${app.ops}/leaks`, { headers: app.headers })).json();
+      const { verdict } = status.verdict;
+      const at = Math.round((status.time - status.since) / 1000);
+      seen.polls++;
+      if (order.indexOf(verdict) > order.indexOf(seen.worst)) seen.worst = verdict;
+      if (verdict === 'growing' && seen.growingAt === null) seen.growingAt = at;
+      if (verdict === 'suspected') {
+        seen.suspectedPolls++;
+        seen.suspectedAt ??= at;
+        if (LEAKING.has(scenario)) break;
+      }
+    }
   } finally {
-    child.kill('SIGKILL');
+    app.stop();
   }
+  const minutes = (status.time - status.since) / 60_000;
+  const { forcedGcs, forcedPauseMs, naturalGcs, naturalPauseMs } = status.sampling;
+  return { scenario, ...seen, minutes, forcedGcs, naturalGcs, forcedPerMinute: forcedPauseMs / minutes, naturalPerMinute: naturalPauseMs / minutes };
 }
-for (const rate of [1024, 100]) {
-  const { suspectedAt, growingAt } = await timeToSuspected(rate);
-  console.log(`   ${rate >= 1024 ? `${rate / 1024} MB/s` : `${rate} KB/s`}: growing at ${growingAt ?? '-'} s, suspected at ${suspectedAt ?? 'not within 600'} s`);
+
+const ms = (value) => `${Math.round(value)} ms`;
+const seconds = (value) => (value === null ? '-' : `${value} s`);
+
+if (PART === undefined || PART === '2') {
+  console.log(`\n2. time to "suspected", false alarms and forced-GC pause (300 req/s per app, GET /leaks every ${POLL_MS / 1000} s, ${PARALLEL} apps at a time)`);
+  console.log('| Node | scenario | growing at | suspected at | polls suspected | forced GCs | forced pause/min | V8 major-GC pause/min |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const node of NODES) {
+    const version = versionOf(node);
+    const scenarios = ['leak-100kb', 'leak-1mb', 'buffer-100kb', 'cache', 'step', 'lazy', 'log', 'sawtooth', 'steady'];
+    const rows = await pool(scenarios.map((scenario) => () => observe(scenario, node, RUN_SECONDS)));
+    for (const r of rows) {
+      const alarms = LEAKING.has(r.scenario) ? '' : `${r.suspectedPolls} of ${r.polls}${r.suspectedPolls > 0 ? ' FALSE ALARM' : ''}`;
+      console.log(`| ${version} | ${r.scenario} | ${seconds(r.growingAt)} | ${!LEAKING.has(r.scenario) ? '-' : r.suspectedAt === null ? `not within ${RUN_SECONDS} s` : `${r.suspectedAt} s`} | ${alarms} | ${r.forcedGcs} | ${ms(r.forcedPerMinute)} | ${ms(r.naturalPerMinute)} (${r.naturalGcs} GCs) |`);
+    }
+  }
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(', ')}`);
 }
+
+if (PART === undefined || PART === '3') {
+  console.log('\n3. all major-GC pause per minute with gap-filling GCs on and off (two apps side by side, 120 s)');
+  console.log('| Node | scenario | on: forced + V8\'s own | off: V8\'s own | on/off |');
+  console.log('|---|---|---|---|---|');
+  for (const node of NODES) {
+    const version = versionOf(node);
+    for (const scenario of ['leak-1mb', 'steady']) {
+      const [on, off] = await Promise.all([observe(scenario, node, 120), observe(scenario, node, 120, { MAX_FORCED_PAUSE_MS: '0' })]);
+      const total = (r) => r.forcedPerMinute + r.naturalPerMinute;
+      const ratio = total(off) < 1 ? 'V8 ran none' : (total(on) / total(off)).toFixed(2);
+      console.log(`| ${version} | ${scenario} | ${ms(total(on))} (${ms(on.forcedPerMinute)} forced) | ${ms(total(off))} | ${ratio} |`);
+    }
+  }
 }

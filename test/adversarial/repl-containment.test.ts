@@ -121,3 +121,61 @@ describe("the application's own errors", () => {
     }
   });
 });
+
+// Showing an answer runs the input's code too: node's REPL lets what that code throws
+// reach the process, and no time limit covers it. Each of these ended the process or
+// hung the main thread before the endpoint showed values itself.
+describe('what showing an answer runs', () => {
+  const crashers: [string, string, RegExp][] = [
+    ['a custom inspect that throws', '({ [Symbol.for("nodejs.util.inspect.custom")]() { throw new Error("inspect threw") } })', /could not be shown: it threw/],
+    ['a custom inspect that never returns', '({ [Symbol.for("nodejs.util.inspect.custom")]() { for (;;); } })', /could not be shown: it ran past the time limit/],
+    ['an error whose stack getter throws', 'const e = new Error("x"); Object.defineProperty(e, "stack", { get() { throw new Error("stack threw") } }); throw e', /details could not be read/],
+    ['a thrown Proxy whose traps throw', 'throw new Proxy({}, { get() { throw new Error("trap") }, getPrototypeOf() { throw new Error("trap") }, getOwnPropertyDescriptor() { throw new Error("trap") } })', /error/i],
+    ['a thenable whose then loops', '({ then() { for (;;); } })', /then: \[Function: then\]/],
+  ];
+  it.each(crashers)('opsctl repl -e survives %s and says what happened', async (_what, code, said) => {
+    const run = await opsctl(['repl', '-e', code], { env, timeoutMs: 20_000 });
+    expect(run.stdout + run.stderr).toMatch(said);
+    await stillServes(app);
+  });
+
+  it('cuts an error message of 40 MB to what a reader can use', async () => {
+    const run = await opsctl(['repl', '-e', 'throw new Error("x".repeat(40e6))'], { env, timeoutMs: 20_000 });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/cut at 100000 characters/);
+    expect(run.stderr.length).toBeLessThan(300_000);
+    await stillServes(app);
+  });
+
+  it('contains a FinalizationRegistry callback that throws at a later GC', async () => {
+    const run = await opsctl(['repl', '-e', 'process.__r = new FinalizationRegistry(() => { throw new Error("cleanup threw") }); (function(){ process.__r.register({}, 1) })(); 1'], { env });
+    expect(run).toMatchObject({ code: 0, stdout: '1\n' });
+    // A full GC, as an operator could force one, until V8 runs the cleanup.
+    const collect = 'require("v8").setFlagsFromString("--expose-gc"); require("vm").runInNewContext("gc")(); 0';
+    await waitFor(async () => {
+      await opsctl(['repl', '-e', collect], { env });
+      return uncaughtAudited(app, 'cleanup threw')();
+    }, 15_000);
+    await stillServes(app);
+  });
+
+  it('in a session: a custom inspect that throws or loops, and an error whose stack getter throws, leave the session and the app going', async () => {
+    const opened = await upgradeRepl(app.ops, { authorization: `Bearer ${operator.token}` });
+    if (!('socket' in opened)) throw new Error(`upgrade refused: ${JSON.stringify(opened)}`);
+    const { socket } = opened;
+    try {
+      await readUntil(socket, /> $/);
+      socket.write('({ [Symbol.for("nodejs.util.inspect.custom")]() { throw new Error("boom") } })\n');
+      expect(await readUntil(socket, /> $/)).toMatch(/could not be shown: it threw/);
+      socket.write('({ [Symbol.for("nodejs.util.inspect.custom")]() { for (;;); } })\n');
+      expect(await readUntil(socket, /> $/, 20_000)).toMatch(/could not be shown: it ran past the time limit/);
+      socket.write('{ const e = new Error("x"); Object.defineProperty(e, "stack", { get() { throw new Error("stack threw") } }); throw e }\n');
+      await readUntil(socket, /> $/);
+      socket.write('6 * 7\n');
+      expect(await readUntil(socket, /42[\s\S]*> $/)).toBeTruthy();
+    } finally {
+      socket.destroy();
+    }
+    await stillServes(app);
+  });
+});

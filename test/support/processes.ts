@@ -58,10 +58,11 @@ export interface OpsctlRun {
 }
 
 /** Runs the built binary with `args`, the given environment and stdin, to its exit. */
-export function opsctl(args: string[], options: { env?: Record<string, string | undefined>; stdin?: string; bin?: string; timeoutMs?: number } = {}): Promise<OpsctlRun> {
+export function opsctl(args: string[], options: { env?: Record<string, string | undefined>; stdin?: string; bin?: string; timeoutMs?: number; cwd?: string } = {}): Promise<OpsctlRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [options.bin ?? opsctlBin, ...args], {
       env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env },
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

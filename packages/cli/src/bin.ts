@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 
-// The first Ctrl-C asks the command to stop (and restore the terminal); a second one
-// leaves at once.
+// Ctrl-C (SIGINT) and SIGTERM ask the command to stop: requests are cancelled, partial
+// files removed, the terminal restored, and the exit code is 130 or 143 as shells expect.
+// A second signal, or a command still running STOP_GRACE_MS later, leaves at once: a
+// stop request must always end opsctl (a stale temp file is swept by the next download).
+const STOP_GRACE_MS = 3_000;
+const EXIT_FOR = { SIGINT: 130, SIGTERM: 143 } as const;
 const interrupt = new AbortController();
-process.on('SIGINT', () => {
-  if (interrupt.signal.aborted) process.exit(130);
-  interrupt.abort();
-});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupt.signal.aborted) process.exit(EXIT_FOR[signal]);
+    interrupt.abort(signal);
+    setTimeout(() => process.exit(EXIT_FOR[signal]), STOP_GRACE_MS).unref();
+  });
+}
 
 // `opsctl … | head` closes the pipe early: that is the reader's choice, not a crash.
 for (const stream of [process.stdout, process.stderr]) {
@@ -26,6 +33,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.exitCode = await main(args, {
     streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
     env: process.env,
+    cwd: process.cwd(),
     signal: interrupt.signal,
   });
 }

@@ -30,7 +30,7 @@ export interface GlobalOptions {
   color: boolean;
   ca?: string;
   insecure: boolean;
-  /** seconds */
+  /** milliseconds */
   timeout: number;
   verbose: boolean;
 }
@@ -42,7 +42,9 @@ export interface Context {
   readonly stdin: Input;
   readonly configFile: ConfigFile;
   readonly configDir: string;
-  /** Aborted on Ctrl-C: commands stop, requests are cancelled, terminals are restored. */
+  /** The working directory: where downloads go without --out, and what relative paths start from. */
+  readonly cwd: string;
+  /** Aborted on Ctrl-C or SIGTERM (its reason names which): commands stop, requests are cancelled, terminals are restored. */
   readonly signal: AbortSignal;
   now(): number;
   /** The endpoint this command talks to. */
@@ -56,7 +58,7 @@ export interface Context {
   dispose(): Promise<void>;
 }
 
-export function createContext(streams: Streams, env: Env, options: GlobalOptions, signal: AbortSignal, now: () => number = Date.now): Context {
+export function createContext(streams: Streams, env: Env, cwd: string, options: GlobalOptions, signal: AbortSignal, now: () => number = Date.now): Context {
   const out = new Output({ stdout: streams.stdout, stderr: streams.stderr, env, json: options.json, noColor: !options.color, verbose: options.verbose });
   const dir = configDir(env);
   const configFile = new ConfigFile(dir);
@@ -69,6 +71,7 @@ export function createContext(streams: Streams, env: Env, options: GlobalOptions
     stdin: streams.stdin,
     configFile,
     configDir: dir,
+    cwd,
     signal,
     now,
 
@@ -106,7 +109,7 @@ export function createContext(streams: Streams, env: Env, options: GlobalOptions
         url: target.url,
         token: secret,
         ca: target.ca === null ? null : await readCa(target.ca),
-        timeoutMs: options.timeout * 1000,
+        timeoutMs: options.timeout,
         signal,
         warn: (message) => out.warn(message),
       });

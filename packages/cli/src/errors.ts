@@ -5,6 +5,7 @@ import type { ErrorCode as EndpointErrorCode } from '@opsctl/endpoint/protocol';
 export type CliErrorCode =
   | 'USAGE'
   | 'CANCELLED'
+  | 'DECLINED'
   | 'NO_TARGET'
   | 'NO_TOKEN'
   | 'BAD_TOKEN'
@@ -15,6 +16,7 @@ export type CliErrorCode =
   | 'KEYCHAIN_UNAVAILABLE'
   | 'CREDENTIALS_FILE_UNSAFE'
   | 'UNREACHABLE'
+  | 'CONNECTION_LOST'
   | 'TIMEOUT'
   | 'TLS_FAILED'
   | 'BAD_RESPONSE'
@@ -24,6 +26,7 @@ export type CliErrorCode =
   | 'CHECKSUM_MISMATCH'
   | 'BAD_SNAPSHOT'
   | 'LEAK_SUSPECTED'
+  | 'LEAK_VERDICT_UNKNOWN'
   | 'DIFFERENT_PROCESSES'
   | 'EVAL_THREW'
   | 'CHECK_FAILED'
@@ -49,7 +52,7 @@ export function isCliError(error: unknown): error is CliError {
   return error instanceof Error && typeof (error as CliError).code === 'string' && error.name === 'CliError';
 }
 
-/** Exit codes: documented in the README and never renumbered. */
+/** Exit codes: documented in docs/operations.md#exit-codes and never renumbered. */
 export const EXIT = {
   ok: 0,
   failure: 1,
@@ -59,14 +62,22 @@ export const EXIT = {
   leakSuspected: 5,
   /** 128 + SIGINT, as shells report a command stopped by Ctrl-C. */
   cancelled: 130,
+  /** 128 + SIGTERM, as shells report a command told to stop (kill, a CI runner's timeout). */
+  terminated: 143,
 } as const;
+
+/** The signals that ask a command to stop; bin.ts aborts the command's signal with one as its reason. */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+
+/** The exit code of a command stopped by `reason` (an AbortSignal's reason): 143 for SIGTERM, else 130. */
+export function exitCodeForStop(reason: unknown): number {
+  return reason === 'SIGTERM' ? EXIT.terminated : EXIT.cancelled;
+}
 
 export function exitCodeFor(code: CliErrorCode): number {
   switch (code) {
     case 'USAGE':
     case 'NO_TARGET':
-    case 'NO_TOKEN':
-    case 'BAD_TOKEN':
     case 'INSECURE_URL':
     case 'UNKNOWN_CONTEXT':
     case 'FILE_EXISTS':
@@ -75,6 +86,8 @@ export function exitCodeFor(code: CliErrorCode): number {
     case 'ENDPOINT_UNKNOWN_SNAPSHOT':
     case 'ENDPOINT_UNKNOWN_WORKER':
       return EXIT.usage;
+    case 'NO_TOKEN':
+    case 'BAD_TOKEN':
     case 'ENDPOINT_AUTH_REQUIRED':
     case 'ENDPOINT_AUTH_INVALID':
     case 'ENDPOINT_AUTH_MALFORMED':
@@ -82,6 +95,7 @@ export function exitCodeFor(code: CliErrorCode): number {
     case 'ENDPOINT_THROTTLED':
       return EXIT.auth;
     case 'UNREACHABLE':
+    case 'CONNECTION_LOST':
     case 'TIMEOUT':
     case 'TLS_FAILED':
       return EXIT.unreachable;

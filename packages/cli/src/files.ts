@@ -1,11 +1,14 @@
 // Atomic file writes: a temp file beside the target, fsync, rename. A crash or an
-// interrupted download never leaves a half-written file under the requested name.
+// interrupted download never leaves a half-written file under the requested name, and
+// the temp files of a killed opsctl are swept by the next download (files-sweep.ts).
 // And where a download goes: --out as a file or a directory, and a safe name for it.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from './errors.js';
+import { downloadTempName, sweepStaleDownloads } from './files-sweep.js';
+import { formatBytes } from './ui/format.js';
 
 /**
  * Chunk size for downloads: file reads, and zlib's output. Big chunks: each becomes one
@@ -20,15 +23,28 @@ export interface Destination {
   file: string | null;
 }
 
-/** PATH is a directory (existing, or written with a trailing slash) or a file in an existing directory. */
-export async function resolveDestination(opts: { out: string; force: boolean }): Promise<Destination> {
-  const path = resolve(opts.out);
+/**
+ * Where --out points: an existing directory; a directory to create, written with a
+ * trailing slash (mode 0700: snapshots hold every secret of the process); or a file in
+ * an existing directory. Without --out, the current directory.
+ */
+export async function resolveDestination(opts: { out?: string | undefined; force: boolean; cwd: string }): Promise<Destination> {
+  if (opts.out === undefined) return { dir: opts.cwd, file: null };
+  const path = resolve(opts.cwd, opts.out);
   const isDir = await stat(path).then((s) => s.isDirectory(), () => null);
   if (isDir === true) return { dir: path, file: null };
-  if (opts.out.endsWith('/')) throw new CliError('USAGE', `the directory ${path} does not exist`, { hint: `create it first: mkdir -p ${path}` });
+  if (opts.out.endsWith('/')) {
+    if (isDir === false) throw new CliError('USAGE', `${path} is a file, not a directory`, { hint: 'give a directory, or leave out the trailing / to name the file' });
+    try {
+      await mkdir(path, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw fileError(error, path);
+    }
+    return { dir: path, file: null };
+  }
   const dir = dirname(path);
   const dirExists = await stat(dir).then((s) => s.isDirectory(), () => false);
-  if (!dirExists) throw new CliError('USAGE', `the directory ${dir} does not exist`, { hint: `create it first: mkdir -p ${dir}` });
+  if (!dirExists) throw new CliError('USAGE', `the directory ${dir} does not exist`, { hint: `end --out with / to create a directory (--out ${opts.out}/), or create it: mkdir -p ${dir}` });
   if (isDir === false && !opts.force) throw new CliError('FILE_EXISTS', `${path} already exists`, { hint: 'choose another --out, or pass --force to replace it' });
   return { dir, file: basename(path) };
 }
@@ -40,9 +56,10 @@ export function suggestedName(disposition: string | string[] | undefined, fallba
   return suggested ? safeName(suggested) : fallback;
 }
 
-/** A name from the other side, safe in any directory: no path, no odd characters. */
+/** A name from the other side, safe in any directory: no path, no odd characters, not hidden, never "." or "..". */
 export function safeName(name: string): string {
-  return basename(name).replace(/[^A-Za-z0-9._-]+/g, '_');
+  const safe = basename(name).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '').slice(0, 200);
+  return safe === '' ? 'download' : safe;
 }
 
 /** A temp path in the same directory as `path` (so rename is atomic), hidden and recognisable. */
@@ -84,9 +101,15 @@ export class AtomicFile {
     this.tempPath = tempPath;
   }
 
-  /** Creates the temp file in `dir` now, so an unwritable directory fails before any work. Mode 0600: snapshots hold every secret of the process. */
-  static async create(dir: string): Promise<AtomicFile> {
-    const tempPath = join(dir, `.opsctl-tmp-${randomBytes(6).toString('hex')}`);
+  /**
+   * Creates the temp file in `dir` now, so an unwritable directory fails before any work.
+   * Mode 0600: snapshots hold every secret of the process. First sweeps the temp files
+   * that killed opsctl processes left in `dir`, saying so through `notice`.
+   */
+  static async create(dir: string, notice: (text: string) => void = () => {}): Promise<AtomicFile> {
+    const swept = await sweepStaleDownloads(dir);
+    if (swept.count > 0) notice(`removed ${swept.count} partial download${swept.count > 1 ? 's' : ''} (${formatBytes(swept.bytes)}) that an interrupted opsctl left in ${dir}`);
+    const tempPath = join(dir, downloadTempName());
     try {
       await (await open(tempPath, 'wx', 0o600)).close();
     } catch (error) {
@@ -100,16 +123,22 @@ export class AtomicFile {
     return createWriteStream(this.tempPath, { flags: 'w', mode: 0o600 });
   }
 
-  /** Flushes to disk and gives the file its name; without `overwrite`, an existing file is kept and FILE_EXISTS thrown. */
-  async commit(path: string, overwrite: boolean): Promise<void> {
+  /**
+   * Flushes to disk and gives the file its name; without `overwrite`, an existing file is
+   * kept and FILE_EXISTS thrown. Says how long each step took.
+   */
+  async commit(path: string, overwrite: boolean): Promise<{ syncMs: number; renameMs: number }> {
     try {
+      const started = performance.now();
       const handle = await open(this.tempPath, 'r+');
       await handle.sync().finally(() => handle.close());
+      const synced = performance.now();
       if (overwrite) await rename(this.tempPath, path);
       else {
         await link(this.tempPath, path); // fails with EEXIST instead of replacing
         await rm(this.tempPath, { force: true });
       }
+      return { syncMs: synced - started, renameMs: performance.now() - synced };
     } catch (error) {
       await this.discard();
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
@@ -124,15 +153,28 @@ export class AtomicFile {
   }
 }
 
+const FILE_ERROR_REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large for the file system',
+  EIO: 'input/output error',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'it is a directory',
+};
+
+/** True for an error of the local file system (disk full, permissions), as opposed to the network's. */
+export function isFileSystemError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && Object.hasOwn(FILE_ERROR_REASONS, code);
+}
+
 /** A file system error as a sentence that names the place and the cause. */
 export function fileError(error: unknown, where: string): CliError {
   const code = (error as NodeJS.ErrnoException).code;
-  const reason =
-    code === 'ENOENT' ? 'no such directory'
-    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'EROFS' ? 'read-only file system'
-    : code === 'ENOSPC' ? 'no space left on the device'
-    : code === 'ENOTDIR' ? 'a part of the path is not a directory'
-    : (error as Error).message;
+  const reason = (code === undefined ? undefined : FILE_ERROR_REASONS[code]) ?? (error as Error).message;
   return new CliError('FILE_UNWRITABLE', `cannot write to ${where}: ${reason}`, { cause: error });
 }

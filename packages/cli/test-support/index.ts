@@ -24,14 +24,19 @@ export interface RunOptions {
   /** Text on stdin, then end of input. */
   stdin?: string;
   signal?: AbortSignal;
+  /** The working directory the command sees (default: this process's). */
+  cwd?: string;
+  /** The terminal width both output streams report (default 100; a pty may report 0). */
+  columns?: number;
 }
 
 class Capture {
   text = '';
   isTTY: boolean;
-  columns = 100;
-  constructor(isTTY: boolean) {
+  columns: number;
+  constructor(isTTY: boolean, columns = 100) {
     this.isTTY = isTTY;
+    this.columns = columns;
   }
   write(chunk: string | Uint8Array): boolean {
     this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
@@ -48,8 +53,8 @@ class Capture {
 }
 
 export async function runCli(argv: string[], options: RunOptions = {}): Promise<CliRun> {
-  const stdout = new Capture(options.tty === true);
-  const stderr = new Capture(options.tty === true);
+  const stdout = new Capture(options.tty === true, options.columns);
+  const stderr = new Capture(options.tty === true, options.columns);
   const stdin = new PassThrough() as PassThrough & Input;
   stdin.isTTY = options.tty === true;
   if (options.tty) stdin.setRawMode = () => stdin;
@@ -58,6 +63,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
   const code = await main(argv, {
     streams: { stdin, stdout, stderr },
     env: { PATH: process.env['PATH'], ...options.env },
+    cwd: options.cwd ?? process.cwd(),
     signal: options.signal ?? new AbortController().signal,
   });
   return { code, stdout: stdout.text, stderr: stderr.text };

@@ -8,18 +8,22 @@
 // Summarised: refusals with no token presented (401 AUTH_REQUIRED, the 400/408/431 of
 // requests that never parsed, 503 while closing), connections the server dropped under
 // its connection limits, and requests to a route the application made public.
-// Never summarised: anything by an authenticated caller, the refusal of a presented
-// token (AUTH_INVALID, AUTH_MALFORMED: each also counts towards the address's throttle,
-// whose own refusals are written at the 1st, 10th, 100th… of a block), REPL lines,
-// captures.
+// The refusal of a presented token (AUTH_INVALID, AUTH_MALFORMED) is written in full, as
+// each is a guess worth reading, up to FULL_TOKEN_REFUSALS_PER_SECOND across all
+// addresses; past that (guesses from more addresses than the per-address throttle can
+// slow) they are summarised too. Each also counts towards its address's throttle, whose
+// own refusals are written at the 1st, 10th, 100th… of a block.
+// Never summarised: anything by an authenticated caller, REPL lines, captures.
 import { auditTime, type AuditEvent, type AuditSink } from './audit.js';
 import { guarded } from './guard.js';
 import type { ErrorCode } from './protocol.js';
 
 export const SUMMARY_INTERVAL_MS = 10_000;
 export const SUMMARY_MAX_ADDRESSES = 1_000;
+export const FULL_TOKEN_REFUSALS_PER_SECOND = 20;
 
-const SUMMARISED_CODES: ReadonlySet<ErrorCode | undefined> = new Set<ErrorCode | undefined>(['AUTH_REQUIRED', 'BAD_REQUEST', 'REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE', 'SHUTTING_DOWN']);
+const SUMMARISED_CODES: ReadonlySet<ErrorCode | undefined> = new Set<ErrorCode | undefined>(['AUTH_REQUIRED', 'BAD_REQUEST', 'REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE', 'SHUTTING_DOWN', 'EXPECTATION_FAILED', 'NOT_FOUND', 'METHOD_NOT_ALLOWED']);
+const TOKEN_REFUSALS: ReadonlySet<ErrorCode | undefined> = new Set<ErrorCode | undefined>(['AUTH_INVALID', 'AUTH_MALFORMED']);
 
 interface Entry {
   /** performance.now() of the first event of this interval. */
@@ -33,6 +37,9 @@ export class AuditSummary {
   readonly #maxAddresses: number;
   readonly #entries = new Map<string, Entry>();
   #timer: NodeJS.Timeout | null = null;
+  /** The second (Date.now() / 1000, floored) the full token refusals are counted in, and how many. */
+  #tokenRefusalSecond = 0;
+  #tokenRefusalsWritten = 0;
 
   constructor(sink: AuditSink, intervalMs = SUMMARY_INTERVAL_MS, maxAddresses = SUMMARY_MAX_ADDRESSES) {
     this.#sink = sink;
@@ -42,6 +49,7 @@ export class AuditSummary {
 
   /** The sink to hand the server: summarises what it should, passes the rest through. */
   readonly record: AuditSink = (event) => {
+    if (TOKEN_REFUSALS.has(event.code) && event.token === null && this.#mayWriteTokenRefusal()) return this.#sink(event);
     if (!isSummarised(event)) return this.#sink(event);
     const key = event.kind === 'refusal' ? `${event.status} ${event.code ?? ''}` : `${event.status} ${event.route ?? event.path}`;
     if (this.#count(event.address, key)) this.#sink(event);
@@ -57,6 +65,15 @@ export class AuditSummary {
   /** Writes the pending summaries now and stops the timer (when the endpoint closes). */
   flush(): void {
     this.#writeSummaries();
+  }
+
+  #mayWriteTokenRefusal(): boolean {
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.#tokenRefusalSecond) {
+      this.#tokenRefusalSecond = second;
+      this.#tokenRefusalsWritten = 0;
+    }
+    return ++this.#tokenRefusalsWritten <= FULL_TOKEN_REFUSALS_PER_SECOND;
   }
 
   /** Counts one event; true when it is the first of its address's interval, to be written as it is. */
@@ -101,7 +118,7 @@ export class AuditSummary {
 
 function isSummarised(event: AuditEvent): boolean {
   if (event.token !== null) return false;
-  if (event.kind === 'refusal') return SUMMARISED_CODES.has(event.code);
+  if (event.kind === 'refusal') return SUMMARISED_CODES.has(event.code) || TOKEN_REFUSALS.has(event.code);
   // A public route, answered without authentication.
   return event.kind === 'request';
 }

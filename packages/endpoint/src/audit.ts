@@ -31,6 +31,15 @@ export interface AuditEvent {
 
 export type AuditSink = (event: AuditEvent) => void;
 
+/** Who asked, for the audit events written on a request's behalf (REPL lines, errors after an answer, on either thread). */
+export interface Caller {
+  token: string | null;
+  address: string;
+  method: string;
+  path: string;
+  route: string;
+}
+
 let clockMs = 0;
 let clockIso = '';
 
@@ -48,24 +57,79 @@ export function auditTime(): string {
 // refusals, one system call per turn instead of one per request. Written to file
 // descriptor 2 directly rather than through process.stderr: a closed stderr pipe then
 // fails this write quietly instead of emitting an 'error' the application never asked
-// to handle. Flushed at exit too.
+// to handle. A pipe that is full (EAGAIN) or takes part of a write is written again
+// later; while it takes nothing, up to MAX_QUEUED_BYTES wait, and past that new lines are
+// dropped and counted, and a line saying how many goes out when stderr takes lines again.
+// Flushed at exit too.
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+const RETRY_MS = 50;
+
 let pending = '';
 let flushesAtExit = false;
+const queue: Buffer[] = [];
+let queuedBytes = 0;
+let writing = false;
+let droppedLines = 0;
 
 function flush(): void {
   const lines = pending;
   pending = '';
-  if (lines !== '') write(2, lines, (error) => error && warnOnce('writing audit events to stderr', error));
+  if (lines === '') return;
+  const bytes = Buffer.from(lines);
+  if (queuedBytes + bytes.length > MAX_QUEUED_BYTES) {
+    droppedLines += countLines(bytes);
+    return;
+  }
+  queue.push(bytes);
+  queuedBytes += bytes.length;
+  drain();
+}
+
+function drain(): void {
+  if (writing || queue.length === 0) return;
+  if (droppedLines > 0) {
+    const notice = Buffer.from(droppedNotice(droppedLines));
+    droppedLines = 0;
+    queue.unshift(notice);
+    queuedBytes += notice.length;
+  }
+  const chunk = queue.length === 1 ? (queue[0] as Buffer) : Buffer.concat(queue);
+  queue.length = 0;
+  queuedBytes = 0;
+  writing = true;
+  write(2, chunk, 0, chunk.length, null, (error, written) => {
+    writing = false;
+    const rest = error ? ((error as NodeJS.ErrnoException).code === 'EAGAIN' ? chunk : null) : chunk.subarray(written);
+    if (error && rest === null) warnOnce('writing audit events to stderr', error);
+    if (rest !== null && rest.length > 0) {
+      queue.unshift(rest);
+      queuedBytes += rest.length;
+    }
+    if (error) setTimeout(guarded('writing audit events', drain), RETRY_MS).unref();
+    else drain();
+  });
+}
+
+function countLines(bytes: Buffer): number {
+  let lines = 0;
+  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) lines++;
+  return lines;
+}
+
+function droppedNotice(lines: number): string {
+  return `{"opsctl":"audit","time":"${auditTime()}","kind":"summary","token":null,"address":"","method":"","path":"","route":null,"status":0,"durationMs":0,"detail":{"droppedEvents":${lines},"reason":"stderr took no audit lines while ${MAX_QUEUED_BYTES / 1048576} MiB waited"}}\n`;
 }
 
 /** Writes what the default sink holds now, synchronously: at exit, and when the endpoint's thread stops. */
 export function flushAuditNow(): void {
-  const lines = pending;
+  const lines = Buffer.concat([...queue, Buffer.from(pending)]);
   pending = '';
+  queue.length = 0;
+  queuedBytes = 0;
   try {
-    if (lines !== '') writeSync(2, lines);
+    if (lines.length > 0) writeSync(2, lines);
   } catch {
-    // The process is ending and stderr is gone.
+    // The process is ending and stderr is gone, or full.
   }
 }
 

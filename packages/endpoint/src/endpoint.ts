@@ -21,13 +21,15 @@ import { LeakMonitor } from './diagnostics/leak-monitor.js';
 import { removeStaleTempDirs } from './diagnostics/temp-dirs.js';
 import { WorkerRegistry } from './diagnostics/workers.js';
 import { settledQuietly } from './guard.js';
+import { RuntimeMetrics } from './diagnostics/runtime-metrics.js';
 import { LocalHost } from './host/local-host.js';
 import { resolveOptions, type EndpointOptions } from './options.js';
 import { createRoutes } from './routes/index.js';
 import { assemblePipeline, closeGracefully } from './server/assemble.js';
 import { serverConfig } from './server/config.js';
-import { Gate, sharedGateCount } from './server/gate.js';
+import { Gate, sharedGateCount } from './gate.js';
 import { HEAP_SNAPSHOT_RETRY_AFTER_S } from './server/limits.js';
+import { RefusalCounter } from './server/refusal-counter.js';
 import { yieldPortOnConflict } from './server/port-yield.js';
 import { MainThreadState } from './thread/main-thread-state.js';
 import { ThreadHost } from './thread/thread-host.js';
@@ -60,9 +62,13 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
   const config = serverConfig(options);
   // Snapshot files of a download the process did not live through (an OOM kill mid-snapshot runs no cleanup).
   const swept = settledQuietly('removing stale heap-snapshot directories', removeStaleTempDirs(options.heapSnapshot.dir, HEAP_TEMP_PREFIX));
-  const leakMonitor = options.leaks === null ? null : new LeakMonitor(options.leaks.settings, options.leaks.samples);
+  const leakMonitor = options.leaks === null ? null : new LeakMonitor(options.leaks);
   leakMonitor?.start();
   const mainThread = new MainThreadState();
+  const runtimeMetrics = new RuntimeMetrics();
+  runtimeMetrics.start();
+  // The heartbeat the endpoint's thread watches, and the event loop's delay for /metrics.
+  const stopBeating = mainThread.startBeating((delayMs) => runtimeMetrics.recordDelay(delayMs));
   // One heap snapshot at a time, whoever asks (a download on the endpoint's thread or an
   // automatic capture here): each can take gigabytes and blocks the event loop.
   const heapGateCount = sharedGateCount();
@@ -89,15 +95,16 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
     workers,
     mainThread,
     audit: options.audit,
+    metrics: runtimeMetrics,
   });
 
   // Mounted: the routes on this thread, with the Host in place. No watchdog: nothing can
   // watch the thread it runs on.
   const summary = options.audit === null ? null : new AuditSummary(options.audit);
-  const { state, pipeline } = assemblePipeline(config, createRoutes(host, config, heapGate, null), summary?.record ?? null);
+  const refusals = new RefusalCounter();
+  const { state, pipeline } = assemblePipeline(config, createRoutes(host, config, heapGate, null, refusals), summary?.record ?? null, refusals);
 
   let thread: ThreadHost | null = null;
-  let stopBeating = () => {};
   let stopWatchingPort = () => {};
 
   return {
@@ -107,7 +114,6 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
     async listen() {
       if (thread !== null) throw new Error('opsctl endpoint: listen() was already called');
       if (state.closing) throw new Error('opsctl endpoint: listen() after close()');
-      stopBeating = mainThread.startBeating();
       const started = new ThreadHost({
         config,
         host,
@@ -123,7 +129,6 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
         port = await started.start();
       } catch (error) {
         thread = null;
-        stopBeating();
         const code = (error as NodeJS.ErrnoException).code;
         throw Object.assign(new Error(`opsctl endpoint: cannot listen on ${options.host}:${options.port}: ${code ?? (error as Error).message}`), { code });
       }
@@ -141,6 +146,7 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       leakMonitor?.stop();
       await Promise.all([thread?.close(), closeGracefully(state, null, null)]);
       stopBeating();
+      runtimeMetrics.stop();
       host.close();
       await swept;
       summary?.flush();

@@ -44,6 +44,13 @@ describe('resolveOptions', () => {
     expect(problemsOf({ ...valid, host: '::1' })).toEqual([]);
   });
 
+  it('takes the longest forced-GC pause for leak detection, 0 meaning never force one', () => {
+    expect(resolveOptions(valid).leaks?.maxForcedPauseMs).toBe(500);
+    expect(resolveOptions({ ...valid, leaks: { maxForcedPauseMs: 0 } }).leaks?.maxForcedPauseMs).toBe(0);
+    expect(problemsOf({ ...valid, leaks: { maxForcedPauseMs: -1 } })[0]).toMatch(/leaks\.maxForcedPauseMs/);
+    expect(problemsOf({ ...valid, leaks: { maxForcedPauseMs: '100' as never } })[0]).toMatch(/leaks\.maxForcedPauseMs/);
+  });
+
   it('reports every problem at once', () => {
     const problems = problemsOf({
       tokens: [

@@ -8,10 +8,11 @@ import { resolveActions, type ActionDefinition, type ResolvedAction } from './ac
 import { guardedSink, stderrAuditSink, type AuditSink } from './audit.js';
 import { resolveCapture, type CaptureOptions, type ResolvedCapture } from './diagnostics/capture.js';
 import { SMALL_OBJECT_MEMORY_FACTOR } from './diagnostics/heap-snapshot.js';
+import { MAX_FORCED_PAUSE_MS } from './diagnostics/forced-gc.js';
 import { SAMPLE_CAPACITY } from './diagnostics/gc-sampler.js';
 import { leakSettingsProblems, type LeakSettings } from './diagnostics/leak-verdict.js';
 import { EndpointConfigError } from './errors.js';
-import { isLoopback, isScope, type Scope } from './protocol.js';
+import { isLoopback, isScope, SCOPE_LIST, type Scope } from './protocol.js';
 import { containsToken, isTokenHash, isWellFormedToken, maskTokens } from './tokens.js';
 
 export const DEFAULT_HOST = '127.0.0.1';
@@ -19,9 +20,11 @@ export const DEFAULT_PORT = 9500;
 export const HEADERS_TIMEOUT_MS = 10_000; // slowloris: the whole header block must arrive within this
 export const REQUEST_TIMEOUT_MS = 30_000; // a request body must arrive within this; long answers stream past it
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export const SEND_STALL_MS = 60_000; // an answer its client takes nothing of for this long is cut off (server/send-stall.ts)
 export const MAX_HEADER_BYTES = 8 * 1024; // a bearer token and a few headers; node's default is 16 KiB
 export const MAX_BODY_BYTES = 64 * 1024; // JSON parameters only; nothing large is ever uploaded
 export const MAX_CONNECTIONS = 64; // connections whose requests carried a valid token
+export const MAX_CONNECTIONS_PER_TOKEN = 16; // …of which one token holds at most this many
 export const MAX_UNAUTHENTICATED_CONNECTIONS = 128; // connections yet to authenticate, from anyone (server/admission.ts)
 export const MAX_UNAUTHENTICATED_PER_ADDRESS = 32; // …and from one address
 export const AUTH_FAILURES_ALLOWED = 10; // per address per window before it is throttled
@@ -46,10 +49,14 @@ export interface LimitOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   keepAliveTimeoutMs?: number;
+  /** An answer whose client takes none of it for this long is cut off, freeing what it held (default 60 000). */
+  sendStallMs?: number;
   maxHeaderBytes?: number;
   maxBodyBytes?: number;
   /** Connections that have authenticated, at most (default 64). */
   maxConnections?: number;
+  /** Authenticated connections of one token, at most (default 16, or maxConnections if smaller): one leaked or looping client cannot take them all. */
+  maxConnectionsPerToken?: number;
   /** Connections that have not authenticated yet, at most; past it the oldest is dropped (default 128). */
   maxUnauthenticatedConnections?: number;
   /** The same, from one client address (default 32). */
@@ -93,10 +100,15 @@ export interface WatchdogOptions {
 }
 
 export interface LeakOptions {
-  /** Thresholds of the verdict (see the README's leak detection section for each default and why). */
+  /** Thresholds of the verdict (docs/leak-detection.md gives each default and why). */
   settings?: Partial<LeakSettings>;
   /** Post-GC samples kept: one per major GC, at least one per 10 s. Default 720 (an hour at 5 s). */
   samples?: number;
+  /**
+   * Longest pause, in ms, of a GC forced to take a sample when V8 runs none (gap-filling, or
+   * `gc=true`); forced GCs also keep to 0.5% of wall time. 0 never forces one. Default 500.
+   */
+  maxForcedPauseMs?: number;
 }
 
 export interface EndpointOptions {
@@ -166,7 +178,7 @@ export interface ResolvedOptions {
   repl: Readonly<Required<ReplOptions>> | null;
   unref: boolean;
   /** null when leak detection is off. */
-  leaks: Readonly<{ settings: Partial<LeakSettings>; samples: number }> | null;
+  leaks: Readonly<{ settings: Partial<LeakSettings>; samples: number; maxForcedPauseMs: number }> | null;
   /** null when the application defined no actions. */
   actions: ReadonlyMap<string, ResolvedAction> | null;
   /** null when automatic capture is not configured. */
@@ -251,12 +263,14 @@ function resolveWatchdog(input: WatchdogOptions, problems: string[]): Readonly<R
   return Object.freeze({ blockedThresholdMs });
 }
 
-function resolveLeaks(input: LeakOptions, problems: string[]): Readonly<{ settings: Partial<LeakSettings>; samples: number }> {
+function resolveLeaks(input: LeakOptions, problems: string[]): Readonly<{ settings: Partial<LeakSettings>; samples: number; maxForcedPauseMs: number }> {
   const settings = input.settings ?? {};
   for (const problem of leakSettingsProblems(settings)) problems.push(`\`leaks.settings\`: ${problem}`);
   const samples = input.samples ?? SAMPLE_CAPACITY;
   if (!Number.isInteger(samples) || samples < 12) problems.push('`leaks.samples` must be an integer of at least 12');
-  return Object.freeze({ settings: Object.freeze({ ...settings }), samples });
+  const maxForcedPauseMs = input.maxForcedPauseMs ?? MAX_FORCED_PAUSE_MS;
+  if (typeof maxForcedPauseMs !== 'number' || !(maxForcedPauseMs >= 0 && maxForcedPauseMs <= 60_000)) problems.push('`leaks.maxForcedPauseMs` must be a number of ms from 0 (never force a GC) to 60000');
+  return Object.freeze({ settings: Object.freeze({ ...settings }), samples, maxForcedPauseMs });
 }
 
 function resolveRepl(input: ReplOptions, problems: string[]): Readonly<Required<ReplOptions>> {
@@ -338,10 +352,10 @@ function resolveTokens(input: EndpointOptions['tokens'], problems: string[]): Re
       problems.push(`${where}.sha256 must be 64 lowercase hex characters (the SHA-256 printed by \`opsctl token new\`)`);
     }
     if (!Array.isArray(scopes) || scopes.length === 0) {
-      problems.push(`${where}.scopes must list at least one of read, heap, profile, actions, repl, admin`);
+      problems.push(`${where}.scopes must list at least one of ${SCOPE_LIST}`);
     } else {
       for (const scope of scopes) {
-        if (!isScope(String(scope))) problems.push(`${where}.scopes has unknown scope "${String(scope)}"; known: read, heap, profile, actions, repl, admin`);
+        if (!isScope(String(scope))) problems.push(`${where}.scopes has unknown scope "${String(scope)}"; known: ${SCOPE_LIST}`);
       }
     }
     if (typeof sha256 === 'string' && isTokenHash(sha256)) {
@@ -356,9 +370,11 @@ function resolveLimits(input: LimitOptions, problems: string[]): Readonly<Requir
     headersTimeoutMs: HEADERS_TIMEOUT_MS,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+    sendStallMs: SEND_STALL_MS,
     maxHeaderBytes: MAX_HEADER_BYTES,
     maxBodyBytes: MAX_BODY_BYTES,
     maxConnections: MAX_CONNECTIONS,
+    maxConnectionsPerToken: MAX_CONNECTIONS_PER_TOKEN,
     maxUnauthenticatedConnections: MAX_UNAUTHENTICATED_CONNECTIONS,
     maxUnauthenticatedPerAddress: MAX_UNAUTHENTICATED_PER_ADDRESS,
     authFailuresAllowed: AUTH_FAILURES_ALLOWED,
@@ -377,6 +393,11 @@ function resolveLimits(input: LimitOptions, problems: string[]): Readonly<Requir
   }
   if (limits.maxUnauthenticatedPerAddress > limits.maxUnauthenticatedConnections) {
     problems.push('`limits.maxUnauthenticatedPerAddress` must not exceed `limits.maxUnauthenticatedConnections`');
+  }
+  // The default share follows a smaller maxConnections; a share set by hand must fit in it.
+  if (input.maxConnectionsPerToken === undefined) limits.maxConnectionsPerToken = Math.min(limits.maxConnectionsPerToken, limits.maxConnections);
+  if (limits.maxConnectionsPerToken > limits.maxConnections) {
+    problems.push('`limits.maxConnectionsPerToken` must not exceed `limits.maxConnections`');
   }
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     problems.push('`limits.headersTimeoutMs` must not exceed `limits.requestTimeoutMs`');

@@ -1,20 +1,29 @@
 // The wire contract between @opsctl/endpoint and the opsctl CLI: error codes with
 // their statuses, scopes, header names and response shapes. Codes are permanent;
 // messages may improve. Clients match `code`, never wording.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
-export const SCOPES = ['read', 'heap', 'profile', 'actions', 'repl', 'admin'] as const;
+export const SCOPES = ['metrics', 'read', 'heap', 'profile', 'actions', 'repl', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** What each scope grants: read < heap / profile / actions < repl; admin is everything. */
+/**
+ * What each scope grants: metrics < read < heap / profile / actions < repl; admin is
+ * everything. `metrics` is for a scraper: numbers only (GET /metrics), nothing else.
+ */
 export const SCOPE_GRANTS: Readonly<Record<Scope, readonly Scope[]>> = {
-  read: ['read'],
-  heap: ['heap', 'read'],
-  profile: ['profile', 'read'],
-  actions: ['actions', 'read'],
-  repl: ['repl', 'heap', 'profile', 'actions', 'read'],
+  metrics: ['metrics'],
+  read: ['read', 'metrics'],
+  heap: ['heap', 'read', 'metrics'],
+  profile: ['profile', 'read', 'metrics'],
+  actions: ['actions', 'read', 'metrics'],
+  repl: ['repl', 'heap', 'profile', 'actions', 'read', 'metrics'],
   admin: SCOPES,
 };
+
+/** The scopes as a sentence lists them: "metrics, read, heap, profile, actions, repl, admin". */
+export const SCOPE_LIST = SCOPES.join(', ');
 
 export function isScope(value: string): value is Scope {
   return (SCOPES as readonly string[]).includes(value);
@@ -41,6 +50,7 @@ export const ERRORS = {
   REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time.' },
   BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   RANGE_NOT_SATISFIABLE: { status: 416, message: 'The requested byte range lies outside the file.' },
+  EXPECTATION_FAILED: { status: 417, message: 'The endpoint meets no Expect header but "100-continue".' },
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be JSON.' },
   BAD_BODY: { status: 400, message: 'The request body is not valid JSON.' },
@@ -83,6 +93,55 @@ export const ESTIMATED_SIZE_HEADER = 'opsctl-estimated-bytes';
  * operation failed after the 200 and its headers were sent.
  */
 export const ERROR_TRAILER = 'opsctl-error';
+/**
+ * A trailer of GET /heapdump: how long V8 took to write the snapshot (the process, or
+ * the worker, was paused that long). The body's first bytes leave before the write has
+ * ended, so the time to the first byte no longer tells.
+ */
+export const PAUSE_TRAILER = 'opsctl-pause-ms';
+
+/**
+ * Sent by a client with GET /heapdump: which running kernel it is on (kernelKey()). An
+ * endpoint on the same kernel sends the snapshot uncompressed even when gzip is
+ * accepted: the bytes only cross memory, and gzip would cost more CPU than the copy
+ * (measured: gzip level 1 at 125-180 MB/s, gunzip at 180-350 MB/s, on a machine whose
+ * other core is writing the snapshot; docs/benchmarks.md#heap-snapshots). Over any network, gzip level 1 (6-6.5:1) wins up
+ * to about 1 Gbit/s. The host's address cannot tell: behind `kubectl port-forward` both
+ * sides see loopback while the bytes cross a network.
+ */
+export const KERNEL_HEADER = 'opsctl-kernel';
+
+let kernel: string | null | undefined;
+
+/**
+ * A key for the running kernel: a hash of Linux's boot id (random at each boot, the same
+ * inside and outside containers, which share the kernel), or null where there is none.
+ * The hash keeps the id itself to this machine.
+ */
+export function kernelKey(): string | null {
+  if (kernel !== undefined) return kernel;
+  try {
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    kernel = bootId === '' ? null : createHash('sha256').update(`opsctl kernel ${bootId}`).digest('base64url').slice(0, 32);
+  } catch {
+    kernel = null;
+  }
+  return kernel;
+}
+
+/**
+ * REPL sessions carry messages for the client program itself inside the terminal stream,
+ * as an OSC string no terminal acts on: ESC ] 7777 ; <kind> ; <base64 of UTF-8> BEL.
+ *   history  client → session: the operator's earlier lines, JSON array, newest first
+ *   line     session → client: a line the session evaluated, to keep in that history
+ */
+export const REPL_PRIVATE_OSC = '7777';
+export type ReplPrivateKind = 'history' | 'line';
+
+/** The private message `kind` with `text`, as it travels in the stream. */
+export function replPrivateMessage(kind: ReplPrivateKind, text: string): string {
+  return `\u001b]${REPL_PRIVATE_OSC};${kind};${Buffer.from(text, 'utf8').toString('base64')}\u0007`;
+}
 
 /** Sent by the REPL client when it upgrades: `tty=1; cols=120; rows=40`. */
 export const TERMINAL_HEADER = 'opsctl-terminal';
@@ -120,8 +179,10 @@ export type EvalResponse = (
   | { ok: false; error: EvalError; timedOut: boolean; output: string; durationMs: number }
 ) & { uncaught?: EvalError[] };
 
-export type { LeakCondition, LeakLevel, LeakSeriesEvidence, LeakSettings, LeakVerdict, MemorySample } from './diagnostics/leak-verdict.js';
-export type { LeakEvent, LeakStatus } from './diagnostics/leak-monitor.js';
+export type { LeakCondition, LeakLevel, LeakPoints, LeakSeriesEvidence, LeakSettings, LeakVerdict, MemorySample } from './diagnostics/leak-verdict.js';
+export type { GcRequestResult, LeakEvent, LeakStatus } from './diagnostics/leak-monitor.js';
+export type { SamplerStats } from './diagnostics/gc-sampler.js';
+export type { ForcedGcRefusal, ForcedGcRefusalCode } from './diagnostics/forced-gc.js';
 
 /** One line of the GET /leaks/stream NDJSON stream. */
 export type LeakStreamLine =

@@ -116,3 +116,11 @@ export async function audited(ep: TestEndpoint, match: (event: AuditEvent) => bo
   await waitFor(() => ep.events.some(match), timeoutMs);
   return ep.events.findLast(match) as AuditEvent;
 }
+
+/** Resolves once no audit event has arrived for `quietMs`: those of earlier requests are all in. */
+export async function auditSettled(ep: TestEndpoint, quietMs = 150): Promise<void> {
+  for (let count = -1; count !== ep.events.length; ) {
+    count = ep.events.length;
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+  }
+}

@@ -1,12 +1,16 @@
 // The HTTP client: one undici Agent per command, the endpoint's JSON errors turned into
-// CliErrors with a hint, network failures into UNREACHABLE/TIMEOUT/TLS_FAILED, and a
-// warning when a different process answers within one command.
+// CliErrors in the CLI's words (client/refusals.ts), network failures into
+// UNREACHABLE/TIMEOUT/TLS_FAILED/CONNECTION_LOST, and a warning when a different
+// process answers within one command. Every string from the endpoint is made printable
+// as it arrives (ui/sanitize.ts).
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { Agent, request, upgrade, type Dispatcher } from 'undici';
-import { ERRORS, INSTANCE_HEADER, isErrorCode, type ErrorBody } from '@opsctl/endpoint/protocol';
+import { ERROR_TRAILER, ERRORS, INSTANCE_HEADER, isErrorCode, type ErrorBody } from '@opsctl/endpoint/protocol';
 import { CliError } from '../errors.js';
-import { errorHint } from './hints.js';
+import { formatDurationMs } from '../ui/format.js';
+import { parseEndpointJson, printable } from '../ui/sanitize.js';
+import { describeRefusal } from './refusals.js';
 
 export interface ClientOptions {
   url: URL;
@@ -68,14 +72,25 @@ export class Client {
     });
   }
 
-  /** GETs or POSTs `path` and parses the JSON answer. */
+  /** GETs or POSTs `path` and parses the JSON answer, its strings made printable. */
   async json<T>(path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.request(path, options);
+    let text: string;
     try {
-      return (await response.body.json()) as T;
+      text = await response.body.text();
     } catch (error) {
-      throw this.#translate(error);
+      throw this.explain(error);
     }
+    try {
+      return parseEndpointJson<T>(text);
+    } catch (error) {
+      throw new CliError('BAD_RESPONSE', `${this.url.origin} answered ${path} with something that is not JSON; is it an opsctl endpoint?`, { hint: 'check the URL (and any proxy in front of the endpoint)', cause: error });
+    }
+  }
+
+  /** The process that answered first in this command (the instance header), or null. */
+  get instance(): string | null {
+    return this.#instance;
   }
 
   /** A successful response whose body the caller consumes (streams, downloads). */
@@ -97,7 +112,7 @@ export class Client {
         ...(options.headersTimeoutMs === undefined ? {} : { headersTimeout: options.headersTimeoutMs }),
       });
     } catch (error) {
-      throw this.#translate(error);
+      throw this.explain(error);
     }
     this.noteInstance(response.headers[INSTANCE_HEADER]);
     if (response.statusCode >= 400) throw await this.#refusal(response);
@@ -119,7 +134,7 @@ export class Client {
       this.noteInstance(responseHeaders[INSTANCE_HEADER]);
       return socket;
     } catch (error) {
-      throw this.#translate(error);
+      throw this.explain(error);
     }
   }
 
@@ -136,8 +151,9 @@ export class Client {
 
   /** Warns once when a response comes from another process than the first one did. */
   noteInstance(header: string | string[] | undefined): void {
-    const instance = Array.isArray(header) ? header[0] : header;
-    if (instance === undefined) return;
+    const raw = Array.isArray(header) ? header[0] : header;
+    if (raw === undefined) return;
+    const instance = printable(raw);
     if (this.#instance === null) this.#instance = instance;
     else if (this.#instance !== instance) {
       this.#warn(`a different process answered (was ${this.#instance}, now ${instance}); a load balancer may be spreading requests`);
@@ -149,36 +165,52 @@ export class Client {
     await this.#agent.close();
   }
 
-  /** Turns an error response into a CliError: the endpoint's code and sentence, plus a hint. */
+  /** Turns an error response into a CliError: the endpoint's code, in the CLI's words, plus a hint. */
+  /**
+   * The error a streamed answer ended with, after its 200 (the endpoint's disk filling up
+   * during a snapshot): the `opsctl-error` trailer, read once the body has been consumed.
+   */
+  trailerError(response: Dispatcher.ResponseData): CliError | null {
+    const trailer = response.trailers[ERROR_TRAILER];
+    if (typeof trailer !== 'string') return null;
+    return this.#errorOf(trailer, response.statusCode, null);
+  }
+
   async #refusal(response: Dispatcher.ResponseData): Promise<CliError> {
     const text = await response.body.text().catch(() => '');
+    const retryAfter = Number(response.headers['retry-after']);
+    return this.#errorOf(text, response.statusCode, Number.isFinite(retryAfter) ? retryAfter : null);
+  }
+
+  #errorOf(text: string, status: number, retryAfterSeconds: number | null): CliError {
     let body: ErrorBody | null = null;
     try {
-      body = JSON.parse(text) as ErrorBody;
+      body = parseEndpointJson<ErrorBody>(text);
     } catch {
       // not JSON: not our endpoint, or a proxy in front of it
     }
     const code = body?.error?.code;
     if (!isErrorCode(code)) {
-      return new CliError('BAD_RESPONSE', `${this.url.origin} answered ${response.statusCode} without an opsctl error; is it an opsctl endpoint?`, {
+      return new CliError('BAD_RESPONSE', `${this.url.origin} answered ${status} without an opsctl error; is it an opsctl endpoint?`, {
         hint: 'check the URL (and any proxy in front of the endpoint)',
-        status: response.statusCode,
+        status,
       });
     }
-    const retryAfter = Number(response.headers['retry-after']);
-    const message = (body?.error.message ?? ERRORS[code].message).replace(/\.$/, '');
-    return new CliError(`ENDPOINT_${code}`, message.charAt(0).toLowerCase() + message.slice(1), {
-      hint: errorHint(code, { url: this.url, retryAfterSeconds: Number.isFinite(retryAfter) ? retryAfter : null, details: body?.error.details }),
-      status: response.statusCode,
+    const { message, hint } = describeRefusal(code, typeof body?.error.message === 'string' ? body.error.message : ERRORS[code].message, {
+      url: this.url,
+      retryAfterSeconds,
+      details: body?.error.details,
     });
+    return new CliError(`ENDPOINT_${code}`, message, { ...(hint === undefined ? {} : { hint }), status });
   }
 
-  #translate(error: unknown): CliError {
+  /** A failure of this client (a request, a body read, an upgraded socket) as a CliError that says what happened. */
+  explain(error: unknown): CliError {
     if (error instanceof CliError) return error;
     const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
     const code = err.code ?? err.cause?.code ?? '';
     const where = this.url.host;
-    const seconds = `${this.#timeoutMs / 1000} s`;
+    const seconds = formatDurationMs(this.#timeoutMs);
     if (err.name === 'AbortError' || code === 'UND_ERR_ABORTED') return new CliError('CANCELLED', 'cancelled', { cause: error });
     if (code === 'UND_ERR_CONNECT_TIMEOUT') return new CliError('TIMEOUT', `could not connect to ${where} within ${seconds}`, { hint: 'check the host and port, or raise --timeout', cause: error });
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new CliError('TIMEOUT', `${where} accepted the connection but did not answer within ${seconds}`, { hint: 'raise --timeout, or check that the process is not stalled', cause: error });
@@ -187,7 +219,15 @@ export class Client {
     if (/CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|EPROTO/.test(code)) {
       return new CliError('TLS_FAILED', `TLS with ${where} failed: ${err.message ?? err.cause?.message}`, { hint: 'give the CA that signed the endpoint\'s certificate with --ca FILE', cause: error });
     }
-    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') return new CliError('UNREACHABLE', `${where} closed the connection unexpectedly`, { hint: 'the process may have exited or restarted', cause: error });
+    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') return this.connectionLost(error);
     return new CliError('UNREACHABLE', `cannot reach ${where}: ${err.message}`, { cause: error });
+  }
+
+  /** The connection to the process broke off in the middle of something: how far it got (" after 3 MB"), and what became of it ("; no file was written"). */
+  connectionLost(cause?: unknown, { progress = '', outcome = '' }: { progress?: string; outcome?: string } = {}): CliError {
+    return new CliError('CONNECTION_LOST', `the connection to the process at ${this.url.host} was lost${progress}; it may have exited or restarted${outcome}`, {
+      hint: 'see whether it answers: opsctl status',
+      ...(cause === undefined ? {} : { cause }),
+    });
   }
 }

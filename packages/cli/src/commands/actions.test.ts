@@ -56,12 +56,12 @@ describe('opsctl run', () => {
 
 describe('parseAssignments', () => {
   it('splits at the first "=", keeping empty values and later "="s', () => {
-    expect(parseAssignments(['a=1', 'b=', 'c=x=y'])).toEqual({ a: '1', b: '', c: 'x=y' });
+    expect(parseAssignments('flush', ['a=1', 'b=', 'c=x=y'])).toEqual({ a: '1', b: '', c: 'x=y' });
   });
 
   it('refuses words without a key, and keys given twice', () => {
-    expect(() => parseAssignments(['=1'])).toThrow(/not a key=value parameter/);
-    expect(() => parseAssignments(['flag'])).toThrow(/not a key=value parameter/);
-    expect(() => parseAssignments(['a=1', 'a=2'])).toThrow(/given twice/);
+    expect(() => parseAssignments('flush', ['=1'])).toThrow(/not a key=value parameter/);
+    expect(() => parseAssignments('flush', ['flag'])).toThrow(/not a key=value parameter/);
+    expect(() => parseAssignments('flush', ['a=1', 'a=2'])).toThrow(/given twice/);
   });
 });

@@ -24,31 +24,29 @@ export async function runBlocks(opts: BlocksOptions, ctx: Context): Promise<Bloc
   }
   const silence = new AbortController();
   const response = await client.request('/blocks/stream', { stream: true, signal: silence.signal });
-  let status: BlocksResponse | null = null;
-  let timer = setTimeout(() => silence.abort(), STREAM_SILENCE_MS);
+  // In a terminal, text; piped or with --json, the stream's own lines, one JSON object each.
+  const lines = !ctx.out.stdoutIsTTY || ctx.out.json;
+  let status = null as BlocksResponse | null;
+  const timer = setTimeout(() => silence.abort(), STREAM_SILENCE_MS);
   try {
     for await (const line of ndjsonLines<BlocksStreamLine>(response.body)) {
       timer.refresh();
-      if (ctx.out.json) {
-        ctx.out.data(`${JSON.stringify(line)}\n`);
-      } else if (line.type === 'status') {
-        status = line;
-        ctx.out.data(`${renderBlocks(line, ctx.out.c)}\n${ctx.out.c.dim('watching for blocks; Ctrl-C to stop')}\n`);
-      } else if (line.type === 'block') {
-        ctx.out.data(`${renderBlock(line.block, ctx.out.c)}\n`);
-      }
-      if (status !== null && line.type === 'block') status = { ...status, blocks: [...status.blocks, line.block] };
+      if (line.type === 'status') status = line;
+      else if (line.type === 'block' && status !== null) status = { ...status, blocks: [...status.blocks, line.block].slice(-1000) };
+      if (lines) ctx.out.data(`${JSON.stringify(line)}\n`);
+      else if (line.type === 'status') ctx.out.data(`${renderBlocks(line, ctx.out.c)}\n${ctx.out.c.dim('watching for blocks; Ctrl-C to stop')}\n`);
+      else if (line.type === 'block') ctx.out.data(`${renderBlock(line.block, ctx.out.c)}\n`);
     }
   } catch (error) {
     // Ctrl-C ends a watch normally.
-    if (ctx.signal.aborted && status !== null) return status;
-    if (silence.signal.aborted) throw new CliError('UNREACHABLE', `the block stream from ${client.url.host} went silent for ${STREAM_SILENCE_MS / 1000} s`, { hint: 'the process may be gone; run: opsctl status' });
-    throw error;
+    if (ctx.signal.aborted) return status ?? (await client.json<BlocksResponse>('/blocks'));
+    if (silence.signal.aborted) throw new CliError('UNREACHABLE', `the block stream from ${client.url.host} went silent for ${STREAM_SILENCE_MS / 1000} s`, { hint: 'the process may be stalled or gone; run: opsctl status' });
+    throw client.explain(error);
   } finally {
     clearTimeout(timer);
   }
-  if (ctx.signal.aborted && status !== null) return status;
-  throw new CliError('UNREACHABLE', `${client.url.host} ended the block stream`, { hint: 'the endpoint may be shutting down; run: opsctl status' });
+  if (ctx.signal.aborted) return status ?? (await client.json<BlocksResponse>('/blocks'));
+  throw client.connectionLost();
 }
 
 function renderBlocks(answer: BlocksResponse, c: ChalkInstance): string {

@@ -1,21 +1,26 @@
 // opsctl check: the smoke test a CI pipeline runs after a deploy. Each check passes,
 // fails or is skipped; the exit code names the first failure's kind (4 unreachable or
-// bad TLS, 3 token or scopes, 5 leak suspected, 1 otherwise). A checklist on a
+// bad TLS, 3 token or scopes, 5 leak suspected, 1 otherwise). A leak verdict that cannot
+// be given yet (a process just started) is skipped, never passed; --require-leak-verdict
+// fails it, for pipelines that run long enough for one. A checklist on a
 // terminal, --json, and --junit FILE for CI systems that display JUnit XML.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { scopeAllows, isScope, type InfoResponse, type Scope } from '@opsctl/endpoint/protocol';
+import { basename, join, resolve } from 'node:path';
+import { isScope, SCOPE_LIST, scopeAllows, type InfoResponse, type MainThreadStatus, type Scope } from '@opsctl/endpoint/protocol';
 import type { Context } from '../context.js';
 import { CliError, isCliError, type CliErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import { inspectCertificate } from '../client/certificate.js';
+import { formatBytes } from '../ui/format.js';
 import { junitReport } from '../ui/junit.js';
 import { runHeapdump } from './heapdump.js';
 
 export interface CheckOptions {
   require?: string;
   leakCheck: boolean;
+  /** Fail, rather than skip, the leak check when there is no verdict yet. */
+  requireLeakVerdict?: boolean;
   heapdump: boolean;
   junit?: string;
 }
@@ -76,7 +81,7 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
   if (target.url.protocol !== 'https:') await skip('tls', 'plain http');
   else {
     await record('tls', async () => {
-      const cert = await inspectCertificate(target.url, target.ca, ctx.options.timeout * 1000);
+      const cert = await inspectCertificate(target.url, target.ca, ctx.options.timeout);
       if (!cert.authorized) throw new CliError('TLS_FAILED', `the certificate is not valid: ${cert.error}`);
       const days = Math.floor((cert.validTo.getTime() - ctx.now()) / 86_400_000);
       return { detail: `valid until ${cert.validTo.toISOString().slice(0, 10)} (${days} days)${days < EXPIRY_WARNING_DAYS ? '; renew it soon' : ''}` };
@@ -84,7 +89,7 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
   }
 
   if (!reachable) {
-    for (const name of ['anonymous-refused', 'token', 'scopes', 'leaks', 'heapdump']) await skip(name, 'the endpoint is unreachable');
+    for (const name of ['anonymous-refused', 'token', 'main-thread', 'scopes', 'leaks', 'heapdump']) await skip(name, 'the endpoint is unreachable');
   } else {
     await record('anonymous-refused', async () => {
       for (const path of ['/info', '/memory']) {
@@ -107,6 +112,10 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
     });
     const caller = info as InfoResponse | null;
 
+    if (caller === null) await skip('main-thread', 'no working token');
+    else if (!caller.mainThread.watched) await skip('main-thread', 'the endpoint is mounted in the application\'s server, which cannot watch its own thread');
+    else await record('main-thread', async () => mainThreadCheck(caller.mainThread));
+
     if (caller === null) await skip('scopes', 'no working token');
     else if (required.length === 0) await skip('scopes', 'nothing required (--require LIST)');
     else {
@@ -119,7 +128,7 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
 
     if (!opts.leakCheck) await skip('leaks', 'turned off (--no-leak-check)');
     else if (caller === null) await skip('leaks', 'no working token');
-    else await record('leaks', () => leakCheck(ctx));
+    else await record('leaks', () => leakCheck(ctx, opts.requireLeakVerdict === true));
 
     if (!opts.heapdump) await skip('heapdump', 'not asked for (--heapdump)');
     else if (caller === null) await skip('heapdump', 'no working token');
@@ -127,7 +136,12 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
   }
 
   const report: CheckReport = { ok: checks.every((c) => c.status !== 'fail'), target: target.url.href.replace(/\/$/, ''), checks };
-  if (opts.junit) await writeFileAtomic(opts.junit, junitReport('opsctl check', report.checks), 0o644);
+  if (opts.junit) {
+    // 0600 like every file opsctl writes: details can name hosts, tokens' holders and scopes.
+    const path = resolve(ctx.cwd, opts.junit);
+    await writeFileAtomic(path, junitReport('opsctl check', report.checks), 0o600);
+    if (!ctx.out.json) ctx.out.info(`JUnit report written to ${path}`);
+  }
   if (ctx.out.json) ctx.out.result(report, () => '');
   const failed = checks.filter((c) => c.status === 'fail');
   if (failed.length > 0) {
@@ -136,11 +150,17 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
   return report;
 }
 
-async function leakCheck(ctx: Context): Promise<{ detail: string }> {
-  const { fetchLeakStatus } = await import('./leaks.js');
+async function leakCheck(ctx: Context, requireVerdict: boolean): Promise<{ status?: CheckStatus; detail: string }> {
+  const [{ fetchLeakStatus }, { DIFF_COMMAND, nextStep }] = await Promise.all([import('./leaks.js'), import('../ui/leak-report.js')]);
   const status = await fetchLeakStatus(ctx);
-  if (status.verdict.verdict === 'suspected') throw new CliError('LEAK_SUSPECTED', `leak suspected: ${status.verdict.reason}`);
-  return { detail: `${status.verdict.verdict}: ${status.verdict.reason}` };
+  const { verdict } = status;
+  if (verdict.verdict === 'suspected') throw new CliError('LEAK_SUSPECTED', `leak suspected: ${verdict.reason}`, { hint: `see what grows: ${DIFF_COMMAND}` });
+  if (verdict.verdict === 'unknown') {
+    const detail = `no verdict yet (${nextStep(status, status.time ?? ctx.now()) ?? verdict.reason})`;
+    if (requireVerdict) throw new CliError('LEAK_VERDICT_UNKNOWN', `${detail}; --require-leak-verdict needs one`);
+    return { status: 'skip', detail };
+  }
+  return { detail: `${verdict.verdict}: ${verdict.reason}` };
 }
 
 async function heapdumpRoundTrip(ctx: Context): Promise<{ detail: string }> {
@@ -148,7 +168,7 @@ async function heapdumpRoundTrip(ctx: Context): Promise<{ detail: string }> {
   try {
     const quiet = { ...ctx, out: ctx.out.silent() };
     const result = await runHeapdump({ out: `${dir}/`, gzip: true, force: false, skipMemoryCheck: false }, quiet);
-    return { detail: `${result.nodes.toLocaleString('en-US')} objects, ${Math.round(result.bytes / 1024)} KB gzipped, process paused ${(result.snapshotMs / 1000).toFixed(1)} s` };
+    return { detail: `${result.nodes.toLocaleString('en-US')} objects, ${formatBytes(result.bytes)} gzipped, process paused ${(result.snapshotMs / 1000).toFixed(1)} s` };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -158,7 +178,7 @@ function parseScopes(list: string | undefined): Scope[] {
   if (!list) return [];
   const scopes = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const unknown = scopes.filter((s) => !isScope(s));
-  if (unknown.length > 0) throw new CliError('USAGE', `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s}"`).join(', ')} in --require`, { hint: 'choose from read, heap, profile, actions, repl, admin' });
+  if (unknown.length > 0) throw new CliError('USAGE', `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s}"`).join(', ')} in --require`, { hint: `choose from ${SCOPE_LIST}` });
   return scopes as Scope[];
 }
 
@@ -167,3 +187,14 @@ function renderLine(outcome: CheckOutcome, ctx: Context): string {
   const mark = outcome.status === 'pass' ? c.green('✔') : outcome.status === 'fail' ? c.red('✖') : c.dim('-');
   return `${mark} ${outcome.name.padEnd(18)} ${outcome.status === 'skip' ? c.dim(outcome.detail) : outcome.detail}`;
 }
+
+/** The application's main thread answers: a deploy stuck in a loop fails its smoke test. */
+function mainThreadCheck(status: MainThreadStatus): { detail: string } {
+  if (status.blocked) {
+    const top = status.stack?.[0];
+    throw new CliError('CHECK_FAILED', `the event loop has been blocked for ${(status.blockedForMs / 1000).toFixed(1)} s${top === undefined ? '' : ` in ${top.function} (${basename(top.file)}:${top.line})`}; run: opsctl stack`);
+  }
+  if (status.snapshot !== null) return { detail: 'writing a heap snapshot (the event loop resumes after it)' };
+  return { detail: `the event loop turned ${status.lagMs} ms ago` };
+}
+

@@ -78,7 +78,7 @@ describe('opsctl heapdiff on real snapshots from a child process', () => {
 
     it('leaves out classes under --min-size, given in bytes or with a unit', async () => {
       const result = JSON.parse((await runCli(['heapdiff', a, b, '--json', '--min-size', '100KB'])).stdout) as GrowthResult;
-      expect(result.minSize).toBe(100 * 1024);
+      expect(result.minSize).toBe(100_000);
       expect(result.classes.map((row) => row.name)).toEqual(['LeakyThing']);
       expect((await runCli(['heapdiff', a, b, '--min-size', 'lots'])).code).toBe(2);
     });

@@ -25,10 +25,13 @@ import {
 import type { Spinner } from '../ui/output.js';
 import { formatBytes, formatCount as count } from '../ui/format.js';
 import { renderHolders } from '../ui/retainer-paths.js';
+import { checkIdOrder, checkNamedOrder } from './heapdiff-order.js';
 
 export interface HeapdiffOptions {
   /** Two snapshots of one process, oldest first; a third turns on the three-snapshot report. */
   files: [a: string, b: string, c?: string];
+  /** What to call the files in the report, when their paths mean nothing to the reader (deleted temp files). */
+  names?: [a: string, b: string, c?: string];
   sort: RankBy;
   /** Rows shown at most. */
   limit: number;
@@ -36,6 +39,8 @@ export interface HeapdiffOptions {
   minSize: number;
   /** Classes to find retainer paths for, the largest first; 0 for none (half the memory, a third of the time). */
   retainers: number;
+  /** Compare even snapshots that look like different processes or out of order. */
+  force?: boolean;
 }
 
 interface Ranking {
@@ -71,20 +76,11 @@ export type HeapdiffResult = GrowthResult | RetainedResult;
 const EXAMPLES_PER_CLASS = 3;
 const MAX_NAME_CHARS = 60;
 const MAX_EXAMPLE_CHARS = 32;
-const UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
-
-/** "65536", "64KB", "1.5 MB": bytes, in the 1024-based units formatBytes prints. */
-export function parseByteSize(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
-  const unit = UNITS[match?.[2]?.toLowerCase() ?? ''];
-  if (match === null || unit === undefined) {
-    throw new CliError('USAGE', `"${text}" is not a size in bytes`, { hint: 'give a number of bytes, or one with a unit: --min-size 64KB (KB, MB, GB)' });
-  }
-  return Math.round(Number(match[1]) * unit);
-}
 
 export async function runHeapdiff(opts: HeapdiffOptions, ctx: Context): Promise<HeapdiffResult> {
   const [a, b, c] = opts.files;
+  const [nameA = a, nameB = b, nameC = c] = opts.names ?? [];
+  checkNamedOrder(opts.files.filter((file) => file !== undefined), opts.force === true);
   const sizes = new Map<string, number>();
   for (const file of opts.files) if (file !== undefined) sizes.set(file, await sizeOf(file));
   const spinner = await ctx.out.spinner(`reading ${a} (${formatBytes(sizes.get(a) ?? 0)})…`);
@@ -93,9 +89,17 @@ export async function runHeapdiff(opts: HeapdiffOptions, ctx: Context): Promise<
   const source = (file: string): SnapshotSource => readWithProgress(file, sizes.get(file) ?? 0, spinner, ctx.signal, () => (reading = file));
   try {
     const tracing = { sortBy: opts.sort, retainers: opts.retainers > 0, classes: opts.retainers, examples: EXAMPLES_PER_CLASS };
-    const result = c === undefined
-      ? growth(await diffHeapSnapshots(source(a), source(b), tracing), opts, { a, b })
-      : retained(await findRetainedAllocations(source(a), source(b), source(c), tracing), opts, { a, b, c });
+    let result: HeapdiffResult;
+    if (c === undefined) {
+      const diff = await diffHeapSnapshots(source(a), source(b), tracing);
+      checkIdOrder([{ file: a, newestId: diff.newestIds.before }, { file: b, newestId: diff.newestIds.after }], opts.force === true);
+      result = growth(diff, opts, { a: nameA, b: nameB });
+    } else {
+      const report = await findRetainedAllocations(source(a), source(b), source(c), tracing);
+      const { newestIds } = report;
+      checkIdOrder([{ file: a, newestId: newestIds.a }, { file: b, newestId: newestIds.b }, { file: c, newestId: newestIds.c }], opts.force === true);
+      result = retained(report, opts, { a: nameA, b: nameB, c: nameC ?? c });
+    }
     spinner.stop();
     ctx.out.result(result, renderHeapdiff);
     return result;

@@ -1,19 +1,30 @@
-// opsctl heapdump --out PATH: a heap snapshot of the target process, written
-// atomically and verified complete before it appears under its name.
+// opsctl heapdump [--out PATH]: a heap snapshot of the target process, written
+// atomically and verified complete before it appears under its name (by default in the
+// current directory, under the name the endpoint suggests).
+//
+// The endpoint sends the snapshot while V8 is still writing it, so the download, its
+// verification (on the bytes as they arrive) and the write to disk all overlap the
+// pause; what is left once V8's write has returned is the last bytes, fsync and rename.
+// The CLI tells the endpoint which kernel it runs on (KERNEL_HEADER): on the same
+// machine the endpoint sends the bytes uncompressed, since gzip would cost both sides
+// CPU to save a copy through memory; to anywhere else, gzip level 1.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, type MemoryResponse } from '@opsctl/endpoint/protocol';
+import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type MemoryResponse } from '@opsctl/endpoint/protocol';
+import { transferFailure } from '../client/download.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { AtomicFile, resolveDestination, STREAM_CHUNK_BYTES, suggestedName } from '../files.js';
-import { validateHeapSnapshot } from '../heapsnapshot/validate.js';
+import { isHeapSnapshotError } from '../heapsnapshot/errors.js';
+import { VerifyingStream } from '../heapsnapshot/verify-stream.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
 
 export interface HeapdumpOptions {
-  out: string;
+  /** A file, or a directory; the current directory when absent. */
+  out?: string;
   /** Keep the file gzip-compressed (.heapsnapshot.gz). */
   gzip: boolean;
   force: boolean;
@@ -28,8 +39,9 @@ export interface HeapdumpResult {
   bytes: number;
   gzip: boolean;
   nodes: number;
-  /** Time from request to first byte: the process was paused for most of it. */
+  /** How long V8 took to write the snapshot: the process (or worker) was paused that long. */
   snapshotMs: number;
+  /** How long after V8's write had returned the file was in place. */
   downloadMs: number;
   totalMs: number;
   instance: string | null;
@@ -37,21 +49,45 @@ export interface HeapdumpResult {
   worker: string | null;
   rssBeforeBytes: number;
   rssAfterBytes: number;
+  /** Where the time went, in ms; the stages overlap, see HeapdumpStages. */
+  stages: HeapdumpStages;
+}
+
+export interface HeapdumpStages {
+  /** From this process's start to the answer's headers: start-up, /memory, the request. */
+  untilHeadersMs: number;
+  /** V8 writing the snapshot (the endpoint's figure). */
+  pauseMs: number;
+  /** From V8's write returning (headers + pause) to the file in place under its name. */
+  afterWriteMs: number;
+  /** Of that, until the last byte had arrived, been verified and been written. */
+  endpointTailMs: number;
+  /** Time spent verifying, all told: it overlaps the download. */
+  verifyMs: number;
+  fsyncMs: number;
+  renameMs: number;
+  /** From this process's start to the end of the command. */
+  doneAtMs: number;
+  /** What crossed the wire: gzip or identity, and how many bytes. */
+  wireEncoding: 'gzip' | 'identity';
+  wireBytes: number;
 }
 
 export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<HeapdumpResult> {
-  const destination = await resolveDestination(opts);
+  const destination = await resolveDestination({ ...opts, cwd: ctx.cwd });
   const client = await ctx.client();
   const before = await client.json<MemoryResponse>('/memory');
-  const file = await AtomicFile.create(destination.dir);
+  const file = await AtomicFile.create(destination.dir, (text) => ctx.out.info(text));
   const spinner = await ctx.out.spinner('requesting a heap snapshot…');
   const started = performance.now();
   try {
+    const kernel = kernelKey();
     const response = await client.request('/heapdump', {
       query: { skipMemoryCheck: opts.skipMemoryCheck || undefined, worker: opts.worker },
-      headers: { 'accept-encoding': 'gzip' },
+      headers: { 'accept-encoding': 'gzip', ...(kernel === null ? {} : { [KERNEL_HEADER]: kernel }) },
       stream: true,
     });
+    const headersAt = performance.now();
     const header = (name: string) => {
       const value = response.headers[name];
       return Array.isArray(value) ? value[0] : value;
@@ -74,54 +110,82 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
         done(null, chunk);
       },
     });
+    // The file gets what was asked for (the JSON, or gzip with --gzip), the scanner always the JSON.
     const compressed = header('content-encoding') === 'gzip';
     const stages: NodeJS.ReadWriteStream[] = [];
-    if (compressed && !opts.gzip) stages.push(createGunzip({ chunkSize: STREAM_CHUNK_BYTES }));
-    if (!compressed && opts.gzip) stages.push(createGzip({ level: 1, chunkSize: STREAM_CHUNK_BYTES }));
-    try {
-      await pipeline([response.body, ...stages, progress, file.stream()], { signal: ctx.signal });
-    } catch (error) {
-      if (ctx.signal.aborted) throw new CliError('CANCELLED', 'cancelled; no file was written', { cause: error });
-      throw new CliError('INCOMPLETE_DOWNLOAD', `the download from ${client.url.host} ended early after ${formatBytes(received)}; no file was written`, {
-        hint: 'the process may have exited or restarted; run: opsctl status',
-        cause: error,
-      });
+    let verify: VerifyingStream;
+    if (compressed && opts.gzip) stages.push((verify = new VerifyingStream({ compressed: true, chunkSize: STREAM_CHUNK_BYTES })));
+    else {
+      if (compressed) stages.push(createGunzip({ chunkSize: STREAM_CHUNK_BYTES }));
+      stages.push((verify = new VerifyingStream()));
+      if (opts.gzip) stages.push(createGzip({ level: 1, chunkSize: STREAM_CHUNK_BYTES }));
     }
+    try {
+      await pipeline([response.body, progress, ...stages, file.stream()], { signal: ctx.signal });
+    } catch (error) {
+      if (isHeapSnapshotError(error)) throw incomplete(error);
+      throw transferFailure(error, { client, signal: ctx.signal, where: destination.dir, outcome: '; no file was written', progress: ` after ${formatBytes(received)}` });
+    }
+    // The snapshot failed after its 200 was sent (its disk filled up): the reason is in a trailer.
+    const failedLate = client.trailerError(response);
+    if (failedLate !== null) throw failedLate;
     const downloadedAt = performance.now();
 
-    spinner.text('verifying the snapshot…');
     let nodes: number;
     try {
-      nodes = (await validateHeapSnapshot(file.tempPath)).nodeCount;
+      nodes = verify.result().nodeCount;
     } catch (error) {
-      throw new CliError('INCOMPLETE_DOWNLOAD', `the downloaded snapshot is not complete: ${(error as Error).message}; no file was written`, { cause: error });
+      throw incomplete(error);
     }
     const fallback = `heap-${new Date().toISOString().replace(/[-:.]/g, '')}.heapsnapshot`;
     const name = destination.file ?? `${suggestedName(header('content-disposition'), fallback)}${opts.gzip ? '.gz' : ''}`;
     const path = join(destination.dir, name);
-    await file.commit(path, opts.force);
+    // Stopped while verifying: the operator asked for nothing to be written.
+    if (ctx.signal.aborted) throw new CliError('CANCELLED', 'cancelled; no file was written');
+    // Asked meanwhile: the snapshot is over on the endpoint's side.
+    const asking = client.json<MemoryResponse>('/memory');
+    asking.catch(() => {});
+    const committed = await file.commit(path, opts.force);
+    const renamedAt = performance.now();
     spinner.stop();
 
-    const after = await client.json<MemoryResponse>('/memory');
+    const after = await asking;
     const finished = performance.now();
+    // An endpoint from before the trailer: the pause is the wait for the first byte.
+    const pauseTrailer = Number(response.trailers[PAUSE_TRAILER]);
+    const snapshotMs = Number.isFinite(pauseTrailer) ? pauseTrailer : (firstByteAt || downloadedAt) - started;
+    const writeReturnedAt = Math.min(headersAt + snapshotMs, downloadedAt);
     const result: HeapdumpResult = {
       path,
       bytes: (await stat(path)).size,
       gzip: opts.gzip,
       nodes,
-      snapshotMs: Math.round((firstByteAt || downloadedAt) - started),
-      downloadMs: Math.round(downloadedAt - (firstByteAt || downloadedAt)),
+      snapshotMs: Math.round(snapshotMs),
+      downloadMs: Math.round(renamedAt - writeReturnedAt),
       totalMs: Math.round(finished - started),
       instance: header(INSTANCE_HEADER) ?? null,
       worker: opts.worker ?? null,
       rssBeforeBytes: before.process.rss,
       rssAfterBytes: after.process.rss,
+      stages: {
+        untilHeadersMs: Math.round(headersAt),
+        pauseMs: Math.round(snapshotMs),
+        afterWriteMs: Math.round(renamedAt - writeReturnedAt),
+        endpointTailMs: Math.round(downloadedAt - writeReturnedAt),
+        verifyMs: Math.round(verify.scanMs),
+        fsyncMs: Math.round(committed.syncMs),
+        renameMs: Math.round(committed.renameMs),
+        doneAtMs: Math.round(performance.now()),
+        wireEncoding: compressed ? 'gzip' : 'identity',
+        wireBytes: received,
+      },
     };
     ctx.out.result(result, (r, c) =>
       [
         `${c.green('✔')} Heap snapshot${r.worker === null ? '' : ` of worker "${r.worker}"`} written to ${c.bold(r.path)} (${formatBytes(r.bytes)}, ${r.nodes.toLocaleString('en-US')} objects)`,
-        `  snapshot ${formatDuration(r.snapshotMs / 1000)} (${r.worker === null ? 'process' : 'worker'} paused), download ${formatDuration(r.downloadMs / 1000)}`,
-        `  process memory (RSS) ${formatBytes(r.rssBeforeBytes)} before, ${formatBytes(r.rssAfterBytes)} after: freed pages often stay with the process; avoid snapshots in a loop`,
+        `  snapshot ${formatDuration(r.snapshotMs / 1000)} (${r.worker === null ? 'process' : 'worker'} paused), in place ${formatDuration(r.downloadMs / 1000)} after`,
+        // The warning only when the snapshot's memory stayed with the process.
+        `  process memory (RSS) ${formatBytes(r.rssBeforeBytes)} before, ${formatBytes(r.rssAfterBytes)} after${r.rssAfterBytes > r.rssBeforeBytes ? ': freed pages often stay with the process; avoid snapshots in a loop' : ''}`,
         `  open it in Chrome DevTools: Memory tab → Load profile…${r.gzip ? ' (gunzip it first)' : ''}`,
       ].join('\n'),
     );
@@ -131,4 +195,8 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
     await file.discard();
     throw error;
   }
+}
+
+function incomplete(error: unknown): CliError {
+  return new CliError('INCOMPLETE_DOWNLOAD', `the downloaded snapshot is not complete: ${(error as Error).message}; no file was written`, { cause: error });
 }

@@ -1,8 +1,10 @@
 // opsctl leaks --diff: what is growing, from the target itself. Three heap snapshots one
 // interval apart through the heapdump route (its preflight and single flight apply),
 // then the three-snapshot report: objects allocated between the first and second that
-// are still alive in the third, and who holds them. Snapshots go to a temp directory, removed afterwards,
-// or to --keep DIR.
+// are still alive in the third, and who holds them. Snapshots go to --keep DIR, or to a
+// temp directory removed afterwards: then the report calls them "snapshot a/b/c" rather
+// than naming deleted files, and says that its @ids can be looked up only in snapshots
+// kept with --keep.
 //
 // The report compares object ids, which mean something only within one process: behind
 // a load balancer the snapshots may come from different ones, and the report would list
@@ -58,8 +60,13 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
       if (!ctx.out.json) ctx.out.info(`snapshot ${label} taken`);
     }
     const [a = '', b = '', c = ''] = files;
-    const report = await runHeapdiff({ files: [a, b, c], sort: 'size', limit: opts.limit, minSize: 0, retainers: opts.retainers }, ctx);
-    if (opts.keep && !ctx.out.json) ctx.out.info(`snapshots kept in ${dir}`);
+    const names: [string, string, string] | undefined = opts.keep ? undefined : ['snapshot a', 'snapshot b', 'snapshot c'];
+    const report = await runHeapdiff({ files: [a, b, c], ...(names ? { names } : {}), sort: 'size', limit: opts.limit, minSize: 0, retainers: opts.retainers }, ctx);
+    if (!ctx.out.json) {
+      ctx.out.info(opts.keep
+        ? `snapshots kept in ${dir}; find an @id in Chrome DevTools (Memory → Load ${c}, then search @id)`
+        : 'the snapshots were deleted; to look these @ids up in Chrome DevTools, run again with --keep DIR');
+    }
     return report;
   } finally {
     if (!opts.keep) await rm(dir, { recursive: true, force: true });
@@ -80,12 +87,4 @@ export function checkSameProcess(first: TakenSnapshot, next: TakenSnapshot): voi
     `snapshot ${next.label} came from another process than snapshot ${first.label} (${first.label} from "${first.instance}", ${next.label} from "${next.instance}"); object ids of different processes cannot be compared`,
     { hint: 'target one process: its own address rather than the load balancer\'s, or a port-forward to one pod (kubectl port-forward pod/NAME 9500:9500)' },
   );
-}
-
-/** "90", "90s", "2m", "1h" → seconds. */
-export function parseInterval(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(text.trim());
-  const value = match ? Number(match[1]) * ({ s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'] ?? 1) : NaN;
-  if (!(value >= 1 && value <= 86_400)) throw new CliError('USAGE', `--interval "${text}" is not a duration from 1s to 24h`, { hint: 'e.g. --interval 60s or --interval 5m' });
-  return value;
 }

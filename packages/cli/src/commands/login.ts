@@ -1,6 +1,8 @@
-// opsctl login [URL] --name NAME: verifies a token against the endpoint's info route,
-// then stores it (OS keychain, or a mode-0600 file with --insecure-storage) and
-// records the context. Nothing is stored unless the endpoint accepted the token.
+// opsctl login [URL] [--name NAME]: verifies a token against the endpoint, then stores
+// it (OS keychain, or a mode-0600 file with --insecure-storage) and records the context.
+// Nothing is stored unless the endpoint accepted the token. URL and token default to
+// OPSCTL_URL and OPSCTL_TOKEN; the context is named host:port unless named; replacing
+// an existing context is asked on a terminal and needs --force elsewhere.
 import { isWellFormedToken } from '@opsctl/endpoint/tokens';
 import type { InfoResponse, Scope } from '@opsctl/endpoint/protocol';
 import type { CredentialKind, TargetContext } from '../config.js';
@@ -8,13 +10,15 @@ import type { Context } from '../context.js';
 import type { CredentialStore } from '../credentials/store.js';
 import { CliError } from '../errors.js';
 import { checkedTarget, parseUrl } from '../target.js';
-import { readAllInput, readHiddenLine } from '../ui/prompt.js';
+import { confirm, readAllInput, readHiddenLine } from '../ui/prompt.js';
 
 export interface LoginOptions {
   url?: string;
   name?: string;
   withToken: boolean;
   insecureStorage: boolean;
+  /** Replace an existing context of that name without asking. */
+  force?: boolean;
 }
 
 export interface LoginResult {
@@ -25,19 +29,23 @@ export interface LoginResult {
   instance: InfoResponse['instance'];
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// Letters, digits and . _ - : [ ], so that host:port and [::1]:9500 are names.
+const NAME = /^[A-Za-z0-9[][A-Za-z0-9._:[\]-]{0,63}$/;
 // A token is 53 characters; anything much longer is not one.
 const MAX_TOKEN_INPUT_BYTES = 4096;
 
 export async function runLogin(opts: LoginOptions, ctx: Context): Promise<LoginResult> {
   const config = await ctx.configFile.read();
   const name = opts.name ?? ctx.options.context;
-  const existing = name === undefined ? undefined : config.contexts[name];
-  const rawUrl = opts.url ?? ctx.options.url ?? existing?.url;
-  if (rawUrl === undefined) throw new CliError('USAGE', 'no URL to log in to', { hint: 'run: opsctl login https://host:port --name NAME' });
+  const named = name === undefined ? undefined : config.contexts[name];
+  const rawUrl = opts.url ?? ctx.options.url ?? named?.url ?? (ctx.env['OPSCTL_URL'] || undefined);
+  if (rawUrl === undefined) throw new CliError('USAGE', 'no URL to log in to', { hint: 'run: opsctl login https://host:port (or set OPSCTL_URL)' });
   const url = parseUrl(rawUrl);
-  const contextName = name ?? url.hostname;
-  if (!NAME.test(contextName)) throw new CliError('USAGE', `context name "${contextName}" must be 1-64 letters, digits, ".", "_" or "-"`);
+  const contextName = name ?? url.host;
+  if (!NAME.test(contextName)) throw new CliError('USAGE', `context name "${contextName}" must be 1-64 letters, digits, ".", "_", "-", ":", "[" or "]"`, { hint: 'choose one with --name NAME' });
+  const existing = config.contexts[contextName];
+  // --context NAME logs in to that context again: no question to ask.
+  if (existing !== undefined && ctx.options.context !== contextName) await confirmReplace(contextName, existing, opts, ctx);
   const stored: TargetContext = {
     url: url.href.replace(/\/$/, ''),
     credential: opts.insecureStorage ? 'file' : 'keychain',
@@ -48,6 +56,7 @@ export async function runLogin(opts: LoginOptions, ctx: Context): Promise<LoginR
 
   // Find the store first: no point asking for a token that cannot be kept.
   const store = await openStore(stored.credential, ctx);
+  if (store.kind === 'file') await noteKeychainProblem(ctx);
   const token = await readToken(opts, ctx, url);
   const client = await ctx.client(target, token);
   const spinner = await ctx.out.spinner(`verifying the token with ${url.host}`);
@@ -86,9 +95,32 @@ async function openStore(kind: CredentialKind, ctx: Context): Promise<Credential
   return probeKeychain();
 }
 
+/** Asks before a login overwrites a context (another target, or another token for it). */
+async function confirmReplace(name: string, existing: TargetContext, opts: LoginOptions, ctx: Context): Promise<void> {
+  if (opts.force) return;
+  const what = `a context named "${name}" exists (${existing.url})`;
+  if (!ctx.stdin.isTTY || opts.withToken) {
+    throw new CliError('USAGE', `${what}; nothing was changed`, { hint: 'pass --force to replace it, or choose another name with --name NAME' });
+  }
+  if (!(await confirm(ctx.stdin, { write: (s: string) => ctx.out.raw(s) }, `${what}. Replace it?`))) {
+    throw new CliError('DECLINED', `kept the context "${name}"; nothing was changed`, { hint: 'choose another name with --name NAME' });
+  }
+}
+
+/** With --insecure-storage, say why the keychain was not an option, if it was not. */
+async function noteKeychainProblem(ctx: Context): Promise<void> {
+  const { keychainProblem } = await import('../credentials/keychain.js');
+  const problem = await keychainProblem();
+  if (problem !== null) ctx.out.warn(`the OS keychain is unavailable: ${problem}`);
+}
+
 async function readToken(opts: LoginOptions, ctx: Context, url: URL): Promise<string> {
   let token: string;
-  if (opts.withToken) {
+  const fromEnvironment = ctx.env['OPSCTL_TOKEN'];
+  if (!opts.withToken && fromEnvironment) {
+    token = fromEnvironment.trim();
+    if (!ctx.out.json) ctx.out.info(ctx.out.ce.dim('using the token in OPSCTL_TOKEN'));
+  } else if (opts.withToken) {
     token = await readAllInput(ctx.stdin, MAX_TOKEN_INPUT_BYTES);
     if (token === '') throw new CliError('NO_TOKEN', 'no token on stdin', { hint: 'pipe it in: opsctl login URL --name NAME --with-token < token.txt' });
   } else if (ctx.stdin.isTTY) {
@@ -98,7 +130,7 @@ async function readToken(opts: LoginOptions, ctx: Context, url: URL): Promise<st
     throw new CliError('NO_TOKEN', 'no token: stdin is not a terminal', { hint: 'pipe the token with --with-token, or set OPSCTL_TOKEN for one-off use' });
   }
   if (!isWellFormedToken(token)) {
-    throw new CliError('BAD_TOKEN', 'that is not an opsctl token (it should start with "opsctl_" and its checksum must match)', { hint: 'copy the whole token printed by opsctl token new' });
+    throw new CliError('BAD_TOKEN', `${fromEnvironment && !opts.withToken ? 'OPSCTL_TOKEN is' : 'that is'} not an opsctl token (it should start with "opsctl_" and its checksum must match); nothing was sent`, { hint: 'copy the whole token printed by opsctl token new' });
   }
   return token;
 }

@@ -1,4 +1,4 @@
-// opsctl logout [--name NAME]: removes the context's stored token and the context.
+// opsctl logout [NAME]: removes the context's stored token and the context.
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { removeContext, type RemovedContext } from './context.js';
@@ -9,7 +9,7 @@ export interface LogoutOptions {
 
 export async function runLogout(opts: LogoutOptions, ctx: Context): Promise<RemovedContext> {
   const name = opts.name ?? ctx.options.context ?? (await ctx.configFile.read()).current;
-  if (!name) throw new CliError('USAGE', 'no context to log out of', { hint: 'name it: opsctl logout --name NAME' });
+  if (!name) throw new CliError('USAGE', 'no context to log out of', { hint: 'name it: opsctl logout NAME' });
   const result = await removeContext(name, ctx);
   ctx.out.result(result, (r, c) => `${c.green('✔')} Logged out of "${r.context}"${r.tokenRemoved ? '; its token was deleted' : ' (no token was stored)'}`);
   return result;

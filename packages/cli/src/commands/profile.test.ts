@@ -20,7 +20,7 @@ afterAll(async () => {
 
 describe('opsctl profile', () => {
   it('counts down on a terminal and says where to open the file', async () => {
-    const run = await runCli(['profile', 'cpu', '-s', '1', '--out', `${work}/`], { env, tty: true });
+    const run = await runCli(['profile', 'cpu', '-d', '1s', '--out', `${work}/`], { env, tty: true });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/profiling CPU for 1s… 1s left \(Ctrl-C stops it\)/);
     expect(run.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/CPU profile written to .*\.cpuprofile \(.*, [\d,]+ samples over 1s\)\n {2}open it in Chrome DevTools: Performance panel/);
@@ -29,8 +29,8 @@ describe('opsctl profile', () => {
 
   it('refuses to replace a file without --force', async () => {
     const path = join(work, 'taken.heapprofile');
-    expect((await runCli(['profile', 'heap', '-s', '1', '--out', path], { env })).code).toBe(0);
-    const again = await runCli(['profile', 'heap', '-s', '1', '--out', path], { env });
+    expect((await runCli(['profile', 'heap', '-d', '1s', '--out', path], { env })).code).toBe(0);
+    const again = await runCli(['profile', 'heap', '-d', '1s', '--out', path], { env });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);
   });

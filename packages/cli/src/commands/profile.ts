@@ -1,4 +1,4 @@
-// opsctl profile cpu|heap --seconds N --out PATH: a CPU profile (.cpuprofile) or a
+// opsctl profile cpu|heap [--duration 30s] [--out PATH]: a CPU profile (.cpuprofile) or a
 // sampling heap profile (.heapprofile) of the target process, taken in-process by its
 // endpoint, written atomically, and checked before it appears under its name. Both open
 // in Chrome DevTools. The endpoint caps the duration and runs one profile at a time.
@@ -10,10 +10,12 @@ import { formatBytes, formatDuration } from '../ui/format.js';
 
 export interface ProfileOptions {
   kind: ProfileKind;
-  seconds: number;
-  out: string;
+  /** How long to profile, in milliseconds (the endpoint takes whole seconds, 1 to 300). */
+  durationMs: number;
+  /** A file, or a directory; the current directory when absent. */
+  out?: string;
   force: boolean;
-  /** Sampling interval: microseconds for cpu, bytes for heap; the endpoint's default when absent. */
+  /** Sampling interval: milliseconds of CPU time for cpu, bytes allocated for heap; the endpoint's default when absent. */
   interval?: number;
 }
 
@@ -36,16 +38,17 @@ const COUNTDOWN_TICK_MS = 1_000;
 
 export async function runProfile(opts: ProfileOptions, ctx: Context): Promise<ProfileResult> {
   const label = LABELS[opts.kind];
-  const destination = await resolveDestination(opts);
+  const destination = await resolveDestination({ ...opts, cwd: ctx.cwd });
   const client = await ctx.client();
   const spinner = await ctx.out.spinner(`starting ${label.what}…`);
   let countdown: NodeJS.Timeout | undefined;
+  const interval = opts.interval === undefined ? undefined : opts.kind === 'cpu' ? Math.round(opts.interval * 1000) : opts.interval;
   try {
     const response = await client.request(`/profile/${opts.kind}`, {
-      query: { seconds: opts.seconds, [opts.kind === 'cpu' ? 'intervalUs' : 'intervalBytes']: opts.interval },
+      query: { seconds: Math.round(opts.durationMs / 1000), [opts.kind === 'cpu' ? 'intervalUs' : 'intervalBytes']: interval },
       stream: true,
     });
-    const seconds = Number(response.headers[PROFILE_SECONDS_HEADER] ?? opts.seconds);
+    const seconds = Number(response.headers[PROFILE_SECONDS_HEADER] ?? opts.durationMs / 1000);
     const ends = performance.now() + seconds * 1000;
     const tick = () => {
       const left = Math.max(0, Math.ceil((ends - performance.now()) / 1000));
@@ -61,6 +64,8 @@ export async function runProfile(opts: ProfileOptions, ctx: Context): Promise<Pr
       check: opts.kind === 'cpu' ? checkCpuProfile : checkHeapProfile,
       name: () => suggestedName(response.headers['content-disposition'], fallback),
       signal: ctx.signal,
+      client,
+      notice: (text) => ctx.out.info(text),
     });
     clearInterval(countdown);
     spinner.stop();

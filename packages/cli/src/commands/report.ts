@@ -1,13 +1,15 @@
-// opsctl report --out PATH: Node's diagnostic report of the target process (versions,
+// opsctl report [--out PATH]: Node's diagnostic report of the target process (versions,
 // resource usage, JS and native stacks, libuv handles, limits), written atomically. The
 // endpoint skips network lookups and redacts environment values.
 import type { Context } from '../context.js';
 import { saveJson } from '../client/download.js';
-import { resolveDestination } from '../files.js';
+import { resolveDestination, safeName } from '../files.js';
 import { formatBytes } from '../ui/format.js';
+import { printable } from '../ui/sanitize.js';
 
 export interface ReportOptions {
-  out: string;
+  /** A file, or a directory; the current directory when absent. */
+  out?: string;
   force: boolean;
 }
 
@@ -19,7 +21,7 @@ export interface ReportResult {
 }
 
 export async function runReport(opts: ReportOptions, ctx: Context): Promise<ReportResult> {
-  const destination = await resolveDestination(opts);
+  const destination = await resolveDestination({ ...opts, cwd: ctx.cwd });
   const client = await ctx.client();
   const spinner = await ctx.out.spinner('generating the diagnostic report…');
   try {
@@ -32,9 +34,12 @@ export async function runReport(opts: ReportOptions, ctx: Context): Promise<Repo
       name: (report) => {
         const header = report['header'] as { host?: unknown; processId?: unknown };
         const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-        return `report-${String(header.host ?? 'host')}-${String(header.processId ?? 'pid')}-${stamp}.json`;
+        // The endpoint's host name, made a safe part of a file name before it is one.
+        return `report-${safeName(String(header.host ?? 'host'))}-${safeName(String(header.processId ?? 'pid'))}-${stamp}.json`;
       },
       signal: ctx.signal,
+      client,
+      notice: (text) => ctx.out.info(text),
     });
     spinner.stop();
     const header = saved.document['header'] as { processId?: unknown; nodejsVersion?: unknown };
@@ -42,7 +47,8 @@ export async function runReport(opts: ReportOptions, ctx: Context): Promise<Repo
       path: saved.path,
       bytes: saved.bytes,
       pid: typeof header.processId === 'number' ? header.processId : null,
-      node: typeof header.nodejsVersion === 'string' ? header.nodejsVersion : null,
+      // Printed: the report is the endpoint's, so its strings may hold terminal escapes.
+      node: typeof header.nodejsVersion === 'string' ? printable(header.nodejsVersion) : null,
     };
     ctx.out.result(result, (r, c) => `${c.green('✔')} Diagnostic report written to ${c.bold(r.path)} (${formatBytes(r.bytes)}${r.pid === null ? '' : `, pid ${r.pid}`}${r.node === null ? '' : `, Node ${r.node}`})`);
     return result;

@@ -20,7 +20,7 @@ export async function runAction(opts: RunOptions, ctx: Context): Promise<ActionR
   if (!ACTION_NAME.test(opts.name)) {
     throw new CliError('USAGE', `"${opts.name}" is not an action name`, { hint: 'list the application\'s actions: opsctl actions' });
   }
-  const params = parseAssignments(opts.assignments);
+  const params = parseAssignments(opts.name, opts.assignments);
   const client = await ctx.client();
   const spinner = await ctx.out.spinner(`running ${opts.name}…`);
   try {
@@ -28,7 +28,7 @@ export async function runAction(opts: RunOptions, ctx: Context): Promise<ActionR
       method: 'POST',
       body: { params },
       // The endpoint answers within the action's time limit, at most ACTION_TIMEOUT_MAX_MS.
-      headersTimeoutMs: ACTION_TIMEOUT_MAX_MS + ctx.options.timeout * 1000,
+      headersTimeoutMs: ACTION_TIMEOUT_MAX_MS + ctx.options.timeout,
     });
     spinner.stop();
     ctx.out.result(response, (r) => JSON.stringify(r.result, null, 2));
@@ -40,11 +40,11 @@ export async function runAction(opts: RunOptions, ctx: Context): Promise<ActionR
 }
 
 /** `key=value` words as an object; a value may contain "=" and be empty. */
-export function parseAssignments(words: readonly string[]): Record<string, string> {
+export function parseAssignments(action: string, words: readonly string[]): Record<string, string> {
   const params: Record<string, string> = {};
   for (const word of words) {
     const cut = word.indexOf('=');
-    if (cut <= 0) throw new CliError('USAGE', `"${word}" is not a key=value parameter`, { hint: 'write parameters as key=value, e.g. opsctl run flush-cache region=eu' });
+    if (cut <= 0) throw new CliError('USAGE', `"${word}" is not a key=value parameter`, { hint: `write parameters as key=value, e.g. opsctl run ${action} ${/^[A-Za-z_]\w*$/.test(word) ? word : 'name'}=VALUE; see them with: opsctl actions` });
     const key = word.slice(0, cut);
     if (Object.hasOwn(params, key)) throw new CliError('USAGE', `the parameter "${key}" is given twice`, { hint: 'give each parameter once' });
     params[key] = word.slice(cut + 1);

@@ -1,10 +1,12 @@
-// opsctl snapshots list | get ID --out PATH | rm ID: heap snapshots the endpoint captured
+// opsctl snapshots list | get ID [--out PATH] | remove ID: heap snapshots the endpoint captured
 // by itself (its `capture` rules), fetched later. `get` downloads into a partial file
 // beside PATH named after the capture and its checksum; when interrupted (network,
 // Ctrl-C, a killed shell), running it again resumes from the partial file's size with an
 // HTTP Range request, made conditional on the checksum (If-Range), so bytes of another
 // file are never spliced on. The assembled file must match the SHA-256 the endpoint
-// computed before it is decompressed, checked as a snapshot, and renamed to PATH.
+// computed before it is decompressed, checked as a snapshot, and renamed to PATH. What
+// the endpoint lists is checked before a local path is built from it: a malicious
+// endpoint must not steer a write outside --out.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
@@ -15,17 +17,19 @@ import { createGunzip } from 'node:zlib';
 import type { ChalkInstance } from 'chalk';
 import type { Dispatcher } from 'undici';
 import type { CapturedSnapshot, CaptureStatus, SnapshotDeleteResponse, SnapshotsResponse } from '@opsctl/endpoint/protocol';
+import { transferFailure } from '../client/download.js';
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';
 import { CliError, isCliError } from '../errors.js';
-import { AtomicFile, resolveDestination, STREAM_CHUNK_BYTES } from '../files.js';
+import { AtomicFile, isFileSystemError, resolveDestination, STREAM_CHUNK_BYTES } from '../files.js';
 import { validateHeapSnapshot } from '../heapsnapshot/validate.js';
 import type { Spinner } from '../ui/output.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
 
 export interface SnapshotGetOptions {
   id: string;
-  out: string;
+  /** A file, or a directory; the current directory when absent. */
+  out?: string;
   force: boolean;
   /** Keep the file gzip-compressed, as stored. */
   gzip: boolean;
@@ -72,15 +76,26 @@ export async function runSnapshotRemove(id: string, ctx: Context): Promise<Snaps
   return response;
 }
 
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** The listed capture, once its fields that name files and size downloads are sound. */
+function checkListed(entry: CapturedSnapshot): CapturedSnapshot {
+  if (SNAPSHOT_ID.test(entry.id) && typeof entry.sha256 === 'string' && SHA256.test(entry.sha256) && Number.isSafeInteger(entry.bytes) && entry.bytes >= 0) return entry;
+  throw new CliError('BAD_RESPONSE', `the endpoint listed ${JSON.stringify(String(entry.id).slice(0, 40))} with an id, checksum or size that is not valid; nothing was written`, {
+    hint: 'is it an opsctl endpoint you trust? check the URL: opsctl status',
+  });
+}
+
 export async function runSnapshotGet(opts: SnapshotGetOptions, ctx: Context): Promise<SnapshotGetResult> {
   checkSnapshotId(opts.id);
-  const destination = await resolveDestination(opts);
+  const destination = await resolveDestination({ ...opts, cwd: ctx.cwd });
   const client = await ctx.client();
   const { snapshots } = await client.json<SnapshotsResponse>('/snapshots');
-  const entry = snapshots.find((s) => s.id === opts.id);
-  if (entry === undefined) {
+  const listed = snapshots.find((s) => s.id === opts.id);
+  if (listed === undefined) {
     throw new CliError('ENDPOINT_UNKNOWN_SNAPSHOT', `no captured heap snapshot has the id "${opts.id}"`, { hint: 'list the captures: opsctl snapshots list' });
   }
+  const entry = checkListed(listed);
   // Named by the capture and its checksum: a rerun finds it whatever --out says.
   const partial = join(destination.dir, `.${entry.id}.${entry.sha256.slice(0, 16)}.opsctl-partial`);
   const spinner = await ctx.out.spinner(`fetching ${entry.id}…`);
@@ -100,7 +115,7 @@ export async function runSnapshotGet(opts: SnapshotGetOptions, ctx: Context): Pr
       });
     }
     spinner.text(opts.gzip ? 'checking the snapshot…' : 'decompressing and checking the snapshot…');
-    const file = await AtomicFile.create(destination.dir);
+    const file = await AtomicFile.create(destination.dir, (text) => ctx.out.info(text));
     let nodes: number;
     let path: string;
     try {
@@ -108,11 +123,13 @@ export async function runSnapshotGet(opts: SnapshotGetOptions, ctx: Context): Pr
       await pipeline([createReadStream(partial, { highWaterMark: STREAM_CHUNK_BYTES }), ...stages, file.stream()], { signal: ctx.signal });
       nodes = (await validateHeapSnapshot(file.tempPath)).nodeCount;
       path = join(destination.dir, destination.file ?? `${entry.id}.heapsnapshot${opts.gzip ? '.gz' : ''}`);
+      if (ctx.signal.aborted) throw new CliError('CANCELLED', 'cancelled');
       await file.commit(path, opts.force);
     } catch (error) {
       await file.discard();
       if (ctx.signal.aborted) throw new CliError('CANCELLED', 'cancelled; the verified download is kept, run again to finish', { cause: error });
       if (isCliError(error)) throw error;
+      if (isFileSystemError(error)) throw transferFailure(error, { client, signal: ctx.signal, where: destination.dir, outcome: '; the verified download is kept, run again to finish' });
       throw new CliError('BAD_SNAPSHOT', `${entry.id} is not a valid heap snapshot: ${(error as Error).message}`, { cause: error });
     }
     await rm(partial, { force: true });
@@ -172,11 +189,8 @@ async function download(client: Client, entry: CapturedSnapshot, partial: string
     await pipeline([response.body, ...stages, progress, createWriteStream(partial, { flags: start > 0 ? 'a' : 'w', mode: 0o600 })], { signal: ctx.signal });
   } catch (error) {
     const kept = await sizeOf(partial);
-    if (ctx.signal.aborted) throw new CliError('CANCELLED', `cancelled after ${formatBytes(kept)} of ${formatBytes(entry.bytes)}; run the same command again to resume`, { cause: error });
-    throw new CliError('INCOMPLETE_DOWNLOAD', `the download of ${entry.id} ended after ${formatBytes(kept)} of ${formatBytes(entry.bytes)}`, {
-      hint: 'run the same command again to resume it',
-      cause: error,
-    });
+    const failure = transferFailure(error, { client, signal: ctx.signal, where: partial, outcome: '; run the same command again to resume', progress: ` after ${formatBytes(kept)} of ${formatBytes(entry.bytes)}` });
+    throw failure.code === 'CANCELLED' ? new CliError('CANCELLED', `cancelled after ${formatBytes(kept)} of ${formatBytes(entry.bytes)}; run the same command again to resume`, { cause: error }) : failure;
   }
   return start;
 }

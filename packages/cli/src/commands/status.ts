@@ -1,5 +1,6 @@
-// opsctl status: the active target, whether it answers, who the token is, and the
-// process behind it.
+// opsctl status: the active target, whether it answers, who the token is, the process
+// behind it, and whether the OS keychain can keep tokens (and why not), so a machine
+// without one is found out before a login needs it.
 import type { InfoResponse } from '@opsctl/endpoint/protocol';
 import type { Context } from '../context.js';
 import { formatDuration } from '../ui/format.js';
@@ -16,6 +17,8 @@ export interface StatusResult {
   capture: InfoResponse['capture'];
   workers: NonNullable<InfoResponse['workers']>;
   mainThread: InfoResponse['mainThread'] | null;
+  /** Whether tokens can be kept in the OS keychain; `problem` says why not. */
+  keychain: { available: boolean; problem: string | null };
 }
 
 export async function runStatus(ctx: Context): Promise<StatusResult> {
@@ -23,10 +26,13 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
   const client = await ctx.client(target);
   const started = performance.now();
   const info = await client.json<InfoResponse>('/info');
+  const tokenSource = ctx.env['OPSCTL_TOKEN'] ? 'environment' : (target.credential ?? 'environment');
+  // A token just read from the keychain proves it works; otherwise ask it.
+  const problem = tokenSource === 'keychain' ? null : await (await import('../credentials/keychain.js')).keychainProblem();
   const result: StatusResult = {
     context: target.context,
     url: target.url.href.replace(/\/$/, ''),
-    tokenSource: ctx.env['OPSCTL_TOKEN'] ? 'environment' : (target.credential ?? 'environment'),
+    tokenSource,
     latencyMs: Math.round(performance.now() - started),
     caller: info.caller,
     instance: info.instance,
@@ -36,6 +42,7 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
     workers: info.workers ?? [],
     // Endpoints older than the watchdog do not say.
     mainThread: info.mainThread ?? null,
+    keychain: { available: problem === null, problem },
   };
   ctx.out.result(result, (r, c) =>
     [
@@ -46,6 +53,7 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
       `${c.bold('offers')}    ${r.capabilities.join(', ')}`,
       ...(r.capture === null ? [] : [`${c.bold('capture')}   ${r.capture.enabled ? `${c.green('on')}, ${r.capture.count} of ${r.capture.maxCount} stored (opsctl snapshots list)` : `${c.red('disabled')}: ${r.capture.disabledReason ?? ''}`}`]),
       ...(r.workers.length === 0 ? [] : [`${c.bold('workers')}   ${r.workers.map((w) => `${w.name} (thread ${w.threadId})`).join(', ')}`]),
+      `${c.bold('keychain')}  ${r.keychain.available ? 'available for tokens' : `${c.yellow('unavailable')}: ${r.keychain.problem ?? ''}; keep tokens in OPSCTL_TOKEN or log in with --insecure-storage`}`,
     ].join('\n'),
   );
   return result;

@@ -1,3 +1,4 @@
+import { SCOPE_LIST } from '@opsctl/endpoint/protocol';
 import { hashToken, isWellFormedToken } from '@opsctl/endpoint/tokens';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../test-support/index.js';
@@ -22,12 +23,17 @@ describe('opsctl token new', () => {
     expect(result.line).toBe(`ci:${result.sha256}:heap,read`);
   });
 
+  it('lists every scope in its help, as the protocol has them', async () => {
+    const { stdout } = await runCli(['token', 'new', '--help']);
+    expect(stdout.replace(/\s+/g, ' ')).toContain(`comma-separated: ${SCOPE_LIST}`);
+  });
+
   it('refuses unknown scopes with exit 2 and the list of known ones', async () => {
     const { code, stdout, stderr } = await runCli(['token', 'new', '--name', 'ci', '--scopes', 'read,root']);
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/unknown scope "root"/);
-    expect(stderr).toMatch(/read, heap, profile, actions, repl, admin/);
+    expect(stderr).toMatch(/metrics, read, heap, profile, actions, repl, admin/);
   });
 
   it('refuses a name that audit logs could not show plainly', async () => {

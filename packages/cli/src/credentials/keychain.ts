@@ -18,8 +18,42 @@ async function loadKeytar(): Promise<Keytar> {
     const module = (await import('keytar')) as Keytar & { default?: Keytar };
     return module.default ?? module;
   } catch (error) {
-    throw new CliError('KEYCHAIN_UNAVAILABLE', 'no OS keychain: keytar is not installed (it needs libsecret to build)', { hint: FIX_HINT, cause: error });
+    throw new CliError('KEYCHAIN_UNAVAILABLE', `no OS keychain: ${whyKeytarDidNotLoad(error)}`, { hint: FIX_HINT, cause: error });
   }
+}
+
+/** Why keytar did not load, as the fix needs it said: not installed, not built, or libsecret missing. */
+function whyKeytarDidNotLoad(error: unknown): string {
+  const message = (error as Error).message ?? String(error);
+  if (/libsecret/.test(message)) return 'libsecret is not installed (Debian: apt-get install libsecret-1-0)';
+  if (/keytar\.node/.test(message)) return 'keytar\'s native part was not built when opsctl was installed (it needs libsecret-1-dev; install it and reinstall opsctl)';
+  if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return 'keytar is not installed (an optional dependency; its build needs libsecret-1-dev)';
+  return message.split('\n')[0] ?? message;
+}
+
+/** Why the Secret Service cannot be reached, from keytar's (libsecret's) error. */
+function whySecretServiceFailed(error: unknown): string {
+  const message = (error as Error).message?.split('\n')[0] ?? String(error);
+  if (/D-Bus|dbus|Could not connect/i.test(message)) return `no D-Bus session to reach a Secret Service (a headless or SSH session?): ${message}`;
+  if (/org\.freedesktop\.secrets|\.service files/.test(message)) return `no Secret Service runs on D-Bus (gnome-keyring or KeePassXC provide one): ${message}`;
+  return message;
+}
+
+/**
+ * Why the OS keychain cannot be used, or null when it answers. Reads only (a locked
+ * keyring still reads as "no secret": login's probeKeychain writes to find out).
+ */
+export async function keychainProblem(): Promise<string | null> {
+  let keytar: Keytar;
+  try {
+    keytar = await loadKeytar();
+  } catch (error) {
+    return (error as Error).message.replace(/^no OS keychain: /, '');
+  }
+  return withTimeout(keytar.getPassword(SERVICE, 'opsctl-availability'), 'a read').then(
+    () => null,
+    (error: unknown) => (error instanceof CliError ? error.message.replace(/^no OS keychain: /, '') : whySecretServiceFailed(error)),
+  );
 }
 
 function withTimeout<T>(operation: Promise<T>, what: string): Promise<T> {
@@ -36,8 +70,7 @@ function withTimeout<T>(operation: Promise<T>, what: string): Promise<T> {
 
 function unavailable(error: unknown): CliError {
   if (error instanceof CliError) return error;
-  const reason = (error as Error).message?.split('\n')[0] ?? String(error);
-  return new CliError('KEYCHAIN_UNAVAILABLE', `no OS keychain: ${reason}`, { hint: FIX_HINT, cause: error });
+  return new CliError('KEYCHAIN_UNAVAILABLE', `no OS keychain: ${whySecretServiceFailed(error)}`, { hint: FIX_HINT, cause: error });
 }
 
 class KeychainStore implements CredentialStore {

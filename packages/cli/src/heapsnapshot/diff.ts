@@ -5,7 +5,7 @@
 // objects new in B are also explained: who holds them (retainers.ts).
 import { readClassSummary } from './census.js';
 import { summarizeByClass, type ClassSummary } from './classes.js';
-import { lowerBound, markByIds } from './ids.js';
+import { lowerBound, markByIds, newestId } from './ids.js';
 import { parseHeapSnapshot } from './parse.js';
 import { rank, type RankOptions } from './rank.js';
 import { reportHolders, retainerStrings, type HolderReport, type RetainerOptions } from './retainers.js';
@@ -34,6 +34,8 @@ export interface HeapTotals {
 export interface HeapDiff {
   readonly before: HeapTotals;
   readonly after: HeapTotals;
+  /** The highest JavaScript object id in each snapshot: it grows from A to B in one process (see newestId). */
+  readonly newestIds: { readonly before: number; readonly after: number };
   /** Classes whose count or size changed, ranked: the largest growth first, shrinking classes last. */
   readonly classes: readonly ClassDelta[];
   /** With DiffOptions.retainers: the objects in B that A did not have, by holder. */
@@ -92,6 +94,7 @@ export function diffClassSummaries(before: ClassSummary, after: ClassSummary, op
   return {
     before: totals(before),
     after: totals(after),
+    newestIds: { before: newestId(before.ids), after: newestId(after.ids) },
     classes: rank(changed, (row, by) => (by === 'size' ? row.sizeDelta : row.countDelta), options),
     newObjects: null,
   };

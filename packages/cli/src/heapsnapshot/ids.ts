@@ -12,6 +12,21 @@ export async function readSortedIds(source: SnapshotSource, options: ReadOptions
   return ids;
 }
 
+/**
+ * The highest odd id, 0 for none; `ids` in any order. V8 numbers JavaScript objects 1, 3,
+ * 5… in the order it first sees them; native (embedder) nodes get even ids derived from
+ * addresses, which do not grow. Within a process a later snapshot's is higher: lower
+ * means the snapshots were given newest first, or come from different processes.
+ */
+export function newestId(ids: Uint32Array): number {
+  let newest = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as number;
+    if (id % 2 === 1 && id > newest) newest = id;
+  }
+  return newest;
+}
+
 /** The ids of `ids` that are not in `without`; both ascending, and so is the result. */
 export function idsWithout(ids: Uint32Array, without: Uint32Array): Uint32Array {
   const kept = new Uint32Array(ids.length);

@@ -4,6 +4,9 @@ import { basename } from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import type { MainThreadStatus, StackFrame } from '@opsctl/endpoint/protocol';
 
+/** A loop this late is running JavaScript now (the endpoint's heartbeat is every 100 ms). */
+const BUSY_AFTER_MS = 300;
+
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
@@ -23,6 +26,8 @@ export function describeMainThread(status: MainThreadStatus, c: ChalkInstance): 
     const top = status.stack?.[0];
     return c.bold.red(`event loop blocked for ${seconds(status.blockedForMs)}${top === undefined ? '' : ` in ${where(top)}`}`) + (top === undefined && status.stackNote ? c.dim(` (${status.stackNote})`) : '');
   }
+  // Late but under the watchdog's threshold: running something now, not (yet) blocked.
+  if (status.lagMs >= BUSY_AFTER_MS) return c.yellow(`busy: the event loop last turned ${status.lagMs} ms ago`);
   return `${c.green('responsive')} (event loop turned ${status.lagMs} ms ago)`;
 }
 

@@ -1,9 +1,13 @@
 // Output: the one place that decides what goes where. Data to stdout (human text, or
 // one JSON document with --json), everything else to stderr; colour per stream;
-// spinners and progress only when stderr is a terminal and never with --json.
+// progress only when stderr is a terminal and never with --json (ui/progress.ts).
+// Errors never echo a token (ui/mask.ts) nor a terminal control character.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { CliError } from '../errors.js';
 import { colourLevel } from './colour.js';
+import { maskTokens } from './mask.js';
+import { lineSpinner, progressMode, SILENT_SPINNER, type Spinner } from './progress.js';
+import { escapeJsonControls, printable } from './sanitize.js';
 
 export interface OutStream {
   write(chunk: string): unknown;
@@ -21,18 +25,13 @@ export interface OutputOptions {
   verbose: boolean;
 }
 
-export interface Spinner {
-  text(label: string): void;
-  succeed(label: string): void;
-  fail(label: string): void;
-  stop(): void;
-}
+export type { Spinner } from './progress.js';
 
-const SILENT_SPINNER: Spinner = { text() {}, succeed() {}, fail() {}, stop() {} };
 const NOWHERE: OutStream = { write: () => true };
 
 export class Output {
   readonly json: boolean;
+  #resultWritten = false;
   readonly verbose: boolean;
   /** Colours for stdout and for stderr, each from its own stream's TTY-ness. */
   readonly c: ChalkInstance;
@@ -41,12 +40,14 @@ export class Output {
   readonly stderrIsTTY: boolean;
   readonly #stdout: OutStream;
   readonly #stderr: OutStream;
+  readonly #env: Record<string, string | undefined>;
 
   constructor(options: OutputOptions) {
     this.json = options.json;
     this.verbose = options.verbose;
     this.#stdout = options.stdout;
     this.#stderr = options.stderr;
+    this.#env = options.env;
     this.stdoutIsTTY = options.stdout.isTTY === true;
     this.stderrIsTTY = options.stderr.isTTY === true;
     const base = { env: options.env, noColorFlag: options.noColor };
@@ -56,7 +57,8 @@ export class Output {
 
   /** The command's result: one JSON document with --json, else the rendered text. */
   result<T>(data: T, render: (data: T, c: ChalkInstance) => string): void {
-    if (this.json) this.#stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    this.#resultWritten = true;
+    if (this.json) this.#stdout.write(`${escapeJsonControls(JSON.stringify(data, null, 2))}\n`);
     else {
       const text = render(data, this.c);
       if (text !== '') this.#stdout.write(text.endsWith('\n') ? text : `${text}\n`);
@@ -81,9 +83,17 @@ export class Output {
     this.#stderr.write(`${this.ce.yellow('warning:')} ${text}\n`);
   }
 
+  /**
+   * A failure: a sentence and a hint on stderr; with --json also, on stdout, one line
+   * `{"error":{"code","message","hint"}}` for a script to read, unless the command's
+   * result went there already (a failed check's report says it all).
+   */
   error(error: CliError): void {
-    this.#stderr.write(`${this.ce.red('error:')} ${error.message}\n`);
-    if (error.hint) this.#stderr.write(`${this.ce.dim('hint:')} ${error.hint}\n`);
+    if (this.json && !this.#resultWritten) {
+      this.#stdout.write(`${escapeJsonControls(JSON.stringify({ error: { code: error.code, message: maskTokens(error.message), hint: error.hint === undefined ? null : maskTokens(error.hint) } }))}\n`);
+    }
+    this.#stderr.write(`${this.ce.red('error:')} ${printable(maskTokens(error.message))}\n`);
+    if (error.hint) this.#stderr.write(`${this.ce.dim('hint:')} ${printable(maskTokens(error.hint))}\n`);
   }
 
   /** Writes a stack trace and causes, for --verbose. */
@@ -91,9 +101,11 @@ export class Output {
     if (this.verbose) this.#stderr.write(`${this.ce.dim(text)}\n`);
   }
 
-  /** An ora spinner on stderr when it is a terminal (and not --json); otherwise silent. */
+  /** Progress on stderr: an ora spinner on a terminal of known width, plain lines on one of unknown width, else nothing. */
   async spinner(label: string): Promise<Spinner> {
-    if (!this.stderrIsTTY || this.json) return SILENT_SPINNER;
+    const mode = progressMode(this.#stderr, this.#env, this.json);
+    if (mode === 'none') return SILENT_SPINNER;
+    if (mode === 'lines') return lineSpinner(this.#stderr, this.ce, label);
     const { default: ora } = await import('ora');
     // discardStdin: false, or ora swallows what the user types (REPL, --with-token).
     // ora's own symbols and colours ignore NO_COLOR: give it ours.
@@ -112,13 +124,23 @@ export class Output {
     return new Output({ stdout: NOWHERE, stderr: NOWHERE, env: {}, json: false, noColor: true, verbose: false });
   }
 
-  /** Terminal width for layouts, 80 when unknown. */
+  /**
+   * Whether stdout may be redrawn in place (cursor moves): a terminal that reports its
+   * width and is not `TERM=dumb`. A pty of 0 columns gets plain lines instead.
+   */
+  get redrawsStdout(): boolean {
+    return progressMode(this.#stdout, this.#env, this.json) === 'spinner';
+  }
+
+  /** Terminal width for layouts, 80 when unknown (a pty may report 0). */
   get columns(): number {
-    return this.#stdout.columns ?? 80;
+    const columns = this.#stdout.columns;
+    return columns !== undefined && columns > 0 ? columns : 80;
   }
 
   /** Terminal height, 24 when unknown. */
   get rows(): number {
-    return this.#stdout.rows ?? 24;
+    const rows = this.#stdout.rows;
+    return rows !== undefined && rows > 0 ? rows : 24;
   }
 }

@@ -9,17 +9,22 @@
 // it beyond `concurrency`. An action that never settles keeps its slot for the life of
 // the process, and its callers are told BUSY.
 import type { ActionInfo } from '../protocol.js';
-import { Gate } from '../server/gate.js';
+import { Gate } from '../gate.js';
 import { describeAction, type ActionParams, type ResolvedAction } from './definitions.js';
 
 // Actions usually take seconds: a refused caller may try again soon.
 const ACTION_RETRY_AFTER_S = 5;
 /** An action's error message is cut here: a sentence, not a dump. */
 const ERROR_MESSAGE_CHARS = 1_000;
+/**
+ * A result's JSON is at most this: it crosses to the endpoint's thread, whose heap is
+ * small, and an action that makes more should write a file and return where.
+ */
+export const MAX_RESULT_BYTES = 16 * 1024 * 1024;
 
 export type ActionOutcome =
-  /** `result` is what the action returned, as JSON would carry it (undefined becomes null). */
-  | { kind: 'ok'; result: unknown; durationMs: number }
+  /** `resultJson` is what the action returned, as JSON text (undefined becomes null). */
+  | { kind: 'ok'; resultJson: string; durationMs: number }
   | { kind: 'failed'; error: { name: string; message: string; code: string | null }; durationMs: number }
   | { kind: 'timeout'; durationMs: number }
   /** The caller went away or the endpoint is closing: nobody to answer. */
@@ -112,7 +117,12 @@ async function run(action: ResolvedAction, params: ActionParams, caller: string,
       return failed(new Error(`it returned a value that cannot be sent as JSON (${(error as Error).message})`), elapsed());
     }
     // A function or a symbol stringifies to undefined: nothing to send.
-    return { kind: 'ok', result: JSON.parse(json ?? 'null'), durationMs: elapsed() };
+    json ??= 'null';
+    const bytes = Buffer.byteLength(json);
+    if (bytes > MAX_RESULT_BYTES) {
+      return failed(new Error(`it returned ${(bytes / 1048576).toFixed(1)} MiB of JSON, over the ${MAX_RESULT_BYTES / 1048576} MiB a result may be; an action with more to give should write a file and return its path`), elapsed());
+    }
+    return { kind: 'ok', resultJson: json, durationMs: elapsed() };
   } catch (error) {
     if (timedOut) return { kind: 'timeout', durationMs: elapsed() };
     if (signal.aborted) return { kind: 'aborted', durationMs: elapsed() };

@@ -19,12 +19,17 @@
 // an audit event; it never throws at the application.
 import { getHeapStatistics } from 'node:v8';
 import type { AuditSink } from '../audit.js';
+import { formatBytes } from '../bytes.js';
 import { ERRORS, type CaptureEvent, type CaptureRule, type CaptureSkipReason, type CaptureStatus, type CapturedSnapshot, type ErrorCode } from '../protocol.js';
-import type { Gate } from '../server/gate.js';
+import type { Gate } from '../gate.js';
 import { CaptureStore, describeFsError, type SnapshotAnnouncer, type StoredCapture } from './capture-store.js';
-import { estimateSnapshot, freeDiskBytes } from './heap-snapshot.js';
+import { estimateSnapshot } from './heap-snapshot.js';
 import type { LeakEvent, LeakMonitor } from './leak-monitor.js';
 import { readMemoryLimit } from './memory-limit.js';
+import { snapshotPreflight, type PreflightRefusal } from './snapshot-preflight.js';
+
+/** The code a skip for the preflight's reason is audited with, as GET /heapdump would refuse. */
+const PREFLIGHT_CODES: Record<PreflightRefusal['kind'], ErrorCode> = { 'low-memory': 'LOW_MEMORY', 'low-disk': 'LOW_DISK', 'dir-unusable': 'SNAPSHOT_DIR_UNAVAILABLE' };
 
 /** A snapshot pauses the process and raises its RSS for good: at most one per 10 minutes. */
 export const CAPTURE_COOLDOWN_MS = 10 * 60_000;
@@ -111,6 +116,8 @@ interface Attempt {
 
 export class Capture {
   readonly store: CaptureStore;
+  /** Attempts by outcome, for GET /metrics. */
+  readonly outcomes = { captured: 0, skipped: 0, failed: 0 };
   readonly #deps: CaptureDeps;
   #disabledReason: string | null = null;
   #opened: Promise<void> | null = null;
@@ -190,7 +197,7 @@ export class Capture {
     const { rules } = this.#deps.settings;
     const used = event.sample.heapUsed;
     if (rules.heapAboveBytes !== null && used > rules.heapAboveBytes) {
-      return { rule: 'heap-above', reason: `Heap used after GC was ${size(used)}, above the rule's ${size(rules.heapAboveBytes)}.` };
+      return { rule: 'heap-above', reason: `Heap used after GC was ${formatBytes(used)}, above the rule's ${formatBytes(rules.heapAboveBytes)}.` };
     }
     if (rules.onLeakSuspected && event.verdict.verdict === 'suspected') {
       return { rule: 'leak-suspected', reason: `The leak verdict is suspected: ${event.verdict.reason}` };
@@ -198,7 +205,7 @@ export class Capture {
     if (rules.nearHeapLimitRatio !== null) {
       const limit = getHeapStatistics().heap_size_limit;
       if (used >= rules.nearHeapLimitRatio * limit) {
-        return { rule: 'near-heap-limit', reason: `Heap used after GC was ${size(used)}, ${Math.round((used / limit) * 100)}% of V8's heap limit of ${size(limit)}.` };
+        return { rule: 'near-heap-limit', reason: `Heap used after GC was ${formatBytes(used)}, ${Math.round((used / limit) * 100)}% of V8's heap limit of ${formatBytes(limit)}.` };
       }
     }
     return null;
@@ -217,16 +224,10 @@ export class Capture {
       }
       const estimate = estimateSnapshot(memoryFactor);
       if (diskBytes + estimate.maxFileBytes > settings.maxDiskBytes) {
-        return this.#skip(rule, started, 'disk-budget', 'LOW_DISK', `The captures take ${size(diskBytes)} and this one could need ${size(estimate.maxFileBytes)} while written, over the budget of ${size(settings.maxDiskBytes)}.`);
+        return this.#skip(rule, started, 'disk-budget', 'LOW_DISK', `The captures take ${formatBytes(diskBytes)} and this one could need ${formatBytes(estimate.maxFileBytes)} while written, over the budget of ${formatBytes(settings.maxDiskBytes)}.`);
       }
-      const limit = readMemoryLimit(memoryLimitBytes);
-      if (estimate.extraPeakBytes > limit.headroomBytes) {
-        return this.#skip(rule, started, 'low-memory', 'LOW_MEMORY', `A heap snapshot would need about ${size(estimate.extraPeakBytes)} more memory, but only ${size(limit.headroomBytes)} is left under the ${limit.source} limit.`);
-      }
-      const free = await freeDiskBytes(settings.dir);
-      if (free < estimate.maxFileBytes) {
-        return this.#skip(rule, started, 'low-disk', 'LOW_DISK', `A heap snapshot may need up to ${size(estimate.maxFileBytes)} of disk, but only ${size(free)} is free in ${settings.dir}.`);
-      }
+      const refusal = await snapshotPreflight({ estimate, limit: readMemoryLimit(memoryLimitBytes), dir: settings.dir, checkMemory: true });
+      if (refusal !== null) return this.#skip(rule, started, refusal.kind, PREFLIGHT_CODES[refusal.kind], refusal.message);
       let entry: CapturedSnapshot;
       try {
         entry = await this.store.write(rule, reason, this.#deps.app, estimate.heapUsedBytes, this.#stopping.signal);
@@ -240,7 +241,7 @@ export class Capture {
         }
         return this.#record(rule, started, 'failed', 'write-failed', message, 'INTERNAL', null);
       }
-      this.#record(rule, started, 'captured', null, `Captured ${entry.id} (${size(entry.bytes)} stored, ${size(entry.snapshotBytes)} uncompressed; the process paused ${entry.pauseMs} ms).`, undefined, entry);
+      this.#record(rule, started, 'captured', null, `Captured ${entry.id} (${formatBytes(entry.bytes)} stored, ${formatBytes(entry.snapshotBytes)} uncompressed; the process paused ${entry.pauseMs} ms).`, undefined, entry);
     } finally {
       release();
     }
@@ -256,6 +257,7 @@ export class Capture {
   }
 
   #record(rule: CaptureRule, started: number, outcome: CaptureEvent['outcome'], reason: CaptureSkipReason | null, message: string, code: ErrorCode | undefined, entry: CapturedSnapshot | null): void {
+    this.outcomes[outcome]++;
     this.#lastEvent = { time: new Date().toISOString(), rule, outcome, id: entry?.id ?? null, reason, message };
     this.#audit(code === undefined ? 200 : ERRORS[code].status, code, performance.now() - started, {
       outcome,
@@ -281,16 +283,4 @@ export class Capture {
       detail,
     });
   }
-}
-
-/** Bytes for a sentence: "512 KB", "6.2 MB", "1.5 GB". */
-function size(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }

@@ -2,7 +2,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FORCED_SAMPLE_MIN_INTERVAL_MS, GcSampler, SAMPLE_CAPACITY } from './gc-sampler.js';
+import { FORCED_GC_MIN_INTERVAL_MS } from './forced-gc.js';
+import { GcSampler, SAMPLE_CAPACITY } from './gc-sampler.js';
 import type { MemorySample } from './leak-verdict.js';
 
 const MB = 1024 * 1024;
@@ -42,7 +43,8 @@ describe('GcSampler', () => {
     await settle(() => s.samples().length > 0);
     const [sample] = s.samples();
     expect(sample).toBeDefined();
-    const { time, heapUsed, external, rss } = sample as MemorySample;
+    const { time, heapUsed, external, rss, forced } = sample as MemorySample;
+    expect(forced).toBe(false);
     // Monotonic time from the process's start: within a second of the wall clock here.
     expect(Math.abs(time - before)).toBeLessThan(1_000);
     expect(heapUsed).toBeGreaterThan(1 * MB);
@@ -95,25 +97,32 @@ describe('GcSampler', () => {
     const s = sampler({ maxGapMs: null });
     s.start();
     const garbage = Array.from({ length: 50_000 }, (_, i) => ({ i }));
-    const sample = s.sampleNow();
-    expect(sample).not.toBeNull();
+    const { sample, refusal } = s.sampleNow();
+    expect(refusal).toBeNull();
+    expect(sample?.forced).toBe(true);
     expect(s.samples()).toEqual([sample]);
+    expect(s.stats()).toMatchObject({ forcedGcs: 1, naturalGcs: 0, lastRefusal: null });
     await settle();
     expect(s.samples()).toEqual([sample]);
     expect(garbage.length).toBe(50_000);
   });
 
-  it(`forces at most one GC per ${FORCED_SAMPLE_MIN_INTERVAL_MS / 1000} s, answering the newest sample in between`, async () => {
+  it(`forces at most one GC per ${FORCED_GC_MIN_INTERVAL_MS / 1000} s, answering the newest sample in between and when to ask again`, async () => {
     const s = sampler({ maxGapMs: null });
     s.start();
-    const first = s.sampleNow();
-    expect(s.sampleNow()).toBe(first);
+    const first = s.sampleNow().sample;
+    const again = s.sampleNow();
+    expect(again.sample).toBe(first);
+    expect(again.refusal).toMatchObject({ code: 'GC_TOO_SOON', retryAt: expect.any(Number) });
+    expect((again.refusal?.retryAt ?? 0) - (first?.time ?? 0)).toBeCloseTo(FORCED_GC_MIN_INTERVAL_MS, -2);
+    expect(s.stats().lastRefusal?.code).toBe('GC_TOO_SOON');
     gc();
     await settle(() => s.samples().length > 1);
     const newest = s.samples().at(-1);
     expect(newest).not.toBe(first);
-    expect(s.sampleNow()).toBe(newest);
+    expect(s.sampleNow().sample).toBe(newest);
     expect(s.samples()).toHaveLength(2);
+    expect(s.stats()).toMatchObject({ forcedGcs: 1, naturalGcs: 1 });
   });
 
   it('calls each subscriber with every new sample until it unsubscribes', async () => {
@@ -189,26 +198,36 @@ describe('GcSampler', () => {
     expect(s.samples()).toHaveLength(1);
   });
 
-  it('forces no gap-filling GC beyond its share of wall time', () => {
+  it('forces no gap-filling GC whose pause its share of wall time could never hold, and says so', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    // A budget so small that, after the first forced GC, no real pause fits in it.
+    // A budget so small that no real pause ever fits in it.
     const s = sampler({ maxGapMs: 1_000, forcedGcBudget: 1e-9, maxForcedPauseMs: 10_000 });
     s.start();
-    vi.advanceTimersByTime(1_000);
-    expect(s.samples()).toHaveLength(1);
     vi.advanceTimersByTime(10_000);
-    expect(s.samples()).toHaveLength(1);
+    expect(s.samples()).toHaveLength(0);
+    expect(s.stats()).toMatchObject({ forcedGcs: 0, forcedPauseMs: 0, lastRefusal: { code: 'GC_PAUSE_TOO_LONG' } });
   });
 
-  it('forces no gap-filling GC expected to pause longer than maxForcedPauseMs', () => {
+  it('forces no GC expected to pause longer than maxForcedPauseMs, to fill a gap or when asked', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const s = sampler({ maxGapMs: 1_000, maxForcedPauseMs: 0.001 });
+    const s = sampler({ maxGapMs: 1_000, maxForcedPauseMs: 0 });
     s.start();
     vi.advanceTimersByTime(10_000);
     expect(s.samples()).toHaveLength(0);
-    // Nor when asked for: any read-scoped caller may ask, so the same cap applies.
-    expect(s.sampleNow()).toBeNull();
+    // Any read-scoped caller may ask, so the same limits apply.
+    const asked = s.sampleNow();
+    expect(asked.sample).toBeNull();
+    expect(asked.refusal).toMatchObject({ code: 'GC_PAUSE_TOO_LONG', retryAt: null, expectedPauseMs: expect.any(Number) });
     expect(s.samples()).toHaveLength(0);
+  });
+
+  it('lengthens the gap as the gap policy says, counting from start', () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const s = sampler({ maxGapMs: (runningMs) => (runningMs < 5_000 ? 1_000 : 20_000), maxForcedPauseMs: 10_000 });
+    s.start();
+    expect(s.stats().maxGapMs).toBe(1_000);
+    vi.advanceTimersByTime(1_000);
+    expect(s.samples()).toHaveLength(1);
   });
 
   it('refuses settings that cannot work', () => {

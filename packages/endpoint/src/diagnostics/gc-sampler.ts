@@ -12,38 +12,23 @@
 //
 // Major GCs alone are too rare to judge by: in 200 s of a node:http app under light load,
 // Node 24 leaking 1 MB/s ran 7 (the verdict never had enough samples), and a steady app
-// none on Node 20 or 24. So a gap of MAX_SAMPLE_GAP_MS without one is filled with a forced
-// GC, within a budget of wall time and a cap on the expected pause.
+// none on Node 20 or 24. So a gap without one is filled with a forced GC, within the
+// limits ForcedGc keeps (a pause cap, a share of wall time, a least interval). The gap may
+// grow with the record's age (the leak monitor makes it one time bucket of the verdict).
 import { PerformanceObserver, constants, performance, type PerformanceEntry, type PerformanceObserverEntryList } from 'node:perf_hooks';
-import { getHeapSpaceStatistics, getHeapStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { guarded, warnOnce } from '../guard.js';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { guarded } from '../guard.js';
+import { ForcedGc, type ForcedGcRefusal } from './forced-gc.js';
 import type { MemorySample } from './leak-verdict.js';
 
 /** At one sample per 5 s, an hour of history, in about 60 KB. */
 export const SAMPLE_CAPACITY = 720;
-/** sampleNow() forces at most one full GC per this: a flood of requests cannot stall the app. */
-export const FORCED_SAMPLE_MIN_INTERVAL_MS = 5_000;
 /**
  * With no major GC for this long, force one, so that the verdict's time buckets fill: it
- * cuts its 90 s minimum into 12 buckets of 7.5 s, while Node 24 went ~28 s between major
- * GCs under load, and a steady app minutes.
+ * cuts its 90 s minimum into 12 buckets of 7.5 s, while Node 24 went 40-80 s between major
+ * GCs under load, and a steady app minutes. The default gap; the leak monitor's grows.
  */
 export const MAX_SAMPLE_GAP_MS = 10_000;
-/** Share of wall time gap-filling GCs may take: 0.5%, half the endpoint's 1% throughput goal. */
-export const FORCED_GC_BUDGET = 0.005;
-/**
- * Gap-filling never forces a GC expected to pause longer: a forced GC is one atomic pause
- * (V8's own are mostly incremental) and shows in the app's tail latency. Heaps too large for
- * it get samples from natural major GCs and sampleNow() only.
- */
-export const MAX_FORCED_PAUSE_MS = 100;
-/**
- * Pause of a forced full GC per MiB of heap used, until one has been measured here: 7.9-9.8 ms
- * at 9 MB, 40-74 ms at 42 MB, 130-156 ms at 160-180 MB of small objects (Node 20 and 24).
- */
-const FORCED_PAUSE_MS_PER_MIB = 1;
-const MIB = 1024 * 1024;
 
 // The young generation: where everything allocated since the GC lives.
 const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);
@@ -53,22 +38,44 @@ type GcEntry = PerformanceEntry & { readonly detail?: { readonly kind?: number }
 
 export type SampleListener = (sample: MemorySample) => void;
 
+/** Longest gap between samples, given how long the sampler has run (ms). */
+export type GapPolicy = (runningMs: number) => number;
+
 export interface GcSamplerOptions {
   /** Samples kept; the oldest go first. Default SAMPLE_CAPACITY (720). */
   capacity?: number;
   /** Force a sample after this long without a major GC; null never forces. Default MAX_SAMPLE_GAP_MS (10 s). */
-  maxGapMs?: number | null;
-  /** Share of wall time gap-filling GCs may take. Default FORCED_GC_BUDGET (0.5%). */
+  maxGapMs?: number | GapPolicy | null;
+  /** Share of wall time forced GCs may take. Default FORCED_GC_BUDGET (0.5%). */
   forcedGcBudget?: number;
-  /** Longest pause a gap-filling GC may be expected to take. Default MAX_FORCED_PAUSE_MS (100 ms). */
+  /** Longest pause a forced GC may be expected to take. Default MAX_FORCED_PAUSE_MS (500 ms). */
   maxForcedPauseMs?: number;
+}
+
+/** A sample asked for: the newest one after the attempt, and why no GC was forced, if none was. */
+export interface SampleNowResult {
+  sample: MemorySample | null;
+  refusal: ForcedGcRefusal | null;
+}
+
+/** What the sampler has done since it started. */
+export interface SamplerStats {
+  /** Major GCs V8 ran by itself, sampled, and their total duration (its atomic pause; the incremental marking before it is not counted). */
+  naturalGcs: number;
+  naturalPauseMs: number;
+  /** GCs forced for a sample (to fill a gap or when asked), and their total pause. */
+  forcedGcs: number;
+  forcedPauseMs: number;
+  /** How long the sampler now waits for V8's own major GC before forcing one; null when it never forces. */
+  maxGapMs: number | null;
+  /** Why the latest attempt to force a GC was refused; null when it succeeded (or none was made). */
+  lastRefusal: ForcedGcRefusal | null;
 }
 
 export class GcSampler {
   readonly capacity: number;
-  readonly #maxGapMs: number | null;
-  readonly #budget: number;
-  readonly #maxPauseMs: number;
+  readonly #gap: GapPolicy | null;
+  readonly #forcedGc: ForcedGc;
   readonly #ring: MemorySample[] = [];
   #next = 0;
   readonly #listeners = new Set<SampleListener>();
@@ -78,19 +85,18 @@ export class GcSampler {
   #forced = { start: -1, end: -1 };
   /** performance.now() of the newest sample, or of start(): older entries are skipped, so samples stay in time order. */
   #newest = Number.NEGATIVE_INFINITY;
-  #lastForcedAt = Number.NEGATIVE_INFINITY;
-  /** Measured on the last forced GC: its pause over the heap used before it. */
-  #pauseMsPerByte = FORCED_PAUSE_MS_PER_MIB / MIB;
+  #startedAt = 0;
+  #naturalGcs = 0;
+  #naturalPauseMs = 0;
+  #lastRefusal: ForcedGcRefusal | null = null;
 
   constructor(options: GcSamplerOptions = {}) {
     this.capacity = options.capacity ?? SAMPLE_CAPACITY;
-    this.#maxGapMs = options.maxGapMs === undefined ? MAX_SAMPLE_GAP_MS : options.maxGapMs;
-    this.#budget = options.forcedGcBudget ?? FORCED_GC_BUDGET;
-    this.#maxPauseMs = options.maxForcedPauseMs ?? MAX_FORCED_PAUSE_MS;
+    const maxGapMs = options.maxGapMs === undefined ? MAX_SAMPLE_GAP_MS : options.maxGapMs;
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new RangeError(`capacity must be a positive integer, not ${this.capacity}`);
-    if (this.#maxGapMs !== null && !(this.#maxGapMs > 0)) throw new RangeError(`maxGapMs must be positive or null, not ${this.#maxGapMs}`);
-    if (!(this.#budget > 0 && this.#budget < 1)) throw new RangeError(`forcedGcBudget must be between 0 and 1, not ${this.#budget}`);
-    if (!(this.#maxPauseMs > 0)) throw new RangeError(`maxForcedPauseMs must be positive, not ${this.#maxPauseMs}`);
+    if (typeof maxGapMs === 'number' && !(maxGapMs > 0)) throw new RangeError(`maxGapMs must be positive or null, not ${maxGapMs}`);
+    this.#gap = typeof maxGapMs === 'number' ? () => maxGapMs : maxGapMs;
+    this.#forcedGc = new ForcedGc({ budget: options.forcedGcBudget, maxPauseMs: options.maxForcedPauseMs });
   }
 
   get running(): boolean {
@@ -100,12 +106,11 @@ export class GcSampler {
   /** Starts sampling; does nothing when already started. */
   start(): void {
     if (this.#observer !== null) return;
-    this.#newest = Math.max(this.#newest, performance.now());
+    this.#startedAt = performance.now();
+    this.#newest = Math.max(this.#newest, this.#startedAt);
     this.#observer = new PerformanceObserver(guarded('the leak monitor\'s GC sampling', (list) => this.#onEntries(list)));
     this.#observer.observe({ entryTypes: ['gc'] });
-    if (this.#maxGapMs !== null) {
-      this.#gapTimer = setTimeout(guarded('the leak monitor\'s gap-filling GC', () => this.#fillGap()), this.#maxGapMs).unref();
-    }
+    this.#armGapTimer(this.#gapMs());
   }
 
   /** Stops sampling and drops every subscriber; the samples stay readable. */
@@ -133,30 +138,33 @@ export class GcSampler {
   }
 
   /**
-   * A post-GC sample now: forces a full GC and records what survives. Within
-   * FORCED_SAMPLE_MIN_INTERVAL_MS of the last forced GC, or when the GC is expected to
-   * pause longer than maxForcedPauseMs, returns the newest sample instead.
-   * Null when GC cannot be forced in this process (then nothing is recorded).
+   * A post-GC sample now: forces a full GC and records what survives, within the same limits
+   * as gap-filling (any `read` token may ask). When refused, the newest sample and why.
    */
-  sampleNow(): MemorySample | null {
-    const newest = this.#ring.at(this.#next - 1) ?? null;
-    if (performance.now() - this.#lastForcedAt < FORCED_SAMPLE_MIN_INTERVAL_MS) return newest;
-    // Any `read` token may ask: never a pause longer than gap-filling would allow.
-    if (getHeapStatistics().used_heap_size * this.#pauseMsPerByte > this.#maxPauseMs) return newest;
-    return this.#force();
+  sampleNow(): SampleNowResult {
+    const refusal = this.#force();
+    return { sample: this.#ring.at(this.#next - 1) ?? null, refusal };
   }
 
-  #force(): MemorySample | null {
-    const collect = fullGc();
-    if (collect === null) return null;
-    const heapBefore = getHeapStatistics().used_heap_size;
-    const start = performance.now();
-    collect();
-    const end = performance.now();
-    this.#forced = { start, end };
-    this.#lastForcedAt = end;
-    if (heapBefore > 0) this.#pauseMsPerByte = (end - start) / heapBefore;
-    return this.#record(end);
+  stats(): SamplerStats {
+    return {
+      naturalGcs: this.#naturalGcs,
+      naturalPauseMs: Math.round(this.#naturalPauseMs),
+      forcedGcs: this.#forcedGc.count,
+      forcedPauseMs: Math.round(this.#forcedGc.totalPauseMs),
+      maxGapMs: this.#gap === null ? null : Math.round(this.#gapMs()),
+      lastRefusal: this.#lastRefusal,
+    };
+  }
+
+  /** Forces a GC and records a sample, if ForcedGc allows one; else returns why not. */
+  #force(): ForcedGcRefusal | null {
+    const outcome = this.#forcedGc.attempt();
+    this.#lastRefusal = outcome.ran ? null : outcome.refusal;
+    if (!outcome.ran) return outcome.refusal;
+    this.#forced = { start: outcome.start, end: outcome.end };
+    this.#record(outcome.end, true);
+    return null;
   }
 
   #onEntries(list: PerformanceObserverEntryList): void {
@@ -165,29 +173,35 @@ export class GcSampler {
       if (entry.startTime >= this.#forced.start && entry.startTime <= this.#forced.end) continue;
       // Entries reach every observer a tick late: one may predate start() or a forced sample.
       const end = entry.startTime + entry.duration;
-      if (end >= this.#newest) this.#record(end);
+      if (end >= this.#newest) {
+        this.#naturalGcs++;
+        this.#naturalPauseMs += entry.duration;
+        this.#record(end, false);
+      }
     }
   }
 
-  /** No major GC for maxGapMs: force one if its expected pause is short and fits the budget. */
+  /** No major GC for the gap: force one if ForcedGc allows; if not, try again when it says one may fit. */
   #fillGap(): void {
-    const expectedPauseMs = getHeapStatistics().used_heap_size * this.#pauseMsPerByte;
-    const sinceForcedMs = performance.now() - this.#lastForcedAt;
-    if (expectedPauseMs <= this.#maxPauseMs && expectedPauseMs <= sinceForcedMs * this.#budget) this.#force();
-    this.#gapTimer?.refresh();
+    const refusal = this.#force();
+    if (refusal === null) return; // #record() armed the timer
+    const retryInMs = refusal.retryAt === null ? Number.POSITIVE_INFINITY : refusal.retryAt - (performance.timeOrigin + performance.now());
+    this.#armGapTimer(Math.max(1, Math.min(retryInMs, this.#gapMs())));
   }
 
-  /** Records a sample for a GC that ended at `end` (performance.now() time); null when memory cannot be read now. */
-  #record(end: number): MemorySample | null {
-    let sample: MemorySample;
-    try {
-      // The monotonic clock, so that a wall-clock step cannot fake a growth rate.
-      sample = readSample(performance.timeOrigin + end);
-    } catch (error) {
-      // process.memoryUsage() throws when the process is out of file descriptors (EMFILE).
-      warnOnce('reading memory for a leak-monitor sample', error);
-      return null;
-    }
+  #gapMs(): number {
+    return this.#gap === null ? Number.POSITIVE_INFINITY : this.#gap(performance.now() - this.#startedAt);
+  }
+
+  #armGapTimer(delayMs: number): void {
+    if (this.#gapTimer !== null) clearTimeout(this.#gapTimer);
+    this.#gapTimer = Number.isFinite(delayMs) && this.#observer !== null ? setTimeout(guarded('the leak monitor\'s gap-filling GC', () => this.#fillGap()), delayMs).unref() : null;
+  }
+
+  /** Records a sample for a GC that ended at `end` (performance.now() time). */
+  #record(end: number, forced: boolean): MemorySample {
+    // The monotonic clock, so that a wall-clock step cannot fake a growth rate.
+    const sample = readSample(performance.timeOrigin + end, forced);
     this.#newest = end;
     if (this.#ring.length < this.capacity) {
       this.#ring.push(sample);
@@ -195,7 +209,6 @@ export class GcSampler {
       this.#ring[this.#next] = sample;
       this.#next = (this.#next + 1) % this.capacity;
     }
-    this.#gapTimer?.refresh();
     for (const listener of this.#listeners) {
       try {
         listener(sample);
@@ -205,37 +218,31 @@ export class GcSampler {
         process.emitWarning(`opsctl: a GC sample listener threw and was unsubscribed: ${String(error)}`);
       }
     }
+    // After the listeners: the gap policy may depend on what they made of this sample.
+    this.#armGapTimer(this.#gapMs());
     return sample;
   }
 }
 
-/** Heap used after the GC: what is in use now, minus what was allocated since (the young generation). */
-function readSample(time: number): MemorySample {
-  const usage = process.memoryUsage();
+/**
+ * Heap used after the GC: what is in use now, minus what was allocated since (the young
+ * generation). From V8's statistics, not process.memoryUsage(), which throws (EMFILE) when
+ * the process runs out of descriptors: from a GC observer or a timer, that would end the app.
+ */
+function readSample(time: number, forced: boolean): MemorySample {
+  const heap = getHeapStatistics();
   let young = 0;
   for (const space of getHeapSpaceStatistics()) {
     if (YOUNG_SPACES.has(space.space_name)) young += space.space_used_size;
   }
-  return { time, heapUsed: usage.heapUsed - young, external: usage.external, rss: usage.rss };
+  return { time, heapUsed: heap.used_heap_size - young, external: heap.external_memory, rss: residentSetSize(), forced };
 }
 
-// V8's gc(), found once per process: the global one under --expose-gc, else taken from a
-// fresh vm context created while the flag is briefly on (it only decides whether new
-// contexts get a `gc` global). undefined: not looked for yet.
-let gcFunction: (() => void) | null | undefined;
-
-function fullGc(): (() => void) | null {
-  if (gcFunction !== undefined) return gcFunction;
-  const global = (globalThis as { gc?: unknown }).gc;
-  if (typeof global === 'function') return (gcFunction = global as () => void);
+/** RSS in bytes; 0 when the system cannot tell (rss is shown, never judged). */
+function residentSetSize(): number {
   try {
-    setFlagsFromString('--expose-gc');
-    const found: unknown = runInNewContext('gc');
-    gcFunction = typeof found === 'function' ? (found as () => void) : null;
+    return process.memoryUsage.rss();
   } catch {
-    gcFunction = null;
-  } finally {
-    setFlagsFromString('--no-expose-gc');
+    return 0;
   }
-  return gcFunction;
 }

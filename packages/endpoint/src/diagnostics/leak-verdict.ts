@@ -1,11 +1,13 @@
 // judgeLeak(): does memory leak? A pure judgement over post-major-GC samples, by the rule
-// measured in FACTS.md ("Leak detection"): heap used and external memory are each judged
-// on the minima of 12 time buckets after a warm-up, and called `suspected` only when the
-// growth is significant, linear, large, sustained and seen for long enough. False alarms
-// cost more than a late verdict, so a rise that is significant but not conclusive (too
-// early, too small, slowing down) is only `growing`.
+// measured in docs/leak-detection.md: heap used and external memory are each judged on
+// the minima of 12 time buckets after a warm-up (on the samples themselves when too few
+// buckets hold one), and called `suspected` only when the growth is significant, linear,
+// large, sustained and seen for long enough. False alarms cost more than a late verdict,
+// so a rise that is significant but not conclusive (too early, too small, slowing down)
+// is only `growing`; too few samples to judge at all is `unknown`, never `ok`.
 
-export const LEAK_LEVELS = ['ok', 'growing', 'suspected'] as const;
+/** `unknown`: too few post-GC samples after warm-up to say anything, not even `ok`. */
+export const LEAK_LEVELS = ['unknown', 'ok', 'growing', 'suspected'] as const;
 export type LeakLevel = (typeof LEAK_LEVELS)[number];
 
 /** The two series judged: heap used and external memory (Buffers, ArrayBuffers, native). */
@@ -14,13 +16,14 @@ export type LeakSeriesName = (typeof LEAK_SERIES)[number];
 
 /**
  * Why a series is not `suspected`, stable for machines:
- * - `too-few-samples`: fewer filled buckets than `minBuckets`;
- * - `window-too-short`: the judged window spans less than `minSpanSeconds`;
+ * - `too-few-samples`: fewer samples after warm-up than `minBuckets` (the verdict is `unknown`);
+ * - `window-too-short`: the judged window, from the warm-up boundary to the newest sample, spans less than `minSpanSeconds`;
  * - `no-significant-trend`: Mann-Kendall Z not above `minZ`, or the trend is not upwards;
  * - `not-linear`: R² of a straight line through the bucket minima below `minRSquared`;
  * - `growth-too-small`: growth over the window below max(`minGrowthFraction` of baseline, `minGrowthBytes`);
  * - `half-not-rising`: the first or the later half of the window rises slower than `minHalfShare` of
- *   the whole window's slope (a step between the halves makes the window rise while neither half does);
+ *   the whole window's slope (a step between the halves makes the window rise while neither half does),
+ *   or holds fewer than 2 points (a cache that filled in the first half may be flat in the second);
  * - `slowing-down`: the later half rises slower than `minHalvesRatio` of the first (a plateau ahead).
  */
 export const LEAK_CONDITIONS = [
@@ -44,20 +47,26 @@ export interface MemorySample {
   external: number;
   /** Resident set size in bytes: shown, never judged (allocators keep freed pages). */
   rss: number;
+  /** Whether the GC was forced to take this sample, rather than run by V8 itself. */
+  forced: boolean;
 }
 
 /** The samples judgeLeak() reads; `rss` is not judged. */
 export type JudgedSample = Pick<MemorySample, 'time' | 'heapUsed' | 'external'>;
 
-// Defaults, as measured on recorded 300 s runs of a real HTTP app (FACTS.md): 0 false
-// alarms in 12 non-leak runs, leaks of 0.1-1 MB/s suspected at 113-159 s.
+// Defaults, as measured on recorded 300 s runs of real HTTP apps (docs/leak-detection.md,
+// and the recordings under test/fixtures/leak-recordings/ that a test replays).
 /** Start-up allocates (JIT, lazy modules, pools): its growth is not a leak. */
 export const WARMUP_FRACTION = 0.2;
 /** ... and at least this much is warm-up however short the record. */
 export const WARMUP_MIN_SECONDS = 10;
 /** Minimum per time bucket: the live set, robust to a sample taken amid garbage. */
 export const BUCKET_COUNT = 12;
-/** The fewest points for which Mann-Kendall can reach Z 2.33 (6 rising points give 2.63). */
+/**
+ * The fewest points for which Mann-Kendall can reach Z 2.33 (6 rising points give 2.63): with
+ * fewer samples than this after warm-up the verdict is `unknown`. When the samples cluster
+ * in fewer buckets than this (V8's major GCs come in bursts), each sample is a point.
+ */
 export const MIN_BUCKETS = 6;
 /** One-sided p < 0.01 that the bucket minima rise. */
 export const MIN_MANN_KENDALL_Z = 2.33;
@@ -93,7 +102,7 @@ export interface LeakSettings {
   warmupMinSeconds: number;
   /** Time buckets the window is cut into. Default BUCKET_COUNT (12). */
   buckets: number;
-  /** Filled buckets needed before anything is `suspected`. Default MIN_BUCKETS (6). */
+  /** Points (filled buckets, or else samples) needed before anything but `unknown`. Default MIN_BUCKETS (6). */
   minBuckets: number;
   /** Mann-Kendall Z the trend must exceed. Default MIN_MANN_KENDALL_Z (2.33). */
   minZ: number;
@@ -148,6 +157,9 @@ export interface LeakSeriesEvidence {
   failed: LeakCondition[];
 }
 
+/** What the trend is fitted on: each time bucket's minimum, or each sample when too few buckets hold one. */
+export type LeakPoints = 'buckets' | 'samples';
+
 export interface LeakVerdict {
   verdict: LeakLevel;
   /** One sentence for a human. */
@@ -156,12 +168,31 @@ export interface LeakVerdict {
   samplesUsed: number;
   /** Buckets holding at least one sample. */
   bucketsFilled: number;
-  /** Span of the judged window, in seconds. */
+  /** What the trend was fitted on. */
+  fittedOn: LeakPoints;
+  /** More samples after warm-up needed before the verdict can be anything but `unknown`; 0 once enough. */
+  samplesNeeded: number;
+  /** Span of the judged window, from the warm-up boundary to the newest sample, in seconds. */
   spanSeconds: number;
   /** Warm-up dropped from the start of the record, in seconds. */
   warmupSeconds: number;
+  /**
+   * The earliest time (ms since the epoch, the samples' clock) a sample can make the window
+   * span `minSpanSeconds`, before which nothing is `suspected`.
+   */
+  suspectPossibleAt: number;
   series: Record<LeakSeriesName, LeakSeriesEvidence>;
   settings: LeakSettings;
+}
+
+/** The record the samples come from. */
+export interface LeakRecord {
+  /**
+   * When recording began (ms since the epoch, the samples' clock): warm-up is counted from
+   * here, so a process whose first major GC comes late does not get a longer one.
+   * Default: the first sample's time.
+   */
+  since?: number;
 }
 
 const MS_PER_HOUR = 3_600_000;
@@ -174,36 +205,56 @@ interface Point {
   v: number;
 }
 
-/** Judges the samples (any order; non-finite readings are ignored). Throws a RangeError on bad settings. */
-export function judgeLeak(samples: readonly JudgedSample[], overrides: Partial<LeakSettings> = {}): LeakVerdict {
-  const problems = leakSettingsProblems(overrides);
-  if (problems.length > 0) throw new RangeError(`bad leak settings: ${problems.join('; ')}`);
-  const settings = { ...DEFAULT_LEAK_SETTINGS, ...definedOnly(overrides) };
+/**
+ * Judges the samples (any order; non-finite readings are ignored) of a record that began at
+ * `record.since`. The warm-up is the first max(warmupFraction of the record, warmupMinSeconds),
+ * the record ending at the newest sample, and the judged window runs from that boundary (not
+ * from the first sample after it) to the newest sample. Throws a RangeError on bad settings.
+ */
+export function judgeLeak(samples: readonly JudgedSample[], overrides: Partial<LeakSettings> = {}, record: LeakRecord = {}): LeakVerdict {
+  const settings = leakSettings(overrides);
   const sorted = samples.filter(isFiniteSample).sort((a, b) => a.time - b.time);
-  const first = sorted[0]?.time ?? 0;
-  const recordMs = (sorted.at(-1)?.time ?? first) - first;
+  const since = Math.min(record.since ?? Number.POSITIVE_INFINITY, sorted[0]?.time ?? record.since ?? 0);
+  const newest = sorted.at(-1)?.time ?? since;
+  const recordMs = newest - since;
   const warmupMs = Math.max(recordMs * settings.warmupFraction, settings.warmupMinSeconds * MS_PER_SECOND);
-  const window = sorted.filter((s) => s.time >= first + warmupMs);
-  const start = window[0]?.time ?? 0;
-  const spanMs = (window.at(-1)?.time ?? start) - start;
+  const start = since + warmupMs;
+  const window = sorted.filter((s) => s.time >= start);
+  const spanMs = Math.max(0, newest - start);
 
-  const heapUsed = bucketMinima(window, 'heapUsed', start, spanMs, settings.buckets);
-  const external = bucketMinima(window, 'external', start, spanMs, settings.buckets);
+  const heapUsed = trendPoints(window, 'heapUsed', start, spanMs, settings);
+  const external = trendPoints(window, 'external', start, spanMs, settings);
   const series: Record<LeakSeriesName, LeakSeriesEvidence> = {
-    heapUsed: judgeSeries(heapUsed, start, spanMs, settings),
-    external: judgeSeries(external, start, spanMs, settings),
+    heapUsed: judgeSeries(heapUsed.points, start, spanMs, settings),
+    external: judgeSeries(external.points, start, spanMs, settings),
   };
   const verdict = worst(series.heapUsed.level, series.external.level);
   return {
     verdict,
     reason: explain(verdict, series, window.length, spanMs, settings),
     samplesUsed: window.length,
-    bucketsFilled: heapUsed.length,
+    bucketsFilled: heapUsed.bucketsFilled,
+    fittedOn: heapUsed.fittedOn,
+    samplesNeeded: Math.max(0, settings.minBuckets - window.length),
     spanSeconds: round(spanMs / MS_PER_SECOND, 1),
     warmupSeconds: round(Math.min(warmupMs, recordMs) / MS_PER_SECOND, 1),
+    suspectPossibleAt: Math.round(since + firstSuspectRecordMs(settings)),
     series,
     settings,
   };
+}
+
+/** The defaults with these overrides. Throws a RangeError on bad settings. */
+export function leakSettings(overrides: Partial<LeakSettings> = {}): LeakSettings {
+  const problems = leakSettingsProblems(overrides);
+  if (problems.length > 0) throw new RangeError(`bad leak settings: ${problems.join('; ')}`);
+  return { ...DEFAULT_LEAK_SETTINGS, ...definedOnly(overrides) };
+}
+
+/** Length of the shortest record whose window (after its warm-up) spans minSpanSeconds. */
+function firstSuspectRecordMs(settings: LeakSettings): number {
+  const spanMs = settings.minSpanSeconds * MS_PER_SECOND;
+  return Math.max(spanMs / (1 - settings.warmupFraction), spanMs + settings.warmupMinSeconds * MS_PER_SECOND);
 }
 
 /** What is wrong with these overrides (trusted or not), one sentence each; empty when judgeLeak() can use them. */
@@ -254,7 +305,8 @@ function judgeSeries(points: Point[], start: number, spanMs: number, settings: L
   const laterHalf = theilSenSlope(points.filter((p) => p.t >= middle));
 
   const failed: LeakCondition[] = [];
-  if (points.length < settings.minBuckets) failed.push('too-few-samples');
+  const tooFew = points.length < settings.minBuckets;
+  if (tooFew) failed.push('too-few-samples');
   if (spanMs < settings.minSpanSeconds * MS_PER_SECOND) failed.push('window-too-short');
   if (z === null || slope === null || !(z > settings.minZ && slope > 0)) failed.push('no-significant-trend');
   if (r2 === null || r2 < settings.minRSquared) failed.push('not-linear');
@@ -263,7 +315,7 @@ function judgeSeries(points: Point[], start: number, spanMs: number, settings: L
   if (halves !== null) failed.push(halves);
 
   const noticeable = growth !== null && required !== null && growth >= settings.minGrowingShare * required;
-  const level: LeakLevel = failed.length === 0 ? 'suspected' : !failed.includes('no-significant-trend') && noticeable ? 'growing' : 'ok';
+  const level: LeakLevel = tooFew ? 'unknown' : failed.length === 0 ? 'suspected' : !failed.includes('no-significant-trend') && noticeable ? 'growing' : 'ok';
   return {
     level,
     slopeBytesPerHour: perHour(slope),
@@ -284,6 +336,29 @@ function judgeHalves(first: number | null, later: number | null, slope: number |
   const rises = (half: number) => half > 0 && half >= settings.minHalfShare * slope;
   if (!rises(first) || !rises(later)) return 'half-not-rising';
   return later < settings.minHalvesRatio * first ? 'slowing-down' : null;
+}
+
+/**
+ * The points a series' trend is fitted on: each time bucket's minimum; but each sample when
+ * the window holds minBuckets samples and the buckets cannot show a trend: fewer than
+ * minBuckets of them hold a sample, or one half of the window has a single bucket's point
+ * while it has two samples. V8's own major GCs come in bursts with long gaps between
+ * (Node 24: 40-80 s), and forced ones may be refused on a large heap: a bucket minimum would
+ * then merge the few samples there are, and the verdict would stay `unknown` for minutes,
+ * or fall back from `suspected` whenever two GCs shared a bucket in the later half.
+ */
+function trendPoints(window: readonly JudgedSample[], key: LeakSeriesName, start: number, spanMs: number, settings: LeakSettings): { points: Point[]; bucketsFilled: number; fittedOn: LeakPoints } {
+  const minima = bucketMinima(window, key, start, spanMs, settings.buckets);
+  const samples = window.map((s) => ({ t: s.time, v: s[key] }));
+  const middle = start + spanMs / 2;
+  const useSamples = samples.length >= settings.minBuckets && (minima.length < settings.minBuckets || (!halvesHold(minima, middle) && halvesHold(samples, middle)));
+  return { points: useSamples ? samples : minima, bucketsFilled: minima.length, fittedOn: useSamples ? 'samples' : 'buckets' };
+}
+
+/** Whether each half of the window holds the 2 points a slope needs. */
+function halvesHold(points: readonly Point[], middle: number): boolean {
+  const first = points.filter((p) => p.t < middle).length;
+  return first >= 2 && points.length - first >= 2;
 }
 
 /** Each non-empty bucket's minimum, at the time it was seen. */
@@ -364,18 +439,18 @@ function explain(verdict: LeakLevel, series: Record<LeakSeriesName, LeakSeriesEv
   const grew = `${what} after major GCs grew ${megabytes(evidence.growthBytes)} over ${span} (${megabytes(evidence.slopeBytesPerHour)}/hour)`;
   if (verdict === 'suspected') return `${grew}, steadily and without slowing down: a leak is likely.`;
   if (verdict === 'growing') return `${grew}, but ${HOLD_BACK[evidence.failed[0] ?? 'no-significant-trend'](settings)}.`;
-  if (series.heapUsed.failed.includes('too-few-samples')) return `not enough data yet: ${used} samples after warm-up over ${span}, and at least ${settings.minBuckets} of ${settings.buckets} time buckets must hold one.`;
+  if (verdict === 'unknown') return `not enough data yet: ${used} post-GC sample${used === 1 ? '' : 's'} after warm-up, and a verdict needs ${settings.minBuckets}.`;
   return `no growth worth noting in heap used or external memory after major GCs over ${span} (${used} samples).`;
 }
 
 // Why a significant trend is not (yet) called a leak, completing "..., but ".
 const HOLD_BACK: Record<LeakCondition, (settings: LeakSettings) => string> = {
-  'too-few-samples': (s) => `fewer than ${s.minBuckets} of ${s.buckets} time buckets hold a sample`,
+  'too-few-samples': (s) => `fewer than ${s.minBuckets} samples after warm-up`,
   'window-too-short': (s) => `the window is shorter than ${s.minSpanSeconds} s, when a filling cache still looks like a leak`,
   'no-significant-trend': () => 'the trend is not significant',
   'not-linear': () => 'not in a straight line (a step or a plateau)',
   'growth-too-small': () => 'too little to matter yet',
-  'half-not-rising': () => 'not in both halves of the window (a step, or growth that stopped)',
+  'half-not-rising': () => 'not in both halves of the window (a step, growth that stopped, or too few samples in one half to tell)',
   'slowing-down': () => 'slowing down (a cache or pool filling towards its bound)',
 };
 

@@ -3,7 +3,8 @@
 //
 // - network lookups are excluded (process.report.excludeNetwork, Node 20.13+): without
 //   it, the report resolves the peer of every socket by reverse DNS, which stalled busy
-//   servers for minutes (FACTS.md). The application's own setting is restored after.
+//   servers for minutes (docs/operations.md#profiles-and-the-diagnostic-report). The
+//   application's own setting is restored after.
 // - environment variable values are replaced, names kept: they hold database passwords
 //   and API keys, and the `profile` scope is not one that grants secrets (heap and repl are).
 //   This holds for every worker thread too: `workers[]` are whole reports of their own.

@@ -7,18 +7,11 @@
 // Arguments and results are plain data, so that both can carry them.
 import type { Duplex } from 'node:stream';
 import type { SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
+import type { Caller } from '../audit.js';
+import type { EventLoopDelay, GcKind } from '../diagnostics/runtime-metrics.js';
 import type {
-  ActionInfo, CapturedSnapshot, CaptureStatus, EvalResponse, LeakEvent, LeakStatus, MemoryLimit, MemoryResponse, ProfileKind, SnapshotsResponse, WorkerInfo,
+  ActionInfo, CapturedSnapshot, CaptureStatus, EvalResponse, LeakEvent, LeakLevel, LeakStatus, MemoryLimit, MemoryResponse, ProfileKind, SnapshotsResponse, WorkerInfo,
 } from '../protocol.js';
-
-/** Who asked, for the audit events the main thread writes on a route's behalf (REPL lines, errors after an answer). */
-export interface Caller {
-  token: string | null;
-  address: string;
-  method: string;
-  path: string;
-  route: string;
-}
 
 export type SnapshotPlan =
   | {
@@ -53,11 +46,30 @@ export type ActionRun =
   | { kind: 'unknown' }
   | { kind: 'busy'; message: string; retryAfterSeconds: number }
   | { kind: 'invalid'; message: string; param: string | null }
-  | { kind: 'ok'; result: unknown; durationMs: number; params: Record<string, unknown> }
+  /** `resultJson`: the result as JSON bytes, made on the main thread (they move, not copy, to the endpoint's thread). */
+  | { kind: 'ok'; resultJson: Uint8Array; durationMs: number; params: Record<string, unknown> }
   | { kind: 'failed'; error: { name: string; message: string; code: string | null }; durationMs: number; params: Record<string, unknown> }
   | { kind: 'timeout'; timeoutMs: number; durationMs: number; params: Record<string, unknown> }
   /** The caller went away or the endpoint is closing: nobody to answer. */
   | { kind: 'aborted'; durationMs: number; params: Record<string, unknown> };
+
+/** The main thread's figures for GET /metrics: read in one go, cheaply. */
+export interface MainMetrics {
+  residentBytes: number;
+  heapUsedBytes: number;
+  heapSizeLimitBytes: number;
+  memoryLimit: MemoryLimit;
+  /** The leak monitor's newest post-GC sample; null when leak detection is off or none was taken yet. */
+  afterGc: { heapUsedBytes: number; externalBytes: number } | null;
+  /** Per series: the verdict's level and the trend's growth; null when leak detection is off. */
+  leak: Record<'heapUsed' | 'external', { level: LeakLevel; growthBytesPerSecond: number | null }> | null;
+  eventLoopDelay: EventLoopDelay | null;
+  gc: Record<GcKind, { collections: number; pauseSeconds: number }>;
+  heapSnapshots: { count: number; pauseSeconds: number };
+  profiles: { cpu: number; heap: number };
+  /** Automatic capture's attempts by outcome; null when it is not configured. */
+  captures: Record<'captured' | 'skipped' | 'failed', number> | null;
+}
 
 export interface StoredCaptureFile {
   entry: CapturedSnapshot;
@@ -66,8 +78,10 @@ export interface StoredCaptureFile {
 
 export interface Host {
   memory(): Promise<MemoryResponse>;
+  metrics(): Promise<MainMetrics>;
   /** Node's diagnostic report, redacted, as JSON text. */
-  report(): Promise<string>;
+  /** The report as JSON bytes. */
+  report(): Promise<Uint8Array>;
   workers(): Promise<WorkerInfo[]>;
   workerNames(): Promise<{ name: string; threadId: number }[]>;
 
@@ -89,7 +103,8 @@ export interface Host {
   /** Starts a profile; its id, or why this process cannot profile. */
   startProfile(kind: ProfileKind, interval: number): Promise<{ id: number } | { unavailable: string }>;
   /** The profile as JSON text. */
-  stopProfile(id: number): Promise<string>;
+  /** The profile as JSON bytes. */
+  stopProfile(id: number): Promise<Uint8Array>;
   cancelProfile(id: number): Promise<void>;
 
   actions(): Promise<ActionInfo[]>;

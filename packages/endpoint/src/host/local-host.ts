@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import type { ActionRunner } from '../actions/runner.js';
 import { auditParams, parseActionParams } from '../actions/definitions.js';
-import { auditTime, type AuditEvent, type AuditSink } from '../audit.js';
+import { auditTime, type AuditEvent, type AuditSink, type Caller } from '../audit.js';
 import type { Capture } from '../diagnostics/capture.js';
 import { describeFsError } from '../diagnostics/capture-store.js';
 import { estimateForHeap, estimateSnapshot, writeSnapshotInto } from '../diagnostics/heap-snapshot.js';
@@ -26,7 +26,8 @@ import { loadRepl, replUnavailableReason } from '../repl/load.js';
 import { promptFor } from '../repl/prompt.js';
 import { startSession } from '../repl/session.js';
 import type { MainThreadState } from '../thread/main-thread-state.js';
-import type { ActionRun, Caller, Evaluation, Host, ReplSessionRequest, SnapshotPlan, SnapshotWrite, StoredCaptureFile } from './host.js';
+import type { RuntimeMetrics } from '../diagnostics/runtime-metrics.js';
+import type { ActionRun, Evaluation, Host, MainMetrics, ReplSessionRequest, SnapshotPlan, SnapshotWrite, StoredCaptureFile } from './host.js';
 
 export interface LocalHostServices {
   options: ResolvedOptions;
@@ -38,6 +39,8 @@ export interface LocalHostServices {
   mainThread: MainThreadState;
   /** For the events written on a route's behalf: REPL lines, errors raised after an answer. */
   audit: AuditSink | null;
+  /** GC pauses, the event loop's delay and the heavy operations' counts, for GET /metrics. */
+  metrics: RuntimeMetrics;
 }
 
 export class LocalHost implements Host {
@@ -72,8 +75,44 @@ export class LocalHost implements Host {
     };
   }
 
-  async report(): Promise<string> {
-    return JSON.stringify(diagnosticReport());
+  async metrics(): Promise<MainMetrics> {
+    const { options, leakMonitor, capture, metrics } = this.#services;
+    const heap = getHeapStatistics();
+    let residentBytes = Number.NaN;
+    try {
+      residentBytes = process.memoryUsage.rss();
+    } catch {
+      // out of file descriptors: the figure is unknown this time
+    }
+    let afterGc: MainMetrics['afterGc'] = null;
+    let leak: MainMetrics['leak'] = null;
+    if (leakMonitor !== null) {
+      const { verdict, samples } = leakMonitor.status();
+      const newest = samples.at(-1);
+      if (newest !== undefined) afterGc = { heapUsedBytes: newest.heapUsed, externalBytes: newest.external };
+      const series = (name: 'heapUsed' | 'external') => {
+        const evidence = verdict.series[name];
+        return { level: evidence.level, growthBytesPerSecond: evidence.slopeBytesPerHour === null ? null : evidence.slopeBytesPerHour / 3600 };
+      };
+      leak = { heapUsed: series('heapUsed'), external: series('external') };
+    }
+    return {
+      residentBytes,
+      heapUsedBytes: heap.used_heap_size,
+      heapSizeLimitBytes: heap.heap_size_limit,
+      memoryLimit: readMemoryLimit(options.memoryLimitBytes),
+      afterGc,
+      leak,
+      eventLoopDelay: metrics.eventLoopDelay(),
+      gc: metrics.gc,
+      heapSnapshots: metrics.heapSnapshots,
+      profiles: metrics.profiles,
+      captures: capture?.outcomes ?? null,
+    };
+  }
+
+  async report(): Promise<Uint8Array> {
+    return utf8(JSON.stringify(diagnosticReport()));
   }
 
   workers() {
@@ -104,7 +143,10 @@ export class LocalHost implements Host {
         const { mainThread, options } = this.#services;
         mainThread.snapshotStarting(estimateSnapshot(options.heapSnapshot.memoryFactor).pauseMs);
         try {
-          return { kind: 'written', ...writeSnapshotInto(path) };
+          const written = writeSnapshotInto(path);
+          this.#services.metrics.heapSnapshots.count++;
+          this.#services.metrics.heapSnapshots.pauseSeconds += written.pauseMs / 1000;
+          return { kind: 'written', ...written };
         } finally {
           mainThread.snapshotEnded();
         }
@@ -159,8 +201,9 @@ export class LocalHost implements Host {
       signal,
       onEvaluated: ({ code, outcome, durationMs }) => {
         lines++;
-        audit({ code: code.length > 2000 ? `${code.slice(0, 2000)}…` : code.replace(/\n$/, ''), outcome }, durationMs);
+        audit({ code: clipCode(code), outcome }, durationMs);
       },
+      onCompletionProbe: (code) => audit({ code: clipCode(code), outcome: 'completion-probe' }),
       onUncaught: (error, sessionOpen) => audit({ outcome: 'uncaught', error: describe(error), sessionOpen }),
     });
     return ended;
@@ -177,14 +220,15 @@ export class LocalHost implements Host {
     if (profiler instanceof Error) return { unavailable: profiler.message };
     const id = this.#nextProfile++;
     this.#profiles.set(id, profiler);
+    this.#services.metrics.profiles[kind]++;
     return { id };
   }
 
-  async stopProfile(id: number): Promise<string> {
+  async stopProfile(id: number): Promise<Uint8Array> {
     const profiler = this.#profiles.get(id);
     if (profiler === undefined) throw new Error(`no profile ${id} is running`);
     this.#profiles.delete(id);
-    return JSON.stringify(await profiler.stop());
+    return utf8(JSON.stringify(await profiler.stop()));
   }
 
   async cancelProfile(id: number): Promise<void> {
@@ -211,6 +255,7 @@ export class LocalHost implements Host {
       if (!parsed.ok) return { kind: 'invalid', message: parsed.message, param: parsed.param };
       const params = auditParams(action, parsed.params);
       const outcome = await slot.run(parsed.params, caller.token ?? 'anonymous', signal);
+      if (outcome.kind === 'ok') return { kind: 'ok', resultJson: utf8(outcome.resultJson), durationMs: outcome.durationMs, params };
       return outcome.kind === 'timeout' ? { ...outcome, timeoutMs: action.timeoutMs, params } : { ...outcome, params };
     } finally {
       slot.discard();
@@ -263,6 +308,11 @@ export class LocalHost implements Host {
   }
 }
 
+/** Code as audited: without its final newline, cut at 2000 characters. */
+function clipCode(code: string): string {
+  return code.length > 2000 ? `${code.slice(0, 2000)}…` : code.replace(/\n$/, '');
+}
+
 function disabled(feature: string): never {
   throw Object.assign(new Error(`The application has not enabled ${feature} in its endpoint options.`), { code: 'FEATURE_DISABLED' });
 }
@@ -272,4 +322,11 @@ function describe(error: unknown): string {
     return `${typeof (error as Error).name === 'string' ? (error as Error).name : 'Error'}: ${(error as Error).message}`.slice(0, 2000);
   }
   return String(error).slice(0, 2000);
+}
+
+const encoder = new TextEncoder();
+
+/** Text as bytes in an ArrayBuffer of their own (exactly their size), which can move to another thread. */
+function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
 }

@@ -9,11 +9,12 @@
 // This is the mechanism node's own REPL relies on; domains are deprecated, but nothing
 // else in Node attributes an asynchronous error to the code that caused it.
 //
-// What this cannot contain is listed in the README ("What the REPL cannot contain"):
+// What this cannot contain is listed in docs/operations.md#what-the-repl-cannot-contain:
 // process.exit(), listeners added to the application's own emitters (they run in the
 // application's context), and, under --unhandled-rejections=strict, a rejection the input
 // leaves unhandled (that mode raises it as an uncaught exception before any domain sees it).
 import type { Domain } from 'node:domain';
+import { trimErrorStack } from './stack-trim.js';
 
 export type DomainModule = typeof import('node:domain');
 
@@ -33,6 +34,17 @@ export interface Containment {
    * process, even in its own REPL (nodejs/node#38145).
    */
   guardMicrotasks(context: Record<string, unknown>): void;
+  /**
+   * Gives a REPL context a FinalizationRegistry whose cleanup callbacks' exceptions are
+   * reported here: V8 runs them at a GC, outside any domain, and one that throws would
+   * end the process.
+   */
+  guardFinalization(context: Record<string, unknown>): void;
+  /**
+   * Wraps the domain's other 'error' listeners (node's REPL printer): one that throws
+   * (an error whose `stack` getter throws) would end the process; `onFailure` is told instead.
+   */
+  guardOtherListeners(onFailure: (failure: unknown) => void): void;
 }
 
 /**
@@ -62,6 +74,37 @@ export function createContainment(domains: DomainModule, onError: (error: unknow
     onlyOwnListener() {
       for (const other of domain.listeners('error')) if (other !== listener) domain.off('error', other as (...args: unknown[]) => void);
     },
+    guardFinalization(context) {
+      const report = listener;
+      context['FinalizationRegistry'] = class GuardedFinalizationRegistry<T> extends FinalizationRegistry<T> {
+        constructor(cleanup: (held: T) => void) {
+          if (typeof cleanup !== 'function') super(cleanup);
+          else {
+            super((held) => {
+              try {
+                cleanup(held);
+              } catch (error) {
+                report(error);
+              }
+            });
+          }
+        }
+      };
+    },
+    guardOtherListeners(onFailure) {
+      for (const other of domain.listeners('error')) {
+        if (other === listener) continue;
+        domain.off('error', other as (...args: unknown[]) => void);
+        domain.on('error', (error: unknown) => {
+          try {
+            trimErrorStack(error);
+            (other as (error: unknown) => void)(error);
+          } catch (failure) {
+            onFailure(failure);
+          }
+        });
+      }
+    },
     guardMicrotasks(context) {
       context['queueMicrotask'] = function queueMicrotask(callback: unknown) {
         // Anything but a function gets node's own TypeError.
@@ -76,13 +119,4 @@ export function createContainment(domains: DomainModule, onError: (error: unknow
       };
     },
   };
-}
-
-/** An error raised by REPL input, as a caller reads it; errors from the REPL's context are not this realm's Error, so read by shape. */
-export function describeError(error: unknown, inspect: (value: unknown) => string): { name: string; message: string; stack: string | null } {
-  if (typeof error === 'object' && error !== null && typeof (error as Error).message === 'string') {
-    const { name, message, stack } = error as Error;
-    return { name: typeof name === 'string' ? name : 'Error', message, stack: typeof stack === 'string' ? stack : null };
-  }
-  return { name: 'Thrown', message: inspect(error), stack: null };
 }

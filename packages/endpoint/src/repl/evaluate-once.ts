@@ -9,11 +9,13 @@
 // throws after the answer) goes to `onLateError`. None reaches the process.
 import type { ReplOptions } from 'node:repl';
 import { PassThrough } from 'node:stream';
-import { inspect } from 'node:util';
+import { types } from 'node:util';
 import type { EvalError, EvalResponse } from '../protocol.js';
-import { createContainment, describeError } from './containment.js';
+import { createContainment } from './containment.js';
+import { ownValue } from './own-value.js';
 import { evaluateTimed, settleWithin } from './evaluate.js';
 import type { ReplRuntime } from './load.js';
+import { safeShow } from './safe-show.js';
 
 // Returned values are for reading, not for transferring data.
 const MAX_RESULT_CHARS = 100_000;
@@ -48,9 +50,12 @@ export async function evaluateOnce(
   const failed = new Promise<never>((_, reject) => (failEvaluation = reject));
   const uncaught: EvalError[] = [];
   let uncaughtCount = 0;
+  // Showing the result or an error runs the input's code too (custom inspect, getters): bounded alike.
+  let show: ReturnType<typeof safeShow> | null = null;
+  const describe = (error: unknown): EvalError => show?.error(error) ?? { name: 'Error', message: 'an error raised before the evaluation began', stack: null };
   const containment = createContainment(runtime.domains, (error) => {
     if (phase === 'evaluating') return failEvaluation(error);
-    const described = describeError(error, (value) => inspect(value));
+    const described = describe(error);
     if (phase === 'answered') return onLateError(described);
     uncaughtCount++;
     if (uncaught.length < MAX_UNCAUGHT) uncaught.push(described);
@@ -62,6 +67,8 @@ export async function evaluateOnce(
   containment.onlyOwnListener();
   Object.assign(session.context, exposed);
   containment.guardMicrotasks(session.context);
+  containment.guardFinalization(session.context);
+  show = safeShow(session.context, timeoutMs, { colors: false, depth: 4, maxChars: MAX_RESULT_CHARS });
   const started = performance.now();
   let answer: EvalResponse;
   try {
@@ -70,18 +77,20 @@ export async function evaluateOnce(
     const evaluation = new Promise<{ value: unknown }>((resolve, reject) =>
       containment.run(() => evaluateTimed(session.eval, session, code, session.context, 'eval', timeoutMs, (error, result) => (error ? reject(error) : resolve({ value: result })))),
     );
+    // Boxed throughout: resolving a promise with a thenable runs its `then`, the input's
+    // code, outside any limit. Only a real promise is awaited.
     const settled = (async () => {
       let { value } = await settleWithin(evaluation, timeoutMs);
-      if (isThenable(value)) value = await settleWithin(Promise.resolve(value), timeoutMs);
-      return value;
+      if (types.isPromise(value)) value = await settleWithin(value, timeoutMs);
+      return { value };
     })();
     // Whichever loses the race is still handled: the endpoint's own promises never reject unhandled.
     settled.catch(() => {});
     failed.catch(() => {});
-    const value = await Promise.race([settled, failed]);
-    answer = { ok: true, result: clip(inspect(value, { depth: 4 })), type: value === null ? 'null' : typeof value, output: '', durationMs: 0 };
+    const { value } = await Promise.race([settled, failed]);
+    answer = { ok: true, result: show.value(value), type: value === null ? 'null' : typeof value, output: '', durationMs: 0 };
   } catch (error) {
-    answer = { ok: false, error: describeError(error, (value) => inspect(value)), timedOut: (error as NodeJS.ErrnoException)?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT', output: '', durationMs: 0 };
+    answer = { ok: false, error: describe(error), timedOut: ownValue(error, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT', output: '', durationMs: 0 };
   } finally {
     session.close();
   }
@@ -94,10 +103,6 @@ export async function evaluateOnce(
   answer.durationMs = Math.round(performance.now() - started);
   if (uncaught.length > 0) answer.uncaught = uncaught;
   return { answer, outcome: answer.ok ? 'ok' : answer.timedOut ? 'timeout' : 'error', uncaught: uncaughtCount };
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
 function clip(text: string): string {

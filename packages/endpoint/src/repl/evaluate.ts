@@ -3,9 +3,11 @@
 // as a plain script (top-level await, incomplete or invalid input) goes to node's own
 // REPL evaluator, which hoists declarations across `await` and knows when a line
 // continues; its synchronous part before the first `await`, and anything an `await`
-// resumes, run outside any limit: JavaScript cannot preempt them (see the README).
+// resumes, run outside any limit: JavaScript cannot preempt them (docs/operations.md#repl).
 import type { REPLEval, REPLServer } from 'node:repl';
 import { Script, type Context } from 'node:vm';
+import { ownValue } from './own-value.js';
+import { trimErrorStack } from './stack-trim.js';
 
 /**
  * Evaluates `code` as `server`'s evaluator would, with the synchronous part bounded by
@@ -24,9 +26,12 @@ export function evaluateTimed(nodeEval: REPLEval, server: REPLServer, code: stri
   try {
     result = script.runInContext(context, { timeout: timeoutMs, displayErrors: false, breakOnSigint: false });
   } catch (error) {
-    const timeout = error as NodeJS.ErrnoException;
-    // The stack would show only the endpoint's own frames.
-    if (timeout?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') timeout.stack = `${timeout.name}: ${timeout.message}; the process goes on`;
+    // The stack would show only the endpoint's own frames. (Whatever the input threw is
+    // not read here: its getters are the input's code.)
+    if (ownValue(error, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT') {
+      const timeout = error as Error;
+      timeout.stack = `${timeout.name}: ${timeout.message}; the process goes on`;
+    } else trimErrorStack(error);
     callback(error as Error);
     return;
   }

@@ -31,6 +31,8 @@ beforeAll(async () => {
           run: (_params, { signal }) => new Promise(() => signal.addEventListener('abort', () => (sawAbort = true))),
         },
         unserialisable: { description: 'Returns a BigInt.', run: () => 1n },
+        huge: { description: 'Returns 17 MiB of text.', run: () => 'x'.repeat(17 * 1024 * 1024) },
+        withFunction: { description: 'Returns an object with a function in it.', run: () => ({ ok: true, call: () => 1 }) },
         wedge: {
           description: 'Never settles, whatever its signal says.',
           timeoutMs: 100,
@@ -66,7 +68,7 @@ describe('GET /actions', () => {
     const res = await fetch(`${ep.url}/actions`, { headers: bearer(ep.tokens['operator']) });
     expect(res.status).toBe(200);
     const body = (await jsonOf(res)) as ActionsResponse;
-    expect(body.actions.map((a) => a.name)).toEqual(['greet', 'explode', 'hold', 'stall', 'unserialisable', 'wedge', 'linger']);
+    expect(body.actions.map((a) => a.name)).toEqual(['greet', 'explode', 'hold', 'stall', 'unserialisable', 'huge', 'withFunction', 'wedge', 'linger']);
     expect(body.actions[0]).toEqual({
       name: 'greet',
       description: 'Greets someone.',
@@ -147,6 +149,18 @@ describe('POST /actions/:name', () => {
     const res = await run('unserialisable');
     expect(res.status).toBe(422);
     expect((await jsonOf(res)).error.message).toMatch(/cannot be sent as JSON/);
+  });
+
+  it('answers a result over 16 MiB of JSON with 422, saying to return a file path instead', async () => {
+    const res = await run('huge');
+    expect(res.status).toBe(422);
+    expect((await jsonOf(res)).error.message).toMatch(/17\.0 MiB of JSON, over the 16 MiB a result may be; .* write a file and return its path/);
+  });
+
+  it('answers what JSON makes of a function in a result (it leaves it out), as a caller of the action would get it', async () => {
+    const res = await run('withFunction');
+    expect(res.status).toBe(200);
+    expect(await jsonOf(res)).toEqual({ action: 'withFunction', result: { ok: true }, durationMs: expect.any(Number) });
   });
 
   it('refuses a second run of a busy action with 429 and Retry-After, and admits it once free', async () => {

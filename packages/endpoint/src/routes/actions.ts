@@ -12,17 +12,17 @@
 // Every run is audited with its parameters (secret ones hidden, long values cut). The
 // action runs on the main thread (the Host), where the application's code is.
 import type { Host } from '../host/host.js';
-import type { ActionRunResponse, ActionsResponse } from '../protocol.js';
+import type { ActionsResponse } from '../protocol.js';
 import { hasBody, readJsonBody } from '../server/body.js';
-import { sendError, sendJson } from '../server/replies.js';
-import { disabledRoute, type Route } from '../server/route.js';
+import { sendError, sendJson, sendPayload } from '../server/replies.js';
+import { disabledRoute, notEnabled, type Route } from '../server/route.js';
 
 const FEATURE = 'actions';
 
 export function actionRoutes(host: Host, enabled: boolean): Route[] {
   const list = { name: 'actions', method: 'GET', path: '/actions', scope: 'actions' } as const;
   const run = { name: 'action-run', method: 'POST', path: '/actions/:name', scope: 'actions' } as const;
-  if (!enabled) return [disabledRoute(list, FEATURE), disabledRoute(run, FEATURE)];
+  if (!enabled) return [disabledRoute(list, notEnabled(FEATURE)), disabledRoute(run, notEnabled(FEATURE))];
   return [
     {
       ...list,
@@ -64,8 +64,9 @@ export function actionRoutes(host: Host, enabled: boolean): Route[] {
             ctx.auditDetail['error'] = outcome.message;
             return sendError(res, 'BAD_PARAM', { message: outcome.message, details: { action: name, ...(outcome.param === null ? {} : { param: outcome.param }) } });
           case 'ok': {
-            const body: ActionRunResponse = { action: name, result: outcome.result, durationMs: outcome.durationMs };
-            return sendJson(res, 200, body);
+            // An ActionRunResponse, around the result's JSON as the main thread made it (not parsed again here).
+            const head = `{"action":${JSON.stringify(name)},"result":`;
+            return sendPayload(res, 200, Buffer.concat([Buffer.from(head), outcome.resultJson, Buffer.from(`,"durationMs":${outcome.durationMs}}`)]));
           }
           case 'failed':
             ctx.auditDetail['error'] = outcome.error.message;

@@ -1,10 +1,12 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { audited, bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
-import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER } from '../protocol.js';
+import { audited, bearer, jsonOf, startEndpoint, waitFor, type TestEndpoint } from '../../test-support/index.js';
+import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER } from '../protocol.js';
+import { MAX_SNAPSHOT_FILES } from './heapdump.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'opsctl-heapdump-test-'));
 let ep: TestEndpoint;
@@ -15,6 +17,45 @@ afterAll(async () => {
   await ep.close();
   rmSync(dir, { recursive: true, force: true });
 });
+
+interface Answer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  trailers: NodeJS.Dict<string>;
+  body: Buffer;
+}
+
+// A connection of its own each: one kept alive would be closed by the server while this
+// thread is paused by a snapshot of its own heap, and reused after.
+
+/** GET /heapdump with the heap token and `headers`, read to its end. */
+function get(target: TestEndpoint, headers: Record<string, string>): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    request(`${target.url}/heapdump`, { agent: false, headers: { ...bearer(target.tokens['heap']), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, trailers: res.trailers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    }).on('error', reject).end();
+  });
+}
+
+/** GET /heapdump whose body is not read until `read()`: the client of a slow link. */
+function getPaused(target: TestEndpoint): Promise<{ status: number; read(): Promise<Buffer> }> {
+  return new Promise((resolve, reject) => {
+    request(`${target.url}/heapdump`, { agent: false, headers: bearer(target.tokens['heap']) }, (res) => {
+      res.pause();
+      const read = () => new Promise<Buffer>((done, fail) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(Buffer.concat(chunks)));
+        res.on('error', fail);
+        res.resume();
+      });
+      resolve({ status: res.statusCode ?? 0, read });
+    }).on('error', reject).end();
+  });
+}
 
 /** The server removes its temp file right after the response ends: wait for that, briefly. */
 async function emptied(path: string): Promise<void> {
@@ -54,6 +95,23 @@ describe('GET /heapdump', () => {
     expect(JSON.parse(gunzipSync(body.bytes).toString('utf8')).snapshot.node_count).toBeGreaterThan(0);
   });
 
+  it('sends it uncompressed to a client on this kernel, even one that accepts gzip, with the pause in a trailer', async () => {
+    const kernel = kernelKey();
+    expect(kernel).toMatch(/^[\w-]{32}$/); // Linux: the tests run there
+    const local = await get(ep, { 'accept-encoding': 'gzip', [KERNEL_HEADER]: kernel ?? '' });
+    expect(local.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(local.body.toString('utf8')).snapshot.node_count).toBeGreaterThan(0);
+    expect(Number(local.trailers[PAUSE_TRAILER])).toBeGreaterThan(0);
+    const audit = await audited(ep, (e) => e.route === '/heapdump' && e.detail?.['sameKernel'] === true);
+    expect(audit.detail).toMatchObject({ gzip: false, pauseMs: Number(local.trailers[PAUSE_TRAILER]) });
+
+    // Another machine's key, or none: gzip as accepted.
+    const remote = await get(ep, { 'accept-encoding': 'gzip', [KERNEL_HEADER]: 'another-machine-entirely-0000000' });
+    expect(remote.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(gunzipSync(remote.body).toString('utf8')).snapshot.node_count).toBeGreaterThan(0);
+    await emptied(dir);
+  });
+
   it('refuses a token without the heap scope with 403', async () => {
     const res = await fetch(`${ep.url}/heapdump`, { headers: bearer(ep.tokens['reader']) });
     expect(res.status).toBe(403);
@@ -68,6 +126,51 @@ describe('GET /heapdump', () => {
     expect(body.error.code).toBe('BAD_PARAM');
     expect(body.error.message).toMatch(/skipMemoryCheck/);
   });
+});
+
+describe('the heap-snapshot gate', () => {
+  // Enough heap that a snapshot outgrows what loopback sockets buffer: a client that
+  // reads nothing holds its download open.
+  let ballast: { i: number; name: string }[] = [];
+  beforeAll(() => {
+    ballast = Array.from({ length: 300_000 }, (_, i) => ({ i, name: `ballast ${i}` }));
+  });
+  afterAll(() => {
+    ballast = [];
+  });
+
+  it('lets the next snapshot start once V8 has written the file, while the first is still downloading; at most two files at once', async () => {
+    const slow = await startEndpoint({ heapSnapshot: { dir }, limits: { sendStallMs: 120_000 } });
+    try {
+      const first = await getPaused(slow);
+      expect(first.status).toBe(200);
+
+      // Refused (429) only while the first's V8 write runs; then admitted, though the first
+      // client has read nothing and its file is still on disk.
+      let second: Awaited<ReturnType<typeof getPaused>> | null = null;
+      await waitFor(async () => {
+        const attempt = await getPaused(slow);
+        if (attempt.status === 200) second = attempt;
+        else await attempt.read();
+        return second !== null;
+      }, 60_000);
+      // Both files on disk, each waiting for its client: a third is refused at once.
+      await waitFor(async () => {
+        const third = await get(slow, {});
+        return third.status === 429 && /on their way/.test(JSON.parse(third.body.toString()).error.message) && Number(third.headers['retry-after']) > 0;
+      }, 60_000);
+      expect(MAX_SNAPSHOT_FILES).toBe(2);
+      expect(readdirSync(dir)).toHaveLength(2);
+      for (const download of [first, second as unknown as typeof first]) {
+        const snapshot = JSON.parse((await download.read()).toString('utf8'));
+        expect(snapshot.nodes.length).toBe(snapshot.snapshot.node_count * snapshot.snapshot.meta.node_fields.length);
+      }
+      expect(ballast.length).toBe(300_000);
+      await emptied(dir);
+    } finally {
+      await slow.close();
+    }
+  }, 180_000);
 });
 
 describe('memory preflight', () => {

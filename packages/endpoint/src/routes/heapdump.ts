@@ -1,33 +1,50 @@
 // GET /heapdump: a heap snapshot of the main thread (or, with worker=NAME, of a
-// registered worker thread), streamed from a private temp file.
+// registered worker thread), streamed from a private temp file as V8 writes it.
 //
-//   preflight  503 LOW_MEMORY when the snapshot's estimated peak memory exceeds the
-//              headroom under the process's limit (cgroup, else system); 503
+//   preflight  429 BUSY when MAX_SNAPSHOT_FILES snapshots are still on their way to
+//              clients; 503 LOW_MEMORY when the snapshot's estimated peak memory exceeds
+//              the headroom under the process's limit (cgroup, else system); 503
 //              SNAPSHOT_DIR_UNAVAILABLE when heapSnapshot.dir is gone or unwritable; 507
 //              LOW_DISK when it cannot hold the file; 404 UNKNOWN_WORKER
 //   headers    sent before the snapshot blocks its thread, with the heap size, the
 //              expected pause and the estimated size, so the client can warn and show progress
 //   snapshot   written by the thread whose heap it is (host.writeSnapshot) into a
 //              mode-0700 temp dir; a failure once the answer has begun (the disk filling
-//              up) ends an empty body with the error in the `opsctl-error` trailer
-//   stream     the file, gzip level 1 when accepted, with backpressure, from the thread
-//              that serves HTTP (the endpoint's own, on its own port); the file is
-//              removed on completion, on client abort and on error
+//              up) ends the body with the error in the `opsctl-error` trailer
+//   stream     the file, read as it grows (growing-file.ts) by the thread that serves
+//              HTTP (the endpoint's own, on its own port), so that its bytes travel while
+//              V8 is still writing; gzip level 1 when accepted, except to a client on
+//              this kernel (KERNEL_HEADER); with backpressure; the pause in the
+//              `opsctl-pause-ms` trailer; the file is removed on completion, on client
+//              abort and on error
 //
 // Query: skipMemoryCheck=true bypasses the preflight (the operator accepts the OOM risk).
+//
 // The heap-snapshot gate (one at a time, shared with automatic capture) is held until
-// the snapshot is written, even when the client has gone.
-import { createReadStream } from 'node:fs';
-import type { ServerResponse } from 'node:http';
+// V8's write has returned, even when the client has gone, and no longer: the rest of the
+// download reads a complete file from disk, and may take long on a slow link. Another
+// snapshot may then start, because
+//   - memory: V8 has freed its graph when the write returns; the download holds a few MiB
+//     of buffers. What glibc keeps of the freed pages shows in the RSS the next
+//     preflight measures, so a process without room for a second snapshot refuses it.
+//   - disk: the file is whole, so the next preflight's free-space check sees its full
+//     size; and at most MAX_SNAPSHOT_FILES files exist at once, so slow clients cannot
+//     fill the volume with snapshots waiting to be read.
+import { constants as fs } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlib } from 'node:zlib';
 import { describeFsError } from '../diagnostics/capture-store.js';
-import { freeDiskBytes, makeSnapshotDir, type SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
+import { readGrowingFile } from '../diagnostics/growing-file.js';
+import { makeSnapshotDir, type SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
+import { snapshotPreflight, type PreflightRefusal } from '../diagnostics/snapshot-preflight.js';
 import type { PrivateTempDir } from '../diagnostics/temp-dirs.js';
+import { Gate } from '../gate.js';
 import type { Host } from '../host/host.js';
 import { instanceFileName } from '../instance.js';
-import { ERROR_TRAILER, ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, type LowMemoryDetails, type MemoryLimit } from '../protocol.js';
-import type { Gate } from '../server/gate.js';
+import { ERROR_TRAILER, ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type ErrorCode, type LowMemoryDetails, type MemoryLimit } from '../protocol.js';
 import { acceptsGzip, booleanParam } from '../server/params.js';
 import { errorBody, sendError, setCommonHeaders } from '../server/replies.js';
 import type { Route } from '../server/route.js';
@@ -36,8 +53,17 @@ import type { Route } from '../server/route.js';
 const LOW_MEMORY_RETRY_AFTER_S = 60;
 // A missing or unwritable directory needs someone to fix it.
 const SNAPSHOT_DIR_RETRY_AFTER_S = 60;
+/** Snapshot files at once: one being written, and one still being read by a client. */
+export const MAX_SNAPSHOT_FILES = 2;
+// Until a download finishes: seconds on loopback, a minute or more on a slow link.
+const FILES_RETRY_AFTER_S = 30;
 
 export function heapdumpRoute(host: Host, gate: Gate): Route {
+  const files = new Gate({
+    max: MAX_SNAPSHOT_FILES,
+    retryAfterSeconds: FILES_RETRY_AFTER_S,
+    busyMessage: `${MAX_SNAPSHOT_FILES} heap snapshots are still on their way to their clients; try again when one has arrived.`,
+  });
   return {
     name: 'heapdump',
     method: 'GET',
@@ -50,43 +76,43 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
       const worker = ctx.query.get('worker');
       if (worker !== null) ctx.auditDetail['worker'] = worker.slice(0, 64);
       const dir = ctx.config.heapSnapshotDir;
-
-      const plan = await host.snapshotPlan(worker);
-      if (plan.kind === 'unknown-worker') return refuseUnknownWorker(res, worker ?? '');
-      const { estimate, limit } = plan;
-      ctx.auditDetail['estimatedExtraBytes'] = estimate.extraPeakBytes;
-      ctx.auditDetail['headroomBytes'] = limit.headroomBytes;
-      if (worker !== null) ctx.auditDetail['estimateBasis'] = plan.basis;
-      if (!skipMemoryCheck && estimate.extraPeakBytes > limit.headroomBytes) return refuseLowMemory(res, estimate, limit);
-      let snapshotDir: PrivateTempDir;
-      let freeDisk: number;
+      const releaseFile = files.tryEnter();
+      if (releaseFile === null) return sendError(res, 'BUSY', { message: files.busyMessage, headers: { 'retry-after': files.retryAfterSeconds } });
       try {
-        freeDisk = await freeDiskBytes(dir);
-        snapshotDir = await makeSnapshotDir(dir);
-      } catch (error) {
-        ctx.auditDetail['error'] = describeFsError(error);
-        return sendError(res, 'SNAPSHOT_DIR_UNAVAILABLE', {
-          message: `Heap snapshots are written into ${dir}, which cannot be used now (${describeFsError(error)}); set heapSnapshot.dir (OPSCTL_HEAP_SNAPSHOT_DIR) to a directory this process can write.`,
-          headers: { 'retry-after': SNAPSHOT_DIR_RETRY_AFTER_S },
-        });
-      }
-      try {
-        if (freeDisk < estimate.maxFileBytes) {
-          return sendError(res, 'LOW_DISK', {
-            message: `A heap snapshot may need up to ${mb(estimate.maxFileBytes)} of disk in ${dir}, but only ${mb(freeDisk)} is free; set heapSnapshot.dir to a larger volume.`,
-            details: { estimatedFileBytes: estimate.maxFileBytes, freeBytes: freeDisk },
-          });
+        const plan = await host.snapshotPlan(worker);
+        if (plan.kind === 'unknown-worker') return refuseUnknownWorker(res, worker ?? '');
+        const { estimate, limit } = plan;
+        ctx.auditDetail['estimatedExtraBytes'] = estimate.extraPeakBytes;
+        ctx.auditDetail['headroomBytes'] = limit.headroomBytes;
+        if (worker !== null) ctx.auditDetail['estimateBasis'] = plan.basis;
+        const refusal = await snapshotPreflight({ estimate, limit, dir, checkMemory: !skipMemoryCheck });
+        if (refusal !== null) {
+          ctx.auditDetail['error'] = refusal.message;
+          return refuse(res, refusal, estimate, limit);
         }
-        // A worker's estimate made from the main thread's heap is not worth a progress bar.
-        await snapshotInto(snapshotDir, req.headers['accept-encoding'], worker, res, ctx, estimate, worker === null || plan.basis === 'worker');
+        let snapshotDir: PrivateTempDir;
+        try {
+          snapshotDir = await makeSnapshotDir(dir);
+        } catch (error) {
+          ctx.auditDetail['error'] = describeFsError(error);
+          return refuse(res, { kind: 'dir-unusable', message: `Heap snapshots are written into ${dir}, which cannot be used now (${describeFsError(error)}).` }, estimate, limit);
+        }
+        try {
+          // A worker's estimate made from the main thread's heap is not worth a progress bar.
+          await snapshotInto(snapshotDir, req, worker, res, ctx, estimate, worker === null || plan.basis === 'worker');
+        } finally {
+          await snapshotDir.remove();
+        }
       } finally {
-        await snapshotDir.remove();
+        releaseFile();
       }
     },
   };
 
-  async function snapshotInto(snapshotDir: PrivateTempDir, acceptEncoding: string | undefined, worker: string | null, res: ServerResponse, ctx: Parameters<Route['handle']>[2], estimate: SnapshotEstimate, estimateIsTheirs: boolean): Promise<void> {
-    const gzip = acceptsGzip(acceptEncoding);
+  async function snapshotInto(snapshotDir: PrivateTempDir, req: IncomingMessage, worker: string | null, res: ServerResponse, ctx: Parameters<Route['handle']>[2], estimate: SnapshotEstimate, estimateIsTheirs: boolean): Promise<void> {
+    // Compressing costs more than it saves when the bytes only cross memory (KERNEL_HEADER).
+    const sameKernel = req.headers[KERNEL_HEADER] !== undefined && req.headers[KERNEL_HEADER] === kernelKey();
+    const gzip = acceptsGzip(req.headers['accept-encoding']) && !sameKernel;
     const fileName = instanceFileName(worker === null ? ctx.config.app.name : `${ctx.config.app.name}-${worker}`, '.heapsnapshot');
     setCommonHeaders(res);
     res.writeHead(200, {
@@ -95,60 +121,91 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
       vary: 'accept-encoding',
       ...(estimateIsTheirs ? { [HEAP_USED_HEADER]: estimate.heapUsedBytes, [EXPECTED_PAUSE_HEADER]: estimate.pauseMs, [ESTIMATED_SIZE_HEADER]: estimate.fileBytes } : {}),
       ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-      trailer: ERROR_TRAILER,
+      trailer: `${ERROR_TRAILER}, ${PAUSE_TRAILER}`,
     });
     res.flushHeaders();
     ctx.auditDetail['gzip'] = gzip;
+    if (sameKernel) ctx.auditDetail['sameKernel'] = true;
     // One turn of the event loop so the headers leave before the snapshot blocks it
     // (when the server shares the main thread: mounted).
     await new Promise((resolve) => setImmediate(resolve));
     if (ctx.signal.aborted) return;
 
-    const written = await host.writeSnapshot(snapshotDir.path, fileName, worker);
-    if (written.kind === 'failed') {
-      // The answer has begun: the failure goes in a trailer after an empty body.
-      ctx.auditDetail['error'] = written.message;
-      const code = written.errno === 'ENOSPC' ? 'LOW_DISK' : written.errno === 'ERR_WORKER_NOT_RUNNING' ? 'UNKNOWN_WORKER' : 'SNAPSHOT_DIR_UNAVAILABLE';
-      res.addTrailers({ [ERROR_TRAILER]: JSON.stringify(errorBody(code, `${written.message[0]?.toUpperCase()}${written.message.slice(1)}.`)) });
-      res.end();
-      return;
-    }
-    ctx.auditDetail['pauseMs'] = written.pauseMs;
-    ctx.auditDetail['snapshotBytes'] = written.bytes;
-    // The client may have gone during the pause: nobody to send it to.
-    if (ctx.signal.aborted) return;
+    // Made here, empty and 0600, so that it can be read from its first byte: the writer
+    // truncates it (empty already) and appends.
+    const file = await open(join(snapshotDir.path, fileName), fs.O_RDONLY | fs.O_CREAT | fs.O_EXCL, 0o600);
     try {
-      const source = createReadStream(written.path, { highWaterMark: 1024 * 1024 });
-      // Level 1: 6-7x smaller for little CPU. 1 MiB output chunks: fewer, larger socket writes.
-      if (gzip) await pipeline(source, createGzip({ level: zlib.Z_BEST_SPEED, chunkSize: 1024 * 1024 }), res, { signal: ctx.signal });
-      else await pipeline(source, res, { signal: ctx.signal });
-    } catch (error) {
-      // The client went away or the endpoint is closing: nothing to answer.
-      if (!ctx.signal.aborted) throw error;
+      const writing = host.writeSnapshot(snapshotDir.path, fileName, worker);
+      // V8's write has returned (or failed): the rest is a download from a whole file.
+      void writing.then(ctx.releaseGate, ctx.releaseGate);
+      const body = readGrowingFile(file, writing, ctx.signal);
+      let sent: Error | null = null;
+      try {
+        // Level 1: 6-6.5x smaller for little CPU. 1 MiB output chunks: fewer, larger socket writes.
+        if (gzip) await pipeline(body.chunks, createGzip({ level: zlib.Z_BEST_SPEED, chunkSize: 1024 * 1024 }), res, { signal: ctx.signal, end: false });
+        else await pipeline(body.chunks, res, { signal: ctx.signal, end: false });
+      } catch (error) {
+        sent = error as Error;
+      }
+      // The snapshot is written to its end, even when nobody is left to send it to: the
+      // directory is removed only then, and the gate held until then.
+      const written = await writing;
+      if (sent !== null) {
+        // The client went away or the endpoint is closing: nothing to answer.
+        if (ctx.signal.aborted) return;
+        throw sent;
+      }
+      if (written.kind === 'failed') {
+        // The answer has begun: the failure goes in a trailer after what was sent.
+        ctx.auditDetail['error'] = written.message;
+        const code = written.errno === 'ENOSPC' ? 'LOW_DISK' : written.errno === 'ERR_WORKER_NOT_RUNNING' ? 'UNKNOWN_WORKER' : 'SNAPSHOT_DIR_UNAVAILABLE';
+        return endWithError(res, code, `${written.message[0]?.toUpperCase()}${written.message.slice(1)}.`);
+      }
+      ctx.auditDetail['pauseMs'] = written.pauseMs;
+      ctx.auditDetail['snapshotBytes'] = written.bytes;
+      if (body.bytes !== written.bytes) {
+        ctx.auditDetail['error'] = `sent ${body.bytes} of ${written.bytes} bytes`;
+        return endWithError(res, 'INTERNAL', `The snapshot file held ${written.bytes} bytes once written, but ${body.bytes} were read from it.`);
+      }
+      res.addTrailers({ [PAUSE_TRAILER]: String(written.pauseMs) });
+      res.end();
+    } finally {
+      await file.close();
     }
   }
 }
 
-/** 503 LOW_MEMORY: the snapshot's estimated peak would not fit under the process's memory limit. */
-function refuseLowMemory(res: ServerResponse, estimate: SnapshotEstimate, limit: MemoryLimit): void {
-  const details: LowMemoryDetails = {
-    estimatedExtraBytes: estimate.extraPeakBytes,
-    headroomBytes: limit.headroomBytes,
-    limitBytes: limit.limitBytes,
-    limitSource: limit.source,
-    memoryFactor: estimate.memoryFactor,
-  };
-  sendError(res, 'LOW_MEMORY', {
-    message: `A heap snapshot would need about ${mb(estimate.extraPeakBytes)} more memory, but only ${mb(limit.headroomBytes)} is left under the ${limit.source} limit of ${mb(limit.limitBytes)}; the process could be OOM-killed. Pass skipMemoryCheck=true to take the risk.`,
-    details: { ...details },
-    headers: { 'retry-after': LOW_MEMORY_RETRY_AFTER_S },
-  });
+function endWithError(res: ServerResponse, code: ErrorCode, message: string): void {
+  res.addTrailers({ [ERROR_TRAILER]: JSON.stringify(errorBody(code, message)) });
+  res.end();
+}
+
+/** The preflight's refusal in HTTP, with what the operator can do about it. */
+function refuse(res: ServerResponse, refusal: PreflightRefusal, estimate: SnapshotEstimate, limit: MemoryLimit): void {
+  switch (refusal.kind) {
+    case 'low-memory': {
+      const details: LowMemoryDetails = {
+        estimatedExtraBytes: estimate.extraPeakBytes,
+        headroomBytes: limit.headroomBytes,
+        limitBytes: limit.limitBytes,
+        limitSource: limit.source,
+        memoryFactor: estimate.memoryFactor,
+      };
+      return sendError(res, 'LOW_MEMORY', { message: `${refusal.message} Pass skipMemoryCheck=true to take the risk.`, details: { ...details }, headers: { 'retry-after': LOW_MEMORY_RETRY_AFTER_S } });
+    }
+    case 'low-disk':
+      return sendError(res, 'LOW_DISK', {
+        message: `${refusal.message} Set heapSnapshot.dir to a larger volume.`,
+        details: { estimatedFileBytes: estimate.maxFileBytes, freeBytes: refusal.freeBytes },
+      });
+    case 'dir-unusable':
+      return sendError(res, 'SNAPSHOT_DIR_UNAVAILABLE', {
+        message: `${refusal.message} Set heapSnapshot.dir (OPSCTL_HEAP_SNAPSHOT_DIR) to a directory this process can write.`,
+        headers: { 'retry-after': SNAPSHOT_DIR_RETRY_AFTER_S },
+      });
+  }
 }
 
 function refuseUnknownWorker(res: ServerResponse, name: string): void {
   sendError(res, 'UNKNOWN_WORKER', { message: `No running worker thread is registered as "${name.slice(0, 64)}"; GET /workers lists them.`, details: { worker: name.slice(0, 64) } });
-}
-
-function mb(bytes: number): string {
-  return `${Math.round(bytes / 1024 / 1024)} MB`;
 }

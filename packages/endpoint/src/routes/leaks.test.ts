@@ -49,12 +49,25 @@ function fullGc(): void {
 describe('GET /leaks', () => {
   it('answers a verdict with its evidence, and forces a GC sample with gc=true', async () => {
     const before = await status();
-    expect(['ok', 'growing']).toContain(before.verdict.verdict);
+    // A fresh endpoint has too few samples to judge: unknown, never ok.
+    expect(before.verdict.verdict).toBe('unknown');
+    expect(before.verdict.samplesNeeded).toBeGreaterThan(0);
     expect(before.verdict.reason).toMatch(/\.$/);
     expect(before.verdict.series.heapUsed).toHaveProperty('failed');
+    expect(before.gcRequest).toBeUndefined();
+    expect(before.sampling).toMatchObject({ naturalGcs: expect.any(Number), forcedGcs: expect.any(Number), maxGapMs: expect.any(Number) });
     const after = await status('?gc=true');
+    expect(after.gcRequest).toEqual({ forced: true, refusal: null });
     expect(after.samples.length).toBeGreaterThan(before.samples.length);
-    expect(after.samples.at(-1)).toEqual({ time: expect.any(Number), heapUsed: expect.any(Number), external: expect.any(Number), rss: expect.any(Number) });
+    expect(after.samples.at(-1)).toEqual({ time: expect.any(Number), heapUsed: expect.any(Number), external: expect.any(Number), rss: expect.any(Number), forced: true });
+    expect(after.sampling.forcedGcs).toBe(before.sampling.forcedGcs + 1);
+  });
+
+  it('says when it refused to force a GC, and when one may be asked for again', async () => {
+    await status('?gc=true');
+    const refused = await status('?gc=true');
+    expect(refused.gcRequest).toMatchObject({ forced: false, refusal: { code: 'GC_TOO_SOON', message: expect.any(String), retryAt: expect.any(Number) } });
+    expect(refused.gcRequest?.refusal?.retryAt).toBeGreaterThan(refused.samples.at(-1)?.time ?? 0);
   });
 
   it('refuses a non-boolean gc parameter', async () => {

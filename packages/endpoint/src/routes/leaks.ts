@@ -2,20 +2,22 @@
 // GET /leaks/stream: the same live, as NDJSON: a status line, then one line per GC
 // sample with the verdict after it, and a heartbeat while nothing happens; it ends when
 // the client goes away (no listener or timer is left) or the endpoint closes.
-// Both take gc=true to force a GC sample first (at most one per 5 s).
+// Both take gc=true to ask for a GC sample first: the answer's `gcRequest` says whether a
+// GC was forced, or why not and when to ask again (the sampler's limits: one per 5 s, a
+// pause cap, a share of wall time).
 import type { Host } from '../host/host.js';
 import type { LeakStreamLine } from '../protocol.js';
 import { HEARTBEAT_MS, startNdjson } from '../server/ndjson.js';
 import { booleanParam, numberParam } from '../server/params.js';
 import { sendError, sendJson } from '../server/replies.js';
-import { disabledRoute, type Route } from '../server/route.js';
+import { disabledRoute, notEnabled, type Route } from '../server/route.js';
 
 const FEATURE = 'leak detection';
 
 export function leakRoutes(host: Host, enabled: boolean): Route[] {
   const status = { name: 'leaks', method: 'GET', path: '/leaks', scope: 'read' } as const;
   const stream = { name: 'leaks-stream', method: 'GET', path: '/leaks/stream', scope: 'read' } as const;
-  if (!enabled) return [disabledRoute(status, FEATURE), disabledRoute(stream, FEATURE)];
+  if (!enabled) return [disabledRoute(status, notEnabled(FEATURE)), disabledRoute(stream, notEnabled(FEATURE))];
   return [
     {
       ...status,

@@ -13,7 +13,7 @@ import { CPU_SAMPLING_INTERVAL_US, HEAP_SAMPLING_INTERVAL_BYTES } from '../diagn
 import type { Host } from '../host/host.js';
 import { instanceFileName } from '../instance.js';
 import { PROFILE_SECONDS_HEADER, type ProfileKind } from '../protocol.js';
-import { Gate } from '../server/gate.js';
+import { Gate } from '../gate.js';
 import { HEARTBEAT_MS } from '../server/ndjson.js';
 import { numberParam } from '../server/params.js';
 import { sendError, setCommonHeaders } from '../server/replies.js';
@@ -67,7 +67,7 @@ export function profileRoutes(host: Host): Route[] {
         if (!completed) return; // the client went away or the endpoint is closing
         stopped = true;
         const json = await host.stopProfile(started.id);
-        ctx.auditDetail['profileBytes'] = Buffer.byteLength(json);
+        ctx.auditDetail['profileBytes'] = json.byteLength;
         res.end(json);
       } finally {
         if (!stopped) await host.cancelProfile(started.id).catch(() => {});

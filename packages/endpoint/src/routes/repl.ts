@@ -17,9 +17,9 @@ import { REPL_PROTOCOL, TERMINAL_HEADER, type EvalRequest, type ReplStatus } fro
 import { promptFor } from '../repl/prompt.js';
 import { readJsonBody } from '../server/body.js';
 import type { ServerConfig } from '../server/config.js';
-import { Gate } from '../server/gate.js';
+import { Gate } from '../gate.js';
 import { closeSocket, commonHeaderLines, rawErrorResponse, sendError, sendJson } from '../server/replies.js';
-import { disabledRoute, type Route, type RouteContext } from '../server/route.js';
+import { disabledRoute, notEnabled, type Route, type RouteContext } from '../server/route.js';
 
 const FEATURE = 'the REPL';
 // REPL sessions last minutes; a refused one should not retry in a tight loop.
@@ -29,8 +29,14 @@ export function replRoutes(host: Host, config: ServerConfig): Route[] {
   const session = { name: 'repl', method: 'GET', path: '/repl', scope: 'repl' } as const;
   const once = { name: 'eval', method: 'POST', path: '/eval', scope: 'repl' } as const;
   const repl = config.repl;
-  if (repl === null) return [disabledRoute(session, FEATURE), disabledRoute(once, FEATURE)];
-  const sessions = new Gate({ max: repl.maxSessions, retryAfterSeconds: REPL_RETRY_AFTER_S, busyMessage: `All ${repl.maxSessions} REPL sessions are in use.` });
+  if (repl === null) return [disabledRoute(session, notEnabled(FEATURE)), disabledRoute(once, notEnabled(FEATURE))];
+  // Who holds the sessions, so that a refused operator knows whom to ask.
+  const holders = new Set<{ token: string; since: Date }>();
+  const sessions = new Gate({
+    max: repl.maxSessions,
+    retryAfterSeconds: REPL_RETRY_AFTER_S,
+    busyMessage: () => `All ${repl.maxSessions} REPL sessions are in use${holders.size === 0 ? '' : `: ${[...holders].map((h) => `${h.token} since ${h.since.toISOString().slice(11, 16)} UTC`).join(', ')}`}.`,
+  });
   // Each evaluation may hold the event loop for up to evalTimeoutMs: no more of them at
   // once than the application allows REPL sessions.
   const evaluations = new Gate({ max: repl.maxSessions, retryAfterSeconds: Math.ceil(repl.evalTimeoutMs / 1000), busyMessage: `${repl.maxSessions} evaluations are already running; the application allows no more at once.` });
@@ -56,7 +62,15 @@ export function replRoutes(host: Host, config: ServerConfig): Route[] {
         };
         sendJson(res, 200, body);
       },
-      upgrade: (req, socket, head, ctx) => openSession(host, req, socket, head, ctx),
+      async upgrade(req, socket, head, ctx) {
+        const holder = { token: ctx.token?.name ?? 'anonymous', since: new Date() };
+        holders.add(holder);
+        try {
+          await openSession(host, req, socket, head, ctx);
+        } finally {
+          holders.delete(holder);
+        }
+      },
     },
     {
       ...once,

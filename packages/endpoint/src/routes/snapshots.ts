@@ -14,7 +14,7 @@ import type { Host, StoredCaptureFile } from '../host/host.js';
 import type { SnapshotDeleteResponse } from '../protocol.js';
 import { answerRange } from '../server/range.js';
 import { sendError, sendJson, setCommonHeaders } from '../server/replies.js';
-import { disabledRoute, type Route, type RouteContext } from '../server/route.js';
+import { disabledRoute, notEnabled, type Route, type RouteContext } from '../server/route.js';
 
 const FEATURE = 'automatic capture';
 
@@ -22,7 +22,7 @@ export function snapshotRoutes(host: Host, enabled: boolean): Route[] {
   const list = { name: 'snapshots', method: 'GET', path: '/snapshots', scope: 'heap' } as const;
   const get = { name: 'snapshot-get', method: 'GET', path: '/snapshots/:id', scope: 'heap' } as const;
   const remove = { name: 'snapshot-delete', method: 'DELETE', path: '/snapshots/:id', scope: 'heap' } as const;
-  if (!enabled) return [disabledRoute(list, FEATURE), disabledRoute(get, FEATURE), disabledRoute(remove, FEATURE)];
+  if (!enabled) return [disabledRoute(list, notEnabled(FEATURE)), disabledRoute(get, notEnabled(FEATURE)), disabledRoute(remove, notEnabled(FEATURE))];
   return [
     { ...list, handle: async (_req, res) => sendJson(res, 200, await host.captures()) },
     { ...get, handle: (req, res, ctx) => sendCapture(host, req, res, ctx) },

@@ -25,6 +25,15 @@ afterAll(async () => {
 
 const get = (path: string, token = ep.tokens['heap']) => fetch(`${ep.url}${path}`, { headers: bearer(token) });
 
+/**
+ * Until the snapshot gate is free: a snapshot's handler gives it back once its work is
+ * done, a moment after its client has the last byte. A gated request for an unknown
+ * worker answers 429 while the gate is taken and 404 once it is free.
+ */
+async function untilSnapshotsAllowed(): Promise<void> {
+  await waitFor(async () => (await get('/heapdump?worker=nobody')).status === 404);
+}
+
 describe('worker threads', () => {
   it('lists registered workers in GET /workers, with heap statistics where Node has them', async () => {
     const body = (await jsonOf(await get('/workers', ep.tokens['reader']))) as WorkersResponse;
@@ -59,6 +68,7 @@ describe('worker threads', () => {
   });
 
   it('sends the headers, with the estimate, before the worker\'s snapshot is taken', async () => {
+    await untilSnapshotsAllowed();
     const fake = new FakeWorker();
     const unregister = ep.endpoint.registerWorker('slow', fake as unknown as Worker);
     try {
@@ -74,6 +84,7 @@ describe('worker threads', () => {
   });
 
   it('ends the answer with the reason in its error trailer, and audits it, when the worker stops before its snapshot', async () => {
+    await untilSnapshotsAllowed();
     const fake = new FakeWorker();
     const unregister = ep.endpoint.registerWorker('stopping', fake as unknown as Worker);
     try {
@@ -99,6 +110,7 @@ describe('worker threads', () => {
   });
 
   it('keeps the snapshot gate while the worker is paused, after its client left', async () => {
+    await untilSnapshotsAllowed();
     const fake = new FakeWorker();
     const unregister = ep.endpoint.registerWorker('left', fake as unknown as Worker);
     try {

@@ -1,10 +1,13 @@
 // Which connections the endpoint's own server keeps, in the spirit of sshd's MaxStartups:
 // connections that have not authenticated yet can never starve those that have.
 //
-//   authenticated     a request on it carried a valid token; at most `maxAuthenticated`.
+//   authenticated     a request on it carried a valid token; at most `maxAuthenticated`,
+//                     and `maxAuthenticatedPerToken` of one token: a leaked token or a
+//                     client in a loop cannot take every slot from the other operators.
 //                     Never dropped to make room for anything.
 //   unauthenticated   everything else; at most `maxUnauthenticated` in all and
-//                     `maxUnauthenticatedPerAddress` from one address. A newcomer over a
+//                     `maxUnauthenticatedPerAddress` from one address (an IPv6 address's
+//                     /64: address-group.ts). A newcomer over a
 //                     bound drops the oldest unauthenticated connection (of its address,
 //                     or of all) instead of being refused: an operator's fresh connection
 //                     always gets its turn, and a flood only churns its own connections.
@@ -18,9 +21,11 @@
 // refused instead.
 import type { Socket } from 'node:net';
 import { guarded } from '../guard.js';
+import { addressGroup } from './address-group.js';
 
 export interface AdmissionLimits {
   maxAuthenticated: number;
+  maxAuthenticatedPerToken: number;
   maxUnauthenticated: number;
   maxUnauthenticatedPerAddress: number;
 }
@@ -30,7 +35,8 @@ interface Tracked {
   address: string;
   /** The turn of the event loop it was accepted in. */
   turn: number;
-  authenticated: boolean;
+  /** The token it authenticated with; null while unauthenticated. */
+  token: string | null;
 }
 
 /** Why a connection was let go: counted with the anonymous refusals in the audit. */
@@ -44,6 +50,7 @@ export class ConnectionAdmission {
   readonly #unauthenticated = new Set<Tracked>();
   readonly #unauthenticatedByAddress = new Map<string, Set<Tracked>>();
   #authenticated = 0;
+  readonly #authenticatedByToken = new Map<string, number>();
   #turn = 0;
   /** The turn the newest connection was accepted in. */
   #newestTurn = 0;
@@ -64,8 +71,8 @@ export class ConnectionAdmission {
 
   /** For the server's 'connection' event: keeps the socket, dropping an older one if a bound is reached, or refuses it. */
   admit(socket: Socket): void {
-    const address = socket.remoteAddress ?? 'unknown';
-    const tracked: Tracked = { socket, address, turn: this.#turn, authenticated: false };
+    const address = addressGroup(socket.remoteAddress ?? 'unknown');
+    const tracked: Tracked = { socket, address, turn: this.#turn, token: null };
     const sameAddress = this.#unauthenticatedByAddress.get(address);
     if (sameAddress !== undefined && sameAddress.size >= this.#limits.maxUnauthenticatedPerAddress && !this.#dropOldest(sameAddress, 'address-limit')) {
       return this.#refuse(socket, address, 'address-limit');
@@ -81,18 +88,22 @@ export class ConnectionAdmission {
   }
 
   /**
-   * Marks the connection of a request whose token was valid. False when the limit of
-   * authenticated connections is reached: the caller answers 503 and closes it.
-   * Sockets this admission never saw (a mounted handler's) are always true.
+   * Marks the connection of a request whose token (named `token`) was valid. Refused when
+   * a limit of authenticated connections is reached: the caller answers 503 and closes it.
+   * A connection stays with the token it first authenticated with. Sockets this
+   * admission never saw (a mounted handler's) are always admitted.
    */
-  authenticate(socket: Socket): boolean {
+  authenticate(socket: Socket, token: string): 'admitted' | 'connection-limit' | 'token-limit' {
     const tracked = this.#bySocket.get(socket) ?? this.#bySocket.get((socket as Socket & { _parent?: Socket })._parent as Socket);
-    if (tracked === undefined || tracked.authenticated) return true;
-    if (this.#authenticated >= this.#limits.maxAuthenticated) return false;
+    if (tracked === undefined || tracked.token !== null) return 'admitted';
+    const ofToken = this.#authenticatedByToken.get(token) ?? 0;
+    if (ofToken >= this.#limits.maxAuthenticatedPerToken) return 'token-limit';
+    if (this.#authenticated >= this.#limits.maxAuthenticated) return 'connection-limit';
     this.#removeUnauthenticated(tracked);
-    tracked.authenticated = true;
+    tracked.token = token;
     this.#authenticated++;
-    return true;
+    this.#authenticatedByToken.set(token, ofToken + 1);
+    return 'admitted';
   }
 
   /** Drops the oldest connection of `pool` that has had its turn; false when all are too young. */
@@ -129,8 +140,11 @@ export class ConnectionAdmission {
   #forget(tracked: Tracked): void {
     if (!this.#bySocket.has(tracked.socket)) return;
     this.#bySocket.delete(tracked.socket);
-    if (tracked.authenticated) this.#authenticated--;
-    else this.#removeUnauthenticated(tracked);
+    if (tracked.token === null) return this.#removeUnauthenticated(tracked);
+    this.#authenticated--;
+    const ofToken = (this.#authenticatedByToken.get(tracked.token) ?? 1) - 1;
+    if (ofToken === 0) this.#authenticatedByToken.delete(tracked.token);
+    else this.#authenticatedByToken.set(tracked.token, ofToken);
   }
 
   /** Counts turns of the event loop while any unauthenticated connection is young; idle otherwise. */

@@ -12,6 +12,7 @@ import type { ConnectionAdmission } from './admission.js';
 import type { ServerConfig } from './config.js';
 import { InFlight } from './in-flight.js';
 import { createPipeline, type Pipeline, type PipelineState } from './pipeline.js';
+import type { RefusalCounter } from './refusal-counter.js';
 import { closeSocket, rawErrorResponse } from './replies.js';
 import type { Route } from './route.js';
 import { Router } from './router.js';
@@ -23,7 +24,7 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 // How long a close lets aborted handlers end their responses before cutting them off.
 const CLOSE_GRACE_MS = 2_000;
 
-export function assemblePipeline(config: ServerConfig, routes: readonly Route[], audit: AuditSink | null): { state: PipelineState; pipeline: Pipeline } {
+export function assemblePipeline(config: ServerConfig, routes: readonly Route[], audit: AuditSink | null, refusals: RefusalCounter): { state: PipelineState; pipeline: Pipeline } {
   const router = new Router(routes);
   const state: PipelineState = {
     config,
@@ -37,12 +38,13 @@ export function assemblePipeline(config: ServerConfig, routes: readonly Route[],
     inFlight: new InFlight(),
     audit,
     admission: null,
+    refusals,
     closing: false,
   };
   return { state, pipeline: createPipeline(state) };
 }
 
-export function createOwnServer(config: ServerConfig, pipeline: Pipeline, admission: ConnectionAdmission, audit: AuditSink | null): Server {
+export function createOwnServer(config: ServerConfig, pipeline: Pipeline, admission: ConnectionAdmission, audit: AuditSink | null, refusals: RefusalCounter): Server {
   const { limits } = config;
   const serverOptions = {
     maxHeaderSize: limits.maxHeaderBytes,
@@ -66,14 +68,20 @@ export function createOwnServer(config: ServerConfig, pipeline: Pipeline, admiss
   const server = config.tls
     ? createHttpsServer({ ...config.tls, ...serverOptions, handshakeTimeout: limits.headersTimeoutMs }, handler)
     : createHttpServer(serverOptions, handler);
+  // Requests with an Expect header go through the pipeline too: node would otherwise send
+  // "100 Continue" before any check, or answer other expectations without an audit.
+  server.on('checkContinue', handler);
+  server.on('checkExpectation', handler);
   server.on('request', trackRequests);
+  server.on('checkContinue', trackRequests);
+  server.on('checkExpectation', trackRequests);
   server.on('upgrade', trackRequests);
   server.on('upgrade', pipeline.handleUpgrade);
   // Admission replaces node's maxConnections, which refuses a newcomer however the
   // connections it counts are used (admission.ts).
   server.on('connection', (socket: Socket) => admission.admit(socket));
   server.on(config.tls ? 'secureConnection' : 'connection', firstRequestDeadline);
-  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => answerClientError(audit, error, socket));
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket) => answerClientError(audit, refusals, error, socket));
   return server;
 }
 
@@ -112,7 +120,7 @@ export async function closeGracefully(state: PipelineState, server: Server | nul
  * with a JSON error, without the instance header (nobody authenticated), and frees the
  * socket whatever the client does.
  */
-function answerClientError(audit: AuditSink | null, error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
+function answerClientError(audit: AuditSink | null, refusals: RefusalCounter, error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket): void {
   // A response already under way on this socket (a pipelined bad request) must not be
   // corrupted by a raw answer.
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
@@ -124,6 +132,7 @@ function answerClientError(audit: AuditSink | null, error: NodeJS.ErrnoException
     error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE'
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT'
     : 'BAD_REQUEST';
+  refusals.count(code);
   // The answer to HEAD has no body, however malformed the rest of the request.
   const head = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';
   closeSocket(socket, rawErrorResponse(code, { anonymous: true }, { body: !head }));

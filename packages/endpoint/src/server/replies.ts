@@ -44,7 +44,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
  * all headers in one writeHead, cheaper than setHeader per header, which matters on the
  * refusal path.
  */
-export function sendPayload(res: ServerResponse, status: number, payload: string, headers: Record<string, string | number> = {}, anonymous = false): void {
+export function sendPayload(res: ServerResponse, status: number, payload: string | Uint8Array, headers: Record<string, string | number> = {}, anonymous = false): void {
   res.writeHead(status, {
     ...(anonymous ? ANONYMOUS_HEADERS : COMMON_HEADERS),
     ...headers,

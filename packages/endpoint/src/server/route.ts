@@ -4,12 +4,11 @@
 // the function that builds it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { AuditEvent } from '../audit.js';
-import type { Caller } from '../host/host.js';
+import type { AuditEvent, Caller } from '../audit.js';
 import type { ResolvedToken } from '../options.js';
 import type { Scope } from '../protocol.js';
 import type { ServerConfig } from './config.js';
-import type { Gate } from './gate.js';
+import type { Gate } from '../gate.js';
 
 export interface RouteContext {
   config: ServerConfig;
@@ -28,6 +27,12 @@ export interface RouteContext {
   upgradeStatus: number;
   /** Emits an extra audit event for this caller and route. */
   audit(event: { kind: AuditEvent['kind']; status: number; durationMs: number; detail: Record<string, unknown> }): void;
+  /**
+   * Lets the route's gate go before the handler has ended and its answer closed, once the
+   * heavy part is over (a heap snapshot written, its download going on); a no-op without
+   * a gate or the second time.
+   */
+  releaseGate(): void;
 }
 
 export interface Route {
@@ -37,10 +42,10 @@ export interface Route {
   /** A fixed path, or one ending in a `:name` segment (see router.ts). */
   path: string;
   scope: Scope;
-  /** The concurrency gate that admits this route's work, if it is heavy; held until the handler has settled. */
+  /** The concurrency gate that admits this route's work, if it is heavy; held until the handler has settled and its answer closed, or the handler lets it go (releaseGate). */
   gate?: Gate;
-  /** Set when the application has not enabled the feature (e.g. "the REPL"): the route answers 404 FEATURE_DISABLED. */
-  disabled?: string;
+  /** Set when the route is off here: it answers 404 FEATURE_DISABLED with this sentence, and what would turn it on. */
+  disabled?: Unavailable;
   handle(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): void | Promise<void>;
   /**
    * For routes that accept an HTTP Upgrade (the REPL): takes over the socket once every
@@ -50,7 +55,18 @@ export interface Route {
   upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RouteContext): Promise<void>;
 }
 
-/** The route that answers 404 FEATURE_DISABLED, in place of one the application did not enable. */
-export function disabledRoute(route: Omit<Route, 'handle' | 'upgrade' | 'gate' | 'disabled'>, feature: string): Route {
-  return { ...route, disabled: feature, handle: () => {} };
+/** Why a route is off, and what turns it on (a step for whoever runs the application). */
+export interface Unavailable {
+  message: string;
+  fix: string;
+}
+
+/** The usual reason: an option the application did not set. `feature` reads "the REPL", "leak detection"… */
+export function notEnabled(feature: string): Unavailable {
+  return { message: `The application has not enabled ${feature} in its endpoint options.`, fix: `enable ${feature} in the application's endpoint options` };
+}
+
+/** The route that answers 404 FEATURE_DISABLED, in place of one that is off here. */
+export function disabledRoute(route: Omit<Route, 'handle' | 'upgrade' | 'gate' | 'disabled'>, why: Unavailable): Route {
+  return { ...route, disabled: why, handle: () => {} };
 }

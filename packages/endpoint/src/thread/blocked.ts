@@ -1,7 +1,6 @@
 // What a request that needs the main thread is told while the main thread cannot answer:
 // at once, rather than after its loop frees up, with how long it has been blocked and
-// where (the watchdog's stack), or that the endpoint is writing a heap snapshot.
-import { basename } from 'node:path';
+// where (the watchdog's stack, in `details`), or that the endpoint is writing a heap snapshot.
 import type { MainThreadState } from './main-thread-state.js';
 import type { Watchdog } from './watchdog.js';
 
@@ -12,10 +11,10 @@ export function mainThreadBlocked(state: MainThreadState, watchdog: Watchdog | n
   const snapshot = state.snapshot();
   if (lagMs < afterMs && snapshot === null) return null;
   const current = watchdog?.current() ?? null;
-  const top = current?.stack?.[0];
+  // Where it is stuck is said only to a caller that may see stacks (server/pipeline.ts).
   const message = snapshot !== null
-    ? `The application's main thread is writing a heap snapshot (${seconds(snapshot.elapsedMs)} of an expected ${seconds(snapshot.expectedMs)}); this needs it, once the snapshot is done.`
-    : `The application's main thread has been blocked for ${seconds(lagMs)}${top === undefined ? '' : ` in ${top.function} (${basename(top.file)}:${top.line})`}; this needs it, once it is free (opsctl stack shows where it is).`;
+    ? `The application's main thread is writing a heap snapshot (${seconds(snapshot.elapsedMs)} of an expected ${seconds(snapshot.expectedMs)}), and this needs it.`
+    : `The application's main thread has been blocked for ${seconds(lagMs)}, and this needs it.`;
   // A snapshot says when it should end; a block cannot be told.
   const retryAfterSeconds = snapshot === null ? 5 : Math.max(1, Math.ceil((snapshot.expectedMs - snapshot.elapsedMs) / 1000));
   return Object.assign(new Error(message), {

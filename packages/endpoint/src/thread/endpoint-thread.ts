@@ -13,7 +13,8 @@ import { createRoutes } from '../routes/index.js';
 import { ConnectionAdmission } from '../server/admission.js';
 import { assemblePipeline, closeGracefully, createOwnServer, listen } from '../server/assemble.js';
 import { reviveServerConfig, type ServerConfig } from '../server/config.js';
-import { Gate } from '../server/gate.js';
+import { Gate } from '../gate.js';
+import { RefusalCounter } from '../server/refusal-counter.js';
 import { HEAP_SNAPSHOT_RETRY_AFTER_S } from '../server/limits.js';
 import { mainThreadBlocked } from './blocked.js';
 import { MainThreadState } from './main-thread-state.js';
@@ -54,19 +55,23 @@ const state = new MainThreadState(data.mainThread);
 const stacks = new StackTaker();
 const blockedAfterMs = config.blockedThresholdMs ?? 1_000;
 const watchdog = config.blockedThresholdMs === null ? null : new Watchdog(state, stacks, { thresholdMs: config.blockedThresholdMs });
-const host = new RemoteHost(new RpcClient(data.hostPort), () => mainThreadBlocked(state, watchdog, blockedAfterMs));
+const host = new RemoteHost(new RpcClient(data.hostPort), () => mainThreadBlocked(state, watchdog, blockedAfterMs), () => state.sinceLastBeatMs());
 const heapGate = new Gate({ max: 1, retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER_S, busyMessage: 'A heap snapshot is already running; one at a time.', count: new Int32Array(data.heapGate) });
 
 const sink = auditSink(data.audit);
 const summary = sink === null ? null : new AuditSummary(sink);
-const routes = createRoutes(host, config, heapGate, watchdog === null ? null : { state, watchdog, stacks });
-const { state: pipelineState, pipeline } = assemblePipeline(config, routes, summary?.record ?? null);
+const refusals = new RefusalCounter();
+const routes = createRoutes(host, config, heapGate, { state, watchdog, stacks }, refusals);
+const { state: pipelineState, pipeline } = assemblePipeline(config, routes, summary?.record ?? null, refusals);
 const admission = new ConnectionAdmission(
-  { maxAuthenticated: config.limits.maxConnections, maxUnauthenticated: config.limits.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: config.limits.maxUnauthenticatedPerAddress },
-  (address, reason) => summary?.dropped(address, reason),
+  { maxAuthenticated: config.limits.maxConnections, maxAuthenticatedPerToken: config.limits.maxConnectionsPerToken, maxUnauthenticated: config.limits.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: config.limits.maxUnauthenticatedPerAddress },
+  (address, reason) => {
+    refusals.count('CONNECTION_DROPPED');
+    summary?.dropped(address, reason);
+  },
 );
 pipelineState.admission = admission;
-const server = createOwnServer(config, pipeline, admission, pipelineState.audit);
+const server = createOwnServer(config, pipeline, admission, pipelineState.audit, refusals);
 let serverClosed: Promise<void> | null = null;
 const stopListening = () => (serverClosed ??= new Promise<void>((resolve) => server.close(() => resolve())));
 
@@ -92,7 +97,6 @@ port.on('message', (message: ToThread) => {
 async function close(): Promise<void> {
   watchdog?.stop();
   await closeGracefully(pipelineState, server, stopListening());
-  stacks.close();
   summary?.flush();
   flushForwarded();
   flushAuditNow();

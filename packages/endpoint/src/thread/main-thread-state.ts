@@ -28,11 +28,18 @@ export class MainThreadState {
     if (this.#slots[LAST_BEAT] === 0) this.#slots[LAST_BEAT] = sharedClock();
   }
 
-  /** On the main thread: stamps the heartbeat now and every BEAT_MS; returns the stop. */
-  startBeating(): () => void {
-    this.#slots[LAST_BEAT] = sharedClock();
+  /**
+   * On the main thread: stamps the heartbeat now and every BEAT_MS, telling `onDelay` how
+   * much later than due each beat came (the event loop's delay); returns the stop.
+   */
+  startBeating(onDelay: (delayMs: number) => void = () => {}): () => void {
+    let last = sharedClock();
+    this.#slots[LAST_BEAT] = last;
     const timer = setInterval(() => {
-      this.#slots[LAST_BEAT] = sharedClock();
+      const now = sharedClock();
+      this.#slots[LAST_BEAT] = now;
+      onDelay(Math.max(0, now - last - BEAT_MS));
+      last = now;
     }, BEAT_MS);
     timer.unref();
     return () => clearInterval(timer);

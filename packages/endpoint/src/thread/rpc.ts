@@ -83,6 +83,14 @@ export class RpcClient {
   }
 }
 
+/**
+ * A result whose bytes move to the caller instead of being copied: a large document
+ * (a report, a profile, an action's JSON) stays off the endpoint thread's small heap.
+ */
+export class Transfer<T> {
+  constructor(readonly value: T, readonly list: readonly Transferable[]) {}
+}
+
 /** What a handler gets besides its arguments. */
 export interface RpcCall {
   /** Aborts when the caller cancels, or the port closes. */
@@ -96,11 +104,18 @@ export type RpcHandler = (args: unknown[], call: RpcCall) => unknown;
 /** Answers calls on `port` with `handlers`; returns the function that stops and aborts what runs. */
 export function serveRpc(port: MessagePort, handlers: Readonly<Record<string, RpcHandler>>): () => void {
   const running = new Map<number, AbortController>();
-  const reply = (message: Reply) => {
+  const reply = (message: Reply, transfer?: readonly Transferable[]) => {
     try {
-      port.postMessage(message);
-    } catch {
-      // The port closed meanwhile: nobody is waiting.
+      port.postMessage(message, transfer as Transferable[] | undefined);
+    } catch (error) {
+      // A result that cannot cross (a function in it) must still answer its call; a
+      // closed port has nobody waiting.
+      if (message.kind === 'error') return;
+      try {
+        port.postMessage({ kind: 'error', id: message.id, message: `the main thread's answer could not be sent: ${error instanceof Error ? error.message : String(error)}`, code: 'ERR_OPSCTL_RPC_UNSENDABLE' } satisfies Reply);
+      } catch {
+        // closed
+      }
     }
   };
   const onMessage = (request: Request) => {
@@ -115,7 +130,7 @@ export function serveRpc(port: MessagePort, handlers: Readonly<Record<string, Rp
         return handler(args, { signal: controller.signal, emit: (value) => reply({ kind: 'event', id, value }) });
       })
       .then(
-        (value) => reply({ kind: 'result', id, value }),
+        (value) => (value instanceof Transfer ? reply({ kind: 'result', id, value: value.value }, value.list) : reply({ kind: 'result', id, value })),
         (error: unknown) => reply({ kind: 'error', id, message: error instanceof Error ? error.message : String(error), code: (error as NodeJS.ErrnoException | null)?.code }),
       )
       .finally(() => running.delete(id));

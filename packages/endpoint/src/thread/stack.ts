@@ -23,7 +23,6 @@ interface PausedFrame {
 }
 
 export class StackTaker {
-  #session: Session | null = null;
   #running: Promise<StackResult> | null = null;
 
   /** The main thread's current stack; one capture at a time (callers meanwhile share it). */
@@ -32,21 +31,14 @@ export class StackTaker {
     return this.#running;
   }
 
-  close(): void {
-    try {
-      this.#session?.disconnect();
-    } catch {
-      // already gone
-    }
-    this.#session = null;
-  }
-
+  /**
+   * A session for one capture: one left connected would make the application print
+   * "Waiting for the debugger to disconnect..." at exit, and wait for it.
+   */
   async #connect(): Promise<Session> {
-    if (this.#session !== null) return this.#session;
     const inspector = await import('node:inspector');
     const session = new inspector.Session();
     session.connectToMainThread();
-    this.#session = session;
     return session;
   }
 
@@ -75,8 +67,9 @@ export class StackTaker {
     } finally {
       clearTimeout(timer);
       session.off('Debugger.scriptParsed', onScript);
-      // Also cancels a pause still pending on a thread that never ran JavaScript.
-      post(session, 'Debugger.disable');
+      // Also cancels a pause still pending on a thread that never ran JavaScript; the
+      // session goes once the main thread has taken the message.
+      session.post('Debugger.disable', () => session.disconnect());
     }
   }
 }

@@ -1,7 +1,9 @@
 // The main thread's side of the endpoint's own thread: starts it (endpoint-thread.ts),
 // answers its calls with the LocalHost, writes the audit events it forwards, and
-// restarts it when it stops unexpectedly — a bounded number of times, saying so once on
-// stderr each time — or leaves the endpoint off. The thread never keeps the process
+// restarts it when it stops unexpectedly, saying so once on stderr each time: at once,
+// MAX_RESTARTS times within RESTART_WINDOW_MS, then once that window has passed (an
+// endpoint that keeps dying is off for a while, never for good, and costs nothing
+// meanwhile). The thread never keeps the process
 // alive on its own account unless the application asked (`unref: false`, the default
 // for `listen()`: the endpoint's own server did so before it had a thread).
 import { existsSync } from 'node:fs';
@@ -15,7 +17,7 @@ import type { ServerConfig } from '../server/config.js';
 import type { EndpointThreadData, FromThread, ToThread } from './endpoint-thread.js';
 import type { MainThreadState } from './main-thread-state.js';
 
-/** Restarts allowed within RESTART_WINDOW_MS before the endpoint stays off. */
+/** Restarts made at once within RESTART_WINDOW_MS; past them the next waits for the window. */
 export const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 10 * 60_000;
 /** The heap of the endpoint's thread: requests, routes and buffers, never the application's data. */
@@ -41,6 +43,7 @@ export class ThreadHost {
   #stopServing: (() => void) | null = null;
   #closing = false;
   #restarts: number[] = [];
+  #pendingRestart: NodeJS.Timeout | null = null;
   #port = 0;
   readonly #portYielded = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
 
@@ -70,6 +73,8 @@ export class ThreadHost {
     });
     this.#worker = worker;
     this.#stopServing = serveHost(port1, this.#options.host);
+    // A port listening for messages keeps the process alive like the worker itself.
+    if (this.#options.unref) port1.unref();
     worker.on('message', guarded('taking a message from the endpoint\'s thread', (message: FromThread) => {
       if (message.kind === 'audit') for (const event of message.events) this.#options.forwardTo?.(event);
     }));
@@ -100,6 +105,7 @@ export class ThreadHost {
   /** Stops the thread: it ends what runs (a grace period for clients that hold on), then exits. */
   async close(): Promise<void> {
     this.#closing = true;
+    if (this.#pendingRestart !== null) clearTimeout(this.#pendingRestart);
     const worker = this.#worker;
     if (worker === null) return;
     const closed = new Promise<void>((resolve) => {
@@ -140,16 +146,31 @@ export class ThreadHost {
     if (this.#worker !== worker) return;
     this.#retire(worker);
     if (this.#closing) return;
+    this.#restartSoon(`the maintenance endpoint's thread stopped (${why})`);
+  }
+
+  /** Restarts at once, or when the window of restarts has room again; `what` says why, on stderr. */
+  #restartSoon(what: string): void {
     const now = Date.now();
     this.#restarts = this.#restarts.filter((at) => now - at < RESTART_WINDOW_MS);
-    if (this.#restarts.length >= MAX_RESTARTS) {
-      process.stderr.write(`opsctl: the maintenance endpoint's thread stopped (${why}) ${MAX_RESTARTS + 1} times within ${RESTART_WINDOW_MS / 60_000} minutes; the endpoint stays off until the process restarts. The application is not affected.\n`);
+    const oldest = this.#restarts[0];
+    if (this.#restarts.length >= MAX_RESTARTS && oldest !== undefined) {
+      const waitMs = RESTART_WINDOW_MS - (now - oldest);
+      process.stderr.write(`opsctl: ${what}, the ${MAX_RESTARTS + 1}th time within ${RESTART_WINDOW_MS / 60_000} minutes; it stays off for ${Math.ceil(waitMs / 60_000)} minutes, then starts again. The application is not affected.\n`);
+      this.#pendingRestart = setTimeout(guarded('restarting the endpoint\'s thread', () => this.#restart()), waitMs);
+      this.#pendingRestart.unref();
       return;
     }
-    this.#restarts.push(now);
-    process.stderr.write(`opsctl: the maintenance endpoint's thread stopped (${why}); restarting it on port ${this.#port} (${this.#restarts.length} of ${MAX_RESTARTS}). The application is not affected.\n`);
+    process.stderr.write(`opsctl: ${what}; restarting it on port ${this.#port}. The application is not affected.\n`);
+    this.#restart();
+  }
+
+  #restart(): void {
+    this.#pendingRestart = null;
+    if (this.#closing || this.#worker !== null) return;
+    this.#restarts.push(Date.now());
     this.start(this.#port).catch((error: unknown) => {
-      process.stderr.write(`opsctl: the maintenance endpoint could not restart on port ${this.#port} (${(error as Error).message}); it stays off.\n`);
+      this.#restartSoon(`the maintenance endpoint could not restart on port ${this.#port} (${(error as Error).message})`);
     });
   }
 }

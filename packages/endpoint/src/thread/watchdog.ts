@@ -1,7 +1,8 @@
 // The blocked-loop watchdog, on the endpoint's thread: it reads the main thread's
 // heartbeat (main-thread-state.ts) every CHECK_MS, and when the beat is older than the
-// threshold, records a block: when it began, its stack (taken once, soon after it is
-// detected), and, once the beat resumes, how long it lasted. Blocks are kept in a
+// threshold, records a block: when it began, its stack (taken soon after it is detected,
+// and again every STACK_MIN_INTERVAL_MS while it lasts, as a long block can move on to
+// other code), and, once the beat resumes, how long it lasted. Blocks are kept in a
 // bounded ring, audited, and told to live subscribers.
 //
 // Stacks are rate-limited: taking one pauses the main thread (stack.ts), and a process
@@ -23,6 +24,8 @@ const RESUMED_WITHIN_MS = 3 * BEAT_MS;
 export interface WatchdogSettings {
   /** A block shorter than this is not one (default 1 s). */
   thresholdMs: number;
+  /** Stacks at most this often (default STACK_MIN_INTERVAL_MS). */
+  stackIntervalMs?: number;
 }
 
 export interface CurrentBlock {
@@ -43,6 +46,7 @@ interface OpenBlock {
 
 export class Watchdog {
   readonly thresholdMs: number;
+  readonly #stackIntervalMs: number;
   readonly #state: MainThreadState;
   readonly #stacks: StackTaker;
   readonly #ring: BlockRecord[] = [];
@@ -51,11 +55,14 @@ export class Watchdog {
   #lastStackAt = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | null = null;
   #nextId = 1;
+  /** Blocks that have ended, and their time, since the start: for GET /metrics. */
+  readonly totals = { blocks: 0, blockedSeconds: 0 };
 
   constructor(state: MainThreadState, stacks: StackTaker, settings: WatchdogSettings) {
     this.#state = state;
     this.#stacks = stacks;
     this.thresholdMs = settings.thresholdMs;
+    this.#stackIntervalMs = settings.stackIntervalMs ?? STACK_MIN_INTERVAL_MS;
   }
 
   start(): void {
@@ -87,6 +94,15 @@ export class Watchdog {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Takes the main thread's stack for `open`; a newer one replaces an older, a failure keeps what was taken. */
+  #takeStack(open: OpenBlock, now: number): void {
+    this.#lastStackAt = now;
+    void this.#stacks.take().then((taken) => {
+      if (taken.frames !== null) open.stack = taken.frames;
+      else if (open.stack === null) open.stackNote = taken.reason;
+    });
+  }
+
   #check(): void {
     const now = sharedClock();
     const sinceBeat = this.#state.sinceLastBeatMs(now);
@@ -96,17 +112,14 @@ export class Watchdog {
       const open: OpenBlock = { startedAt: now - sinceBeat, cause: snapshot === null ? 'javascript' : 'heap-snapshot', stack: null, stackNote: null };
       this.#open = open;
       if (snapshot !== null) open.stackNote = 'the endpoint was writing a heap snapshot';
-      else if (now - this.#lastStackAt < STACK_MIN_INTERVAL_MS) open.stackNote = `not taken: the watchdog takes at most one stack per ${STACK_MIN_INTERVAL_MS / 1000} s`;
-      else {
-        this.#lastStackAt = now;
-        void this.#stacks.take().then((taken) => {
-          if (taken.frames !== null) open.stack = taken.frames;
-          else open.stackNote = taken.reason;
-        });
-      }
+      else if (now - this.#lastStackAt < this.#stackIntervalMs) open.stackNote = `not taken: the watchdog takes at most one stack per ${this.#stackIntervalMs / 1000} s`;
+      else this.#takeStack(open, now);
       return;
     }
-    if (sinceBeat > RESUMED_WITHIN_MS) return;
+    if (sinceBeat > RESUMED_WITHIN_MS) {
+      if (this.#open.cause === 'javascript' && now - this.#lastStackAt >= this.#stackIntervalMs) this.#takeStack(this.#open, now);
+      return;
+    }
     const open = this.#open;
     this.#open = null;
     const block: BlockRecord = {
@@ -119,6 +132,8 @@ export class Watchdog {
     };
     this.#ring.push(block);
     if (this.#ring.length > BLOCKS_KEPT) this.#ring.shift();
+    this.totals.blocks++;
+    this.totals.blockedSeconds += block.durationMs / 1000;
     for (const listener of this.#listeners) {
       try {
         listener(block);

@@ -7,8 +7,8 @@ export interface GateSettings {
   max: number;
   /** What to tell a refused caller, in seconds: roughly how long one operation takes. */
   retryAfterSeconds: number;
-  /** The refusal's sentence, e.g. "A heap snapshot is already running; one at a time." */
-  busyMessage: string;
+  /** The refusal's sentence, e.g. "A heap snapshot is already running; one at a time."; made when a caller is refused when it is a function. */
+  busyMessage: string | (() => string);
   /** A count shared with another thread (sharedGateCount()); a private one by default. */
   count?: Int32Array;
 }
@@ -21,13 +21,13 @@ export function sharedGateCount(): Int32Array {
 export class Gate {
   readonly max: number;
   readonly retryAfterSeconds: number;
-  readonly busyMessage: string;
+  readonly #busyMessage: string | (() => string);
   readonly #count: Int32Array;
 
   constructor(settings: GateSettings) {
     this.max = settings.max;
     this.retryAfterSeconds = settings.retryAfterSeconds;
-    this.busyMessage = settings.busyMessage;
+    this.#busyMessage = settings.busyMessage;
     this.#count = settings.count ?? new Int32Array(1);
   }
 
@@ -44,6 +44,10 @@ export class Gate {
       released = true;
       Atomics.sub(this.#count, 0, 1);
     };
+  }
+
+  get busyMessage(): string {
+    return typeof this.#busyMessage === 'function' ? this.#busyMessage() : this.#busyMessage;
   }
 
   get active(): number {

@@ -1,0 +1,61 @@
+// Reading a file while another thread is still writing it: the heap snapshot V8 is
+// serializing on the main thread, so that its bytes travel while the process is paused
+// rather than after (measured on a 200 MB heap: V8 writes its first byte at ~80% of the
+// pause, ~100 MB/s from there, then spends ~2 s freeing its graph before it returns).
+//
+// Safe because the writers only append (V8's file stream, and the write stream a
+// worker's snapshot is piped into), into a file made empty beforehand, and because
+// Linux raises a file's size only once the bytes below it are in the page cache: what a
+// read returns below the size it saw is final.
+import type { FileHandle } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Bytes read at a time at most: large reads, few calls; a few MiB in flight is nothing next to the snapshot's graph. */
+export const GROWING_READ_MAX_BYTES = 4 * 1024 * 1024;
+/** How often to look for new bytes while the writer is at work. */
+export const GROWING_POLL_MS = 10;
+
+export interface GrowingFileRead {
+  /** The chunks, in order, until the writer has finished and everything it wrote has been read. */
+  chunks: AsyncGenerator<Buffer>;
+  /** Bytes read so far. */
+  readonly bytes: number;
+}
+
+/**
+ * Reads `handle` from its start as it grows, until `finished` settles (either way) and
+ * the file's end is reached. Each chunk is a buffer of its own, never reused.
+ */
+export function readGrowingFile(handle: FileHandle, finished: Promise<unknown>, signal: AbortSignal): GrowingFileRead {
+  let done = false;
+  const settled = finished.then(
+    () => { done = true; },
+    () => { done = true; },
+  );
+  let position = 0;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (;;) {
+      // Looked at before the size: once the writer has finished, the size read after is final.
+      const writerDone = done;
+      const { size } = await handle.stat();
+      if (size > position) {
+        const length = Math.min(size - position, GROWING_READ_MAX_BYTES);
+        const buffer = Buffer.allocUnsafe(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, position);
+        if (bytesRead === 0) throw new Error(`the snapshot file shrank below ${position} bytes while it was read`);
+        position += bytesRead;
+        yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+      } else if (writerDone) {
+        return;
+      } else {
+        await Promise.race([settled, sleep(GROWING_POLL_MS, undefined, { signal })]);
+      }
+    }
+  }
+  return {
+    chunks: chunks(),
+    get bytes() {
+      return position;
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StackFrame } from '../protocol.js';
+import { MainThreadState } from './main-thread-state.js';
+import type { StackTaker } from './stack.js';
+import { Watchdog } from './watchdog.js';
+
+const frame = (name: string): StackFrame => ({ function: name, file: '/srv/app.js', line: 1, column: 1 });
+
+let stop: (() => void)[] = [];
+afterEach(() => {
+  for (const end of stop) end();
+  stop = [];
+});
+
+/** A watchdog over a main thread that never beats (blocked from the start), whose stacks are `names` in turn. */
+function blockedWatchdog(names: string[]): { watchdog: Watchdog; state: MainThreadState; taken: () => number } {
+  const state = new MainThreadState();
+  let taken = 0;
+  const stacks = { take: async () => ({ frames: [frame(names[Math.min(taken++, names.length - 1)] ?? 'none')] }) } as unknown as StackTaker;
+  const watchdog = new Watchdog(state, stacks, { thresholdMs: 200, stackIntervalMs: 400 });
+  watchdog.start();
+  stop.push(() => watchdog.stop());
+  return { watchdog, state, taken: () => taken };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('Watchdog', () => {
+  it('takes the stack of a block soon after it begins', async () => {
+    const { watchdog } = blockedWatchdog(['parse']);
+    await sleep(400);
+    expect(watchdog.current()?.stack?.[0]?.function).toBe('parse');
+  });
+
+  it('takes it again while a long block lasts, no more often than its interval, keeping the newest', async () => {
+    const { watchdog, taken } = blockedWatchdog(['parse', 'render']);
+    await sleep(1_100);
+    expect(watchdog.current()?.stack?.[0]?.function).toBe('render');
+    // Blocked from 0 ms: stacks at ~200, ~600, ~1000 ms at most.
+    expect(taken()).toBeLessThanOrEqual(3);
+  });
+
+  it('records the block with its latest stack when the loop turns again', async () => {
+    const { watchdog, state } = blockedWatchdog(['parse', 'render']);
+    await sleep(900);
+    const ended = new Promise((resolve) => watchdog.subscribe(resolve));
+    stop.push(state.startBeating());
+    const block = (await ended) as { durationMs: number; stack: StackFrame[] };
+    expect(block.durationMs).toBeGreaterThanOrEqual(800);
+    expect(block.stack[0]?.function).toBe('render');
+  });
+});
