@@ -74,3 +74,10 @@ export function countFlag(value: string): number {
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('give a whole number greater than 0.');
   return n;
 }
+
+/** A parser for a count where 0 turns the thing off: a whole number from 0. */
+export function countOrZeroFlag(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('give a whole number, 0 or more.');
+  return n;
+}

@@ -3,7 +3,7 @@
 // only when a command runs, so `opsctl --help` loads commander alone.
 import { Argument, Command, Help, Option, type HelpContext } from 'commander';
 import type { Context } from './context.js';
-import { countFlag, durationFlag, sizeFlag } from './flags.js';
+import { countFlag, countOrZeroFlag, durationFlag, sizeFlag } from './flags.js';
 import { version } from './version.js';
 
 /** Runs a command module's function with the context built for the command. */
@@ -286,6 +286,7 @@ ${examples('opsctl repl', "opsctl repl -e 'process.memoryUsage()'", 'opsctl repl
     .addOption(new Option('--sort <by>', 'order by bytes or by number of objects').choices(['size', 'count']).default('size'))
     .addOption(new Option('--limit <n>', 'show at most N classes').default(20).argParser(countFlag))
     .addOption(new Option('--min-size <size>', 'leave out classes with less growth (with C: less retained) than this, e.g. 64KB').argParser(sizeFlag(0)).default(0, '0'))
+    .addOption(new Option('--retainers <n>', 'find who holds the new objects of the top N classes: retainer paths and the holder\'s retained size (0: none; no edges read, about half the memory and time)').argParser(countOrZeroFlag).default(5))
     .option('-f, --force', 'compare even snapshots that look like different processes or out of order', false)
     .addHelpText('after', `
 Works offline on files from opsctl heapdump, Chrome DevTools or v8.writeHeapSnapshot().
@@ -293,8 +294,10 @@ Take them from one process with the suspected leak exercised in between: V8 keep
 object's id for its life, so with three the report leaves out the warm-up (already in
 A) and short-lived objects (gone by C). Files named by opsctl heapdump say which
 process and when: snapshots of different processes, or given newest first, are refused.
+Retainer paths are found in the last file (B of two, C of three); strings, internal
+arrays and the objects a new object owns count with it.
 ${examples('opsctl heapdiff a.heapsnapshot b.heapsnapshot', 'opsctl heapdiff a.heapsnapshot b.heapsnapshot c.heapsnapshot --min-size 64KB')}`)
-    .action(run(async (ctx, a: string, b: string, c: string | undefined, opts: { sort: 'size' | 'count'; limit: number; minSize: number; force: boolean }) => {
+    .action(run(async (ctx, a: string, b: string, c: string | undefined, opts: { sort: 'size' | 'count'; limit: number; minSize: number; retainers: number; force: boolean }) => {
       const { runHeapdiff } = await import('./commands/heapdiff.js');
       await runHeapdiff({ files: [a, b, c], ...opts }, ctx);
     }));
@@ -309,6 +312,7 @@ ${examples('opsctl heapdiff a.heapsnapshot b.heapsnapshot', 'opsctl heapdiff a.h
     .addOption(new Option('--interval <duration>', 'with --diff: time between snapshots, 1s to 24h').argParser(durationFlag({ min: 1000, max: 24 * 60 * MINUTE_MS })).default(MINUTE_MS, '60s'))
     .option('--keep <dir>', 'with --diff: keep the snapshots in DIR')
     .addOption(new Option('--limit <n>', 'with --diff: show at most N classes').argParser(countFlag).default(20))
+    .addOption(new Option('--retainers <n>', 'with --diff: retainer paths for the top N classes (0: none)').argParser(countOrZeroFlag).default(5))
     .option('--skip-memory-check', 'with --diff: snapshot despite the endpoint\'s memory estimate', false)
     .addHelpText('after', `
 Verdicts: unknown (fewer than 6 post-GC samples after warm-up: no verdict yet, never
@@ -318,10 +322,10 @@ measurements behind it: docs/leak-detection.md in the opsctl repository.
 --diff pauses the process three times (once per snapshot); exercise the suspected
 leak during the intervals.
 ${examples('opsctl leaks', 'opsctl leaks --watch', 'opsctl leaks --fail-on-leak --json', 'opsctl leaks --diff --interval 2m --keep ./snapshots/')}`)
-    .action(run(async (ctx, opts: { watch: boolean; failOnLeak: boolean; gc: boolean; diff: boolean; interval: number; keep?: string; limit: number; skipMemoryCheck: boolean }) => {
+    .action(run(async (ctx, opts: { watch: boolean; failOnLeak: boolean; gc: boolean; diff: boolean; interval: number; keep?: string; limit: number; retainers: number; skipMemoryCheck: boolean }) => {
       if (opts.diff) {
         const { runLeakDiff } = await import('./commands/leak-diff.js');
-        await runLeakDiff({ intervalSeconds: opts.interval / 1000, limit: opts.limit, skipMemoryCheck: opts.skipMemoryCheck, ...(opts.keep ? { keep: opts.keep } : {}) }, ctx);
+        await runLeakDiff({ intervalSeconds: opts.interval / 1000, limit: opts.limit, retainers: opts.retainers, skipMemoryCheck: opts.skipMemoryCheck, ...(opts.keep ? { keep: opts.keep } : {}) }, ctx);
         return;
       }
       const { runLeaks } = await import('./commands/leaks.js');
