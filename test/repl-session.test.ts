@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, opsctlBin, startApp, type RunningApp } from './support/processes.js';
 import { auditEvents, upgradeRepl } from './support/sockets.js';
-import { readUntil } from '../packages/endpoint/test-support/index.js';
+import { readUntil, waitFor } from '../packages/endpoint/test-support/index.js';
 import { missingTmuxReason, TmuxSession } from './support/tmux.js';
 
 const targetApp = new URL('./fixtures/target-app.mjs', import.meta.url).pathname;
@@ -148,7 +148,9 @@ describe('a refused session', () => {
 
 describe('an error in a session', () => {
   it("shows the input's frames, not node's REPL machinery or the endpoint's, thrown at once or later", async () => {
-    const opened = await upgradeRepl(app.ops, { authorization: `Bearer ${alice.token}` });
+    // The sessions the test before held end once the endpoint has seen their sockets close.
+    let opened = await upgradeRepl(app.ops, { authorization: `Bearer ${alice.token}` });
+    await waitFor(async () => 'socket' in opened || 'socket' in (opened = await upgradeRepl(app.ops, { authorization: `Bearer ${alice.token}` })), 10_000);
     if (!('socket' in opened)) throw new Error(`upgrade refused: ${JSON.stringify(opened)}`);
     const { socket } = opened;
     try {
