@@ -12,21 +12,8 @@ import { classNameStrings } from './classes.js';
 import { HeapSnapshotError } from './errors.js';
 import type { SnapshotHeader } from './header.js';
 import type { NodeColumns, ScanHandlers } from './scanner.js';
+import type { HeapSnapshot, SnapshotNodes } from './snapshot.js';
 import { scanSnapshot, type ReadOptions, type SnapshotSource } from './source.js';
-
-/** Node fields by ordinal (row number): `type` indexes header.nodeTypes, `name` the strings. */
-export interface SnapshotNodes extends NodeColumns {
-  readonly count: number;
-}
-
-export interface HeapSnapshot {
-  readonly header: SnapshotHeader;
-  readonly nodes: SnapshotNodes;
-  readonly edgeCount: number;
-  readonly stringCount: number;
-  /** A string kept while reading (see ParseOptions.keepStrings); undefined for the others. */
-  string(index: number): string | undefined;
-}
 
 export interface ParseOptions extends ReadOptions {
   /**

@@ -6,8 +6,9 @@
 import { ClassTable, classNamesByType } from './classes.js';
 import { newestId, type HeapTotals } from './diff.js';
 import type { SnapshotHeader } from './header.js';
-import { parseHeapSnapshot, type SnapshotNodes } from './parse.js';
+import { parseHeapSnapshot } from './parse.js';
 import { rank, type RankOptions } from './rank.js';
+import type { SnapshotNodes } from './snapshot.js';
 import type { ReadOptions, SnapshotSource } from './source.js';
 
 export interface RetainedExample {
