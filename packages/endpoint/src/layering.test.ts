@@ -96,7 +96,7 @@ describe('the import graph', () => {
     expect(show(local.filter((e) => e.from.startsWith(routes) && e.from !== `${routes}index.ts` && e.to.startsWith(routes)))).toEqual([]);
   });
 
-  it('has no CLI command import another command', () => {
-    expect(show(local.filter((e) => e.from.startsWith(commands) && e.to.startsWith(commands)))).toEqual([]);
+  it('has no CLI command import another command (a registration, x.command.ts, loads the run functions it wires)', () => {
+    expect(show(local.filter((e) => e.from.startsWith(commands) && !e.from.endsWith('.command.ts') && e.to.startsWith(commands)))).toEqual([]);
   });
 });

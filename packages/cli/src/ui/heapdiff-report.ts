@@ -2,7 +2,8 @@
 // (operations/heap-diff.ts): the same aligned table on a terminal and in a pipe.
 import type { ChalkInstance } from 'chalk';
 import type { GrowthResult, HeapdiffResult, RetainedResult } from '../operations/heap-diff.js';
-import { formatBytes } from './format.js';
+import { formatBytes, formatCount as count } from './format.js';
+import { renderHolders } from './retainer-paths.js';
 
 const MAX_NAME_CHARS = 60;
 const MAX_EXAMPLE_CHARS = 32;
@@ -11,6 +12,12 @@ const MAX_EXAMPLE_CHARS = 32;
 export function renderHeapdiff(result: HeapdiffResult, c: ChalkInstance): string {
   const lines = result.kind === 'growth' ? renderGrowth(result, c) : renderRetained(result, c);
   if (result.more > 0) lines.push(c.dim(`… and ${result.more} more (show them with --limit ${result.limit + result.more})`));
+  if (result.kind === 'growth' && result.newObjects !== null) {
+    const { total, classes } = result.newObjects;
+    lines.push('', c.bold(`new in ${result.files.b}`) + `: ${count(total.count)} objects, ${formatBytes(total.selfSize)}, by what holds them`, ...renderHolders(classes, result.files.b, c));
+  } else if (result.kind === 'retained') {
+    lines.push(...renderHolders(result.classes, result.files.c, c));
+  }
   return lines.join('\n');
 }
 
@@ -36,11 +43,13 @@ function renderRetained(r: RetainedResult, c: ChalkInstance): string[] {
     truncate(row.name, MAX_NAME_CHARS),
     count(row.count),
     formatBytes(row.selfSize),
+    count(row.held.count),
+    formatBytes(row.held.selfSize),
     row.examples.map((example) => (example.name === row.name || example.name === '' ? `@${example.id}` : `@${example.id} ${JSON.stringify(truncate(example.name, MAX_EXAMPLE_CHARS))}`)).join(', '),
   ]);
-  const style = (column: number, text: string) => (column === 0 ? c.bold(text) : column === 3 ? c.dim(text) : text);
-  const [header = '', ...body] = table(rows, 'l  r  r  l', style, ['class', 'objects', 'self size', `examples (@id in ${r.files.b})`]).lines;
-  return [title, '', c.dim(header), ...body];
+  const style = (column: number, text: string) => (column === 0 ? c.bold(text) : column === 5 ? c.dim(text) : text);
+  const [header = '', ...body] = table(rows, 'l  r  r  r  r  l', style, ['class', 'objects', 'self size', 'they own', 'owned size', `examples (@id in ${r.files.b} and ${r.files.c})`]).lines;
+  return [title, c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects held by a new object'), '', c.dim(header), ...body];
 }
 
 /**
@@ -65,10 +74,6 @@ function table(rows: string[][], layout: string, style: (column: number, text: s
   const lines = rows.map((row) => line(row, style));
   if (header !== undefined) lines.unshift(line(header, (_, text) => text));
   return { lines, widths };
-}
-
-function count(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 function signed(n: number, format: (n: number) => string): string {
