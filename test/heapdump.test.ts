@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { KERNEL_HEADER, kernelKey, type InfoResponse } from '../packages/endpoint/src/protocol.js';
+import { KERNEL_HEADER, kernelKey, type InfoResponse } from '../packages/endpoint/src/protocol/index.js';
 import { validateHeapSnapshot } from '../packages/cli/src/heapsnapshot/validate.js';
 import { waitFor } from '../packages/endpoint/test-support/index.js';
 import { mintToken, opsctl, startApp, type RunningApp } from './support/processes.js';

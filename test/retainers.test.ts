@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RetainedResult } from '../packages/cli/src/commands/heapdiff.js';
+import type { RetainedResult } from '../packages/cli/src/operations/heap-diff.js';
 import type { HolderClass } from '../packages/cli/src/heapsnapshot/index.js';
 import { mintToken, opsctl, startApp, type RunningApp } from './support/processes.js';
 

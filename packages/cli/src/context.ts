@@ -7,7 +7,8 @@ import type { Client } from './client/http.js';
 import type { CredentialStore } from './credentials/store.js';
 import { CliError } from './errors.js';
 import { resolveTarget, type Target } from './target.js';
-import { Output, type OutStream } from './ui/output.js';
+import type { OutStream } from './ui/out-stream.js';
+import { Output } from './ui/output.js';
 
 export type Env = Record<string, string | undefined>;
 

@@ -16,7 +16,7 @@
 // Never summarised: anything by an authenticated caller, REPL lines, captures.
 import { auditTime, type AuditEvent, type AuditSink } from './audit.js';
 import { guarded } from './guard.js';
-import type { ErrorCode } from './protocol.js';
+import type { ErrorCode } from './protocol/index.js';
 
 export const SUMMARY_INTERVAL_MS = 10_000;
 export const SUMMARY_MAX_ADDRESSES = 1_000;

@@ -2,7 +2,7 @@
 // headers never reach an event; callers are named by their token's name.
 import { write, writeSync } from 'node:fs';
 import { guarded, warnOnce } from './guard.js';
-import type { ErrorCode } from './protocol.js';
+import type { ErrorCode } from './protocol/index.js';
 
 export interface AuditEvent {
   /** ISO time the request ended (or the REPL line was evaluated). */

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, jsonOf, startEndpoint, type TestEndpoint } from '../test-support/index.js';
-import { INSTANCE_HEADER, type InfoResponse, type MemoryResponse } from './protocol.js';
+import { INSTANCE_HEADER, type InfoResponse, type MemoryResponse } from './protocol/index.js';
 import { generateToken } from './tokens.js';
 
 let ep: TestEndpoint;

@@ -1,5 +1,5 @@
 // Errors the endpoint throws at the application (not the ones it sends over HTTP,
-// which live in protocol.ts). Each has a stable `code`.
+// which live in protocol/errors.ts). Each has a stable `code`.
 
 /** The options given to createMaintenanceEndpoint are wrong; `problems` lists every one. */
 export class EndpointConfigError extends Error {

@@ -2,7 +2,7 @@
 // in docs/http-api.md, with its status, its cause and its fix.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERRORS, isErrorCode } from './protocol.js';
+import { ERRORS, isErrorCode } from './protocol/index.js';
 
 const page = readFileSync(new URL('../../../docs/http-api.md', import.meta.url), 'utf8');
 /** Rows of the error table: | `CODE` | status | cause | fix |. */

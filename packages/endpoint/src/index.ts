@@ -7,4 +7,4 @@ export { parseTokenList } from './options.js';
 export { EndpointConfigError } from './errors.js';
 export { stderrAuditSink, type AuditEvent, type AuditSink } from './audit.js';
 export { generateToken, hashToken, isWellFormedToken } from './tokens.js';
-export { SCOPES, type Scope } from './protocol.js';
+export { SCOPES, type Scope } from './protocol/index.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EndpointConfigError } from './errors.js';
 import { parseTokenList, resolveOptions, type EndpointOptions } from './options.js';
-import { isLoopback } from './protocol.js';
+import { isLoopback } from './protocol/index.js';
 import { generateToken, hashToken } from './tokens.js';
 
 const hash = hashToken(generateToken());

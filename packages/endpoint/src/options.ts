@@ -10,9 +10,9 @@ import { resolveCapture, type CaptureOptions, type ResolvedCapture } from './dia
 import { SMALL_OBJECT_MEMORY_FACTOR } from './diagnostics/heap-snapshot.js';
 import { MAX_FORCED_PAUSE_MS } from './diagnostics/forced-gc.js';
 import { SAMPLE_CAPACITY } from './diagnostics/gc-sampler.js';
-import { leakSettingsProblems, type LeakSettings } from './diagnostics/leak-verdict.js';
+import { leakSettingsProblems } from './diagnostics/leak-verdict.js';
 import { EndpointConfigError } from './errors.js';
-import { isLoopback, isScope, SCOPE_LIST, type Scope } from './protocol.js';
+import { isLoopback, isScope, SCOPE_LIST, type LeakSettings, type Scope } from './protocol/index.js';
 import { containsToken, isTokenHash, isWellFormedToken, maskTokens } from './tokens.js';
 
 export const DEFAULT_HOST = '127.0.0.1';

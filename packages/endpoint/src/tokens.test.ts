@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TOKEN_PREFIX } from './protocol.js';
+import { TOKEN_PREFIX } from './protocol/index.js';
 import { TOKEN_LENGTH, generateToken, hashToken, isTokenHash, isWellFormedToken } from './tokens.js';
 
 describe('tokens', () => {

@@ -4,7 +4,7 @@
 // leaked token, the checksum lets both sides reject a mistyped one without hashing.
 import { createHash, randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { TOKEN_PREFIX } from './protocol.js';
+import { TOKEN_PREFIX } from './protocol/index.js';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 40;

@@ -3,7 +3,7 @@
 import { connect, type Socket } from 'node:net';
 import { createMaintenanceEndpoint, type EndpointOptions, type MaintenanceEndpoint } from '../src/index.js';
 import type { AuditEvent } from '../src/audit.js';
-import type { Scope } from '../src/protocol.js';
+import type { Scope } from '../src/protocol/index.js';
 import { generateToken, hashToken } from '../src/tokens.js';
 
 export interface TestEndpoint {

@@ -12,9 +12,9 @@ import type { Context } from '../context.js';
 import { CliError, isCliError, type CliErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../files.js';
 import { inspectCertificate } from '../client/certificate.js';
+import { takeHeapSnapshot } from '../operations/heap-snapshot.js';
 import { formatBytes } from '../ui/format.js';
 import { junitReport } from '../ui/junit.js';
-import { runHeapdump } from './heapdump.js';
 
 export interface CheckOptions {
   require?: string;
@@ -151,7 +151,7 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
 }
 
 async function leakCheck(ctx: Context, requireVerdict: boolean): Promise<{ status?: CheckStatus; detail: string }> {
-  const [{ fetchLeakStatus }, { DIFF_COMMAND, nextStep }] = await Promise.all([import('./leaks.js'), import('../ui/leak-report.js')]);
+  const [{ fetchLeakStatus }, { DIFF_COMMAND, nextStep }] = await Promise.all([import('../operations/leak-status.js'), import('../ui/leak-report.js')]);
   const status = await fetchLeakStatus(ctx);
   const { verdict } = status;
   if (verdict.verdict === 'suspected') throw new CliError('LEAK_SUSPECTED', `leak suspected: ${verdict.reason}`, { hint: `see what grows: ${DIFF_COMMAND}` });
@@ -167,7 +167,7 @@ async function heapdumpRoundTrip(ctx: Context): Promise<{ detail: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'opsctl-check-'));
   try {
     const quiet = { ...ctx, out: ctx.out.silent() };
-    const result = await runHeapdump({ out: `${dir}/`, gzip: true, force: false, skipMemoryCheck: false }, quiet);
+    const result = await takeHeapSnapshot({ out: `${dir}/`, gzip: true, force: false, skipMemoryCheck: false }, await quiet.client(), quiet);
     return { detail: `${result.nodes.toLocaleString('en-US')} objects, ${formatBytes(result.bytes)} gzipped, process paused ${(result.snapshotMs / 1000).toFixed(1)} s` };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 import type { TargetContext } from '../config.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
+import { knownContext, removeContext, type RemovedContext } from '../operations/contexts.js';
 
 export interface ContextEntry extends TargetContext {
   name: string;
@@ -23,7 +24,7 @@ export async function runContextList(ctx: Context): Promise<ContextEntry[]> {
 
 export async function runContextUse(name: string, ctx: Context): Promise<ContextEntry> {
   const config = await ctx.configFile.read();
-  const stored = known(config.contexts, name);
+  const stored = knownContext(config.contexts, name);
   await ctx.configFile.update((data) => {
     data.current = name;
   });
@@ -36,7 +37,7 @@ export async function runContextShow(name: string | undefined, ctx: Context): Pr
   const config = await ctx.configFile.read();
   const chosen = name ?? ctx.options.context ?? config.current;
   if (!chosen) throw new CliError('NO_TARGET', 'no context is selected', { hint: 'run: opsctl context use NAME' });
-  const entry = { name: chosen, current: chosen === config.current, ...known(config.contexts, chosen) };
+  const entry = { name: chosen, current: chosen === config.current, ...knownContext(config.contexts, chosen) };
   ctx.out.result(entry, (e) =>
     [
       `name        ${e.name}${e.current ? ' (current)' : ''}`,
@@ -49,32 +50,8 @@ export async function runContextShow(name: string | undefined, ctx: Context): Pr
   return entry;
 }
 
-export interface RemovedContext {
-  context: string;
-  tokenRemoved: boolean;
-}
-
 export async function runContextRemove(name: string, ctx: Context): Promise<RemovedContext> {
   const result = await removeContext(name, ctx);
   ctx.out.result(result, (r, c) => `${c.green('✔')} Removed "${r.context}"${r.tokenRemoved ? ' and its token' : ''}`);
   return result;
-}
-
-/** Deletes the context's stored token, then the context itself. Shared with logout. */
-export async function removeContext(name: string, ctx: Context): Promise<RemovedContext> {
-  const stored = known((await ctx.configFile.read()).contexts, name);
-  const tokenRemoved = await (await ctx.credentials(stored.credential)).delete(name);
-  await ctx.configFile.update((data) => {
-    delete data.contexts[name];
-    if (data.current === name) data.current = null;
-  });
-  return { context: name, tokenRemoved };
-}
-
-function known(contexts: Record<string, TargetContext>, name: string): TargetContext {
-  const stored = contexts[name];
-  if (stored === undefined) {
-    throw new CliError('UNKNOWN_CONTEXT', `no context named "${name}"`, { hint: Object.keys(contexts).length > 0 ? `known: ${Object.keys(contexts).join(', ')}` : 'run: opsctl login URL --name NAME' });
-  }
-  return stored;
 }

@@ -10,9 +10,9 @@ import type { Context } from '../context.js';
 import { CliError, isCliError } from '../errors.js';
 import { checkEndpointTemplate, endpointUrl } from '../fleet/endpoint-template.js';
 import { fetchFleet, type FleetInstance, type FleetVerdict } from '../fleet/instances.js';
+import { takeHeapSnapshot, type HeapdumpResult } from '../operations/heap-snapshot.js';
 import { checkedTarget, parseUrl, type Target } from '../target.js';
 import { formatBytes, formatDurationMs } from '../ui/format.js';
-import { takeHeapSnapshot, type HeapdumpResult } from './heapdump.js';
 
 export interface FleetOptions {
   /** Prometheus' base URL. */

@@ -7,7 +7,7 @@ import { promisify, stripVTControlCharacters } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, takeSnapshots } from '../../test-support/index.js';
-import type { GrowthResult, RetainedResult } from './heapdiff.js';
+import type { GrowthResult, RetainedResult } from '../operations/heap-diff.js';
 
 const CHILD = fileURLToPath(new URL('../heapsnapshot/fixtures/snapshot-child.mjs', import.meta.url));
 // The child's leak scenario: 3000 LeakyThing (~104 bytes each) kept between A and B, 2000

@@ -16,9 +16,10 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
+import { diffSnapshotFiles, type HeapdiffResult } from '../operations/heap-diff.js';
+import { takeHeapSnapshot } from '../operations/heap-snapshot.js';
 import { formatDuration } from '../ui/format.js';
-import { runHeapdiff, type HeapdiffResult } from './heapdiff.js';
-import { runHeapdump } from './heapdump.js';
+import { renderHeapdiff } from '../ui/heapdiff-report.js';
 
 export interface LeakDiffOptions {
   intervalSeconds: number;
@@ -49,7 +50,7 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
       }
       const spinner = await ctx.out.spinner(`heap snapshot ${label} of 3 (the process pauses)…`);
       try {
-        const result = await runHeapdump({ out: join(dir, `${label}.heapsnapshot.gz`), gzip: true, force: true, skipMemoryCheck: opts.skipMemoryCheck }, quiet);
+        const result = await takeHeapSnapshot({ out: join(dir, `${label}.heapsnapshot.gz`), gzip: true, force: true, skipMemoryCheck: opts.skipMemoryCheck }, await quiet.client(), quiet);
         files.push(result.path);
         const taken = { label, instance: result.instance };
         if (first === null) first = taken;
@@ -61,7 +62,8 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
     }
     const [a = '', b = '', c = ''] = files;
     const names: [string, string, string] | undefined = opts.keep ? undefined : ['snapshot a', 'snapshot b', 'snapshot c'];
-    const report = await runHeapdiff({ files: [a, b, c], ...(names ? { names } : {}), sort: 'size', limit: opts.limit, minSize: 0, retainers: opts.retainers }, ctx);
+    const report = await diffSnapshotFiles({ files: [a, b, c], ...(names ? { names } : {}), sort: 'size', limit: opts.limit, minSize: 0, retainers: opts.retainers }, ctx);
+    ctx.out.result(report, renderHeapdiff);
     if (!ctx.out.json) {
       ctx.out.info(opts.keep
         ? `snapshots kept in ${dir}; find an @id in Chrome DevTools (Memory → Load ${c}, then search @id)`

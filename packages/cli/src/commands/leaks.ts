@@ -7,6 +7,7 @@ import type { LeakStatus, LeakStreamLine, LeakVerdict } from '@opsctl/endpoint/p
 import { ndjsonLines } from '../client/ndjson.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
+import { fetchLeakStatus } from '../operations/leak-status.js';
 import { DIFF_COMMAND, gcRefusalNote, liveness, renderLine, renderStatus } from '../ui/leak-report.js';
 
 export interface LeaksOptions {
@@ -20,11 +21,6 @@ export interface LeaksOptions {
 const STREAM_SILENCE_MS = 45_000;
 // How often a redrawn watch ticks ("last sample 4s ago") between samples.
 const TICK_MS = 1_000;
-
-export async function fetchLeakStatus(ctx: Context, gc = false): Promise<LeakStatus> {
-  const client = await ctx.client();
-  return client.json<LeakStatus>('/leaks', { query: { gc: gc || undefined } });
-}
 
 export async function runLeaks(opts: LeaksOptions, ctx: Context): Promise<LeakStatus> {
   if (opts.watch) return watch(opts, ctx);

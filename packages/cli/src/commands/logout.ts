@@ -1,7 +1,7 @@
 // opsctl logout [NAME]: removes the context's stored token and the context.
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
-import { removeContext, type RemovedContext } from './context.js';
+import { removeContext, type RemovedContext } from '../operations/contexts.js';
 
 export interface LogoutOptions {
   name?: string;

@@ -2,7 +2,7 @@
 // the parameters against the action's schema (a bad one: exit 2, naming it) and answers
 // with what the action returned, printed as JSON; an action that throws exits 1 with its
 // message.
-import { ACTION_TIMEOUT_MAX_MS, type ActionRunResponse } from '@opsctl/endpoint/protocol';
+import { ACTION_NAME_PATTERN, ACTION_TIMEOUT_MAX_MS, type ActionRunResponse } from '@opsctl/endpoint/protocol';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatDuration } from '../ui/format.js';
@@ -13,11 +13,8 @@ export interface RunOptions {
   assignments: string[];
 }
 
-// As the endpoint's action names: a URL path segment and a shell word.
-const ACTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 export async function runAction(opts: RunOptions, ctx: Context): Promise<ActionRunResponse> {
-  if (!ACTION_NAME.test(opts.name)) {
+  if (!ACTION_NAME_PATTERN.test(opts.name)) {
     throw new CliError('USAGE', `"${opts.name}" is not an action name`, { hint: 'list the application\'s actions: opsctl actions' });
   }
   const params = parseAssignments(opts.name, opts.assignments);

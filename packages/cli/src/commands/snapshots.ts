@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ChalkInstance } from 'chalk';
 import type { Dispatcher } from 'undici';
-import type { CapturedSnapshot, CaptureStatus, SnapshotDeleteResponse, SnapshotsResponse } from '@opsctl/endpoint/protocol';
+import { PATH_SEGMENT_PATTERN, type CapturedSnapshot, type CaptureStatus, type SnapshotDeleteResponse, type SnapshotsResponse } from '@opsctl/endpoint/protocol';
 import { transferFailure } from '../client/download.js';
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';
@@ -57,13 +57,12 @@ export async function runSnapshotsList(ctx: Context): Promise<SnapshotsResponse>
   return response;
 }
 
-// What the endpoint's router accepts as a path segment (server/router.ts): checked here
-// so a mistyped or pasted id is a usage error, not a request.
-const SNAPSHOT_ID = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
-
-/** Throws USAGE unless `id` has the shape of a capture's id. */
+/**
+ * Throws USAGE unless `id` is one the endpoint's router accepts in a path: a mistyped or
+ * pasted id is a usage error, not a request.
+ */
 export function checkSnapshotId(id: string): void {
-  if (SNAPSHOT_ID.test(id)) return;
+  if (PATH_SEGMENT_PATTERN.test(id)) return;
   const shown = JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id);
   throw new CliError('USAGE', `${shown} is not a capture id: ids are 1-128 letters, digits, ".", "_" or "-"`, { hint: 'list the captures: opsctl snapshots list' });
 }
@@ -80,7 +79,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 /** The listed capture, once its fields that name files and size downloads are sound. */
 function checkListed(entry: CapturedSnapshot): CapturedSnapshot {
-  if (SNAPSHOT_ID.test(entry.id) && typeof entry.sha256 === 'string' && SHA256.test(entry.sha256) && Number.isSafeInteger(entry.bytes) && entry.bytes >= 0) return entry;
+  if (PATH_SEGMENT_PATTERN.test(entry.id) && typeof entry.sha256 === 'string' && SHA256.test(entry.sha256) && Number.isSafeInteger(entry.bytes) && entry.bytes >= 0) return entry;
   throw new CliError('BAD_RESPONSE', `the endpoint listed ${JSON.stringify(String(entry.id).slice(0, 40))} with an id, checksum or size that is not valid; nothing was written`, {
     hint: 'is it an opsctl endpoint you trust? check the URL: opsctl status',
   });

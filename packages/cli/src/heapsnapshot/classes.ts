@@ -18,7 +18,7 @@
 // (DevTools names frequent shapes "{a, b, c}" from their property edges, which are not
 // read here).
 import type { SnapshotHeader } from './header.js';
-import type { HeapSnapshot, SnapshotNodes } from './parse.js';
+import type { HeapSnapshot, SnapshotNodes } from './snapshot.js';
 import { sortPairs } from './sort.js';
 
 const FIXED_CLASS_NAMES: Readonly<Record<string, string>> = {

@@ -9,6 +9,7 @@ import { lowerBound, markByIds, newestId } from './ids.js';
 import { parseHeapSnapshot } from './parse.js';
 import { rank, type RankOptions } from './rank.js';
 import { reportHolders, retainerStrings, type HolderReport, type RetainerOptions } from './retainers.js';
+import type { HeapTotals } from './snapshot.js';
 import type { ReadOptions, SnapshotSource } from './source.js';
 
 export interface ClassDelta {
@@ -24,11 +25,6 @@ export interface ClassDelta {
   readonly added: number;
   /** Objects in `before` whose id is not in `after`: freed in between. */
   readonly removed: number;
-}
-
-export interface HeapTotals {
-  readonly count: number;
-  readonly selfSize: number;
 }
 
 export interface HeapDiff {

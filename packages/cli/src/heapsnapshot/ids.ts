@@ -1,7 +1,8 @@
 // Object ids across snapshots of one process. V8 keeps an object's id for its whole life
 // in a process, so an id in two snapshots is the same object: sorted id lists answer
 // "was it there before?" by binary search, 4 bytes an object.
-import { readNodeIds, type SnapshotNodes } from './parse.js';
+import { readNodeIds } from './parse.js';
+import type { SnapshotNodes } from './snapshot.js';
 import { sortKeys } from './sort.js';
 import type { ReadOptions, SnapshotSource } from './source.js';
 

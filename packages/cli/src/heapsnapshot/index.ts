@@ -6,10 +6,11 @@ export type { SnapshotHeader } from './header.js';
 export { DEFAULT_CHUNK_BYTES, readFileChunks, type ReadOptions, type SnapshotSource } from './source.js';
 export type { SnapshotCounts } from './scanner.js';
 export { validateHeapSnapshot } from './validate.js';
-export { parseHeapSnapshot, type HeapSnapshot, type ParseOptions, type SnapshotEdges, type SnapshotNodes } from './parse.js';
+export { parseHeapSnapshot, type ParseOptions } from './parse.js';
+export type { HeapSnapshot, HeapTotals, SnapshotEdges, SnapshotNodes } from './snapshot.js';
 export { classNamesByType, classNameStrings, idsOfGroup, summarizeByClass, type ClassGroup, type ClassSummary } from './classes.js';
 export type { RankBy, RankOptions } from './rank.js';
-export { diffClassSummaries, diffHeapSnapshots, type ClassDelta, type DiffOptions, type HeapDiff, type HeapTotals } from './diff.js';
+export { diffClassSummaries, diffHeapSnapshots, type ClassDelta, type DiffOptions, type HeapDiff } from './diff.js';
 export { findRetainedAllocations, type RetainedOptions } from './retained.js';
 export type {
   HolderClass,

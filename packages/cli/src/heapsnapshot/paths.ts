@@ -16,7 +16,7 @@
 // the root (elsewhere they duplicate a real path); like DevTools, not a NativeContext's
 // sloppy_function_map (shared by every function of a context: a path through it leads
 // nowhere useful).
-import type { HeapSnapshot, SnapshotEdges } from './parse.js';
+import type { HeapSnapshot, SnapshotEdges } from './snapshot.js';
 import { isIndexEdge, kindsOf } from './kinds.js';
 import { breadthFirst } from './search.js';
 

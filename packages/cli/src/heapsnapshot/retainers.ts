@@ -7,11 +7,10 @@
 // for what the report shows.
 import { CommonAncestors } from './ancestors.js';
 import { ClassTable } from './classes.js';
-import type { HeapTotals } from './diff.js';
 import { retainedSizes } from './dominators.js';
 import { isIndexEdge, kindsOf, type EdgeKinds } from './kinds.js';
 import { Owners } from './owners.js';
-import type { HeapSnapshot, SnapshotStructure } from './parse.js';
+import type { HeapSnapshot, HeapTotals, SnapshotStructure } from './snapshot.js';
 import { NO_NODE, ROOT, shortestPaths, TIER_INTERNAL, TIER_PROGRAM, TIER_RUNTIME, type RetainerTree, type SnapshotGraph } from './paths.js';
 import { rank, type RankBy } from './rank.js';
 import { PathSignatures } from './signatures.js';

@@ -1,7 +1,7 @@
 // Breadth-first search over a snapshot's edges, shared by the searches that find paths,
 // page objects and dominated nodes. Each caller decides per edge whether to go on, and
 // keeps its own marks: the search only runs the queue.
-import type { SnapshotEdges } from './parse.js';
+import type { SnapshotEdges } from './snapshot.js';
 
 /**
  * Dequeues from queue[head] until the queue is empty, offering each edge of each node to

@@ -6,15 +6,9 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type { CliError } from '../errors.js';
 import { colourLevel } from './colour.js';
 import { maskTokens } from './mask.js';
+import type { OutStream } from './out-stream.js';
 import { lineSpinner, progressMode, SILENT_SPINNER, type Spinner } from './progress.js';
 import { escapeJsonControls, printable } from './sanitize.js';
-
-export interface OutStream {
-  write(chunk: string): unknown;
-  isTTY?: boolean;
-  columns?: number;
-  rows?: number;
-}
 
 export interface OutputOptions {
   stdout: OutStream;

@@ -5,7 +5,7 @@
 //            on 0 columns redraws forever (megabytes a second, signals never handled).
 //   none     not a terminal, or --json: nothing (logs and pipes stay clean)
 import type { ChalkInstance } from 'chalk';
-import type { OutStream } from './output.js';
+import type { OutStream } from './out-stream.js';
 
 export interface Spinner {
   text(label: string): void;

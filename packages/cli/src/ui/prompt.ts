@@ -2,7 +2,7 @@
 // terminal (a token), or a yes-or-no answer.
 import type { Input } from '../context.js';
 import { CliError } from '../errors.js';
-import type { OutStream } from './output.js';
+import type { OutStream } from './out-stream.js';
 
 /** Everything on stdin, trimmed; refuses more than `maxBytes`. */
 export async function readAllInput(stdin: Input, maxBytes: number): Promise<string> {

@@ -3,19 +3,17 @@
 // schema. resolveActions() checks the definitions once and reports every problem;
 // parseActionParams() turns what a caller sent into typed values, or one sentence that
 // names the parameter and what is wrong with it.
-import { ACTION_TIMEOUT_MAX_MS, type ActionInfo, type ActionParamInfo, type ActionParamType } from '../protocol.js';
+import { ACTION_NAME_PATTERN, ACTION_TIMEOUT_MAX_MS, type ActionInfo, type ActionParamInfo, type ActionParamType } from '../protocol/index.js';
 
 /** Most maintenance commands take seconds; a stuck one must not hold its caller forever. */
 export const ACTION_TIMEOUT_MS = 30_000;
-// ACTION_TIMEOUT_MAX_MS (10 min, protocol.ts): longer work belongs in a job the action starts, not in an open request.
+// ACTION_TIMEOUT_MAX_MS (10 min, protocol/actions.ts): longer work belongs in a job the action starts, not in an open request.
 /** Two operators running the same "reindex" at once is rarely what either wants. */
 export const ACTION_CONCURRENCY = 1;
 /** Parameter values quoted in the audit log are cut here: enough to recognise, not a data dump. */
 export const AUDIT_VALUE_CHARS = 200;
 
 const PARAM_TYPES: readonly ActionParamType[] = ['string', 'number', 'boolean', 'enum'];
-// Safe as a URL path segment and as a shell word.
-const ACTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // Safe as the key of `opsctl run NAME key=value`.
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
 
@@ -78,7 +76,7 @@ export function resolveActions(input: unknown, problems: string[]): ReadonlyMap<
   }
   for (const [name, definition] of Object.entries(input)) {
     const where = `\`actions["${name}"]\``;
-    if (!ACTION_NAME.test(name)) problems.push(`${where}: an action's name must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+    if (!ACTION_NAME_PATTERN.test(name)) problems.push(`${where}: an action's name must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
     if (!isPlainObject(definition)) {
       problems.push(`${where} must be an object { description, params, run }`);
       continue;

@@ -8,7 +8,7 @@
 // only a request to stop), and freeing the slot then would let callers start copies of
 // it beyond `concurrency`. An action that never settles keeps its slot for the life of
 // the process, and its callers are told BUSY.
-import type { ActionInfo } from '../protocol.js';
+import type { ActionInfo } from '../protocol/index.js';
 import { Gate } from '../gate.js';
 import { describeAction, type ActionParams, type ResolvedAction } from './definitions.js';
 

@@ -14,15 +14,13 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { writeHeapSnapshot } from 'node:v8';
 import { createGzip, constants as zlib } from 'node:zlib';
-import type { CapturedSnapshot, CaptureRule } from '../protocol.js';
+import { CAPTURE_ID_PATTERN, type CapturedSnapshot, type CaptureRule } from '../protocol/index.js';
 import { PAUSE_MS_PER_HEAP_MB } from './heap-snapshot.js';
 import { makePrivateTempDir, removeStaleTempDirs } from './temp-dirs.js';
 
 const TEMP_PREFIX = '.opsctl-capture-';
 const SNAPSHOT_SUFFIX = '.heapsnapshot.gz';
 const META_SUFFIX = '.json';
-/** `<UTC stamp>-<rule>-<6 hex>`: sorts by time, says why, and never collides within a second. */
-const ID_PATTERN = /^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{6}$/;
 // 1 MiB zlib output chunks: fewer, larger file writes (as for /heapdump downloads).
 const ZLIB_CHUNK_BYTES = 1024 * 1024;
 
@@ -41,7 +39,7 @@ async function warnIfOpen(dir: string): Promise<void> {
 }
 
 export function isCaptureId(id: string): boolean {
-  return ID_PATTERN.test(id);
+  return CAPTURE_ID_PATTERN.test(id);
 }
 
 export interface StoredCapture {

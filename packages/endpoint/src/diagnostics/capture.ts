@@ -20,11 +20,11 @@
 import { getHeapStatistics } from 'node:v8';
 import type { AuditSink } from '../audit.js';
 import { formatBytes } from '../bytes.js';
-import { ERRORS, type CaptureEvent, type CaptureRule, type CaptureSkipReason, type CaptureStatus, type CapturedSnapshot, type ErrorCode } from '../protocol.js';
+import { ERRORS, type CaptureEvent, type CaptureRule, type CaptureSkipReason, type CaptureStatus, type CapturedSnapshot, type ErrorCode, type LeakEvent } from '../protocol/index.js';
 import type { Gate } from '../gate.js';
 import { CaptureStore, describeFsError, type SnapshotAnnouncer, type StoredCapture } from './capture-store.js';
 import { estimateSnapshot } from './heap-snapshot.js';
-import type { LeakEvent, LeakMonitor } from './leak-monitor.js';
+import type { LeakMonitor } from './leak-monitor.js';
 import { readMemoryLimit } from './memory-limit.js';
 import { snapshotPreflight, type PreflightRefusal } from './snapshot-preflight.js';
 

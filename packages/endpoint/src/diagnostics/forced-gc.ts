@@ -13,6 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { ForcedGcRefusal } from '../protocol/leaks.js';
 import { PauseBudget } from './pause-budget.js';
 
 /** At most one forced GC per this, whoever asks: a flood of requests cannot stall the app. */
@@ -39,26 +40,6 @@ const DEFAULT_PAUSE_MS_PER_MIB = 2;
 /** Measured pauses the estimate is the median of: one slow GC (a busy moment) must not stop all later ones. */
 const PAUSE_RATES_KEPT = 5;
 const MIB = 1024 * 1024;
-
-/**
- * Why a GC was not forced, stable for machines:
- * - `GC_TOO_SOON`: another was forced less than FORCED_GC_MIN_INTERVAL_MS ago;
- * - `GC_PAUSE_TOO_LONG`: the heap is so large that the pause would exceed the cap;
- * - `GC_BUDGET_SPENT`: forced GCs have taken their share of wall time;
- * - `GC_UNAVAILABLE`: this process cannot force a GC.
- */
-export const FORCED_GC_REFUSALS = ['GC_TOO_SOON', 'GC_PAUSE_TOO_LONG', 'GC_BUDGET_SPENT', 'GC_UNAVAILABLE'] as const;
-export type ForcedGcRefusalCode = (typeof FORCED_GC_REFUSALS)[number];
-
-export interface ForcedGcRefusal {
-  code: ForcedGcRefusalCode;
-  /** One sentence for a human. */
-  message: string;
-  /** The pause a forced GC was expected to take, in ms; null when none can be forced. */
-  expectedPauseMs: number | null;
-  /** When a forced GC may be asked for again (ms since the epoch, the samples' clock); null: not while the heap is this large, or never. */
-  retryAt: number | null;
-}
 
 /** A forced GC that ran (its bounds, performance.now() times), or why none did. */
 export type ForcedGcOutcome = { ran: true; start: number; end: number } | { ran: false; refusal: ForcedGcRefusal };

@@ -2,9 +2,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { MemorySample } from '../protocol/leaks.js';
 import { FORCED_GC_MIN_INTERVAL_MS } from './forced-gc.js';
 import { GcSampler, SAMPLE_CAPACITY } from './gc-sampler.js';
-import type { MemorySample } from './leak-verdict.js';
 
 const MB = 1024 * 1024;
 

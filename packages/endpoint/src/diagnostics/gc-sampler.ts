@@ -18,8 +18,8 @@
 import { PerformanceObserver, constants, performance, type PerformanceEntry, type PerformanceObserverEntryList } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { guarded } from '../guard.js';
-import { ForcedGc, type ForcedGcRefusal } from './forced-gc.js';
-import type { MemorySample } from './leak-verdict.js';
+import type { ForcedGcRefusal, MemorySample, SamplerStats } from '../protocol/leaks.js';
+import { ForcedGc } from './forced-gc.js';
 
 /** At one sample per 5 s, an hour of history, in about 60 KB. */
 export const SAMPLE_CAPACITY = 720;
@@ -56,20 +56,6 @@ export interface GcSamplerOptions {
 export interface SampleNowResult {
   sample: MemorySample | null;
   refusal: ForcedGcRefusal | null;
-}
-
-/** What the sampler has done since it started. */
-export interface SamplerStats {
-  /** Major GCs V8 ran by itself, sampled, and their total duration (its atomic pause; the incremental marking before it is not counted). */
-  naturalGcs: number;
-  naturalPauseMs: number;
-  /** GCs forced for a sample (to fill a gap or when asked), and their total pause. */
-  forcedGcs: number;
-  forcedPauseMs: number;
-  /** How long the sampler now waits for V8's own major GC before forcing one; null when it never forces. */
-  maxGapMs: number | null;
-  /** Why the latest attempt to force a GC was refused; null when it succeeded (or none was made). */
-  lastRefusal: ForcedGcRefusal | null;
 }
 
 export class GcSampler {

@@ -1,38 +1,10 @@
 // The leak monitor: the GC sampler always on, the verdict on demand and on each sample,
 // and live subscribers told of each sample and of each change of verdict.
 import { performance } from 'node:perf_hooks';
-import { FORCED_GC_MIN_INTERVAL_MS, type ForcedGcRefusal } from './forced-gc.js';
-import { GcSampler, type SamplerStats } from './gc-sampler.js';
-import { judgeLeak, leakSettings, type LeakLevel, type LeakSettings, type LeakVerdict, type MemorySample } from './leak-verdict.js';
-
-export interface LeakStatus {
-  verdict: LeakVerdict;
-  /** Post-GC samples kept, oldest first. */
-  samples: MemorySample[];
-  /** When monitoring began (ms since the epoch): the record's start, from which warm-up counts. */
-  since: number;
-  /** When this status was made (ms since the epoch, the samples' clock). */
-  time: number;
-  /** Live streams open now. */
-  watchers: number;
-  /** What the GC sampler has done, and why it last could not force a GC. */
-  sampling: SamplerStats;
-  /** Only when a GC sample was asked for (gc=true): whether a GC was forced, and if not, why. */
-  gcRequest?: GcRequestResult;
-}
-
-export interface GcRequestResult {
-  forced: boolean;
-  refusal: ForcedGcRefusal | null;
-}
-
-/** A sample with the verdict after it; `changed` when the verdict's level moved. */
-export interface LeakEvent {
-  type: 'sample';
-  sample: MemorySample;
-  verdict: LeakVerdict;
-  changed: boolean;
-}
+import type { LeakEvent, LeakLevel, LeakSettings, LeakStatus, LeakVerdict, MemorySample } from '../protocol/leaks.js';
+import { FORCED_GC_MIN_INTERVAL_MS } from './forced-gc.js';
+import { GcSampler } from './gc-sampler.js';
+import { judgeLeak, leakSettings } from './leak-verdict.js';
 
 /**
  * The verdict reads the last 20 minutes of samples: over the whole hour kept, a leak

@@ -4,7 +4,8 @@
 // have judged it, from the monitor's start.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { judgeLeak, type JudgedSample, type LeakLevel } from './leak-verdict.js';
+import type { LeakLevel } from '../protocol/leaks.js';
+import { judgeLeak, type JudgedSample } from './leak-verdict.js';
 
 const DIR = new URL('./recordings/', import.meta.url);
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LEAK_SETTINGS, judgeLeak, leakSettingsProblems, type LeakLevel, type MemorySample } from './leak-verdict.js';
+import type { LeakLevel, MemorySample } from '../protocol/leaks.js';
+import { DEFAULT_LEAK_SETTINGS, judgeLeak, leakSettingsProblems } from './leak-verdict.js';
 
 const MB = 1024 * 1024;
 const KB = 1024;

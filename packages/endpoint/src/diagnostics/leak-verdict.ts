@@ -6,50 +6,7 @@
 // so a rise that is significant but not conclusive (too early, too small, slowing down)
 // is only `growing`; too few samples to judge at all is `unknown`, never `ok`.
 
-/** `unknown`: too few post-GC samples after warm-up to say anything, not even `ok`. */
-export const LEAK_LEVELS = ['unknown', 'ok', 'growing', 'suspected'] as const;
-export type LeakLevel = (typeof LEAK_LEVELS)[number];
-
-/** The two series judged: heap used and external memory (Buffers, ArrayBuffers, native). */
-export const LEAK_SERIES = ['heapUsed', 'external'] as const;
-export type LeakSeriesName = (typeof LEAK_SERIES)[number];
-
-/**
- * Why a series is not `suspected`, stable for machines:
- * - `too-few-samples`: fewer samples after warm-up than `minBuckets` (the verdict is `unknown`);
- * - `window-too-short`: the judged window, from the warm-up boundary to the newest sample, spans less than `minSpanSeconds`;
- * - `no-significant-trend`: Mann-Kendall Z not above `minZ`, or the trend is not upwards;
- * - `not-linear`: R² of a straight line through the bucket minima below `minRSquared`;
- * - `growth-too-small`: growth over the window below max(`minGrowthFraction` of baseline, `minGrowthBytes`);
- * - `half-not-rising`: the first or the later half of the window rises slower than `minHalfShare` of
- *   the whole window's slope (a step between the halves makes the window rise while neither half does),
- *   or holds fewer than 2 points (a cache that filled in the first half may be flat in the second);
- * - `slowing-down`: the later half rises slower than `minHalvesRatio` of the first (a plateau ahead).
- */
-export const LEAK_CONDITIONS = [
-  'too-few-samples',
-  'window-too-short',
-  'no-significant-trend',
-  'not-linear',
-  'growth-too-small',
-  'half-not-rising',
-  'slowing-down',
-] as const;
-export type LeakCondition = (typeof LEAK_CONDITIONS)[number];
-
-/** One reading taken right after a major (mark-sweep-compact) GC. */
-export interface MemorySample {
-  /** Milliseconds since the epoch. */
-  time: number;
-  /** Bytes of JS heap in use after the GC. */
-  heapUsed: number;
-  /** Bytes of memory held outside the JS heap by JS objects (Buffers, ArrayBuffers, native). */
-  external: number;
-  /** Resident set size in bytes: shown, never judged (allocators keep freed pages). */
-  rss: number;
-  /** Whether the GC was forced to take this sample, rather than run by V8 itself. */
-  forced: boolean;
-}
+import { LEAK_LEVELS, type LeakCondition, type LeakLevel, type LeakPoints, type LeakSeriesEvidence, type LeakSeriesName, type LeakSettings, type LeakVerdict, type MemorySample } from '../protocol/leaks.js';
 
 /** The samples judgeLeak() reads; `rss` is not judged. */
 export type JudgedSample = Pick<MemorySample, 'time' | 'heapUsed' | 'external'>;
@@ -95,33 +52,6 @@ export const MIN_GROWING_SHARE = 0.25;
 /** A bounded cache filling linearly for ~80 s looks exactly like a leak until it stops: never suspect sooner. */
 export const MIN_SPAN_SECONDS = 90;
 
-export interface LeakSettings {
-  /** Share of the record's span dropped at its start as warm-up. Default WARMUP_FRACTION (0.2). */
-  warmupFraction: number;
-  /** Least warm-up dropped, in seconds. Default WARMUP_MIN_SECONDS (10). */
-  warmupMinSeconds: number;
-  /** Time buckets the window is cut into. Default BUCKET_COUNT (12). */
-  buckets: number;
-  /** Points (filled buckets, or else samples) needed before anything but `unknown`. Default MIN_BUCKETS (6). */
-  minBuckets: number;
-  /** Mann-Kendall Z the trend must exceed. Default MIN_MANN_KENDALL_Z (2.33). */
-  minZ: number;
-  /** Least R² of a straight line through the bucket minima. Default MIN_R_SQUARED (0.6). */
-  minRSquared: number;
-  /** Least growth over the window as a share of the baseline. Default MIN_GROWTH_FRACTION (0.05). */
-  minGrowthFraction: number;
-  /** Least growth over the window in bytes. Default MIN_GROWTH_BYTES (4 MiB). */
-  minGrowthBytes: number;
-  /** Least ratio of the later half's slope to the first half's. Default MIN_HALVES_RATIO (0.75). */
-  minHalvesRatio: number;
-  /** Least share of the window's slope each half must rise at. Default MIN_HALF_SHARE (0.5). */
-  minHalfShare: number;
-  /** Least share of the required growth a significant trend needs to be `growing`. Default MIN_GROWING_SHARE (0.25). */
-  minGrowingShare: number;
-  /** Least span of the judged window, in seconds, before anything is `suspected`. Default MIN_SPAN_SECONDS (90). */
-  minSpanSeconds: number;
-}
-
 export const DEFAULT_LEAK_SETTINGS: Readonly<LeakSettings> = Object.freeze({
   warmupFraction: WARMUP_FRACTION,
   warmupMinSeconds: WARMUP_MIN_SECONDS,
@@ -136,54 +66,6 @@ export const DEFAULT_LEAK_SETTINGS: Readonly<LeakSettings> = Object.freeze({
   minGrowingShare: MIN_GROWING_SHARE,
   minSpanSeconds: MIN_SPAN_SECONDS,
 });
-
-/** The evidence on one series. Statistics are null where too few points define them. */
-export interface LeakSeriesEvidence {
-  level: LeakLevel;
-  /** Theil-Sen slope through the bucket minima, bytes per hour. */
-  slopeBytesPerHour: number | null;
-  /** The slope times the window's span, in bytes. */
-  growthBytes: number | null;
-  /** The trend line's value at the window's start, in bytes. */
-  baselineBytes: number | null;
-  /** max(minGrowthFraction × baseline, minGrowthBytes). */
-  requiredGrowthBytes: number | null;
-  /** Of the least-squares line through the bucket minima; null when they are all equal. */
-  rSquared: number | null;
-  mannKendallZ: number | null;
-  firstHalfSlopeBytesPerHour: number | null;
-  laterHalfSlopeBytesPerHour: number | null;
-  /** Empty exactly when `level` is `suspected`. */
-  failed: LeakCondition[];
-}
-
-/** What the trend is fitted on: each time bucket's minimum, or each sample when too few buckets hold one. */
-export type LeakPoints = 'buckets' | 'samples';
-
-export interface LeakVerdict {
-  verdict: LeakLevel;
-  /** One sentence for a human. */
-  reason: string;
-  /** Samples in the judged window (after warm-up). */
-  samplesUsed: number;
-  /** Buckets holding at least one sample. */
-  bucketsFilled: number;
-  /** What the trend was fitted on. */
-  fittedOn: LeakPoints;
-  /** More samples after warm-up needed before the verdict can be anything but `unknown`; 0 once enough. */
-  samplesNeeded: number;
-  /** Span of the judged window, from the warm-up boundary to the newest sample, in seconds. */
-  spanSeconds: number;
-  /** Warm-up dropped from the start of the record, in seconds. */
-  warmupSeconds: number;
-  /**
-   * The earliest time (ms since the epoch, the samples' clock) a sample can make the window
-   * span `minSpanSeconds`, before which nothing is `suspected`.
-   */
-  suspectPossibleAt: number;
-  series: Record<LeakSeriesName, LeakSeriesEvidence>;
-  settings: LeakSettings;
-}
 
 /** The record the samples come from. */
 export interface LeakRecord {

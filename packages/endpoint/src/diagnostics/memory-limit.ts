@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { join } from 'node:path';
-import type { MemoryLimit } from '../protocol.js';
+import type { MemoryLimit } from '../protocol/index.js';
 
 export interface MemoryLimitSources {
   procSelfCgroup: string;

@@ -6,7 +6,7 @@
 // The sampling heap profiler is one per isolate: a second session (DevTools attached
 // with --inspect) starting it too shares it, and whichever stops first stops both.
 import type { Session } from 'node:inspector/promises';
-import type { ProfileKind } from '../protocol.js';
+import type { ProfileKind } from '../protocol/index.js';
 
 /** V8's default CPU sampling interval; DevTools' "high resolution" uses 100 µs at 10x the cost. */
 export const CPU_SAMPLING_INTERVAL_US = 1_000;

@@ -5,7 +5,7 @@
 // limit (cgroup, else system); the disk check the largest file it may write with the
 // free space where it will be written.
 import { formatBytes } from '../bytes.js';
-import type { MemoryLimit } from '../protocol.js';
+import type { MemoryLimit } from '../protocol/index.js';
 import { describeFsError } from './capture-store.js';
 import { freeDiskBytes, type SnapshotEstimate } from './heap-snapshot.js';
 

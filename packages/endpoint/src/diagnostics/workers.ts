@@ -3,7 +3,7 @@
 // a worker that exits is dropped. Heap statistics of a worker need
 // Worker#getHeapStatistics() (Node 22.16+); before that they are reported unavailable.
 import type { Worker } from 'node:worker_threads';
-import type { WorkerHeapStatistics, WorkerInfo } from '../protocol.js';
+import type { WorkerHeapStatistics, WorkerInfo } from '../protocol/index.js';
 
 // Safe as a query value, a file name part and a shell word.
 const WORKER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

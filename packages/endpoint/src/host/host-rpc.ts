@@ -4,7 +4,7 @@
 // (`refuseWhile`): a request that needs the main thread would only hang.
 import { Transform, type Duplex } from 'node:stream';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import type { LeakEvent } from '../protocol.js';
+import type { LeakEvent } from '../protocol/index.js';
 import { PortDuplex } from '../thread/port-duplex.js';
 import { serveRpc, Transfer, type RpcClient, type RpcHandler } from '../thread/rpc.js';
 import type { Caller } from '../audit.js';

@@ -11,7 +11,7 @@ import type { Caller } from '../audit.js';
 import type { EventLoopDelay, GcKind } from '../diagnostics/runtime-metrics.js';
 import type {
   ActionInfo, CapturedSnapshot, CaptureStatus, EvalResponse, LeakEvent, LeakLevel, LeakStatus, MemoryLimit, MemoryResponse, ProfileKind, SnapshotsResponse, WorkerInfo,
-} from '../protocol.js';
+} from '../protocol/index.js';
 
 export type SnapshotPlan =
   | {

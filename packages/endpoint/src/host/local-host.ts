@@ -20,7 +20,7 @@ import { Profiler } from '../diagnostics/profiler.js';
 import { diagnosticReport } from '../diagnostics/report.js';
 import { heapStatistics, type WorkerRegistry } from '../diagnostics/workers.js';
 import type { ResolvedOptions } from '../options.js';
-import type { MemoryResponse } from '../protocol.js';
+import type { MemoryResponse } from '../protocol/index.js';
 import { evaluateOnce } from '../repl/evaluate-once.js';
 import { loadRepl, replUnavailableReason } from '../repl/load.js';
 import { promptFor } from '../repl/prompt.js';

@@ -10,7 +10,7 @@
 import type { ReplOptions } from 'node:repl';
 import { PassThrough } from 'node:stream';
 import { types } from 'node:util';
-import type { EvalError, EvalResponse } from '../protocol.js';
+import type { EvalError, EvalResponse } from '../protocol/index.js';
 import { createContainment } from './containment.js';
 import { ownValue } from './own-value.js';
 import { evaluateTimed, settleWithin } from './evaluate.js';

@@ -4,7 +4,7 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { bearer, jsonOf, startEndpoint } from '../../test-support/index.js';
-import { REPL_PROTOCOL } from '../protocol.js';
+import { REPL_PROTOCOL } from '../protocol/index.js';
 import { isReplUnavailable, loadRepl, REPL_UNAVAILABLE } from './load.js';
 
 describe('node:repl, loaded on first use', () => {

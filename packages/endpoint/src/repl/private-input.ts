@@ -1,9 +1,9 @@
-// The client's messages to the session (protocol.ts, REPL_PRIVATE_OSC) taken out of what
+// The client's messages to the session (protocol/repl.ts, REPL_PRIVATE_OSC) taken out of what
 // the operator types before readline sees it; everything else, escape sequences of
 // arrow and function keys included, passes as it came. A message is bounded: a longer
 // one is dropped whole.
 import { Transform, type TransformCallback } from 'node:stream';
-import { REPL_PRIVATE_OSC, type ReplPrivateKind } from '../protocol.js';
+import { REPL_PRIVATE_OSC, type ReplPrivateKind } from '../protocol/index.js';
 
 const ESC = 0x1b;
 const BEL = 0x07;

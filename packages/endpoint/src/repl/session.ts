@@ -12,12 +12,12 @@
 //
 // The operator's history lives on the operator's machine: the client sends its earlier
 // lines when the session opens, and the session sends back each line it evaluates, both
-// inside the stream (protocol.ts, REPL_PRIVATE_OSC). `.save` and `.load` would use the
+// inside the stream (protocol/repl.ts, REPL_PRIVATE_OSC). `.save` and `.load` would use the
 // application's disk and are refused.
 import type { REPLEval, REPLServer, ReplOptions } from 'node:repl';
 import type { Duplex } from 'node:stream';
 import { types } from 'node:util';
-import { replPrivateMessage } from '../protocol.js';
+import { replPrivateMessage } from '../protocol/index.js';
 import { closeSocket } from '../server/replies.js';
 import { createContainment } from './containment.js';
 import { ownValue } from './own-value.js';

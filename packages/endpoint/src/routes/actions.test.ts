@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audited, bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
-import type { ActionsResponse } from '../protocol.js';
+import type { ActionsResponse } from '../protocol/index.js';
 
 let ep: TestEndpoint;
 let unblock: () => void = () => {};

@@ -12,7 +12,7 @@
 // Every run is audited with its parameters (secret ones hidden, long values cut). The
 // action runs on the main thread (the Host), where the application's code is.
 import type { Host } from '../host/host.js';
-import type { ActionsResponse } from '../protocol.js';
+import type { ActionsResponse } from '../protocol/index.js';
 import { hasBody, readJsonBody } from '../server/body.js';
 import { sendError, sendJson, sendPayload } from '../server/replies.js';
 import { disabledRoute, notEnabled, type Route } from '../server/route.js';

@@ -1,4 +1,4 @@
-import type { HealthResponse } from '../protocol.js';
+import type { HealthResponse } from '../protocol/index.js';
 import { sendJson } from '../server/replies.js';
 import type { Route } from '../server/route.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audited, bearer, jsonOf, startEndpoint, waitFor, type TestEndpoint } from '../../test-support/index.js';
-import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER } from '../protocol.js';
+import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER } from '../protocol/index.js';
 import { MAX_SNAPSHOT_FILES } from './heapdump.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'opsctl-heapdump-test-'));

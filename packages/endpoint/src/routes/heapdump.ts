@@ -44,7 +44,7 @@ import type { PrivateTempDir } from '../diagnostics/temp-dirs.js';
 import { Gate } from '../gate.js';
 import type { Host } from '../host/host.js';
 import { instanceFileName } from '../instance.js';
-import { ERROR_TRAILER, ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type ErrorCode, type LowMemoryDetails, type MemoryLimit } from '../protocol.js';
+import { ERROR_TRAILER, ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type ErrorCode, type LowMemoryDetails, type MemoryLimit } from '../protocol/index.js';
 import { acceptsGzip, booleanParam } from '../server/params.js';
 import { errorBody, sendError, setCommonHeaders } from '../server/replies.js';
 import type { Route } from '../server/route.js';

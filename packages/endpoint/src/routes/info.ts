@@ -1,7 +1,7 @@
 import { arch, platform } from 'node:os';
 import type { Host } from '../host/host.js';
 import { instanceIdentity } from '../instance.js';
-import type { InfoResponse, MainThreadStatus } from '../protocol.js';
+import type { InfoResponse, MainThreadStatus } from '../protocol/index.js';
 import { sendJson } from '../server/replies.js';
 import type { Route } from '../server/route.js';
 

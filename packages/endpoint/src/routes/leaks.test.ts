@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, jsonOf, startEndpoint, type TestEndpoint, waitFor } from '../../test-support/index.js';
-import type { LeakStatus, LeakStreamLine } from '../protocol.js';
+import type { LeakStatus, LeakStreamLine } from '../protocol/index.js';
 
 let ep: TestEndpoint;
 beforeAll(async () => {

@@ -6,7 +6,7 @@
 // GC was forced, or why not and when to ask again (the sampler's limits: one per 5 s, a
 // pause cap, a share of wall time).
 import type { Host } from '../host/host.js';
-import type { LeakStreamLine } from '../protocol.js';
+import type { LeakStreamLine } from '../protocol/index.js';
 import { HEARTBEAT_MS, startNdjson } from '../server/ndjson.js';
 import { booleanParam, numberParam } from '../server/params.js';
 import { sendError, sendJson } from '../server/replies.js';

@@ -5,7 +5,7 @@
 // by code, are counted where they happen, here.
 import type { Host, MainMetrics } from '../host/host.js';
 import { instanceIdentity } from '../instance.js';
-import type { LeakLevel } from '../protocol.js';
+import type { LeakLevel } from '../protocol/index.js';
 import { OPENMETRICS_TEXT, openMetrics, PROMETHEUS_TEXT, prometheusText, wantsOpenMetrics, type MetricFamily } from '../server/exposition.js';
 import type { RefusalCounter } from '../server/refusal-counter.js';
 import { setCommonHeaders } from '../server/replies.js';

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audited, bearer, jsonOf, startEndpoint, type TestEndpoint, waitFor } from '../../test-support/index.js';
-import { PROFILE_SECONDS_HEADER } from '../protocol.js';
+import { PROFILE_SECONDS_HEADER } from '../protocol/index.js';
 
 let ep: TestEndpoint;
 beforeAll(async () => {

@@ -12,7 +12,7 @@
 import { CPU_SAMPLING_INTERVAL_US, HEAP_SAMPLING_INTERVAL_BYTES } from '../diagnostics/profiler.js';
 import type { Host } from '../host/host.js';
 import { instanceFileName } from '../instance.js';
-import { PROFILE_SECONDS_HEADER, type ProfileKind } from '../protocol.js';
+import { PROFILE_SECONDS_HEADER, type ProfileKind } from '../protocol/index.js';
 import { Gate } from '../gate.js';
 import { HEARTBEAT_MS } from '../server/ndjson.js';
 import { numberParam } from '../server/params.js';

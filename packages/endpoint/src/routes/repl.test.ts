@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { audited, bearer, jsonOf, readUntil, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
-import { REPL_PROTOCOL } from '../protocol.js';
+import { REPL_PROTOCOL } from '../protocol/index.js';
 
 const exposed = { orders: new Map([[1, { id: 1, item: 'teapot' }]]), greet: (name: string) => `hello ${name}` };
 let ep: TestEndpoint;

@@ -13,7 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Host } from '../host/host.js';
-import { REPL_PROTOCOL, TERMINAL_HEADER, type EvalRequest, type ReplStatus } from '../protocol.js';
+import { REPL_PROTOCOL, TERMINAL_HEADER, type EvalRequest, type ReplStatus } from '../protocol/index.js';
 import { promptFor } from '../repl/prompt.js';
 import { readJsonBody } from '../server/body.js';
 import type { ServerConfig } from '../server/config.js';

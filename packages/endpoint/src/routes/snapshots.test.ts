@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audited, bearer, jsonOf, startEndpoint, type TestEndpoint } from '../../test-support/index.js';
-import type { CapturedSnapshot, InfoResponse, SnapshotsResponse } from '../protocol.js';
+import type { CapturedSnapshot, InfoResponse, SnapshotsResponse } from '../protocol/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'opsctl-snapshots-test-'));
 const id = '20260101T000000Z-heap-above-abc123';

@@ -11,7 +11,7 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Host, StoredCaptureFile } from '../host/host.js';
-import type { SnapshotDeleteResponse } from '../protocol.js';
+import type { SnapshotDeleteResponse } from '../protocol/index.js';
 import { answerRange } from '../server/range.js';
 import { sendError, sendJson, setCommonHeaders } from '../server/replies.js';
 import { disabledRoute, notEnabled, type Route, type RouteContext } from '../server/route.js';

@@ -10,7 +10,7 @@
 //
 // Mounted in the application's server, the endpoint shares the main thread and cannot
 // watch it: these answer 404 FEATURE_DISABLED, saying so.
-import type { BlocksResponse, BlocksStreamLine, MainThreadStatus, StackResponse } from '../protocol.js';
+import type { BlocksResponse, BlocksStreamLine, MainThreadStatus, StackResponse } from '../protocol/index.js';
 import { HEARTBEAT_MS, startNdjson } from '../server/ndjson.js';
 import { numberParam } from '../server/params.js';
 import { sendError, sendJson } from '../server/replies.js';

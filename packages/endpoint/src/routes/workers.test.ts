@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { bearer, jsonOf, startEndpoint, waitFor, type TestEndpoint } from '../../test-support/index.js';
-import { ERROR_TRAILER, HEAP_USED_HEADER, type InfoResponse, type WorkersResponse } from '../protocol.js';
+import { ERROR_TRAILER, HEAP_USED_HEADER, type InfoResponse, type WorkersResponse } from '../protocol/index.js';
 
 let ep: TestEndpoint;
 let worker: Worker;

@@ -2,7 +2,7 @@
 // statistics where Node can read them (22.16+). A worker's heap snapshot is
 // GET /heapdump?worker=NAME.
 import type { Host } from '../host/host.js';
-import type { WorkersResponse } from '../protocol.js';
+import type { WorkersResponse } from '../protocol/index.js';
 import { sendJson } from '../server/replies.js';
 import type { Route } from '../server/route.js';
 

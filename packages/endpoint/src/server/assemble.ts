@@ -7,7 +7,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { auditTime, type AuditSink } from '../audit.js';
 import { guarded } from '../guard.js';
-import { ERRORS, type ErrorCode } from '../protocol.js';
+import { ERRORS, type ErrorCode } from '../protocol/index.js';
 import type { ConnectionAdmission } from './admission.js';
 import type { ServerConfig } from './config.js';
 import { InFlight } from './in-flight.js';

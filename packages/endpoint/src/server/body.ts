@@ -1,7 +1,7 @@
 // Reading a JSON request body within the size limit. Oversized bodies are refused from
 // Content-Length before a byte is read, or as soon as the stream passes the limit.
 import type { IncomingMessage } from 'node:http';
-import type { ErrorCode } from '../protocol.js';
+import type { ErrorCode } from '../protocol/index.js';
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string };
 

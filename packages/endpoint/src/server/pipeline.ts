@@ -34,7 +34,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { auditTime, type AuditEvent, type AuditSink } from '../audit.js';
 import type { ResolvedToken } from '../options.js';
-import { ERRORS, scopeAllows, type ErrorCode } from '../protocol.js';
+import { ERRORS, scopeAllows, type ErrorCode } from '../protocol/index.js';
 import { addressGroup } from './address-group.js';
 import type { ConnectionAdmission } from './admission.js';
 import { authenticate } from './auth.js';

@@ -2,7 +2,7 @@
 // the same headers and every error the same shape.
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ERRORS, INSTANCE_HEADER, type ErrorBody, type ErrorCode } from '../protocol.js';
+import { ERRORS, INSTANCE_HEADER, type ErrorBody, type ErrorCode } from '../protocol/index.js';
 import { instanceHeaderValue } from '../instance.js';
 
 const COMMON_HEADERS: Readonly<Record<string, string>> = Object.freeze({

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AuditEvent, Caller } from '../audit.js';
 import type { ResolvedToken } from '../options.js';
-import type { Scope } from '../protocol.js';
+import type { Scope } from '../protocol/index.js';
 import type { ServerConfig } from './config.js';
 import type { Gate } from '../gate.js';
 

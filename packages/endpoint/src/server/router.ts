@@ -2,6 +2,7 @@
 // Allow) or nothing (404). A route's path is fixed, or ends in one `:name` segment
 // (`/snapshots/:id`) that matches exactly one segment of safe characters; no other
 // patterns, so what a path means is plain from the route list.
+import { PATH_SEGMENT_PATTERN } from '../protocol/index.js';
 import type { Route } from './route.js';
 
 export type RouteMatch =
@@ -9,8 +10,6 @@ export type RouteMatch =
   | { kind: 'not-found' }
   | { kind: 'method-not-allowed'; allow: string };
 
-// What a `:name` segment may hold: names and ids, never "..", never an encoded slash.
-const SEGMENT = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,128}$/;
 const PARAM = /^(.*)\/:([A-Za-z]+)$/;
 
 export class Router {
@@ -44,7 +43,7 @@ export class Router {
       const cut = path.lastIndexOf('/');
       const entry = this.#byPrefix.get(path.slice(0, cut));
       const segment = path.slice(cut + 1);
-      if (cut < 0 || entry === undefined || !SEGMENT.test(segment)) return { kind: 'not-found' };
+      if (cut < 0 || entry === undefined || !PATH_SEGMENT_PATTERN.test(segment)) return { kind: 'not-found' };
       routes = entry.routes;
       params = { [entry.param]: segment };
     }

@@ -10,7 +10,7 @@
 // caller is told so after STACK_TIMEOUT_MS.
 import type { Session } from 'node:inspector';
 import { fileURLToPath } from 'node:url';
-import type { StackFrame } from '../protocol.js';
+import type { StackFrame } from '../protocol/index.js';
 
 export const STACK_TIMEOUT_MS = 2_000;
 

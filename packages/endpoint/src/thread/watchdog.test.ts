@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StackFrame } from '../protocol.js';
+import type { StackFrame } from '../protocol/index.js';
 import { MainThreadState } from './main-thread-state.js';
 import type { StackTaker } from './stack.js';
 import { Watchdog } from './watchdog.js';

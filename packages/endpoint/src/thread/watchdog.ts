@@ -9,7 +9,7 @@
 // that blocks constantly must not pay for a pause every second. A block caused by the
 // endpoint's own heap snapshot is recorded as such, without a stack.
 import { guarded } from '../guard.js';
-import type { BlockRecord, StackFrame } from '../protocol.js';
+import type { BlockRecord, StackFrame } from '../protocol/index.js';
 import { BEAT_MS, sharedClock, type MainThreadState } from './main-thread-state.js';
 import type { StackTaker } from './stack.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERRORS, SCOPES, isScope, scopeAllows } from './protocol.js';
+import { ERRORS, SCOPES, isScope, scopeAllows } from './index.js';
 
 describe('scopes', () => {
   it('lets read-only tokens read and nothing else', () => {
