@@ -38,6 +38,7 @@ const GUIDE = {
   run: 'application-actions',
   snapshots: 'automatic-capture',
   completion: 'every-command',
+  fleet: 'a-fleet-which-replica-to-dig-into',
 };
 
 function help(path) {

@@ -30,6 +30,8 @@ export type CliErrorCode =
   | 'DIFFERENT_PROCESSES'
   | 'EVAL_THREW'
   | 'CHECK_FAILED'
+  | 'NO_INSTANCES'
+  | 'PROMETHEUS_FAILED'
   | 'UNEXPECTED'
   | `ENDPOINT_${EndpointErrorCode}`;
 

@@ -1,20 +1,25 @@
 // opsctl heapdump [--out PATH]: a heap snapshot of the target process, written
 // atomically and verified complete before it appears under its name (by default in the
-// current directory, under the name the endpoint suggests).
+// current directory, under the name the endpoint suggests). takeHeapSnapshot is the
+// operation without the printing, for commands that reach a process of their own
+// choosing (fleet --heapdump-worst).
 //
 // The endpoint sends the snapshot while V8 is still writing it, so the download, its
 // verification (on the bytes as they arrive) and the write to disk all overlap the
 // pause; what is left once V8's write has returned is the last bytes, fsync and rename.
-// The CLI tells the endpoint which kernel it runs on (KERNEL_HEADER): on the same
-// machine the endpoint sends the bytes uncompressed, since gzip would cost both sides
-// CPU to save a copy through memory; to anywhere else, gzip level 1.
+// The CLI tells an endpoint it reaches through loopback which kernel it runs on
+// (KERNEL_HEADER): on the same machine the endpoint sends the bytes uncompressed, since
+// gzip would cost both sides CPU to save a copy through memory; to anywhere else, gzip
+// level 1. Loopback is necessary, not sufficient (kubectl port-forward is loopback on
+// both sides): the key decides, and no other host learns it.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type MemoryResponse } from '../endpoint/protocol.js';
+import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, isLoopback, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type MemoryResponse } from '../endpoint/protocol.js';
 import { transferFailure } from '../client/download.js';
+import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { AtomicFile, resolveDestination, STREAM_CHUNK_BYTES, suggestedName } from '../files.js';
@@ -74,14 +79,28 @@ export interface HeapdumpStages {
 }
 
 export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<HeapdumpResult> {
+  const result = await takeHeapSnapshot(opts, await ctx.client(), ctx);
+  ctx.out.result(result, (r, c) =>
+    [
+      `${c.green('✔')} Heap snapshot${r.worker === null ? '' : ` of worker "${r.worker}"`} written to ${c.bold(r.path)} (${formatBytes(r.bytes)}, ${r.nodes.toLocaleString('en-US')} objects)`,
+      `  snapshot ${formatDuration(r.snapshotMs / 1000)} (${r.worker === null ? 'process' : 'worker'} paused), in place ${formatDuration(r.downloadMs / 1000)} after`,
+      // The warning only when the snapshot's memory stayed with the process.
+      `  process memory (RSS) ${formatBytes(r.rssBeforeBytes)} before, ${formatBytes(r.rssAfterBytes)} after${r.rssAfterBytes > r.rssBeforeBytes ? ': freed pages often stay with the process; avoid snapshots in a loop' : ''}`,
+      `  open it in Chrome DevTools: Memory tab → Load profile…${r.gzip ? ' (gunzip it first)' : ''}`,
+    ].join('\n'),
+  );
+  return result;
+}
+
+/** Takes a heap snapshot of the process `client` talks to and writes it where `opts` says; prints only progress. */
+export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ctx: Context): Promise<HeapdumpResult> {
   const destination = await resolveDestination({ ...opts, cwd: ctx.cwd });
-  const client = await ctx.client();
   const before = await client.json<MemoryResponse>('/memory');
   const file = await AtomicFile.create(destination.dir, (text) => ctx.out.info(text));
   const spinner = await ctx.out.spinner('requesting a heap snapshot…');
   const started = performance.now();
   try {
-    const kernel = kernelKey();
+    const kernel = isLoopback(client.url.hostname) ? kernelKey() : null;
     const response = await client.request('/heapdump', {
       query: { skipMemoryCheck: opts.skipMemoryCheck || undefined, worker: opts.worker },
       headers: { 'accept-encoding': 'gzip', ...(kernel === null ? {} : { [KERNEL_HEADER]: kernel }) },
@@ -155,7 +174,7 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
     const pauseTrailer = Number(response.trailers[PAUSE_TRAILER]);
     const snapshotMs = Number.isFinite(pauseTrailer) ? pauseTrailer : (firstByteAt || downloadedAt) - started;
     const writeReturnedAt = Math.min(headersAt + snapshotMs, downloadedAt);
-    const result: HeapdumpResult = {
+    return {
       path,
       bytes: (await stat(path)).size,
       gzip: opts.gzip,
@@ -180,16 +199,6 @@ export async function runHeapdump(opts: HeapdumpOptions, ctx: Context): Promise<
         wireBytes: received,
       },
     };
-    ctx.out.result(result, (r, c) =>
-      [
-        `${c.green('✔')} Heap snapshot${r.worker === null ? '' : ` of worker "${r.worker}"`} written to ${c.bold(r.path)} (${formatBytes(r.bytes)}, ${r.nodes.toLocaleString('en-US')} objects)`,
-        `  snapshot ${formatDuration(r.snapshotMs / 1000)} (${r.worker === null ? 'process' : 'worker'} paused), in place ${formatDuration(r.downloadMs / 1000)} after`,
-        // The warning only when the snapshot's memory stayed with the process.
-        `  process memory (RSS) ${formatBytes(r.rssBeforeBytes)} before, ${formatBytes(r.rssAfterBytes)} after${r.rssAfterBytes > r.rssBeforeBytes ? ': freed pages often stay with the process; avoid snapshots in a loop' : ''}`,
-        `  open it in Chrome DevTools: Memory tab → Load profile…${r.gzip ? ' (gunzip it first)' : ''}`,
-      ].join('\n'),
-    );
-    return result;
   } catch (error) {
     spinner.stop();
     await file.discard();
