@@ -161,7 +161,7 @@ describe('opsctl leaks against real applications', () => {
       expect(temp.stdout).toMatch(/LeakedOrder/);
       // Its @ids point into snapshots it deleted: it names no deleted file, and says how to keep them.
       expect(temp.stdout).not.toMatch(/opsctl-leak-diff-/);
-      expect(temp.stdout).toMatch(/examples \(@id in snapshot b\)/);
+      expect(temp.stdout).toMatch(/examples \(@id in snapshot b and snapshot c\)/);
       expect(temp.stderr).toMatch(/the snapshots were deleted; to look these @ids up in Chrome DevTools, run again with --keep DIR/);
       expect(readdirSync(tmpdir()).filter((f) => f.startsWith('opsctl-leak-diff-'))).toEqual([]);
     } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationFlag, parseDurationMs, parseSizeBytes, sizeFlag } from './flags.js';
+import { countFlag, countOrZeroFlag, durationFlag, parseDurationMs, parseSizeBytes, sizeFlag } from './flags.js';
 import { formatBytes, formatDurationMs } from './ui/format.js';
 
 describe('durations', () => {
@@ -46,5 +46,15 @@ describe('sizes', () => {
     expect(formatBytes(parseSizeBytes('64KB') as number)).toBe('64.0 KB');
     expect(formatBytes(999)).toBe('999 B');
     expect(() => sizeFlag(1)('0')).toThrow('give at least 1 B.');
+  });
+});
+
+describe('counts', () => {
+  it('are whole numbers from 1, or from 0 where 0 turns the thing off', () => {
+    expect(countFlag('5')).toBe(5);
+    expect(() => countFlag('0')).toThrow(/greater than 0/);
+    expect(countOrZeroFlag('0')).toBe(0);
+    expect(countOrZeroFlag('3')).toBe(3);
+    for (const bad of ['', ' ', '-1', '1.5', 'five']) expect(() => countOrZeroFlag(bad), bad).toThrow(/0 or more/);
   });
 });

@@ -4,7 +4,7 @@
 // powers of two). A bare number is refused where a unit is needed: "--timeout 10" and
 // "--eval-timeout 500" once meant seconds and milliseconds, and a guess would be wrong
 // for one of them. A bad value is a usage error naming the flag (commander's message).
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { formatBytes, formatDurationMs } from './ui/format.js';
 
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = { us: 0.001, µs: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -73,4 +73,23 @@ export function countFlag(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('give a whole number greater than 0.');
   return n;
+}
+
+/** A parser for a count where 0 turns the thing off: a whole number from 0. */
+export function countOrZeroFlag(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) throw new InvalidArgumentError('give a whole number, 0 or more.');
+  return n;
+}
+
+export const MINUTE_MS = 60_000;
+
+/** `-o, --out <path>`: where a command writes its file; `namedAs` is the name a directory gets. */
+export function outOption(namedAs: string): Option {
+  return new Option('-o, --out <path>', `file, or directory (created when it ends in /), named ${namedAs} (default: the current directory)`);
+}
+
+/** `-f, --force`: replace what is there, or whatever else the command would refuse. */
+export function forceOption(description = 'replace an existing file'): Option {
+  return new Option('-f, --force', description).default(false);
 }

@@ -4,7 +4,8 @@
 import { CommanderError, type Command } from 'commander';
 import type { Context, Env, GlobalOptions, Streams } from './context.js';
 import { CliError, EXIT, exitCodeFor, exitCodeForStop, isCliError } from './errors.js';
-import { buildProgram, type Runner } from './program.js';
+import type { Runner } from './define.js';
+import { buildProgram } from './program.js';
 import { argumentsHoldToken, maskTokens, REVOKE_HINT } from './ui/mask.js';
 
 export interface SystemDeps {

@@ -1,9 +1,13 @@
 // Runs the CLI in-process with injected streams: what a command prints, on which
-// stream, and its exit code, with or without a terminal.
+// stream, and its exit code, with or without a terminal; and takes real snapshots.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { main } from '../src/main.js';
 import type { Input } from '../src/context.js';
 
@@ -69,4 +73,13 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
 export function tempConfigDir(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'opsctl-config-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const SNAPSHOT_CHILD = fileURLToPath(new URL('../src/heapsnapshot/fixtures/snapshot-child.mjs', import.meta.url));
+
+/** Real V8 snapshots from a child process running a scenario of src/heapsnapshot/fixtures/snapshot-child.mjs, in a temp directory. */
+export async function takeSnapshots(scenario: string): Promise<{ files: string[]; remove(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), `opsctl-${scenario}-`));
+  const { stdout } = await promisify(execFile)(process.execPath, [SNAPSHOT_CHILD, scenario, dir]);
+  return { files: JSON.parse(stdout) as string[], remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify, stripVTControlCharacters } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../test-support/index.js';
+import { runCli, takeSnapshots } from '../../test-support/index.js';
 import type { GrowthResult, RetainedResult } from './heapdiff.js';
 
 const CHILD = fileURLToPath(new URL('../heapsnapshot/fixtures/snapshot-child.mjs', import.meta.url));
@@ -14,11 +14,12 @@ const CHILD = fileURLToPath(new URL('../heapsnapshot/fixtures/snapshot-child.mjs
 // TransientThing held until B, 1000 more LeakyThing and the transients dropped before C.
 const LEAKED_BY_B = 3000;
 
-/** The class names of a human table, top to bottom (the lines after the column titles). */
+/** The class names of a human table, top to bottom (the lines after the column titles, up to the first empty one). */
 function tableNames(stdout: string): string[] {
   const lines = stdout.split('\n');
   const start = lines.findIndex((line) => line.startsWith('class '));
-  return lines.slice(start + 1).filter((line) => line !== '' && !line.startsWith('…')).map((line) => line.split(/ {2,}/)[0] ?? '');
+  const end = lines.indexOf('', start);
+  return lines.slice(start + 1, end === -1 ? undefined : end).filter((line) => !line.startsWith('…')).map((line) => line.split(/ {2,}/)[0] ?? '');
 }
 
 describe('opsctl heapdiff on real snapshots from a child process', () => {
@@ -104,7 +105,7 @@ describe('opsctl heapdiff on real snapshots from a child process', () => {
       const { code, stdout } = await runCli(['heapdiff', a, b, c]);
       expect(code).toBe(0);
       expect(tableNames(stdout)[0]).toBe('LeakyThing');
-      expect(stdout).toMatch(/LeakyThing +3,000 +\d+ KB +@\d+, @\d+, @\d+/);
+      expect(stdout).toMatch(/LeakyThing +3,000 +\d+ KB +[\d,]+ +[\d.]+ K?B +@\d+, @\d+, @\d+/);
       // Freed before C: not a leak.
       expect(stdout).not.toContain('TransientThing');
     });
@@ -183,11 +184,55 @@ describe('opsctl heapdiff on real snapshots from a child process', () => {
       expectOneSentence(stderr, missing, /opsctl heapdump/);
     });
 
-    it('refuses a directory, an unknown --sort and a --limit that is not a positive whole number with exit 2', async () => {
+    it('refuses a directory, an unknown --sort, a --limit or --retainers that is not a whole number (from 1, from 0) with exit 2', async () => {
       expect((await runCli(['heapdiff', dir, b])).code).toBe(2);
       expect((await runCli(['heapdiff', a, b, '--sort', 'name'])).code).toBe(2);
       expect((await runCli(['heapdiff', a, b, '--limit', '0'])).code).toBe(2);
+      expect((await runCli(['heapdiff', a, b, '--retainers', '-1'])).code).toBe(2);
       expect((await runCli(['heapdiff', a])).code).toBe(2);
     });
+  });
+});
+
+describe('opsctl heapdiff: who holds what grows', () => {
+  // Two leaks behind different holders (fixtures/snapshot-child.mjs, holders): records
+  // with text on the module-level array leakedRecords, texts in the Map sessionsById that
+  // only a closure holds; and a linked list from chainHead.
+  let files: string[] = [];
+  let remove = async () => {};
+  beforeAll(async () => ({ files, remove } = await takeSnapshots('holders')));
+  afterAll(() => remove());
+
+  it('prints each leak\'s path from a root with its variable, and what the holder retains', async () => {
+    const [a = '', b = '', c = ''] = files;
+    const { code, stdout, stderr } = await runCli(['heapdiff', a, b, c]);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(tableNames(stdout).slice(0, 2).sort()).toEqual(['LeakRecord', 'Map']);
+    expect(stdout).toMatch(/system \/ Context → leakedRecords \(Array\) → \[\d+\] → LeakRecord\n +holder: leakedRecords \(Array @\d+\), retains [\d.]+ KB/);
+    expect(stdout).toMatch(/system \/ Context → sessionsById \(Map\)\n +holder: sessionsById \(Map @\d+\), retains [\d.]+ KB/);
+    // A linked list is one path, its repeated link printed once.
+    expect(stdout).toMatch(/chainHead \(ChainLink\) → next \(ChainLink\) ×\d+/);
+  });
+
+  it('gives the paths step by step in --json, and none with --retainers 0', async () => {
+    const [a = '', b = '', c = ''] = files;
+    const result = JSON.parse((await runCli(['heapdiff', a, b, c, '--json'])).stdout) as RetainedResult;
+    const records = result.classes.find((row) => row.name === 'LeakRecord');
+    expect(records?.retainers[0]?.holder).toMatchObject({ class: 'Array', edge: 'leakedRecords', retainedSize: expect.any(Number) as number });
+    expect(records?.retainers[0]?.path).toContainEqual({ edge: 'leakedRecords', edgeType: 'context', id: records?.retainers[0]?.holder?.id, class: 'Array', name: 'Array', times: 1 });
+    const off = await runCli(['heapdiff', a, b, c, '--retainers', '0']);
+    expect(off.stdout).not.toContain('who holds them');
+    expect((JSON.parse((await runCli(['heapdiff', a, b, c, '--retainers', '0', '--json'])).stdout) as RetainedResult).classes.every((row) => row.retainers.length === 0)).toBe(true);
+  });
+
+  it('explains the objects new in B under a two-snapshot diff', async () => {
+    const [a = '', b = ''] = files;
+    const { stdout } = await runCli(['heapdiff', a, b, '--retainers', '2']);
+    expect(stdout).toMatch(/new in .*b\.heapsnapshot: [\d,]+ objects/);
+    expect(stdout).toMatch(/holder: leakedRecords \(Array @\d+\)/);
+    const result = JSON.parse((await runCli(['heapdiff', a, b, '--retainers', '2', '--json'])).stdout) as GrowthResult;
+    expect(result.newObjects?.classes.map((row) => row.name).sort()).toEqual(['LeakRecord', 'Map']);
+    expect((JSON.parse((await runCli(['heapdiff', a, b, '--retainers', '0', '--json'])).stdout) as GrowthResult).newObjects).toBeNull();
   });
 });

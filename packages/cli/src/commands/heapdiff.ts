@@ -1,8 +1,9 @@
 // opsctl heapdiff A B [C]: offline comparison of heap snapshot files. With two, the
 // classes that grew from A to B; with three, the objects allocated between A and B that
-// are still alive in C (the three-snapshot technique). Files are read one at a time, so
-// memory follows the largest snapshot's node count, not the sum of the files.
-import { createReadStream } from 'node:fs';
+// are still alive in C (the three-snapshot technique). For the objects new in the last
+// file read (B of two, C of three), who holds them: retainer paths, clustered, with the
+// holder's retained size (heapsnapshot/retainers.ts). Files are read one at a time, so
+// memory follows the largest snapshot's node and edge counts, not the sum of the files.
 import { stat } from 'node:fs/promises';
 import type { ChalkInstance } from 'chalk';
 import type { Context } from '../context.js';
@@ -12,16 +13,18 @@ import {
   diffHeapSnapshots,
   findRetainedAllocations,
   isHeapSnapshotError,
+  readFileChunks,
   type ClassDelta,
   type HeapDiff,
   type HeapTotals,
+  type HolderClass,
+  type HolderReport,
   type RankBy,
-  type RetainedClass,
-  type RetainedReport,
   type SnapshotSource,
 } from '../heapsnapshot/index.js';
 import type { Spinner } from '../ui/output.js';
-import { formatBytes } from '../ui/format.js';
+import { formatBytes, formatCount as count } from '../ui/format.js';
+import { renderHolders } from '../ui/retainer-paths.js';
 import { checkIdOrder, checkNamedOrder } from './heapdiff-order.js';
 
 export interface HeapdiffOptions {
@@ -34,6 +37,8 @@ export interface HeapdiffOptions {
   limit: number;
   /** Bytes: leave out classes that grew (or, with three files, retain) less than this. */
   minSize: number;
+  /** Classes to find retainer paths for, the largest first; 0 for none (half the memory, a third of the time). */
+  retainers: number;
   /** Compare even snapshots that look like different processes or out of order. */
   force?: boolean;
 }
@@ -53,6 +58,8 @@ export interface GrowthResult extends Ranking {
   after: HeapTotals;
   /** Classes that grew, largest growth first. */
   classes: ClassDelta[];
+  /** The objects B has and A had not, by the class of what holds them, the top ones with retainer paths; null with --retainers 0. */
+  newObjects: { total: HeapTotals; classes: HolderClass[] } | null;
 }
 
 export interface RetainedResult extends Ranking {
@@ -60,7 +67,8 @@ export interface RetainedResult extends Ranking {
   files: { a: string; b: string; c: string };
   /** Everything allocated between A and B and alive in C, before minSize and limit. */
   total: HeapTotals;
-  classes: RetainedClass[];
+  /** By the class of what holds them (strings and internal arrays count with their owner), the top ones with retainer paths. */
+  classes: HolderClass[];
 }
 
 export type HeapdiffResult = GrowthResult | RetainedResult;
@@ -80,13 +88,14 @@ export async function runHeapdiff(opts: HeapdiffOptions, ctx: Context): Promise<
   let reading = a;
   const source = (file: string): SnapshotSource => readWithProgress(file, sizes.get(file) ?? 0, spinner, ctx.signal, () => (reading = file));
   try {
+    const tracing = { sortBy: opts.sort, retainers: opts.retainers > 0, classes: opts.retainers, examples: EXAMPLES_PER_CLASS };
     let result: HeapdiffResult;
     if (c === undefined) {
-      const diff = await diffHeapSnapshots(source(a), source(b), { sortBy: opts.sort });
+      const diff = await diffHeapSnapshots(source(a), source(b), tracing);
       checkIdOrder([{ file: a, newestId: diff.newestIds.before }, { file: b, newestId: diff.newestIds.after }], opts.force === true);
       result = growth(diff, opts, { a: nameA, b: nameB });
     } else {
-      const report = await findRetainedAllocations(source(a), source(b), source(c), { sortBy: opts.sort, examples: EXAMPLES_PER_CLASS });
+      const report = await findRetainedAllocations(source(a), source(b), source(c), tracing);
       const { newestIds } = report;
       checkIdOrder([{ file: a, newestId: newestIds.a }, { file: b, newestId: newestIds.b }, { file: c, newestId: newestIds.c }], opts.force === true);
       result = retained(report, opts, { a: nameA, b: nameB, c: nameC ?? c });
@@ -103,11 +112,13 @@ export async function runHeapdiff(opts: HeapdiffOptions, ctx: Context): Promise<
 function growth(diff: HeapDiff, opts: HeapdiffOptions, files: GrowthResult['files']): GrowthResult {
   // diffHeapSnapshots also lists shrinking classes, last: not what "what is growing" asks.
   const grew = diff.classes.filter((row) => (row.sizeDelta > 0 || row.countDelta > 0) && row.sizeDelta >= opts.minSize);
-  return { kind: 'growth', files, before: diff.before, after: diff.after, classes: grew.slice(0, opts.limit), ...ranking(opts, grew.length) };
+  // Only the traced classes: the census above already lists what grew.
+  const newObjects = diff.newObjects === null ? null : { total: diff.newObjects.total, classes: diff.newObjects.classes.slice(0, opts.retainers) };
+  return { kind: 'growth', files, before: diff.before, after: diff.after, classes: grew.slice(0, opts.limit), newObjects, ...ranking(opts, grew.length) };
 }
 
-function retained(report: RetainedReport, opts: HeapdiffOptions, files: RetainedResult['files']): RetainedResult {
-  const kept = report.classes.filter((row) => row.selfSize >= opts.minSize);
+function retained(report: HolderReport, opts: HeapdiffOptions, files: RetainedResult['files']): RetainedResult {
+  const kept = report.classes.filter((row) => row.selfSize + row.held.selfSize >= opts.minSize);
   return { kind: 'retained', files, total: report.total, classes: kept.slice(0, opts.limit), ...ranking(opts, kept.length) };
 }
 
@@ -137,10 +148,10 @@ async function* readWithProgress(file: string, size: number, spinner: Spinner, s
   const label = `reading ${file} (${formatBytes(size)})…`;
   spinner.text(label);
   let read = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: DEFAULT_CHUNK_BYTES, signal })) {
-    read += (chunk as Buffer).length;
+  for await (const chunk of readFileChunks(file, DEFAULT_CHUNK_BYTES, signal)) {
+    read += chunk.length;
     spinner.text(`${label} ${size > 0 ? Math.floor((read / size) * 100) : 100}%`);
-    yield chunk as Buffer;
+    yield chunk;
   }
 }
 
@@ -160,6 +171,12 @@ function describeFailure(error: unknown, file: string, signal: AbortSignal): unk
 export function renderHeapdiff(result: HeapdiffResult, c: ChalkInstance): string {
   const lines = result.kind === 'growth' ? renderGrowth(result, c) : renderRetained(result, c);
   if (result.more > 0) lines.push(c.dim(`… and ${result.more} more (show them with --limit ${result.limit + result.more})`));
+  if (result.kind === 'growth' && result.newObjects !== null) {
+    const { total, classes } = result.newObjects;
+    lines.push('', c.bold(`new in ${result.files.b}`) + `: ${count(total.count)} objects, ${formatBytes(total.selfSize)}, by what holds them`, ...renderHolders(classes, result.files.b, c));
+  } else if (result.kind === 'retained') {
+    lines.push(...renderHolders(result.classes, result.files.c, c));
+  }
   return lines.join('\n');
 }
 
@@ -185,11 +202,13 @@ function renderRetained(r: RetainedResult, c: ChalkInstance): string[] {
     truncate(row.name, MAX_NAME_CHARS),
     count(row.count),
     formatBytes(row.selfSize),
+    count(row.held.count),
+    formatBytes(row.held.selfSize),
     row.examples.map((example) => (example.name === row.name || example.name === '' ? `@${example.id}` : `@${example.id} ${JSON.stringify(truncate(example.name, MAX_EXAMPLE_CHARS))}`)).join(', '),
   ]);
-  const style = (column: number, text: string) => (column === 0 ? c.bold(text) : column === 3 ? c.dim(text) : text);
-  const [header = '', ...body] = table(rows, 'l  r  r  l', style, ['class', 'objects', 'self size', `examples (@id in ${r.files.b})`]).lines;
-  return [title, '', c.dim(header), ...body];
+  const style = (column: number, text: string) => (column === 0 ? c.bold(text) : column === 5 ? c.dim(text) : text);
+  const [header = '', ...body] = table(rows, 'l  r  r  r  r  l', style, ['class', 'objects', 'self size', 'they own', 'owned size', `examples (@id in ${r.files.b} and ${r.files.c})`]).lines;
+  return [title, c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects held by a new object'), '', c.dim(header), ...body];
 }
 
 /**
@@ -214,10 +233,6 @@ function table(rows: string[][], layout: string, style: (column: number, text: s
   const lines = rows.map((row) => line(row, style));
   if (header !== undefined) lines.unshift(line(header, (_, text) => text));
   return { lines, widths };
-}
-
-function count(n: number): string {
-  return n.toLocaleString('en-US');
 }
 
 function signed(n: number, format: (n: number) => string): string {

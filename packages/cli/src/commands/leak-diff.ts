@@ -1,9 +1,10 @@
 // opsctl leaks --diff: what is growing, from the target itself. Three heap snapshots one
 // interval apart through the heapdump route (its preflight and single flight apply),
 // then the three-snapshot report: objects allocated between the first and second that
-// are still alive in the third. Snapshots go to --keep DIR, or to a temp directory removed
-// afterwards: then the report calls them "snapshot a/b/c" rather than naming deleted files,
-// and says that its @ids can be looked up only in snapshots kept with --keep.
+// are still alive in the third, and who holds them. Snapshots go to --keep DIR, or to a
+// temp directory removed afterwards: then the report calls them "snapshot a/b/c" rather
+// than naming deleted files, and says that its @ids can be looked up only in snapshots
+// kept with --keep.
 //
 // The report compares object ids, which mean something only within one process: behind
 // a load balancer the snapshots may come from different ones, and the report would list
@@ -23,6 +24,8 @@ export interface LeakDiffOptions {
   intervalSeconds: number;
   keep?: string;
   limit: number;
+  /** Classes to find retainer paths for (see heapdiff). */
+  retainers: number;
   skipMemoryCheck: boolean;
 }
 
@@ -58,10 +61,10 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
     }
     const [a = '', b = '', c = ''] = files;
     const names: [string, string, string] | undefined = opts.keep ? undefined : ['snapshot a', 'snapshot b', 'snapshot c'];
-    const report = await runHeapdiff({ files: [a, b, c], ...(names ? { names } : {}), sort: 'size', limit: opts.limit, minSize: 0 }, ctx);
+    const report = await runHeapdiff({ files: [a, b, c], ...(names ? { names } : {}), sort: 'size', limit: opts.limit, minSize: 0, retainers: opts.retainers }, ctx);
     if (!ctx.out.json) {
       ctx.out.info(opts.keep
-        ? `snapshots kept in ${dir}; find an @id in Chrome DevTools (Memory → Load ${b}, then search @id)`
+        ? `snapshots kept in ${dir}; find an @id in Chrome DevTools (Memory → Load ${c}, then search @id)`
         : 'the snapshots were deleted; to look these @ids up in Chrome DevTools, run again with --keep DIR');
     }
     return report;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readClassSummary } from './census.js';
 import { classNamesByType, idsOfGroup, summarizeByClass } from './classes.js';
 import { parseHeapSnapshot } from './parse.js';
 import { sortPairs } from './sort.js';
@@ -68,6 +69,20 @@ describe('summarizeByClass on a real snapshot', () => {
     const summary = summarizeByClass(await parseHeapSnapshot(file));
     expect(new Map(summary.groups.map((group) => [group.name, { count: group.count, selfSize: group.selfSize }]))).toEqual(expected);
     expect(summary.groups.map((group) => group.selfSize)).toEqual(summary.groups.map((group) => group.selfSize).sort((a, b) => b - a));
+  });
+
+  it('takes the same census while reading, in windows of rows, from a file or a stream in small chunks', async () => {
+    const expected = summarizeByClass(await parseHeapSnapshot(file));
+    const bytes = await readFile(file);
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < bytes.length; at += 4099) yield bytes.subarray(at, at + 4099);
+    }
+    for (const source of [file, chunks()]) {
+      const census = await readClassSummary(source);
+      expect(census.groups).toEqual(expected.groups);
+      expect(census.ids).toEqual(expected.ids);
+      expect(census.groupOf).toEqual(expected.groupOf);
+    }
   });
 
   it('lists each counted object once, by ascending id, with its group', async () => {

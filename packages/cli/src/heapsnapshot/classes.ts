@@ -54,7 +54,7 @@ export interface ClassGroup {
 export interface ClassSummary {
   /** Largest self size first. */
   readonly groups: readonly ClassGroup[];
-  /** Ids of the objects counted, ascending. */
+  /** Ids of the objects counted, ascending (in node order from readClassSummary with sortIds false). */
   readonly ids: Uint32Array;
   /** For each entry of `ids`, the index of its group in `groups`. */
   readonly groupOf: Uint32Array;
@@ -72,13 +72,17 @@ export function summarizeByClass(snapshot: HeapSnapshot): ClassSummary {
     ids[next] = nodes.id[ordinal] as number;
     groupOf[next++] = classes.add(ordinal);
   }
-  const groups = classes.groups();
-  // Renumber the groups by size so that groups[0] is the largest.
-  const order = groups.map((_, group) => group).sort((a, b) => (groups[b] as ClassGroup).selfSize - (groups[a] as ClassGroup).selfSize);
+  return finishSummary(classes.groups(), ids, groupOf);
+}
+
+/** Renumbers the groups by size (then name), so that groups[0] is the largest, and sorts the ids (groupOf along) unless told not to. */
+export function finishSummary(groups: readonly ClassGroup[], ids: Uint32Array, groupOf: Uint32Array, sortIds = true): ClassSummary {
+  const byName = (a: ClassGroup, b: ClassGroup) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const order = groups.map((_, group) => group).sort((a, b) => (groups[b] as ClassGroup).selfSize - (groups[a] as ClassGroup).selfSize || byName(groups[a] as ClassGroup, groups[b] as ClassGroup));
   const rank = new Uint32Array(order.length);
   order.forEach((group, position) => (rank[group] = position));
   for (let i = 0; i < groupOf.length; i++) groupOf[i] = rank[groupOf[i] as number] as number;
-  sortPairs(ids, groupOf);
+  if (sortIds) sortPairs(ids, groupOf);
   return { groups: order.map((group) => groups[group] as ClassGroup), ids, groupOf };
 }
 
@@ -117,13 +121,14 @@ export class ClassTable {
 
   /** Counts one node in its class; returns the class's group number. */
   add(ordinal: number): number {
-    const group = this.#groupOf(ordinal);
+    const group = this.groupOf(ordinal);
     this.#counts[group] = (this.#counts[group] as number) + 1;
     this.#sizes[group] = (this.#sizes[group] as number) + (this.#snapshot.nodes.selfSize[ordinal] as number);
     return group;
   }
 
-  #groupOf(ordinal: number): number {
+  /** The group number of a node's class, without counting the node. */
+  groupOf(ordinal: number): number {
     const { nodes } = this.#snapshot;
     const type = nodes.type[ordinal] as number;
     const byType = this.#byType[type] as number;
@@ -135,6 +140,11 @@ export class ClassTable {
     const className = this.#snapshot.string(name);
     if (className === undefined) throw new Error('class names were not kept: parse with the default keepStrings, or include classNameStrings');
     return (this.#byString[name] = this.#group(className));
+  }
+
+  /** A group's class name. */
+  name(group: number): string {
+    return this.#names[group] as string;
   }
 
   /** The groups so far, by group number. */

@@ -83,6 +83,19 @@ describe('heap diffs of real snapshots from a child process', () => {
     expect(report.total.count).toBeLessThan(LEAKED_BY_B + STEADY_MAX_COUNT);
   });
 
+  it('gives each snapshot\'s newest object id, growing in the order taken, whichever way B is read', async () => {
+    const [a = '', b = '', c = ''] = leak;
+    // Without retainers B's ids stay in node order; with them B is parsed whole.
+    for (const retainers of [false, true]) {
+      const { newestIds } = await diffHeapSnapshots(a, b, { retainers });
+      expect(newestIds.after, `retainers ${retainers}`).toBeGreaterThan(newestIds.before);
+      expect(newestIds.before % 2).toBe(1);
+    }
+    const { newestIds } = await findRetainedAllocations(a, b, c, { retainers: false });
+    expect(newestIds.b).toBeGreaterThan(newestIds.a);
+    expect(newestIds.c).toBeGreaterThan(newestIds.b);
+  });
+
   it('gives the ids behind a group, which the three-snapshot report agrees with', async () => {
     const [a = '', b = '', c = ''] = leak;
     const summary = summarizeByClass(await parseHeapSnapshot(b));

@@ -1,10 +1,14 @@
 // Two snapshots of one process, compared per class: how many objects and bytes each class
 // gained, and, by object id, how many of its objects are new and how many were freed
 // (DevTools' Comparison view: # New, # Deleted). V8 keeps an object's id for its whole
-// life in a process, so an id in both snapshots is the same object.
+// life in a process, so an id in both snapshots is the same object. On request, the
+// objects new in B are also explained: who holds them (retainers.ts).
+import { readClassSummary } from './census.js';
 import { summarizeByClass, type ClassSummary } from './classes.js';
+import { lowerBound, markByIds, newestId } from './ids.js';
 import { parseHeapSnapshot } from './parse.js';
 import { rank, type RankOptions } from './rank.js';
+import { reportHolders, retainerStrings, type HolderReport, type RetainerOptions } from './retainers.js';
 import type { ReadOptions, SnapshotSource } from './source.js';
 
 export interface ClassDelta {
@@ -30,16 +34,20 @@ export interface HeapTotals {
 export interface HeapDiff {
   readonly before: HeapTotals;
   readonly after: HeapTotals;
-  /**
-   * The highest JavaScript object id in each snapshot (see newestId). Within a process
-   * they only grow, so a later snapshot's is higher: lower means the snapshots were
-   * given newest first, or come from different processes.
-   */
+  /** The highest JavaScript object id in each snapshot: it grows from A to B in one process (see newestId). */
   readonly newestIds: { readonly before: number; readonly after: number };
   /** Classes whose count or size changed, ranked: the largest growth first, shrinking classes last. */
   readonly classes: readonly ClassDelta[];
+  /** With DiffOptions.retainers: the objects in B that A did not have, by holder. */
+  readonly newObjects: HolderReport | null;
 }
 
+export interface DiffOptions extends RankOptions, ReadOptions, RetainerOptions {
+  /** Also explain the objects new in B: reads B's edges (about twice the memory and time); default false. */
+  retainers?: boolean;
+}
+
+/** `before`'s ids must ascend; `after`'s may be in any order. */
 export function diffClassSummaries(before: ClassSummary, after: ClassSummary, options: RankOptions = {}): HeapDiff {
   const rows = new Map<string, MutableDelta>();
   const rowOf = (name: string): MutableDelta => {
@@ -62,26 +70,20 @@ export function diffClassSummaries(before: ClassSummary, after: ClassSummary, op
     row.sizeAfter = group.selfSize;
     return row;
   });
-  // Both id lists ascend: one merge walk finds the new and the freed objects.
-  const a = before.ids;
-  const b = after.ids;
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const idA = i < a.length ? (a[i] as number) : Infinity;
-    const idB = j < b.length ? (b[j] as number) : Infinity;
-    if (idA < idB) (beforeRows[before.groupOf[i++] as number] as MutableDelta).removed++;
-    else if (idB < idA) (afterRows[after.groupOf[j++] as number] as MutableDelta).added++;
-    else {
-      // The same object; it counts as moved when V8 now names its class differently.
-      const from = beforeRows[before.groupOf[i++] as number] as MutableDelta;
-      const to = afterRows[after.groupOf[j++] as number] as MutableDelta;
-      if (from !== to) {
-        from.removed++;
-        to.added++;
-      }
-    }
+  // Each object of B looked up among A's ascending ids: new, or still there (in the same
+  // class, or moved when V8 now names its class differently). A's objects not found in
+  // their class were freed. B's ids need no order, so B's summary needs no sort.
+  const survivors = new Uint32Array(before.groups.length);
+  let hint = 0;
+  for (let j = 0; j < after.ids.length; j++) {
+    const id = after.ids[j] as number;
+    const to = afterRows[after.groupOf[j] as number] as MutableDelta;
+    hint = lowerBound(before.ids, id, hint);
+    const group = before.groupOf[hint] as number;
+    if (before.ids[hint] === id && beforeRows[group] === to) survivors[group] = (survivors[group] as number) + 1;
+    else to.added++;
   }
+  before.groups.forEach((group, index) => ((beforeRows[index] as MutableDelta).removed += group.count - (survivors[index] as number)));
   const changed: ClassDelta[] = [];
   for (const row of rows.values()) {
     row.countDelta = row.countAfter - row.countBefore;
@@ -94,27 +96,25 @@ export function diffClassSummaries(before: ClassSummary, after: ClassSummary, op
     after: totals(after),
     newestIds: { before: newestId(before.ids), after: newestId(after.ids) },
     classes: rank(changed, (row, by) => (by === 'size' ? row.sizeDelta : row.countDelta), options),
+    newObjects: null,
   };
 }
 
-/** Reads two snapshots one after the other (one in memory at a time) and compares them. */
-export async function diffHeapSnapshots(before: SnapshotSource, after: SnapshotSource, options: RankOptions & ReadOptions = {}): Promise<HeapDiff> {
-  const summaryBefore = summarizeByClass(await parseHeapSnapshot(before, options));
-  const summaryAfter = summarizeByClass(await parseHeapSnapshot(after, options));
-  return diffClassSummaries(summaryBefore, summaryAfter, options);
+/** Reads two snapshots one after the other (of A only ids and classes stay in memory, 8 bytes an object) and compares them. */
+export async function diffHeapSnapshots(before: SnapshotSource, after: SnapshotSource, options: DiffOptions = {}): Promise<HeapDiff> {
+  const summaryBefore = await readClassSummary(before, options);
+  if (options.retainers !== true) return diffClassSummaries(summaryBefore, await readClassSummary(after, { ...options, sortIds: false }), options);
+  let explain: Uint8Array = new Uint8Array(0);
+  const snapshot = await parseHeapSnapshot(after, {
+    ...options,
+    edges: 'keep',
+    keepStrings: (read) => retainerStrings(read, (explain = markByIds(read.nodes, summaryBefore.ids, false))),
+  });
+  const diff = diffClassSummaries(summaryBefore, summarizeByClass(snapshot), options);
+  return { ...diff, newObjects: reportHolders(snapshot, explain, options) };
 }
 
 type MutableDelta = { -readonly [K in keyof ClassDelta]: ClassDelta[K] };
-
-/**
- * The highest odd id in ascending ids, 0 for none. V8 numbers JavaScript objects 1, 3,
- * 5… in the order it first sees them; native (embedder) nodes get even ids derived from
- * addresses, which do not grow.
- */
-export function newestId(ids: Uint32Array): number {
-  for (let i = ids.length - 1; i >= 0; i--) if ((ids[i] as number) % 2 === 1) return ids[i] as number;
-  return 0;
-}
 
 function totals(summary: ClassSummary): HeapTotals {
   let selfSize = 0;

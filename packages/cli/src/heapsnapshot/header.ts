@@ -14,8 +14,8 @@ export interface SnapshotHeader {
   readonly edgeCount: number;
   /** Positions of the node fields this module reads, in nodeFields. */
   readonly nodeField: { readonly type: number; readonly name: number; readonly id: number; readonly selfSize: number; readonly edgeCount: number };
-  /** Positions of the edge fields validation reads, in edgeFields. */
-  readonly edgeField: { readonly type: number; readonly toNode: number };
+  /** Positions of the edge fields this module reads, in edgeFields. */
+  readonly edgeField: { readonly type: number; readonly name: number; readonly toNode: number };
   /** The object as written, for what this module does not interpret (meta.location_fields, extra_native_bytes…). */
   readonly raw: Readonly<Record<string, unknown>>;
 }
@@ -46,7 +46,11 @@ export function readHeader(value: unknown, offset: number): SnapshotHeader {
     selfSize: field(nodeFields, 'self_size', 'meta.node_fields'),
     edgeCount: field(nodeFields, 'edge_count', 'meta.node_fields'),
   };
-  const edgeField = { type: field(edgeFields, 'type', 'meta.edge_fields'), toNode: field(edgeFields, 'to_node', 'meta.edge_fields') };
+  const edgeField = {
+    type: field(edgeFields, 'type', 'meta.edge_fields'),
+    name: field(edgeFields, 'name_or_index', 'meta.edge_fields'),
+    toNode: field(edgeFields, 'to_node', 'meta.edge_fields'),
+  };
   const nodeTypes = Array.isArray(meta['node_types']) ? stringList(meta['node_types'][nodeField.type]) : null;
   const edgeTypes = Array.isArray(meta['edge_types']) ? stringList(meta['edge_types'][edgeField.type]) : null;
   if (nodeTypes === null || nodeTypes.length > MAX_NODE_TYPES) throw bad('meta.node_types does not list the node types');

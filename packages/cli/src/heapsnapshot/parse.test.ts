@@ -57,6 +57,22 @@ describe('parseHeapSnapshot on a real V8 snapshot with non-ASCII names and escap
     expect([...snapshot.nodes.selfSize]).toEqual(column('self_size'));
   });
 
+  it('keeps the edges exactly as written, whole rows at a time or byte by byte', async () => {
+    const fields = (json.snapshot.meta as { edge_fields?: string[] }).edge_fields ?? [];
+    const edges = (json as unknown as { edges: number[] }).edges;
+    const column = (name: string) => edges.filter((_, index) => index % fields.length === fields.indexOf(name));
+    const nodeFields = json.snapshot.meta.node_fields.length;
+    for (const source of [file, chunksOf(bytes, 7)]) {
+      const snapshot = await parseHeapSnapshot(source, { edges: 'keep' });
+      expect([...(snapshot.edges?.type ?? [])]).toEqual(column('type'));
+      expect([...(snapshot.edges?.name ?? [])]).toEqual(column('name_or_index'));
+      expect([...(snapshot.edges?.toNode ?? [])]).toEqual(column('to_node').map((offset) => offset / nodeFields));
+      const counts = json.nodes.filter((_, index) => index % nodeFields === json.snapshot.meta.node_fields.indexOf('edge_count'));
+      expect(snapshot.edges?.firstEdge.at(-1)).toBe(edges.length / fields.length);
+      expect([...(snapshot.edges?.firstEdge ?? [])].slice(1).map((end, i) => end - (snapshot.edges?.firstEdge[i] ?? 0))).toEqual(counts);
+    }
+  });
+
   it('keeps by default only the class names, which is what grouping needs', async () => {
     const snapshot = await parseHeapSnapshot(file);
     const kept = json.strings.filter((_, index) => snapshot.string(index) !== undefined);

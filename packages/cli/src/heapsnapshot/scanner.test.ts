@@ -24,9 +24,11 @@ function doc(parts: { header?: string; nodes?: string; edges?: string; strings?:
 
 const ALL = new Uint8Array(64).fill(1);
 
-function scan(bytes: Uint8Array, splits: number[] = []): { strings: Map<number, string>; columns: NodeColumns; counts: ReturnType<SnapshotScanner['end']> } {
+type StoredNodes = Required<Omit<NodeColumns, 'edgeCount' | 'window'>>;
+
+function scan(bytes: Uint8Array, splits: number[] = []): { strings: Map<number, string>; columns: StoredNodes; counts: ReturnType<SnapshotScanner['end']> } {
   const strings = new Map<number, string>();
-  let columns: NodeColumns | null = null;
+  let columns: StoredNodes | null = null;
   const scanner = new SnapshotScanner({
     header: (header) => (columns = { type: new Uint8Array(header.nodeCount), name: new Uint32Array(header.nodeCount), id: new Uint32Array(header.nodeCount), selfSize: new Float64Array(header.nodeCount) }),
     stringsWanted: () => ALL,
@@ -38,7 +40,7 @@ function scan(bytes: Uint8Array, splits: number[] = []): { strings: Map<number, 
     from = at;
   }
   const counts = scanner.end();
-  return { strings, columns: columns as unknown as NodeColumns, counts };
+  return { strings, columns: columns as unknown as StoredNodes, counts };
 }
 
 function codeOf(text: string | Uint8Array): string {
@@ -88,6 +90,60 @@ describe('SnapshotScanner', () => {
   it('decodes only the strings asked for', async () => {
     const snapshot = await parseHeapSnapshot(chunksOf(bytes, 7), { keepStrings: () => [1] });
     expect([0, 1, 2, 3].map((index) => snapshot.string(index))).toEqual([undefined, 'Foo', undefined, undefined]);
+  });
+
+  it('keeps the edges in columns when asked, wherever the input is split, with to_node as a node ordinal', async () => {
+    for (const size of [1, 5, bytes.length]) {
+      const snapshot = await parseHeapSnapshot(chunksOf(bytes, size), { edges: 'keep', keepStrings: () => [3] });
+      expect(snapshot.edges).toMatchObject({ count: 2, firstEdge: Uint32Array.from([0, 2, 2, 2]) });
+      expect([...(snapshot.edges?.type ?? [])]).toEqual([1, 2]);
+      expect([...(snapshot.edges?.name ?? [])]).toEqual([0, 3]);
+      expect([...(snapshot.edges?.toNode ?? [])]).toEqual([1, 2]);
+    }
+    expect((await parseHeapSnapshot(chunksOf(bytes, 7))).edges).toBeNull();
+  });
+
+  it('passes over the edges unread when asked: the rest as before, the edges then unchecked', async () => {
+    const skipped = await parseHeapSnapshot(chunksOf(bytes, 3), { edges: 'skip', keepStrings: () => [0, 1, 2, 3] });
+    expect(skipped.edgeCount).toBe(2);
+    expect(expected.strings.map((_, index) => skipped.string(index))).toEqual(expected.strings);
+    // An edge to no node: refused when read, not when passed over.
+    const bad = Buffer.from(doc({ edges: '[1,0,6\n,2,3,99]' }));
+    expect(codeOf(bad)).toBe('HEAPSNAPSHOT_MALFORMED');
+    await expect(parseHeapSnapshot(chunksOf(bad, 7), { edges: 'skip' })).resolves.toMatchObject({ edgeCount: 2 });
+  });
+
+  it('keeps digit-only strings asked for as numbers, and gives their text back', async () => {
+    const numbered = Buffer.from(doc({ strings: '["",\n"Foo",\n"1234",\n"0123"]' }));
+    const snapshot = await parseHeapSnapshot(chunksOf(numbered, 2), { keepStrings: () => [1, 2, 3] });
+    expect([1, 2, 3].map((index) => snapshot.number(index))).toEqual([undefined, 1234, undefined]);
+    expect([1, 2, 3].map((index) => snapshot.string(index))).toEqual(['Foo', '1234', '0123']);
+    expect(snapshot.stringIndex('Foo')).toBe(1);
+    expect(snapshot.stringIndex('1234')).toBe(-1);
+  });
+
+  it('reads long arrays whole rows at a time, with odd whitespace, and words a bad row deep inside a chunk as byte by byte', () => {
+    const count = 5000;
+    const rows = Array.from({ length: count }, (_, i) => (i % 97 === 0 ? `3 , ${i % 4},\t${2 * i + 1},16\r\n,1,0` : `3,${i % 4},${2 * i + 1},16,1,0`));
+    const edges = Array.from({ length: count }, (_, i) => `2,3,${((i + 1) % count) * 6}`);
+    const header = JSON.stringify({ meta: META, node_count: count, edge_count: count });
+    const text = doc({ header, nodes: `[${rows.join('\n,')}]`, edges: `[${edges.join('\n,')}]` });
+    const { columns, counts } = scan(Buffer.from(text));
+    expect(counts).toMatchObject({ nodeCount: count, edgeCount: count });
+    expect([...columns.id]).toEqual(Array.from({ length: count }, (_, i) => 2 * i + 1));
+    expect([...columns.name]).toEqual(Array.from({ length: count }, (_, i) => i % 4));
+    // A row a number short or long only shows later (rows have no delimiter of their own); the rest in the row itself.
+    for (const [bad, local] of [['3,1,x7,16,1,0', true], ['3,1,7 16,1,0', true], ['3,1,,16,1,0', true], ['99,1,7,16,1,0', true], ['3,1,7,16,1', false], ['3,1,7,16,1,0,9', false]] as const) {
+      const broken = text.replace('3,0,2001,16,1,0', bad);
+      expect(broken).not.toBe(text);
+      expect(codeOf(broken)).toBe('HEAPSNAPSHOT_MALFORMED');
+      if (!local) continue;
+      try {
+        scan(Buffer.from(broken));
+      } catch (error) {
+        expect(Math.abs(((error as HeapSnapshotError).offset ?? 0) - broken.indexOf(bad))).toBeLessThan(20);
+      }
+    }
   });
 
   it('skips unknown keys and values of any shape', () => {

@@ -1,8 +1,9 @@
 // A push parser for V8's .heapsnapshot JSON: bytes in, in chunks of any size, one pass,
 // never the whole text as one string. This file walks the top-level object and hands
-// each value to a reader: `nodes` rows go to columns (numbers.ts), `edges` are only
-// counted and checked, of `strings` only the wanted ones are decoded (strings.ts), and
-// everything else (trace_*, samples, locations…) is skipped (skip.ts).
+// each value to a reader: `nodes` rows go to columns (numbers.ts), `edges` are checked
+// and, when the caller keeps them, stored in columns too (or passed over unread when it
+// asks), of `strings` only the wanted ones are decoded (strings.ts), and everything else
+// (locations, trace_*, samples…) is skipped (skip.ts).
 //
 // Validation is part of the scan: the text must end right after the top-level object,
 // the arrays must hold node_count and edge_count rows, edge_count fields must add up to
@@ -12,19 +13,25 @@
 // write them. The other keys may come anywhere after "snapshot".
 import { HeapSnapshotError, malformed } from './errors.js';
 import { readHeader, type SnapshotHeader } from './header.js';
-import { EdgeArrayReader, NodeArrayReader, type NodeColumns } from './numbers.js';
-import { ValueSkipper } from './skip.js';
+import { EdgeArrayReader, NodeArrayReader, type EdgeColumns, type NodeColumns } from './numbers.js';
+import { FlatArraySkipper, ValueSkipper } from './skip.js';
 import { StringArrayReader } from './strings.js';
 
-export type { NodeColumns } from './numbers.js';
+export type { EdgeColumns, NodeColumns } from './numbers.js';
 
 export interface ScanHandlers {
   /** The header is read and checked: where to store the nodes, if anywhere. */
   header?(header: SnapshotHeader): NodeColumns | null;
-  /** All nodes are read: which strings to decode, as a byte per string index (1 = decode). */
+  /** With NodeColumns.window: the columns hold `count` more rows, from slot 0, to be used before returning. */
+  rows?(count: number): void;
+  /** The nodes are read: where to store the edges; null checks them and stores nothing, 'skip' passes over them unread. */
+  edges?(header: SnapshotHeader): EdgeColumns | 'skip' | null;
+  /** Nodes and edges are read: which strings to decode, as a byte per string index (1 = decode). */
   stringsWanted?(header: SnapshotHeader): Uint8Array | null;
   /** A wanted string, decoded. */
   string?(index: number, value: string): void;
+  /** A wanted string of one to nine digits, as its value instead (hash-table slots name their edges so, by the hundred thousand). */
+  number?(index: number, value: number): void;
 }
 
 export interface SnapshotCounts {
@@ -53,6 +60,8 @@ const MAX_HEADER_BYTES = 1 << 20;
 // Keys are short names; a long one means we are not reading a heap snapshot.
 const MAX_KEY_BYTES = 256;
 const FIRST_KEY = 'snapshot';
+// Arrays of numbers no report reads: passed over by searching for their end.
+const UNREAD_NUMBER_ARRAYS: ReadonlySet<string> = new Set(['locations', 'samples', 'trace_function_infos']);
 
 // Where the scanner is in the top-level object.
 const DOC_START = 0;
@@ -64,7 +73,7 @@ const VALUE = 5; // a reader has the bytes
 const AFTER_VALUE = 6;
 const DOC_END = 7;
 
-type Reader = NodeArrayReader | EdgeArrayReader | StringArrayReader | ValueSkipper;
+type Reader = NodeArrayReader | EdgeArrayReader | FlatArraySkipper | StringArrayReader | ValueSkipper;
 
 export class SnapshotScanner {
   readonly #handlers: ScanHandlers;
@@ -78,7 +87,7 @@ export class SnapshotScanner {
   #reader: Reader | null = null;
   #header: SnapshotHeader | null = null;
   #nodes: NodeArrayReader | null = null;
-  #edges: EdgeArrayReader | null = null;
+  #edges: EdgeArrayReader | FlatArraySkipper | null = null;
   #strings: StringArrayReader | null = null;
 
   constructor(handlers: ScanHandlers = {}) {
@@ -114,7 +123,9 @@ export class SnapshotScanner {
     if (this.#nodes === null) throw malformed('it has no "nodes" array', at);
     if (this.#edges === null) throw malformed('it has no "edges" array', at);
     if (this.#strings === null) throw malformed('it has no "strings" array', at);
-    return { header, nodeCount: this.#nodes.rows, edgeCount: this.#edges.rows, stringCount: this.#strings.count, bytes: at };
+    // Skipped edges were not counted: the nodes' edge counts, which add up to the header's, stand in.
+    const edgeCount = this.#edges instanceof EdgeArrayReader ? this.#edges.rows : header.edgeCount;
+    return { header, nodeCount: this.#nodes.rows, edgeCount, stringCount: this.#strings.count, bytes: at };
   }
 
   /** One byte outside keys and values: whitespace, '{', '"', ':', '[', ',' or '}'. */
@@ -179,6 +190,11 @@ export class SnapshotScanner {
       this.#state = VALUE;
       return;
     }
+    if (UNREAD_NUMBER_ARRAYS.has(key)) {
+      this.#reader = new FlatArraySkipper();
+      this.#state = ARRAY_START;
+      return;
+    }
     if (key !== 'nodes' && key !== 'edges' && key !== 'strings') {
       this.#reader = new ValueSkipper(key);
       this.#state = VALUE;
@@ -186,14 +202,16 @@ export class SnapshotScanner {
     }
     const header = this.#header as SnapshotHeader;
     if (key === 'nodes') {
-      this.#reader = this.#nodes = new NodeArrayReader(header, this.#handlers.header?.(header) ?? null);
+      this.#reader = this.#nodes = new NodeArrayReader(header, this.#handlers.header?.(header) ?? null, this.#handlers.rows?.bind(this.#handlers));
     } else if (this.#nodes === null) {
       throw malformed(`"${key}" comes before "nodes"`, at);
     } else if (key === 'edges') {
-      this.#reader = this.#edges = new EdgeArrayReader(header);
+      const columns = this.#handlers.edges?.(header) ?? null;
+      this.#reader = this.#edges = columns === 'skip' ? new FlatArraySkipper() : new EdgeArrayReader(header, columns);
     } else {
       const onString = this.#handlers.string?.bind(this.#handlers) ?? (() => {});
-      this.#reader = this.#strings = new StringArrayReader(this.#handlers.stringsWanted?.(header) ?? null, onString);
+      const onNumber = this.#handlers.number?.bind(this.#handlers) ?? null;
+      this.#reader = this.#strings = new StringArrayReader(this.#handlers.stringsWanted?.(header) ?? null, onString, onNumber);
     }
     this.#state = ARRAY_START;
   }
@@ -222,6 +240,7 @@ export class SnapshotScanner {
     if (reader === null) return `after "${this.#key}"`;
     if (reader instanceof NodeArrayReader) return `inside the nodes array at row ${reader.rows} of ${(this.#header as SnapshotHeader).nodeCount}`;
     if (reader instanceof EdgeArrayReader) return `inside the edges array at row ${reader.rows} of ${(this.#header as SnapshotHeader).edgeCount}`;
+    if (reader instanceof FlatArraySkipper) return `inside "${this.#key}"`;
     if (reader instanceof StringArrayReader) return `inside the strings array at string ${reader.count}`;
     return this.#key === FIRST_KEY ? 'inside the snapshot header' : `inside "${this.#key}"`;
   }

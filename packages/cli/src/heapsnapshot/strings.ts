@@ -34,6 +34,7 @@ export class StringArrayReader {
   count = 0;
   readonly #wanted: Uint8Array | null;
   readonly #onString: (index: number, value: string) => void;
+  readonly #onNumber: ((index: number, value: number) => void) | null;
   #state = FIRST;
   #esc = ESC_NONE;
   #keep = false;
@@ -41,10 +42,14 @@ export class StringArrayReader {
   /** Bytes of a wanted string that began in an earlier chunk. */
   #pieces: Buffer[] = [];
 
-  /** `wanted` has a 1 at the index of each string to decode and pass to `onString`. */
-  constructor(wanted: Uint8Array | null, onString: (index: number, value: string) => void) {
+  /**
+   * `wanted` has a 1 at the index of each string to decode and pass to `onString`; those
+   * made of one to MAX_NUMBER_DIGITS digits go to `onNumber` as numbers instead, if given.
+   */
+  constructor(wanted: Uint8Array | null, onString: (index: number, value: string) => void, onNumber: ((index: number, value: number) => void) | null = null) {
     this.#wanted = wanted;
     this.#onString = onString;
+    this.#onNumber = onNumber;
   }
 
   /** Reads from `start` until ']' or the chunk's end; `offset` is the chunk's position in the text. */
@@ -123,15 +128,46 @@ export class StringArrayReader {
   }
 
   #decode(buf: Uint8Array, start: number, end: number): void {
+    // Hash-table slots name hundreds of thousands of edges with digits: those make no object.
+    if (this.#onNumber !== null && !this.#escaped && this.#pieces.length === 0) {
+      const value = digitsValue(buf, start, end);
+      if (value !== -1) {
+        this.#onNumber(this.count, value);
+        return;
+      }
+    }
     const last = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
     const bytes = this.#pieces.length === 0 ? last : Buffer.concat([...this.#pieces, last]);
     this.#pieces = [];
+    if (this.#onNumber !== null && !this.#escaped) {
+      const value = digitsValue(bytes, 0, bytes.length);
+      if (value !== -1) {
+        this.#onNumber(this.count, value);
+        return;
+      }
+    }
     // Raw bytes are joined before decoding, so neither an escape nor a UTF-8 sequence
     // split across chunks is decoded in halves. JSON.parse does the escapes, surrogate
     // pairs included; the scan above has already checked their syntax.
     const text = bytes.toString('utf8');
     this.#onString(this.count, this.#escaped ? (JSON.parse(`"${text}"`) as string) : text);
   }
+}
+
+// Nine digits always fit a uint32.
+const MAX_NUMBER_DIGITS = 9;
+
+/** The value of bytes[start, end): one to MAX_NUMBER_DIGITS ASCII digits written as String(value) would (no leading zero), or -1. */
+function digitsValue(bytes: Uint8Array, start: number, end: number): number {
+  const length = end - start;
+  if (length === 0 || length > MAX_NUMBER_DIGITS || (bytes[start] === DIGIT_0 && length > 1)) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const c = bytes[i] as number;
+    if (c < DIGIT_0 || c > DIGIT_9) return -1;
+    value = value * 10 + (c - DIGIT_0);
+  }
+  return value;
 }
 
 function isSpace(c: number): boolean {

@@ -30,3 +30,8 @@ export function formatDurationMs(ms: number): string {
   if (ms < 1000 || (ms < 60_000 && ms % 1000 !== 0)) return `${ms}ms`;
   return formatDuration(ms / 1000);
 }
+
+/** 1234567 → "1,234,567", whatever the locale. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
