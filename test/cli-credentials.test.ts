@@ -95,7 +95,7 @@ describe('without an OS keychain', () => {
   });
 
   it('works when keytar is not installed at all', async () => {
-    const { bin, remove } = cliCopyWith(['commander', 'undici', 'ora', 'chalk', '@opsctl/endpoint']);
+    const { bin, remove } = cliCopyWith(['commander', 'undici', 'ora', 'chalk']);
     try {
       const env = headless();
       const login = await opsctl(['login', app.ops, '--name', 'prod', '--with-token'], { env, stdin: admin.token, bin });
@@ -196,7 +196,7 @@ describe('Ctrl-C at a login prompt', () => {
 
 describe('keytar installed but its native part not built (the optional build failed)', () => {
   it('is named as the reason, by login and by status', async () => {
-    const copy = cliCopyWith(['commander', 'undici', 'ora', 'chalk', '@opsctl/endpoint']);
+    const copy = cliCopyWith(['commander', 'undici', 'ora', 'chalk']);
     try {
       const keytar = realpathSync(join(repoRoot, 'packages/cli/node_modules/keytar'));
       cpSync(keytar, join(dirname(dirname(copy.bin)), 'node_modules/keytar'), { recursive: true, filter: (source) => !source.includes('/build') });

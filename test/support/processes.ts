@@ -100,7 +100,8 @@ export function freePort(): Promise<number> {
   });
 }
 
-const CLI_DEPENDENCIES = ['commander', 'undici', 'ora', 'chalk', 'keytar', '@opsctl/endpoint'];
+// The installed CLI's dependencies; it carries the endpoint's protocol in dist/ (docs/install.md).
+const CLI_DEPENDENCIES = ['commander', 'undici', 'ora', 'chalk', 'keytar'];
 
 /**
  * A copy of the built CLI whose node_modules hold only `keep` of its dependencies, as

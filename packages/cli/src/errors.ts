@@ -1,6 +1,6 @@
 // The CLI's typed errors. Every failure a user can meet is a CliError with a stable
 // code, one sentence, and a hint naming the next step; main.ts maps codes to exit codes.
-import type { ErrorCode as EndpointErrorCode } from '@opsctl/endpoint/protocol';
+import type { ErrorCode as EndpointErrorCode } from './endpoint/protocol.js';
 
 export type CliErrorCode =
   | 'USAGE'

@@ -2,7 +2,7 @@
 // environment, the environment beats the config file:
 //   URL:   --url > --context > OPSCTL_URL > OPSCTL_CONTEXT > the current context
 //   token: OPSCTL_TOKEN > the token stored for the context (keychain or file)
-import { isLoopback } from '@opsctl/endpoint/protocol';
+import { isLoopback } from './endpoint/protocol.js';
 import { CliError } from './errors.js';
 import type { ConfigData, CredentialKind, TargetContext } from './config.js';
 

@@ -6,7 +6,7 @@
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { Agent, request, upgrade, type Dispatcher } from 'undici';
-import { ERROR_TRAILER, ERRORS, INSTANCE_HEADER, isErrorCode, type ErrorBody } from '@opsctl/endpoint/protocol';
+import { ERROR_TRAILER, ERRORS, INSTANCE_HEADER, isErrorCode, type ErrorBody } from '../endpoint/protocol.js';
 import { CliError } from '../errors.js';
 import { formatDurationMs } from '../ui/format.js';
 import { parseEndpointJson, printable } from '../ui/sanitize.js';

@@ -2,7 +2,7 @@
 // and its details into a sentence about the flags a user typed (--skip-memory-check,
 // not skipMemoryCheck=true; no routes, no HTTP) and the next step. The endpoint's own
 // sentence is kept where it already speaks of the application and not of the wire.
-import type { ErrorCode } from '@opsctl/endpoint/protocol';
+import type { ErrorCode } from '../endpoint/protocol.js';
 import { formatBytes, formatDurationMs } from '../ui/format.js';
 
 export interface RefusalFacts {

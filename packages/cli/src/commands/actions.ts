@@ -1,6 +1,6 @@
 // opsctl actions: the application's own maintenance commands, with their parameters.
 import type { ChalkInstance } from 'chalk';
-import type { ActionParamInfo, ActionsResponse } from '@opsctl/endpoint/protocol';
+import type { ActionParamInfo, ActionsResponse } from '../endpoint/protocol.js';
 import type { Context } from '../context.js';
 
 export async function runActions(ctx: Context): Promise<ActionsResponse> {

@@ -1,7 +1,7 @@
 // opsctl blocks: the times the application's main thread was blocked past the
 // watchdog's threshold, each with its duration and where (the stack taken while it
 // lasted); --watch prints each block as it ends, until Ctrl-C.
-import type { BlockRecord, BlocksResponse, BlocksStreamLine } from '@opsctl/endpoint/protocol';
+import type { BlockRecord, BlocksResponse, BlocksStreamLine } from '../endpoint/protocol.js';
 import type { ChalkInstance } from 'chalk';
 import { ndjsonLines } from '../client/ndjson.js';
 import type { Context } from '../context.js';

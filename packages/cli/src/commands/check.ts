@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { isScope, SCOPE_LIST, scopeAllows, type InfoResponse, type MainThreadStatus, type Scope } from '@opsctl/endpoint/protocol';
+import { isScope, SCOPE_LIST, scopeAllows, type InfoResponse, type MainThreadStatus, type Scope } from '../endpoint/protocol.js';
 import type { Context } from '../context.js';
 import { CliError, isCliError, type CliErrorCode } from '../errors.js';
 import { writeFileAtomic } from '../files.js';

@@ -3,7 +3,7 @@
 // watch looks alive; one plain line per sample on a terminal that reports no width
 // (redrawing there corrupts the screen); NDJSON lines when stdout is not a terminal.
 // --fail-on-leak exits 5 when the verdict is `suspected`, naming the next step.
-import type { LeakStatus, LeakStreamLine, LeakVerdict } from '@opsctl/endpoint/protocol';
+import type { LeakStatus, LeakStreamLine, LeakVerdict } from '../endpoint/protocol.js';
 import { ndjsonLines } from '../client/ndjson.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';

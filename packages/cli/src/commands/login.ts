@@ -3,8 +3,8 @@
 // Nothing is stored unless the endpoint accepted the token. URL and token default to
 // OPSCTL_URL and OPSCTL_TOKEN; the context is named host:port unless named; replacing
 // an existing context is asked on a terminal and needs --force elsewhere.
-import { isWellFormedToken } from '@opsctl/endpoint/tokens';
-import type { InfoResponse, Scope } from '@opsctl/endpoint/protocol';
+import { isWellFormedToken } from '../endpoint/tokens.js';
+import type { InfoResponse, Scope } from '../endpoint/protocol.js';
 import type { CredentialKind, TargetContext } from '../config.js';
 import type { Context } from '../context.js';
 import type { CredentialStore } from '../credentials/store.js';

@@ -2,7 +2,7 @@
 // sampling heap profile (.heapprofile) of the target process, taken in-process by its
 // endpoint, written atomically, and checked before it appears under its name. Both open
 // in Chrome DevTools. The endpoint caps the duration and runs one profile at a time.
-import { INSTANCE_HEADER, PROFILE_SECONDS_HEADER, type ProfileKind } from '@opsctl/endpoint/protocol';
+import { INSTANCE_HEADER, PROFILE_SECONDS_HEADER, type ProfileKind } from '../endpoint/protocol.js';
 import { saveJson } from '../client/download.js';
 import type { Context } from '../context.js';
 import { resolveDestination, suggestedName } from '../files.js';

@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
-import { REPL_PROTOCOL, replPrivateMessage, TERMINAL_HEADER, type EvalResponse, type ReplStatus } from '@opsctl/endpoint/protocol';
+import { REPL_PROTOCOL, replPrivateMessage, TERMINAL_HEADER, type EvalResponse, type ReplStatus } from '../endpoint/protocol.js';
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';
 import { CliError, isCliError } from '../errors.js';

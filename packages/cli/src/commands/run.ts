@@ -2,7 +2,7 @@
 // the parameters against the action's schema (a bad one: exit 2, naming it) and answers
 // with what the action returned, printed as JSON; an action that throws exits 1 with its
 // message.
-import { ACTION_NAME_PATTERN, ACTION_TIMEOUT_MAX_MS, type ActionRunResponse } from '@opsctl/endpoint/protocol';
+import { ACTION_NAME_PATTERN, ACTION_TIMEOUT_MAX_MS, type ActionRunResponse } from '../endpoint/protocol.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { formatDuration } from '../ui/format.js';

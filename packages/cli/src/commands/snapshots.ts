@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { ChalkInstance } from 'chalk';
 import type { Dispatcher } from 'undici';
-import { PATH_SEGMENT_PATTERN, type CapturedSnapshot, type CaptureStatus, type SnapshotDeleteResponse, type SnapshotsResponse } from '@opsctl/endpoint/protocol';
+import { PATH_SEGMENT_PATTERN, type CapturedSnapshot, type CaptureStatus, type SnapshotDeleteResponse, type SnapshotsResponse } from '../endpoint/protocol.js';
 import { transferFailure } from '../client/download.js';
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';

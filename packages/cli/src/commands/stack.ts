@@ -1,7 +1,7 @@
 // opsctl stack: the application's main thread's JavaScript stack now, taken by the
 // endpoint's own thread through the inspector, with how long its event loop has been
 // blocked. It answers while the process cannot: that is when it is needed.
-import type { StackResponse } from '@opsctl/endpoint/protocol';
+import type { StackResponse } from '../endpoint/protocol.js';
 import type { Context } from '../context.js';
 import { describeMainThread, formatFrames } from '../ui/main-thread.js';
 

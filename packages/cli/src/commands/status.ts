@@ -1,7 +1,7 @@
 // opsctl status: the active target, whether it answers, who the token is, the process
 // behind it, and whether the OS keychain can keep tokens (and why not), so a machine
 // without one is found out before a login needs it.
-import type { InfoResponse } from '@opsctl/endpoint/protocol';
+import type { InfoResponse } from '../endpoint/protocol.js';
 import type { Context } from '../context.js';
 import { formatDuration } from '../ui/format.js';
 import { describeMainThread } from '../ui/main-thread.js';

@@ -1,7 +1,7 @@
 // opsctl token new: mints a token offline, prints it once, and the exact line the
 // application's configuration needs. Only the hash ever goes into configuration.
-import { generateToken, hashToken } from '@opsctl/endpoint/tokens';
-import { isScope, SCOPES, type Scope } from '@opsctl/endpoint/protocol';
+import { generateToken, hashToken } from '../endpoint/tokens.js';
+import { isScope, SCOPES, type Scope } from '../endpoint/protocol.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, isLoopback, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type MemoryResponse } from '@opsctl/endpoint/protocol';
+import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, isLoopback, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type MemoryResponse } from '../endpoint/protocol.js';
 import { transferFailure } from '../client/download.js';
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';

@@ -1,6 +1,6 @@
 // The leak monitor's status, asked once: what opsctl leaks prints, and what opsctl check
 // judges.
-import type { LeakStatus } from '@opsctl/endpoint/protocol';
+import type { LeakStatus } from '../endpoint/protocol.js';
 import type { Context } from '../context.js';
 
 export async function fetchLeakStatus(ctx: Context, gc = false): Promise<LeakStatus> {

@@ -2,7 +2,7 @@
 // --watch), a one-line form for terminals that cannot redraw, and what a verdict calls for
 // next. `unknown` never reads as OK: it says how much is missing and how long that takes.
 import type { ChalkInstance } from 'chalk';
-import type { GcRequestResult, LeakStatus, MemorySample } from '@opsctl/endpoint/protocol';
+import type { GcRequestResult, LeakStatus, MemorySample } from '../endpoint/protocol.js';
 import { formatBytes, formatDuration } from './format.js';
 import { sparkline } from './sparkline.js';
 

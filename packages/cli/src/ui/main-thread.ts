@@ -2,7 +2,7 @@
 // frames of a stack for `stack` and `blocks`.
 import { basename } from 'node:path';
 import type { ChalkInstance } from 'chalk';
-import type { MainThreadStatus, StackFrame } from '@opsctl/endpoint/protocol';
+import type { MainThreadStatus, StackFrame } from '../endpoint/protocol.js';
 
 /** A loop this late is running JavaScript now (the endpoint's heartbeat is every 100 ms). */
 const BUSY_AFTER_MS = 300;

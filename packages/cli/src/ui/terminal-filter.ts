@@ -8,7 +8,7 @@
 // The session's own messages for this program (an OSC string with the endpoint's
 // REPL_PRIVATE_OSC number) are handed to `onPrivate` instead, up to a bounded size.
 
-import { REPL_PRIVATE_OSC } from '@opsctl/endpoint/protocol';
+import { REPL_PRIVATE_OSC } from '../endpoint/protocol.js';
 
 const ESC = '\u001b';
 const BEL = '\u0007';
