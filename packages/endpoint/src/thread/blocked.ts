@@ -6,9 +6,11 @@ import type { Watchdog } from './watchdog.js';
 
 /** The error to refuse a main-thread request with now (code MAIN_THREAD_BLOCKED, with details), or null when it may go ahead. */
 export function mainThreadBlocked(state: MainThreadState, watchdog: Watchdog | null, afterMs: number): Error | null {
-  const lagMs = state.sinceLastBeatMs();
-  // A snapshot being written blocks the main thread from its first millisecond.
+  // A snapshot being written blocks the main thread from its first millisecond. It is read
+  // before the beat: snapshotEnded() stamps the beat before clearing the snapshot, so a
+  // snapshot that has ended is never read with the stale beat from before it.
   const snapshot = state.snapshot();
+  const lagMs = state.sinceLastBeatMs();
   if (lagMs < afterMs && snapshot === null) return null;
   const current = watchdog?.current() ?? null;
   // Where it is stuck is said only to a caller that may see stacks (server/pipeline.ts).

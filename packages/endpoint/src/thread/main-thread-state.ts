@@ -51,7 +51,16 @@ export class MainThreadState {
     this.#slots[SNAPSHOT_STARTED] = sharedClock();
   }
 
+  /**
+   * On the main thread, once V8's write has returned: the thread runs again at this very
+   * moment, so it stamps the heartbeat, and does so before the snapshot is cleared. Until
+   * the beat timer's next turn the stamp would otherwise be from before the snapshot, and
+   * a request arriving then was refused as if the application had been blocked for the
+   * whole pause (thread/blocked.ts), and the watchdog's record of the snapshot lasted until
+   * that turn.
+   */
   snapshotEnded(): void {
+    this.#slots[LAST_BEAT] = sharedClock();
     this.#slots[SNAPSHOT_STARTED] = 0;
   }
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StackFrame } from '../protocol/index.js';
+import { mainThreadBlocked } from './blocked.js';
 import { MainThreadState } from './main-thread-state.js';
 import type { StackTaker } from './stack.js';
 import { Watchdog } from './watchdog.js';
@@ -48,5 +49,27 @@ describe('Watchdog', () => {
     const block = (await ended) as { durationMs: number; stack: StackFrame[] };
     expect(block.durationMs).toBeGreaterThanOrEqual(800);
     expect(block.stack[0]?.function).toBe('render');
+  });
+
+  it('records a heap snapshot past the threshold as the endpoint\'s, ending when the snapshot does, before the next beat', async () => {
+    const { watchdog, state } = blockedWatchdog(['parse']);
+    state.snapshotStarting(300);
+    await sleep(400);
+    expect(watchdog.current()?.cause).toBe('heap-snapshot');
+    const ended = new Promise((resolve) => watchdog.subscribe(resolve));
+    // No beat follows: the main thread's timer has not turned yet.
+    state.snapshotEnded();
+    expect(await ended).toMatchObject({ cause: 'heap-snapshot', stack: null, stackNote: 'the endpoint was writing a heap snapshot' });
+  });
+});
+
+describe('mainThreadBlocked', () => {
+  it('lets a request through as soon as a heap snapshot has ended, before the main thread\'s beat timer has turned', async () => {
+    const state = new MainThreadState();
+    state.snapshotStarting(300);
+    await sleep(400);
+    expect(mainThreadBlocked(state, null, 200)).toMatchObject({ code: 'MAIN_THREAD_BLOCKED', details: { snapshot: { expectedMs: 300 } } });
+    state.snapshotEnded();
+    expect(mainThreadBlocked(state, null, 200)).toBeNull();
   });
 });

@@ -105,10 +105,11 @@ export class Watchdog {
 
   #check(): void {
     const now = sharedClock();
+    // The snapshot before the beat, as in blocked.ts: an ended snapshot has stamped the beat.
+    const snapshot = this.#state.snapshot(now);
     const sinceBeat = this.#state.sinceLastBeatMs(now);
     if (this.#open === null) {
       if (sinceBeat < this.thresholdMs) return;
-      const snapshot = this.#state.snapshot(now);
       const open: OpenBlock = { startedAt: now - sinceBeat, cause: snapshot === null ? 'javascript' : 'heap-snapshot', stack: null, stackNote: null };
       this.#open = open;
       if (snapshot !== null) open.stackNote = 'the endpoint was writing a heap snapshot';
