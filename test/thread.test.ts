@@ -3,7 +3,7 @@
 // records the block, and refuses at once what needs the main thread. Real app processes,
 // the built binary.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +101,27 @@ describe('a heap snapshot in progress', () => {
       rmSync(snapshotPath, { force: true });
     }
   });
+});
+
+describe('heap snapshots taken back to back', () => {
+  it('are never refused because the main thread looks blocked by the previous one, wait out the endpoint\'s pacing, and are listed by opsctl blocks as the endpoint\'s own', async () => {
+    const big = await startApp(targetApp, { OPSCTL_TOKENS: admin.line, HEAP_MB: '20' });
+    const dir = mkdtempSync(join(tmpdir(), 'opsctl-thread-snapshots-'));
+    try {
+      const bigEnv = { OPSCTL_URL: big.ops, OPSCTL_TOKEN: admin.token };
+      for (let i = 0; i < 5; i++) {
+        const run = await opsctl(['heapdump', '--out', join(dir, `${i}.heapsnapshot`)], { env: bigEnv, timeoutMs: 60_000 });
+        expect(run.stderr).not.toMatch(/blocked|MAIN_THREAD/);
+        expect(run.code).toBe(0);
+      }
+      const blocks = await opsctl(['blocks', '--json'], { env: bigEnv });
+      const { blocks: listed } = JSON.parse(blocks.stdout) as { blocks: { cause: string }[] };
+      for (const block of listed) expect(block.cause).toBe('heap-snapshot');
+    } finally {
+      await big.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe('the endpoint\'s thread', () => {

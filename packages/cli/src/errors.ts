@@ -40,13 +40,16 @@ export class CliError extends Error {
   readonly hint: string | undefined;
   /** The HTTP status, when the endpoint refused. */
   readonly status: number | undefined;
+  /** When the endpoint said to the millisecond when to try again (a heap snapshot's pacing: details.retryInMs). */
+  readonly retryInMs: number | undefined;
 
-  constructor(code: CliErrorCode, message: string, options: { hint?: string; status?: number; cause?: unknown } = {}) {
+  constructor(code: CliErrorCode, message: string, options: { hint?: string; status?: number; retryInMs?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CliError';
     this.code = code;
     this.hint = options.hint;
     this.status = options.status;
+    this.retryInMs = options.retryInMs;
   }
 }
 

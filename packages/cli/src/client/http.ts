@@ -201,7 +201,9 @@ export class Client {
       retryAfterSeconds,
       details: body?.error.details,
     });
-    return new CliError(`ENDPOINT_${code}`, message, { ...(hint === undefined ? {} : { hint }), status });
+    const retryInMs = body?.error.details?.['retryInMs'];
+    const exactRetry = typeof retryInMs === 'number' && retryInMs >= 0 && retryInMs <= 3_600_000 ? { retryInMs } : {};
+    return new CliError(`ENDPOINT_${code}`, message, { ...(hint === undefined ? {} : { hint }), status, ...exactRetry });
   }
 
   /** A failure of this client (a request, a body read, an upgraded socket) as a CliError that says what happened. */

@@ -11,6 +11,14 @@ describe('describeRefusal', () => {
     expect(refusal.hint).toMatch(/^pass --skip-memory-check/);
   });
 
+  it('names --skip-memory-check when it needs a scope the token lacks', () => {
+    const refusal = describeRefusal('SCOPE_MISSING', 'skipMemoryCheck=true risks the application being OOM-killed, and needs the "admin" scope, which the token "heap" lacks; without it the memory check stays on.', facts({ required: 'admin', held: ['heap'], param: 'skipMemoryCheck' }));
+    expect(refusal).toEqual({
+      message: '--skip-memory-check risks the application being OOM-killed, and needs the "admin" scope, which the token "heap" lacks; without it the memory check stays on',
+      hint: 'leave out --skip-memory-check, or ask the application\'s owner for a token with the "admin" scope',
+    });
+  });
+
   it('names the flag and its limit in the flag\'s unit for a parameter the CLI sent', () => {
     expect(describeRefusal('BAD_PARAM', 'The parameter seconds must be a number from 1 to 300, not "500".', facts({ param: 'seconds', max: 300 })).message).toBe('--duration may be at most 5m');
     expect(describeRefusal('BAD_PARAM', 'The parameter timeoutMs must be an integer from 1 to 5000.', facts({ param: 'timeoutMs', max: 5000 })).message).toBe('--eval-timeout may be at most 5s, the application\'s limit (repl.evalTimeoutMs)');

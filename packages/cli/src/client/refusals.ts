@@ -38,8 +38,14 @@ export function describeRefusal(code: ErrorCode, endpointMessage: string, facts:
     case 'AUTH_INVALID':
     case 'AUTH_MALFORMED':
       return { message: sentence, hint: `the token was mistyped, revoked or belongs elsewhere; log in again: opsctl login ${facts.url.origin}` };
-    case 'SCOPE_MISSING':
+    case 'SCOPE_MISSING': {
+      // A parameter that needs more than the route's scope (skipMemoryCheck needs admin): named as the flag.
+      const flag = typeof details['param'] === 'string' ? FLAGS[details['param']]?.flag : undefined;
+      if (flag !== undefined) {
+        return { message: sentence.replace(new RegExp(`^${String(details['param'])}=true`, 'i'), flag), hint: `leave out ${flag}, or ask the application's owner for a token with the "${text('required')}" scope` };
+      }
       return { message: sentence, hint: `ask the application's owner for a token with the "${text('required')}" scope` };
+    }
     case 'THROTTLED':
       return { message: sentence, hint: `too many failed logins from this address; try again${retry}` };
     case 'BUSY':

@@ -12,7 +12,7 @@ export function registerHeapdump(program: Command, run: Runner): void {
     .addOption(outOption('<app>-<host>-<pid>-<time>.heapsnapshot'))
     .option('--gzip', 'keep the file gzip-compressed (about 7x smaller)', false)
     .addOption(forceOption())
-    .option('--skip-memory-check', 'snapshot even when the endpoint estimates too little memory headroom (risks an OOM kill)', false)
+    .option('--skip-memory-check', 'snapshot even when the endpoint estimates too little memory headroom (risks an OOM kill; needs a token with the admin scope)', false)
     .option('--worker <name>', 'snapshot this worker thread (as the application registered it) instead of the main thread')
     .addHelpText('after', `
 The process is paused while V8 writes the snapshot (about 15-30 s per 200 MB of heap)

@@ -17,7 +17,7 @@ export function registerLeaks(program: Command, run: Runner): void {
     .option('--keep <dir>', 'with --diff: keep the snapshots in DIR')
     .addOption(new Option('--limit <n>', 'with --diff: show at most N classes').argParser(countFlag).default(20))
     .addOption(new Option('--retainers <n>', 'with --diff: retainer paths for the top N classes (0: none)').argParser(countOrZeroFlag).default(5))
-    .option('--skip-memory-check', 'with --diff: snapshot despite the endpoint\'s memory estimate', false)
+    .option('--skip-memory-check', 'with --diff: snapshot despite the endpoint\'s memory estimate (needs a token with the admin scope)', false)
     .addHelpText('after', `
 Verdicts: unknown (fewer than 6 post-GC samples after warm-up: no verdict yet, never
 "ok"); ok; growing (a trend, not yet proof); suspected (post-GC heap or external memory

@@ -15,6 +15,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, isLoopback, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type MemoryResponse } from '../endpoint/protocol.js';
 import { transferFailure } from '../client/download.js';
@@ -25,6 +26,14 @@ import { AtomicFile, resolveDestination, STREAM_CHUNK_BYTES, suggestedName } fro
 import { isHeapSnapshotError } from '../heapsnapshot/errors.js';
 import { VerifyingStream } from '../heapsnapshot/verify-stream.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
+
+/**
+ * How long a command waits, all told, for the endpoint's pacing of heap snapshots (after
+ * a snapshot that paused the process for P, the next may start P later: see the
+ * endpoint's SnapshotPacing, packages/endpoint/src/diagnostics/snapshot-preflight.ts)
+ * before it gives up with the endpoint's refusal.
+ */
+export const PACING_WAIT_MAX_MS = 30_000;
 
 export interface HeapdumpOptions {
   /** A file, or a directory; the current directory when absent. */
@@ -83,14 +92,32 @@ export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ct
   const before = await client.json<MemoryResponse>('/memory');
   const file = await AtomicFile.create(destination.dir, (text) => ctx.out.info(text));
   const spinner = await ctx.out.spinner('requesting a heap snapshot…');
-  const started = performance.now();
+  let started = performance.now();
   try {
     const kernel = isLoopback(client.url.hostname) ? kernelKey() : null;
-    const response = await client.request('/heapdump', {
+    const ask = () => client.request('/heapdump', {
       query: { skipMemoryCheck: opts.skipMemoryCheck || undefined, worker: opts.worker },
       headers: { 'accept-encoding': 'gzip', ...(kernel === null ? {} : { [KERNEL_HEADER]: kernel }) },
       stream: true,
     });
+    let response: Awaited<ReturnType<typeof ask>>;
+    // Refused because the previous snapshot paused the process a moment ago: wait as long
+    // as the endpoint says, a few times, up to PACING_WAIT_MAX_MS in all.
+    for (let waitedMs = 0; ; ) {
+      try {
+        response = await ask();
+        break;
+      } catch (error) {
+        const retryInMs = error instanceof CliError && error.code === 'ENDPOINT_BUSY' ? error.retryInMs : undefined;
+        if (retryInMs === undefined || waitedMs + retryInMs > PACING_WAIT_MAX_MS) throw error;
+        spinner.text(`${(error as CliError).message}; waiting…`);
+        await sleep(retryInMs, undefined, { signal: ctx.signal }).catch(() => {
+          throw new CliError('CANCELLED', 'cancelled; no file was written');
+        });
+        waitedMs += retryInMs;
+        started = performance.now();
+      }
+    }
     const headersAt = performance.now();
     const header = (name: string) => {
       const value = response.headers[name];

@@ -42,3 +42,46 @@ export async function snapshotPreflight({ estimate, limit, dir, checkMemory }: P
   }
   return null;
 }
+
+/**
+ * Pacing of the heap snapshots asked for over HTTP (GET /heapdump; automatic capture has
+ * its own cooldown, capture.ts): after a snapshot that paused its thread for P, the next
+ * of that thread may start no sooner than P after the pause ended, so that one caller
+ * asking back to back keeps it paused at most half the time. One heap-scope token looping
+ * on /heapdump otherwise kept a 20 MB-heap application paused almost all the time. Each
+ * thread (the main one, each registered worker) is paced on its own: a worker's pause
+ * does not stop the main thread.
+ */
+export class SnapshotPacing {
+  readonly #threads = new Map<string, { nextAt: number; pauseMs: number; paused: string }>();
+  readonly #clock: () => number;
+
+  constructor(clock: () => number = () => performance.now()) {
+    this.#clock = clock;
+  }
+
+  /** When a snapshot of `thread` has been written: it was paused `pauseMs`; `paused` names it ("the application", `the worker thread "x"`). */
+  ended(thread: string, pauseMs: number, paused: string): void {
+    const now = this.#clock();
+    for (const [name, pace] of this.#threads) if (pace.nextAt <= now) this.#threads.delete(name);
+    const pause = Math.max(0, pauseMs);
+    this.#threads.set(thread, { nextAt: now + pause, pauseMs: pause, paused });
+  }
+
+  /** Null when a snapshot of `thread` may start now, else how long to wait and why, in a sentence. */
+  refusal(thread: string): { message: string; retryInMs: number; previousPauseMs: number } | null {
+    const pace = this.#threads.get(thread);
+    if (pace === undefined) return null;
+    const waitMs = Math.ceil(pace.nextAt - this.#clock());
+    if (waitMs <= 0) return null;
+    return {
+      message: `The previous heap snapshot paused ${pace.paused} for ${seconds(pace.pauseMs)}; the next may start in ${seconds(waitMs)}.`,
+      retryInMs: waitMs,
+      previousPauseMs: Math.round(pace.pauseMs),
+    };
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}

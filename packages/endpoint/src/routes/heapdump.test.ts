@@ -28,8 +28,20 @@ interface Answer {
 // A connection of its own each: one kept alive would be closed by the server while this
 // thread is paused by a snapshot of its own heap, and reused after.
 
-/** GET /heapdump with the heap token and `headers`, read to its end. */
-function get(target: TestEndpoint, headers: Record<string, string>): Promise<Answer> {
+/**
+ * GET /heapdump with the heap token and `headers`, read to its end; a refusal for pacing
+ * (the previous snapshot's pause not yet matched, SnapshotPacing) is waited out.
+ */
+async function get(target: TestEndpoint, headers: Record<string, string>): Promise<Answer> {
+  for (;;) {
+    const answer = await getOnce(target, headers);
+    const retryInMs = answer.status === 429 ? JSON.parse(answer.body.toString()).error.details?.retryInMs : undefined;
+    if (typeof retryInMs !== 'number') return answer;
+    await new Promise((r) => setTimeout(r, retryInMs));
+  }
+}
+
+function getOnce(target: TestEndpoint, headers: Record<string, string>): Promise<Answer> {
   return new Promise((resolve, reject) => {
     request(`${target.url}/heapdump`, { agent: false, headers: { ...bearer(target.tokens['heap']), ...headers } }, (res) => {
       const chunks: Buffer[] = [];
@@ -83,16 +95,9 @@ describe('GET /heapdump', () => {
   });
 
   it('sends gzip on the wire only to clients that accept it', async () => {
-    const { request } = await import('node:http');
-    const body = await new Promise<{ encoding: string | undefined; bytes: Buffer }>((resolve, reject) => {
-      request(`${ep.url}/heapdump`, { headers: { ...bearer(ep.tokens['heap']), 'accept-encoding': 'gzip;q=1, br' } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ encoding: res.headers['content-encoding'], bytes: Buffer.concat(chunks) }));
-      }).on('error', reject).end();
-    });
-    expect(body.encoding).toBe('gzip');
-    expect(JSON.parse(gunzipSync(body.bytes).toString('utf8')).snapshot.node_count).toBeGreaterThan(0);
+    const answer = await get(ep, { 'accept-encoding': 'gzip;q=1, br' });
+    expect(answer.headers['content-encoding']).toBe('gzip');
+    expect(JSON.parse(gunzipSync(answer.body).toString('utf8')).snapshot.node_count).toBeGreaterThan(0);
   });
 
   it('sends it uncompressed to a client on this kernel, even one that accepts gzip, with the pause in a trailer', async () => {
@@ -171,6 +176,28 @@ describe('the heap-snapshot gate', () => {
       await slow.close();
     }
   }, 180_000);
+
+  it('paces snapshots asked for back to back: the next may start once as long has passed as the previous one paused', async () => {
+    const paced = await startEndpoint({ heapSnapshot: { dir } });
+    try {
+      const first = await getOnce(paced, {});
+      expect(first.status).toBe(200);
+      const pauseMs = Number(first.trailers[PAUSE_TRAILER]);
+      const next = await getOnce(paced, {});
+      expect(next.status).toBe(429);
+      const { error } = JSON.parse(next.body.toString());
+      expect(error).toMatchObject({ code: 'BUSY', details: { previousPauseMs: pauseMs, retryInMs: expect.any(Number) } });
+      expect(error.details.retryInMs).toBeLessThanOrEqual(pauseMs);
+      expect(error.message).toMatch(/^The previous heap snapshot paused the application for \d+\.\d s; the next may start in \d+\.\d s\.$/);
+      expect(Number(next.headers['retry-after'])).toBe(Math.max(1, Math.ceil(error.details.retryInMs / 1000)));
+      await new Promise((r) => setTimeout(r, error.details.retryInMs));
+      expect((await getOnce(paced, {})).status).toBe(200);
+      expect(ballast.length).toBe(300_000);
+      await emptied(dir);
+    } finally {
+      await paced.close();
+    }
+  }, 60_000);
 });
 
 describe('memory preflight', () => {
@@ -187,11 +214,22 @@ describe('memory preflight', () => {
       expect(body.error.details.estimatedExtraBytes).toBeGreaterThan(body.error.details.headroomBytes);
       await emptied(dir);
 
-      const forced = await fetch(`${tight.url}/heapdump?skipMemoryCheck=true`, { headers: bearer(tight.tokens['heap']) });
+      const forced = await fetch(`${tight.url}/heapdump?skipMemoryCheck=true`, { headers: bearer(tight.tokens['admin']) });
       expect(forced.status).toBe(200);
       await forced.arrayBuffer();
     } finally {
       await tight.close();
     }
+  });
+});
+
+describe('skipMemoryCheck', () => {
+  it('needs the admin scope: a heap token could otherwise get the application OOM-killed', async () => {
+    const res = await fetch(`${ep.url}/heapdump?skipMemoryCheck=true`, { headers: bearer(ep.tokens['heap']) });
+    expect(res.status).toBe(403);
+    const body = await jsonOf(res);
+    expect(body.error).toMatchObject({ code: 'SCOPE_MISSING', details: { required: 'admin', held: ['heap'], param: 'skipMemoryCheck' } });
+    expect(body.error.message).toMatch(/^skipMemoryCheck=true risks the application being OOM-killed, and needs the "admin" scope, which the token "heap" lacks/);
+    await emptied(dir);
   });
 });

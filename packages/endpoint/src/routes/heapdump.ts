@@ -2,7 +2,9 @@
 // registered worker thread), streamed from a private temp file as V8 writes it.
 //
 //   preflight  429 BUSY when MAX_SNAPSHOT_FILES snapshots are still on their way to
-//              clients; 503 LOW_MEMORY when the snapshot's estimated peak memory exceeds
+//              clients, or when the previous snapshot's pause is not yet matched by as
+//              long a time without one (SnapshotPacing, snapshot-preflight.ts; Retry-After
+//              and details.retryInMs say when); 503 LOW_MEMORY when the snapshot's estimated peak memory exceeds
 //              the headroom under the process's limit (cgroup, else system); 503
 //              SNAPSHOT_DIR_UNAVAILABLE when heapSnapshot.dir is gone or unwritable; 507
 //              LOW_DISK when it cannot hold the file; 404 UNKNOWN_WORKER
@@ -18,7 +20,9 @@
 //              `opsctl-pause-ms` trailer; the file is removed on completion, on client
 //              abort and on error
 //
-// Query: skipMemoryCheck=true bypasses the preflight (the operator accepts the OOM risk).
+// Query: skipMemoryCheck=true bypasses the memory check (the operator accepts the risk of
+// the application being OOM-killed): only a token with the admin scope may take it (403
+// SCOPE_MISSING otherwise), as it may end the application.
 //
 // The heap-snapshot gate (one at a time, shared with automatic capture) is held until
 // V8's write has returned, even when the client has gone, and no longer: the rest of the
@@ -39,12 +43,12 @@ import { createGzip, constants as zlib } from 'node:zlib';
 import { describeFsError } from '../diagnostics/capture-store.js';
 import { readGrowingFile } from '../diagnostics/growing-file.js';
 import { makeSnapshotDir, type SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
-import { snapshotPreflight, type PreflightRefusal } from '../diagnostics/snapshot-preflight.js';
+import { SnapshotPacing, snapshotPreflight, type PreflightRefusal } from '../diagnostics/snapshot-preflight.js';
 import type { PrivateTempDir } from '../diagnostics/temp-dirs.js';
 import { Gate } from '../gate.js';
 import type { Host } from '../host/host.js';
 import { instanceFileName } from '../instance.js';
-import { ERROR_TRAILER, ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type ErrorCode, type LowMemoryDetails, type MemoryLimit } from '../protocol/index.js';
+import { scopeAllows, ERROR_TRAILER, ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type ErrorCode, type LowMemoryDetails, type MemoryLimit } from '../protocol/index.js';
 import { acceptsGzip, booleanParam } from '../server/params.js';
 import { errorBody, sendError, setCommonHeaders } from '../server/replies.js';
 import type { Route } from '../server/route.js';
@@ -64,6 +68,7 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
     retryAfterSeconds: FILES_RETRY_AFTER_S,
     busyMessage: `${MAX_SNAPSHOT_FILES} heap snapshots are still on their way to their clients; try again when one has arrived.`,
   });
+  const pacing = new SnapshotPacing();
   return {
     name: 'heapdump',
     method: 'GET',
@@ -73,6 +78,13 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
     async handle(req, res, ctx) {
       const skipMemoryCheck = booleanParam(ctx.query, 'skipMemoryCheck');
       if (skipMemoryCheck instanceof Error) return sendError(res, 'BAD_PARAM', { message: skipMemoryCheck.message });
+      if (skipMemoryCheck && (ctx.token === null || !scopeAllows(ctx.token.scopes, 'admin'))) {
+        ctx.auditDetail['error'] = 'skipMemoryCheck without the admin scope';
+        return sendError(res, 'SCOPE_MISSING', {
+          message: `skipMemoryCheck=true risks the application being OOM-killed, and needs the "admin" scope${ctx.token === null ? '' : `, which the token "${ctx.token.name}" lacks`}; without it the memory check stays on.`,
+          details: { required: 'admin', held: ctx.token?.scopes ?? [], param: 'skipMemoryCheck' },
+        });
+      }
       const worker = ctx.query.get('worker');
       if (worker !== null) ctx.auditDetail['worker'] = worker.slice(0, 64);
       const dir = ctx.config.heapSnapshotDir;
@@ -81,6 +93,15 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
       try {
         const plan = await host.snapshotPlan(worker);
         if (plan.kind === 'unknown-worker') return refuseUnknownWorker(res, worker ?? '');
+        const paced = pacing.refusal(worker ?? '');
+        if (paced !== null) {
+          ctx.auditDetail['error'] = paced.message;
+          return sendError(res, 'BUSY', {
+            message: paced.message,
+            details: { retryInMs: paced.retryInMs, previousPauseMs: paced.previousPauseMs },
+            headers: { 'retry-after': Math.max(1, Math.ceil(paced.retryInMs / 1000)) },
+          });
+        }
         const { estimate, limit } = plan;
         ctx.auditDetail['estimatedExtraBytes'] = estimate.extraPeakBytes;
         ctx.auditDetail['headroomBytes'] = limit.headroomBytes;
@@ -136,8 +157,12 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
     const file = await open(join(snapshotDir.path, fileName), fs.O_RDONLY | fs.O_CREAT | fs.O_EXCL, 0o600);
     try {
       const writing = host.writeSnapshot(snapshotDir.path, fileName, worker);
-      // V8's write has returned (or failed): the rest is a download from a whole file.
-      void writing.then(ctx.releaseGate, ctx.releaseGate);
+      // V8's write has returned (or failed): the rest is a download from a whole file. The
+      // next snapshot asked for over HTTP waits as long as this one paused its thread.
+      void writing.then((written) => {
+        if (written.kind === 'written') pacing.ended(worker ?? '', written.pauseMs, worker === null ? 'the application' : `the worker thread "${worker.slice(0, 64)}"`);
+        ctx.releaseGate();
+      }, ctx.releaseGate);
       const body = readGrowingFile(file, writing, ctx.signal);
       let sent: Error | null = null;
       try {

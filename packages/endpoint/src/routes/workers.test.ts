@@ -126,7 +126,12 @@ describe('worker threads', () => {
       fake.finish(stream);
       await sleep(20);
       expect(stream.destroyed).toBe(true);
-      const after = await get('/heapdump?worker=left');
+      // The fake worker's snapshot "paused" it until finish(): the next waits as long (SnapshotPacing).
+      let after = await get('/heapdump?worker=left');
+      while (after.status === 429) {
+        await sleep((await jsonOf(after)).error.details.retryInMs);
+        after = await get('/heapdump?worker=left');
+      }
       expect(after.status).toBe(200);
       await waitFor(() => fake.asked === 2);
       fake.finish(Readable.from(['{}']));
