@@ -57,6 +57,9 @@ describe('examples/docker/Dockerfile', () => {
     const user = index('USER');
     expect(user).toBeGreaterThanOrEqual(0);
     expect(steps[user]!.args).not.toMatch(/^(root|0)(:|$)/);
+    // By number: with runAsNonRoot and no runAsUser, the kubelet refuses an image whose
+    // user is a name ("image has non-numeric user (node), cannot verify user is non-root").
+    expect(steps[user]!.args).toMatch(/^[1-9]\d*(:\d+)?$/);
     const cmd = steps.filter((step) => step.op === 'CMD' || step.op === 'ENTRYPOINT');
     expect(cmd.at(-1)?.args).toMatch(/^\["node",/);
     expect(steps.filter((step) => step.op === 'ADD')).toEqual([]);
@@ -97,8 +100,42 @@ describe('the Kubernetes manifest in docs/kubernetes.md', () => {
     expect(container.ports?.map((port) => port.containerPort)).not.toContain(9500);
     expect(page).toContain('kubectl port-forward pod/');
     expect(page).toContain(`deploy/${deployment!.metadata!.name}`);
+    // A local port kubectl picks: whoever took 127.0.0.1:9500 first would receive the token.
+    expect(page).not.toMatch(/port-forward \S+ 9500:9500/);
+    expect(page).toMatch(/kubectl port-forward pod\/\S+ :9500/);
+  });
+
+  it('runs as a numeric non-root user the kubelet can verify, without the service account\'s token', () => {
+    const pod = deployment!.spec!.template.spec!;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    for (const container of pod.containers) {
+      const runAsNonRoot = container.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot;
+      const runAsUser = container.securityContext?.runAsUser ?? pod.securityContext?.runAsUser;
+      expect(runAsNonRoot).toBe(true);
+      // runAsNonRoot with a user only the image names (by name) is refused at start.
+      expect(runAsUser).toBeGreaterThan(0);
+    }
+  });
+
+  it('gives heap snapshots an emptyDir that holds two worst-case snapshot files, so that a snapshot cannot get the pod evicted', () => {
+    const pod = deployment!.spec!.template.spec!;
+    const container = pod.containers[0]!;
+    const dir = container.env?.find((variable) => variable.name === 'OPSCTL_HEAP_SNAPSHOT_DIR')?.value;
+    const mount = container.volumeMounts?.find((m) => m.mountPath === dir);
+    const volume = pod.volumes?.find((v) => v.name === mount?.name);
+    expect(volume?.emptyDir).toBeDefined();
+    const memoryLimit = quantity(String(container.resources?.limits?.['memory']));
+    // A file is about twice the heap, the heap at most the memory limit; the endpoint keeps two files (MAX_SNAPSHOT_FILES).
+    expect(quantity(String(volume!.emptyDir!.sizeLimit))).toBeGreaterThanOrEqual(2 * 2 * memoryLimit);
   });
 });
+
+/** A Kubernetes quantity in bytes: 512Mi, 4Gi, 1G, 1000. */
+function quantity(text: string): number {
+  const [, number = 'NaN', unit = ''] = /^(\d+(?:\.\d+)?)([KMGT]i?)?$/.exec(text) ?? [];
+  const factor = unit === '' ? 1 : (unit.endsWith('i') ? 1024 : 1000) ** ('KMGT'.indexOf(unit[0]!) + 1);
+  return Number(number) * factor;
+}
 
 /** True where a container engine answers (the docker CLI and a daemon it can reach). */
 function engineAnswers(): boolean {

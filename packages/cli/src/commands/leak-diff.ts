@@ -87,6 +87,6 @@ export function checkSameProcess(first: TakenSnapshot, next: TakenSnapshot): voi
   throw new CliError(
     'DIFFERENT_PROCESSES',
     `snapshot ${next.label} came from another process than snapshot ${first.label} (${first.label} from "${first.instance}", ${next.label} from "${next.instance}"); object ids of different processes cannot be compared`,
-    { hint: 'target one process: its own address rather than the load balancer\'s, or a port-forward to one pod (kubectl port-forward pod/NAME 9500:9500)' },
+    { hint: 'target one process: its own address rather than the load balancer\'s, or a port-forward to one pod (kubectl port-forward pod/NAME :9500, which prints the local port)' },
   );
 }
