@@ -24,6 +24,9 @@ Prometheus scrapes; any other label of the target works too ({pod}, {namespace})
 token is OPSCTL_TOKEN, else that of --context or the current context (with its CA); it
 needs the heap scope. Labels come from what Prometheus scrapes, so opsctl shows where
 the token would go and asks first (--yes off a terminal); use https with your CA.
+'https://{instance}' needs the endpoint on the pod IP with TLS (docs/kubernetes.md);
+kubectl proxy cannot reach an endpoint (it drops the Authorization header). With the
+endpoint on a pod's loopback, port-forward to the pod named here and run opsctl heapdump.
 ${examples(
     'opsctl fleet --prometheus http://prometheus:9090',
     'opsctl fleet --prometheus http://prometheus:9090 --selector \'{app="shop"}\' --json',

@@ -177,8 +177,8 @@ describe('the fleet\'s order', () => {
 describe('--endpoint templates', () => {
   it('fill in the target\'s labels', () => {
     expect(endpointUrl('https://{instance}', { instance: '10.0.0.7:9500' }).href).toBe('https://10.0.0.7:9500/');
-    expect(endpointUrl('http://127.0.0.1:8001/api/v1/namespaces/{namespace}/pods/{pod}:9500/proxy', { namespace: 'shop', pod: 'shop-7d9f' }).href)
-      .toBe('http://127.0.0.1:8001/api/v1/namespaces/shop/pods/shop-7d9f:9500/proxy');
+    expect(endpointUrl('https://ops-gateway.internal/{namespace}/{pod}/', { namespace: 'shop', pod: 'shop-7d9f' }).href)
+      .toBe('https://ops-gateway.internal/shop/shop-7d9f/');
     expect(endpointUrl('https://{instance}', { instance: '[::1]:9500' }).host).toBe('[::1]:9500');
   });
 

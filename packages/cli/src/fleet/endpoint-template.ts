@@ -1,8 +1,10 @@
 // opsctl fleet --endpoint TEMPLATE: how to reach an instance Prometheus names. The
 // template is a URL with {label} placeholders filled in with the instance's target
-// labels: 'https://{instance}' where Prometheus scrapes the endpoint's own port, or
-// 'http://127.0.0.1:8001/api/v1/namespaces/{namespace}/pods/{pod}:9500/proxy' through
-// kubectl proxy. The values come from Prometheus, and the token goes where they point:
+// labels: 'https://{instance}' where Prometheus scrapes the endpoint's own port (on the
+// pod IP, with TLS: docs/kubernetes.md). Not kubectl proxy: the API server's pod proxy
+// connects to the pod IP, where an endpoint on the pod's loopback does not listen, and
+// does not pass the client's Authorization header on. The values come from Prometheus,
+// and the token goes where they point:
 // only the characters of host names, ports and pod names may go in, so that no answer
 // can add a path, a query, a user or another host than the template's.
 import { CliError } from '../errors.js';
