@@ -106,7 +106,7 @@ function badParam(sentence: string, details: Record<string, unknown>): Refusal {
 }
 
 function lowMemory(sentence: string, details: Record<string, unknown>): Refusal {
-  const hint = 'pass --skip-memory-check to take the risk, or try when the process uses less memory';
+  const hint = 'pass --skip-memory-check to take the risk (it needs a token with the admin scope), or try when the process uses less memory';
   const { estimatedExtraBytes: needed, headroomBytes: left, limitBytes: limit, limitSource: source } = details;
   if (typeof needed !== 'number' || typeof left !== 'number' || typeof limit !== 'number') return { message: sentence.replace(/ Pass skipMemoryCheck=true[^.]*$/i, ''), hint };
   const where = source === 'configured' ? 'the configured limit' : source === 'system' ? 'the machine\'s memory' : `the container's memory limit (${String(source)})`;

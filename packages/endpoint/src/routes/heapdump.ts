@@ -216,7 +216,7 @@ function refuse(res: ServerResponse, refusal: PreflightRefusal, estimate: Snapsh
         limitSource: limit.source,
         memoryFactor: estimate.memoryFactor,
       };
-      return sendError(res, 'LOW_MEMORY', { message: `${refusal.message} Pass skipMemoryCheck=true to take the risk.`, details: { ...details }, headers: { 'retry-after': LOW_MEMORY_RETRY_AFTER_S } });
+      return sendError(res, 'LOW_MEMORY', { message: `${refusal.message} Pass skipMemoryCheck=true (with a token that has the admin scope) to take the risk.`, details: { ...details }, headers: { 'retry-after': LOW_MEMORY_RETRY_AFTER_S } });
     }
     case 'low-disk':
       return sendError(res, 'LOW_DISK', {

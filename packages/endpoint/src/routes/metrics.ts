@@ -96,11 +96,11 @@ function threadFamilies(watch: ThreadWatch | null): MetricFamily[] {
   const current = watch.watchdog?.current() ?? null;
   const families: MetricFamily[] = [
     gauge('opsctl_main_thread_lag_seconds', 'seconds', 'How long ago the main thread\'s event loop last turned (seen from the endpoint\'s thread).', watch.state.sinceLastBeatMs() / 1000),
-    gauge('opsctl_main_thread_blocked_for_seconds', 'seconds', 'How long the main thread\'s event loop has been blocked, past the watchdog\'s threshold; 0 when it is not.', (current?.blockedForMs ?? 0) / 1000),
+    gauge('opsctl_main_thread_blocked_for_seconds', 'seconds', 'How long the main thread\'s event loop has been blocked, past the watchdog\'s threshold; 0 when it is not, or when the endpoint is writing a heap snapshot.', (current?.cause === 'javascript' ? current.blockedForMs : 0) / 1000),
   ];
   if (watch.watchdog !== null) {
     families.push(
-      counter('opsctl_main_thread_blocks', undefined, 'Blocks of the main thread\'s event loop longer than the watchdog\'s threshold, once ended.', watch.watchdog.totals.blocks),
+      counter('opsctl_main_thread_blocks', undefined, 'Blocks of the main thread\'s event loop longer than the watchdog\'s threshold, once ended; the endpoint\'s heap snapshots count apart.', watch.watchdog.totals.blocks),
       counter('opsctl_main_thread_blocked_seconds', 'seconds', 'Their total duration.', watch.watchdog.totals.blockedSeconds),
     );
   }

@@ -60,6 +60,9 @@ describe('Watchdog', () => {
     // No beat follows: the main thread's timer has not turned yet.
     state.snapshotEnded();
     expect(await ended).toMatchObject({ cause: 'heap-snapshot', stack: null, stackNote: 'the endpoint was writing a heap snapshot' });
+    // Listed by opsctl blocks, but not counted as the application's in GET /metrics.
+    expect(watchdog.recent()).toHaveLength(1);
+    expect(watchdog.totals).toEqual({ blocks: 0, blockedSeconds: 0 });
   });
 });
 

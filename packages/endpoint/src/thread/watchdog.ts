@@ -55,7 +55,12 @@ export class Watchdog {
   #lastStackAt = Number.NEGATIVE_INFINITY;
   #timer: NodeJS.Timeout | null = null;
   #nextId = 1;
-  /** Blocks that have ended, and their time, since the start: for GET /metrics. */
+  /**
+   * Blocks by the application's JavaScript that have ended, and their time, since the
+   * start: for GET /metrics, whose alert sends the operator to `opsctl stack`. The
+   * endpoint's own heap snapshots are listed (cause heap-snapshot) but not counted here:
+   * their pauses have their own counter (opsctl_heap_snapshot_pause_seconds).
+   */
   readonly totals = { blocks: 0, blockedSeconds: 0 };
 
   constructor(state: MainThreadState, stacks: StackTaker, settings: WatchdogSettings) {
@@ -133,8 +138,10 @@ export class Watchdog {
     };
     this.#ring.push(block);
     if (this.#ring.length > BLOCKS_KEPT) this.#ring.shift();
-    this.totals.blocks++;
-    this.totals.blockedSeconds += block.durationMs / 1000;
+    if (block.cause !== 'heap-snapshot') {
+      this.totals.blocks++;
+      this.totals.blockedSeconds += block.durationMs / 1000;
+    }
     for (const listener of this.#listeners) {
       try {
         listener(block);
