@@ -242,3 +242,64 @@ function makeReadOnlyDir(dir: string): { dir: string; restore(): void } {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir]);
   return { dir, restore: () => execFileSync('umount', [dir]) };
 }
+
+describe('opsctl heapdump against an endpoint pacing its snapshots', () => {
+  // A server of our own stands in for the endpoint, so that the refusal comes every time:
+  // the first GET /heapdump is refused as the endpoint paces snapshots
+  // (packages/endpoint/src/diagnostics/snapshot-preflight.ts), the next is answered.
+  const asked: string[] = [];
+  let snapshot: string;
+  let url: string;
+  let close: () => void;
+  beforeAll(async () => {
+    snapshot = join(work, 'fake-endpoint.heapsnapshot');
+    execFileSync(process.execPath, ['-e', `require('v8').writeHeapSnapshot(${JSON.stringify(snapshot)})`]);
+    const { createServer } = await import('node:http');
+    let retryInMs = 0;
+    const server = createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      if (path === '/memory') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ process: { rss: 1 } }));
+      if (path === '/pace') {
+        retryInMs = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms'));
+        return res.end();
+      }
+      asked.push(path);
+      if (path !== '/heapdump') return res.writeHead(404).end();
+      if (retryInMs > 0) {
+        const ms = retryInMs;
+        retryInMs = 0;
+        const message = `The previous heap snapshot paused the application for ${(ms / 1000).toFixed(1)} s; the next may start in ${(ms / 1000).toFixed(1)} s.`;
+        return res.writeHead(429, { 'content-type': 'application/json', 'retry-after': String(Math.ceil(ms / 1000)) }).end(JSON.stringify({ error: { code: 'BUSY', message, details: { retryInMs: ms, previousPauseMs: ms } } }));
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'content-disposition': 'attachment; filename="fake.heapsnapshot"' });
+      createReadStream(snapshot).pipe(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address() as { port: number };
+    url = `http://127.0.0.1:${address.port}`;
+    close = () => server.close();
+  });
+  afterAll(() => close?.());
+
+  it('waits out a short pacing refusal and takes the snapshot', async () => {
+    await fetch(`${url}/pace?ms=300`);
+    asked.length = 0;
+    const dir = outDir('paced');
+    const run = await opsctl(['heapdump', '--out', `${dir}/`], { env: { OPSCTL_URL: url, OPSCTL_TOKEN: token.token } });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(asked).toEqual(['/heapdump', '/heapdump']);
+    expect(readdirSync(dir)).toEqual(['fake.heapsnapshot']);
+  });
+
+  it('gives up at once, with the endpoint\'s sentence, when the wait would be longer than it waits', async () => {
+    await fetch(`${url}/pace?ms=${10 * 60_000}`);
+    asked.length = 0;
+    const dir = outDir('paced-long');
+    const run = await opsctl(['heapdump', '--out', `${dir}/`], { env: { OPSCTL_URL: url, OPSCTL_TOKEN: token.token } });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/^error: the previous heap snapshot paused the application for 600\.0 s; the next may start in 600\.0 s$/m);
+    expect(asked).toEqual(['/heapdump']);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
