@@ -72,10 +72,12 @@ describe('examples/docker/Dockerfile', () => {
 describe('the Kubernetes manifest in docs/kubernetes.md', () => {
   const page = readFileSync(join(repoRoot, 'docs/kubernetes.md'), 'utf8');
   const blocks = [...page.matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map((match) => match[1]!);
-  const objects = blocks.flatMap((block) => parseAllDocuments(block).map((doc) => {
-    expect(doc.errors).toEqual([]);
-    return doc.toJS() as { kind: string; metadata: { name: string } };
-  }));
+  const objects = blocks.flatMap((block) =>
+    parseAllDocuments(block).map((doc) => {
+      expect(doc.errors).toEqual([]);
+      return doc.toJS() as { kind: string; metadata: { name: string } };
+    }),
+  );
   const secret = objects.find((object) => object.kind === 'Secret') as Secret | undefined;
   const deployment = objects.find((object) => object.kind === 'Deployment') as Deployment | undefined;
 
@@ -105,7 +107,7 @@ describe('the Kubernetes manifest in docs/kubernetes.md', () => {
     expect(page).toMatch(/kubectl port-forward pod\/\S+ :9500/);
   });
 
-  it('runs as a numeric non-root user the kubelet can verify, without the service account\'s token', () => {
+  it("runs as a numeric non-root user the kubelet can verify, without the service account's token", () => {
     const pod = deployment!.spec!.template.spec!;
     expect(pod.automountServiceAccountToken).toBe(false);
     for (const container of pod.containers) {

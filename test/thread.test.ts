@@ -47,7 +47,11 @@ describe('a main thread blocked for 30 s in a synchronous loop', () => {
     expect(stack.stdout).toMatch(/at parseHugeReport \(.*target-app\.mjs:\d+:\d+\)/);
 
     const json = JSON.parse((await opsctl(['stack', '--json'], { env })).stdout);
-    expect(json.mainThread).toMatchObject({ watched: true, blocked: true, stack: expect.arrayContaining([expect.objectContaining({ function: 'parseHugeReport' })]) });
+    expect(json.mainThread).toMatchObject({
+      watched: true,
+      blocked: true,
+      stack: expect.arrayContaining([expect.objectContaining({ function: 'parseHugeReport' })]),
+    });
 
     const needsMain = await timed(() => opsctl(['repl', '-e', '1 + 1'], { env }));
     expect(needsMain.value.code).toBe(1);
@@ -104,7 +108,7 @@ describe('a heap snapshot in progress', () => {
 });
 
 describe('heap snapshots taken back to back', () => {
-  it('are never refused because the main thread looks blocked by the previous one, wait out the endpoint\'s pacing, and are listed by opsctl blocks as the endpoint\'s own', async () => {
+  it("are never refused because the main thread looks blocked by the previous one, wait out the endpoint's pacing, and are listed by opsctl blocks as the endpoint's own", async () => {
     const big = await startApp(targetApp, { OPSCTL_TOKENS: admin.line, HEAP_MB: '20' });
     const dir = mkdtempSync(join(tmpdir(), 'opsctl-thread-snapshots-'));
     try {
@@ -124,7 +128,7 @@ describe('heap snapshots taken back to back', () => {
   }, 120_000);
 });
 
-describe('the endpoint\'s thread', () => {
+describe("the endpoint's thread", () => {
   it('is restarted when it dies, with one line on stderr, and the application goes on', async () => {
     // An operator with the REPL can reach the thread through the inspector, and crash it.
     const crash = `
@@ -171,7 +175,9 @@ describe('opsctl blocks --watch', () => {
     const watched = await startApp(targetApp, { OPSCTL_TOKENS: admin.line });
     try {
       const start = () => {
-        const child = spawn(process.execPath, [opsctlBin, 'blocks', '--watch'], { env: { PATH: process.env['PATH'], OPSCTL_URL: watched.ops, OPSCTL_TOKEN: admin.token } });
+        const child = spawn(process.execPath, [opsctlBin, 'blocks', '--watch'], {
+          env: { PATH: process.env['PATH'], OPSCTL_URL: watched.ops, OPSCTL_TOKEN: admin.token },
+        });
         let out = '';
         let err = '';
         child.stdout.on('data', (chunk: Buffer) => (out += chunk));
@@ -184,7 +190,11 @@ describe('opsctl blocks --watch', () => {
       expect(JSON.parse(first.out().split('\n')[0] ?? '')).toMatchObject({ type: 'status', thresholdMs: 1000, blocks: [] });
       await fetch(`${watched.app}/block?ms=1500`).then((res) => res.text());
       await waitFor(() => first.out().includes('"type":"block"'), 10_000);
-      const block = first.out().split('\n').map((line) => (line === '' ? null : JSON.parse(line))).find((line) => line?.type === 'block');
+      const block = first
+        .out()
+        .split('\n')
+        .map((line) => (line === '' ? null : JSON.parse(line)))
+        .find((line) => line?.type === 'block');
       expect(block.block.durationMs).toBeGreaterThanOrEqual(1_000);
       first.child.kill('SIGINT');
       expect(await first.exited).toBe(130);
@@ -199,4 +209,3 @@ describe('opsctl blocks --watch', () => {
     }
   });
 });
-

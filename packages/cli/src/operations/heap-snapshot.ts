@@ -17,7 +17,17 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, isLoopback, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type MemoryResponse } from '../endpoint/protocol.js';
+import {
+  ESTIMATED_SIZE_HEADER,
+  EXPECTED_PAUSE_HEADER,
+  HEAP_USED_HEADER,
+  INSTANCE_HEADER,
+  isLoopback,
+  KERNEL_HEADER,
+  kernelKey,
+  PAUSE_TRAILER,
+  type MemoryResponse,
+} from '../endpoint/protocol.js';
 import { transferFailure } from '../client/download.js';
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';
@@ -95,11 +105,12 @@ export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ct
   let started = performance.now();
   try {
     const kernel = isLoopback(client.url.hostname) ? kernelKey() : null;
-    const ask = () => client.request('/heapdump', {
-      query: { skipMemoryCheck: opts.skipMemoryCheck || undefined, worker: opts.worker },
-      headers: { 'accept-encoding': 'gzip', ...(kernel === null ? {} : { [KERNEL_HEADER]: kernel }) },
-      stream: true,
-    });
+    const ask = () =>
+      client.request('/heapdump', {
+        query: { skipMemoryCheck: opts.skipMemoryCheck || undefined, worker: opts.worker },
+        headers: { 'accept-encoding': 'gzip', ...(kernel === null ? {} : { [KERNEL_HEADER]: kernel }) },
+        stream: true,
+      });
     let response: Awaited<ReturnType<typeof ask>>;
     // Refused because the previous snapshot paused the process a moment ago: wait as long
     // as the endpoint says, a few times, up to PACING_WAIT_MAX_MS in all.
@@ -128,7 +139,11 @@ export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ct
     const heapUsed = header(HEAP_USED_HEADER);
     const paused = opts.worker === undefined ? 'the process is paused' : `worker "${opts.worker}" is paused`;
     // Node before 22.16 cannot tell a worker's heap size: no estimate to show.
-    spinner.text(heapUsed === undefined ? `snapshotting; ${paused}…` : `snapshotting ${formatBytes(Number(heapUsed))} of heap; ${paused} (expected ~${formatDuration(pauseMs / 1000)})…`);
+    spinner.text(
+      heapUsed === undefined
+        ? `snapshotting; ${paused}…`
+        : `snapshotting ${formatBytes(Number(heapUsed))} of heap; ${paused} (expected ~${formatDuration(pauseMs / 1000)})…`,
+    );
 
     let firstByteAt = 0;
     let received = 0;
@@ -137,7 +152,9 @@ export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ct
         if (received === 0) firstByteAt = performance.now();
         received += chunk.length;
         const seconds = (performance.now() - firstByteAt) / 1000;
-        spinner.text(`downloading ${formatBytes(received)}${estimated > 0 && !opts.gzip ? ` of ~${formatBytes(estimated)}` : ''}${seconds > 0.5 ? ` at ${formatBytes(received / seconds)}/s` : ''}`);
+        spinner.text(
+          `downloading ${formatBytes(received)}${estimated > 0 && !opts.gzip ? ` of ~${formatBytes(estimated)}` : ''}${seconds > 0.5 ? ` at ${formatBytes(received / seconds)}/s` : ''}`,
+        );
         done(null, chunk);
       },
     });
@@ -155,7 +172,13 @@ export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ct
       await pipeline([response.body, progress, ...stages, file.stream()], { signal: ctx.signal });
     } catch (error) {
       if (isHeapSnapshotError(error)) throw incomplete(error);
-      throw transferFailure(error, { client, signal: ctx.signal, where: destination.dir, outcome: '; no file was written', progress: ` after ${formatBytes(received)}` });
+      throw transferFailure(error, {
+        client,
+        signal: ctx.signal,
+        where: destination.dir,
+        outcome: '; no file was written',
+        progress: ` after ${formatBytes(received)}`,
+      });
     }
     // The snapshot failed after its 200 was sent (its disk filled up): the reason is in a trailer.
     const failedLate = client.trailerError(response);

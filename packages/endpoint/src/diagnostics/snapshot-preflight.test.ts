@@ -19,7 +19,7 @@ describe('SnapshotPacing', () => {
     expect(pacing.refusal('')).toBeNull();
   });
 
-  it('paces each thread on its own, naming the worker thread a worker\'s snapshot paused', () => {
+  it("paces each thread on its own, naming the worker thread a worker's snapshot paused", () => {
     let now = 0;
     const pacing = new SnapshotPacing(() => now);
     pacing.ended('indexer', 500, 'the worker thread "indexer"');

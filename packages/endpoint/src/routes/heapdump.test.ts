@@ -48,7 +48,9 @@ function getOnce(target: TestEndpoint, headers: Record<string, string>): Promise
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, trailers: res.trailers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -57,15 +59,18 @@ function getPaused(target: TestEndpoint): Promise<{ status: number; read(): Prom
   return new Promise((resolve, reject) => {
     request(`${target.url}/heapdump`, { agent: false, headers: bearer(target.tokens['heap']) }, (res) => {
       res.pause();
-      const read = () => new Promise<Buffer>((done, fail) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => done(Buffer.concat(chunks)));
-        res.on('error', fail);
-        res.resume();
-      });
+      const read = () =>
+        new Promise<Buffer>((done, fail) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(Buffer.concat(chunks)));
+          res.on('error', fail);
+          res.resume();
+        });
       resolve({ status: res.statusCode ?? 0, read });
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -229,7 +234,9 @@ describe('skipMemoryCheck', () => {
     expect(res.status).toBe(403);
     const body = await jsonOf(res);
     expect(body.error).toMatchObject({ code: 'SCOPE_MISSING', details: { required: 'admin', held: ['heap'], param: 'skipMemoryCheck' } });
-    expect(body.error.message).toMatch(/^skipMemoryCheck=true risks the application being OOM-killed, and needs the "admin" scope, which the token "heap" lacks/);
+    expect(body.error.message).toMatch(
+      /^skipMemoryCheck=true risks the application being OOM-killed, and needs the "admin" scope, which the token "heap" lacks/,
+    );
     await emptied(dir);
   });
 });

@@ -51,7 +51,7 @@ describe('Watchdog', () => {
     expect(block.stack[0]?.function).toBe('render');
   });
 
-  it('records a heap snapshot past the threshold as the endpoint\'s, ending when the snapshot does, before the next beat', async () => {
+  it("records a heap snapshot past the threshold as the endpoint's, ending when the snapshot does, before the next beat", async () => {
     const { watchdog, state } = blockedWatchdog(['parse']);
     state.snapshotStarting(300);
     await sleep(400);
@@ -67,7 +67,7 @@ describe('Watchdog', () => {
 });
 
 describe('mainThreadBlocked', () => {
-  it('lets a request through as soon as a heap snapshot has ended, before the main thread\'s beat timer has turned', async () => {
+  it("lets a request through as soon as a heap snapshot has ended, before the main thread's beat timer has turned", async () => {
     const state = new MainThreadState();
     state.snapshotStarting(300);
     await sleep(400);
