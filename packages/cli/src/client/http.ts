@@ -3,6 +3,7 @@
 // UNREACHABLE/TIMEOUT/TLS_FAILED/CONNECTION_LOST, and a warning when a different
 // process answers within one command. Every string from the endpoint is made printable
 // as it arrives (ui/sanitize.ts).
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { Agent, request, upgrade, type Dispatcher } from 'undici';
@@ -33,6 +34,21 @@ export interface RequestOptions {
   stream?: boolean;
   /** Wait this long for the answer's head instead of --timeout, when the endpoint bounds the work itself (actions). */
   headersTimeoutMs?: number;
+}
+
+/** Whether the server at `url`'s host and port completes a TLS handshake (its certificate unchecked: nothing is sent). */
+function speaksTls(url: URL, timeoutMs: number): Promise<boolean> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host, port: Number(url.port || 80), rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('secureConnect', () => done(true));
+  });
 }
 
 /** Node 22.15+: the CA certificates a TLS client trusts by default; @types/node 20 does not know it. */
@@ -112,7 +128,7 @@ export class Client {
         ...(options.headersTimeoutMs === undefined ? {} : { headersTimeout: options.headersTimeoutMs }),
       });
     } catch (error) {
-      throw this.explain(error);
+      throw await this.#explainUnanswered(error);
     }
     this.noteInstance(response.headers[INSTANCE_HEADER]);
     if (response.statusCode >= 400) throw await this.#refusal(response);
@@ -134,7 +150,7 @@ export class Client {
       this.noteInstance(responseHeaders[INSTANCE_HEADER]);
       return socket;
     } catch (error) {
-      throw this.explain(error);
+      throw await this.#explainUnanswered(error);
     }
   }
 
@@ -216,11 +232,27 @@ export class Client {
     if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new CliError('TIMEOUT', `${where} accepted the connection but did not answer within ${seconds}`, { hint: 'raise --timeout, or check that the process is not stalled', cause: error });
     if (code === 'ECONNREFUSED') return new CliError('UNREACHABLE', `connection refused by ${where}`, { hint: 'is the application running, and is the endpoint listening on that port?', cause: error });
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new CliError('UNREACHABLE', `cannot resolve the host ${this.url.hostname}`, { hint: 'check the URL', cause: error });
+    // OpenSSL's "wrong version number": what came back was not TLS, most often plain HTTP.
+    if (this.url.protocol === 'https:' && (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/.test(String(err.message ?? err.cause?.message)))) {
+      return new CliError('TLS_FAILED', `${where} answered in plain HTTP, not HTTPS`, { hint: `use http://${where} in the URL`, cause: error });
+    }
     if (/CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|EPROTO/.test(code)) {
       return new CliError('TLS_FAILED', `TLS with ${where} failed: ${err.message ?? err.cause?.message}`, { hint: 'give the CA that signed the endpoint\'s certificate with --ca FILE', cause: error });
     }
     if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') return this.connectionLost(error);
     return new CliError('UNREACHABLE', `cannot reach ${where}: ${err.message}`, { cause: error });
+  }
+
+  /**
+   * A request that got no answer at all. An HTTPS server closes the connection on a plain
+   * HTTP request without a word, which reads as a lost connection: for an http:// URL, a
+   * TLS handshake with the same port tells the two apart (only on this failure).
+   */
+  async #explainUnanswered(error: unknown): Promise<CliError> {
+    const explained = this.explain(error);
+    if (explained.code !== 'CONNECTION_LOST' || this.url.protocol !== 'http:') return explained;
+    if (!(await speaksTls(this.url, Math.min(this.#timeoutMs, 3_000)))) return explained;
+    return new CliError('TLS_FAILED', `${this.url.host} speaks HTTPS, and the URL says http://`, { hint: `use https://${this.url.host} in the URL`, cause: error });
   }
 
   /** The connection to the process broke off in the middle of something: how far it got (" after 3 MB"), and what became of it ("; no file was written"). */
