@@ -16,6 +16,10 @@ import { describeRefusal } from './refusals.js';
 export interface ClientOptions {
   url: URL;
   token: string | null;
+  /** Where the token came from: OPSCTL_TOKEN, the context's stored one, or given to this client (opsctl login). */
+  tokenSource?: TokenSource;
+  /** The command as typed ("opsctl heapdump"), named when the token lacks a scope. */
+  command?: string;
   /** PEM CA bundle trusted for this target, in addition to the CAs Node trusts by default (withDefaultCertificates). */
   ca: string | null;
   timeoutMs: number;
@@ -23,6 +27,8 @@ export interface ClientOptions {
   signal: AbortSignal;
   warn(message: string): void;
 }
+
+export type TokenSource = 'environment' | 'stored' | 'given';
 
 export interface RequestOptions {
   method?: string;
@@ -74,10 +80,14 @@ export class Client {
   readonly #signal: AbortSignal;
   readonly #warn: (message: string) => void;
   #instance: string | null = null;
+  readonly #tokenSource: TokenSource;
+  readonly #command: string | null;
 
   constructor(options: ClientOptions) {
     this.url = options.url;
     this.#token = options.token;
+    this.#tokenSource = options.tokenSource ?? 'given';
+    this.#command = options.command ?? null;
     this.#timeoutMs = options.timeoutMs;
     this.#signal = options.signal;
     this.#warn = options.warn;
@@ -214,6 +224,8 @@ export class Client {
     }
     const { message, hint } = describeRefusal(code, typeof body?.error.message === 'string' ? body.error.message : ERRORS[code].message, {
       url: this.url,
+      tokenSource: this.#tokenSource,
+      command: this.#command,
       retryAfterSeconds,
       details: body?.error.details,
     });

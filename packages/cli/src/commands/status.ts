@@ -50,11 +50,41 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
       `${c.bold('caller')}    ${r.caller.token} (scopes: ${r.caller.scopes.join(', ')}; token from ${r.tokenSource})`,
       `${c.bold('instance')}  ${r.instance.app.name}${r.instance.app.version ? ` ${r.instance.app.version}` : ''} on ${r.instance.host}, pid ${r.instance.pid}, up ${formatDuration(r.instance.uptimeSeconds)}, Node ${r.instance.node}`,
       ...(r.mainThread === null ? [] : [`${c.bold('main')}      ${describeMainThread(r.mainThread, c)}`]),
-      `${c.bold('offers')}    ${r.capabilities.join(', ')}`,
+      `${c.bold('offers')}    ${describeOffers(r.capabilities)}`,
       ...(r.capture === null ? [] : [`${c.bold('capture')}   ${r.capture.enabled ? `${c.green('on')}, ${r.capture.count} of ${r.capture.maxCount} stored (opsctl snapshots list)` : `${c.red('disabled')}: ${r.capture.disabledReason ?? ''}`}`]),
       ...(r.workers.length === 0 ? [] : [`${c.bold('workers')}   ${r.workers.map((w) => `${w.name} (thread ${w.threadId})`).join(', ')}`]),
       `${c.bold('keychain')}  ${r.keychain.available ? 'available for tokens' : `${c.yellow('unavailable')}: ${r.keychain.problem ?? ''}; keep tokens in OPSCTL_TOKEN or log in with --insecure-storage`}`,
     ].join('\n'),
   );
   return result;
+}
+
+/**
+ * The commands the endpoint's capabilities (its route names, kept as they are in --json)
+ * make work, each once: `leaks` rather than "leaks, leaks-stream". Routes that only
+ * serve other commands (info, memory, workers) are left out; a name this CLI does not
+ * know yet (a newer endpoint) is shown as it came.
+ */
+const OFFERS: readonly (readonly [offer: string, routes: readonly string[]])[] = [
+  ['heapdump', ['heapdump']],
+  ['snapshots', ['snapshots', 'snapshot-get', 'snapshot-delete']],
+  ['leaks', ['leaks', 'leaks-stream']],
+  ['profile cpu', ['profile-cpu']],
+  ['profile heap', ['profile-heap']],
+  ['blocks', ['blocks', 'blocks-stream']],
+  ['stack', ['stack']],
+  ['report', ['report']],
+  ['actions', ['actions']],
+  ['run', ['action-run']],
+  ['repl', ['repl', 'eval']],
+  ['Prometheus metrics', ['metrics']],
+  ['health checks', ['health']],
+];
+const SERVING_OTHERS = new Set(['info', 'memory', 'workers']);
+
+export function describeOffers(capabilities: readonly string[]): string {
+  const offered = new Set(capabilities);
+  const known = new Set([...SERVING_OTHERS, ...OFFERS.flatMap(([, routes]) => routes)]);
+  const offers = OFFERS.filter(([, routes]) => routes.some((route) => offered.has(route))).map(([offer]) => offer);
+  return [...offers, ...capabilities.filter((name) => !known.has(name))].join(', ') || 'nothing beyond this status';
 }
