@@ -6,6 +6,7 @@
 // so a rise that is significant but not conclusive (too early, too small, slowing down)
 // is only `growing`; too few samples to judge at all is `unknown`, never `ok`.
 
+import { formatBytes } from '../bytes.js';
 import { LEAK_LEVELS, type LeakCondition, type LeakLevel, type LeakPoints, type LeakSeriesEvidence, type LeakSeriesName, type LeakSettings, type LeakVerdict, type MemorySample } from '../protocol/leaks.js';
 
 /** The samples judgeLeak() reads; `rss` is not judged. */
@@ -318,7 +319,7 @@ function explain(verdict: LeakLevel, series: Record<LeakSeriesName, LeakSeriesEv
   const name = series.heapUsed.level === verdict ? 'heapUsed' : 'external';
   const evidence = series[name];
   const what = name === 'heapUsed' ? 'heap used' : 'external memory';
-  const grew = `${what} after major GCs grew ${megabytes(evidence.growthBytes)} over ${span} (${megabytes(evidence.slopeBytesPerHour)}/hour)`;
+  const grew = `${what} after major GCs grew ${size(evidence.growthBytes)} over ${span} (${size(evidence.slopeBytesPerHour)}/h)`;
   if (verdict === 'suspected') return `${grew}, steadily and without slowing down: a leak is likely.`;
   if (verdict === 'growing') return `${grew}, but ${HOLD_BACK[evidence.failed[0] ?? 'no-significant-trend'](settings)}.`;
   if (verdict === 'unknown') return `not enough data yet: ${used} post-GC sample${used === 1 ? '' : 's'} after warm-up, and a verdict needs ${settings.minBuckets}.`;
@@ -357,8 +358,9 @@ function bytes(value: number | null): number | null {
   return value === null ? null : Math.round(value);
 }
 
-function megabytes(value: number | null): string {
-  return `${value === null ? '?' : (value / (1024 * 1024)).toFixed(1)} MiB`;
+/** In the decimal units the CLI prints under the reason ("37.2 MB after GC, +1.8 GB/h"). */
+function size(value: number | null): string {
+  return value === null ? '?' : formatBytes(value);
 }
 
 function round(value: number, decimals: number): number {
