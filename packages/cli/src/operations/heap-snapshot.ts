@@ -21,7 +21,7 @@ import { transferFailure } from '../client/download.js';
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
-import { AtomicFile, resolveDestination, STREAM_CHUNK_BYTES, suggestedName } from '../files.js';
+import { AtomicFile, type Destination, STREAM_CHUNK_BYTES, suggestedName, withDestination } from '../files.js';
 import { isHeapSnapshotError } from '../heapsnapshot/errors.js';
 import { VerifyingStream } from '../heapsnapshot/verify-stream.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
@@ -79,7 +79,10 @@ export interface HeapdumpStages {
 
 /** Takes a heap snapshot of the process `client` talks to and writes it where `opts` says; prints only progress. */
 export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ctx: Context): Promise<HeapdumpResult> {
-  const destination = await resolveDestination({ ...opts, cwd: ctx.cwd });
+  return withDestination({ ...opts, cwd: ctx.cwd }, (destination) => snapshotTo(destination, opts, client, ctx));
+}
+
+async function snapshotTo(destination: Destination, opts: HeapdumpOptions, client: Client, ctx: Context): Promise<HeapdumpResult> {
   const before = await client.json<MemoryResponse>('/memory');
   const file = await AtomicFile.create(destination.dir, (text) => ctx.out.info(text));
   const spinner = await ctx.out.spinner('requesting a heap snapshot…');
