@@ -47,6 +47,16 @@ describe('opsctl run', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ action: 'noop', result: null });
   });
 
+  it('names the action\'s own parameter for a word without "=", not the word as a key', async () => {
+    const run = await runCli(['run', 'warm-cache', '100'], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^hint: write parameters as key=value, e.g. opsctl run warm-cache keys=100; warm-cache takes keys, tier$/m);
+    const second = await runCli(['run', 'warm-cache', 'keys=100', 'l2'], { env });
+    expect(second.stderr).toMatch(/e\.g\. opsctl run warm-cache tier=l2;/);
+    expect((await runCli(['run', 'warm-cache', 'keys=1', 'tier'], { env })).stderr).toMatch(/e\.g\. opsctl run warm-cache tier=VALUE;/);
+    expect((await runCli(['run', 'noop', 'now'], { env })).stderr).toMatch(/^hint: noop takes no parameters: opsctl run noop$/m);
+  });
+
   it('exits 2 for a name that cannot be an action, before asking the endpoint', async () => {
     const run = await runCli(['run', '../admin'], { env: { ...env, OPSCTL_URL: 'http://127.0.0.1:1' } });
     expect(run.code).toBe(2);

@@ -16,6 +16,7 @@ let url: string;
 let lines: LeakStreamLine[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (req.url?.startsWith('/leaks?') || req.url === '/leaks') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(lines[0]));
     if (!req.url?.startsWith('/leaks/stream')) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     res.end(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
@@ -39,5 +40,17 @@ describe('opsctl leaks --watch', () => {
     lines = [{ type: 'status', ...status }, { type: 'sample', sample: sample(T0 + 5_000), verdict, changed: false }];
     const run = await runCli(['leaks', '--watch'], { tty: true, env: { OPSCTL_URL: url, OPSCTL_TOKEN: 'opsctl_test' } });
     expect(run.stdout.split('evidence').at(-1)).toMatch(/1 GC forced \(17 ms of pause\)/);
+  });
+});
+
+describe('opsctl leaks', () => {
+  it('labels its last row by what it shows, not "watching", and counts one sample and one bucket in the singular', async () => {
+    const status: LeakStatus = { verdict, samples: [sample(T0)], since: T0 - 60_000, time: T0 + 4_000, watchers: 0, sampling: stats(1, 17) };
+    lines = [{ type: 'status', ...status }];
+    const run = await runCli(['leaks'], { env: { OPSCTL_URL: url, OPSCTL_TOKEN: 'opsctl_test' } });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^evidence {2}1 sample over 0s \(1 bucket\), /m);
+    expect(run.stdout).toMatch(/^sampling {2}last sample 4s ago \(forced GC\); monitored for 1m 4s$/m);
+    expect(run.stdout).not.toMatch(/watching/);
   });
 });

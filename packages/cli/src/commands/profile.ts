@@ -6,7 +6,7 @@ import { INSTANCE_HEADER, PROFILE_SECONDS_HEADER, type ProfileKind } from '../en
 import { saveJson } from '../client/download.js';
 import type { Context } from '../context.js';
 import { type Destination, suggestedName, withDestination } from '../files.js';
-import { formatBytes, formatDuration } from '../ui/format.js';
+import { formatBytes, formatCountOf, formatDuration } from '../ui/format.js';
 
 export interface ProfileOptions {
   kind: ProfileKind;
@@ -83,7 +83,7 @@ async function profileTo(destination: Destination, opts: ProfileOptions, ctx: Co
     };
     ctx.out.result(result, (r, c) =>
       [
-        `${c.green('✔')} ${r.kind === 'cpu' ? 'CPU' : 'Heap'} profile written to ${c.bold(r.path)} (${formatBytes(r.bytes)}, ${r.samples.toLocaleString('en-US')} samples over ${formatDuration(r.seconds)})`,
+        `${c.green('✔')} ${r.kind === 'cpu' ? 'CPU' : 'Heap'} profile written to ${c.bold(r.path)} (${formatBytes(r.bytes)}, ${formatCountOf(r.samples, 'sample')} over ${formatDuration(r.seconds)})`,
         `  open it in Chrome DevTools: ${label.panel}`,
       ].join('\n'),
     );

@@ -1,6 +1,7 @@
 // opsctl status: the active target, whether it answers, who the token is, the process
 // behind it, and whether the OS keychain can keep tokens (and why not), so a machine
 // without one is found out before a login needs it.
+import type { ChalkInstance } from 'chalk';
 import type { InfoResponse } from '../endpoint/protocol.js';
 import type { Context } from '../context.js';
 import { formatDuration } from '../ui/format.js';
@@ -53,10 +54,22 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
       `${c.bold('offers')}    ${describeOffers(r.capabilities)}`,
       ...(r.capture === null ? [] : [`${c.bold('capture')}   ${r.capture.enabled ? `${c.green('on')}, ${r.capture.count} of ${r.capture.maxCount} stored (opsctl snapshots list)` : `${c.red('disabled')}: ${r.capture.disabledReason ?? ''}`}`]),
       ...(r.workers.length === 0 ? [] : [`${c.bold('workers')}   ${r.workers.map((w) => `${w.name} (thread ${w.threadId})`).join(', ')}`]),
-      `${c.bold('keychain')}  ${r.keychain.available ? 'available for tokens' : `${c.yellow('unavailable')}: ${r.keychain.problem ?? ''}; keep tokens in OPSCTL_TOKEN or log in with --insecure-storage`}`,
+      `${c.bold('keychain')}  ${describeKeychain(r, c)}`,
     ].join('\n'),
   );
   return result;
+}
+
+/**
+ * Whether tokens can be kept in the OS keychain: a status line, never a warning. Once the
+ * token lives in a file (login --insecure-storage, which warned once) the advice to do so
+ * is not repeated.
+ */
+function describeKeychain(r: StatusResult, c: ChalkInstance): string {
+  if (r.keychain.available) return 'available for tokens';
+  const problem = r.keychain.problem ?? '';
+  if (r.tokenSource === 'file') return `unavailable (${problem}); this context's token is kept in a file, as chosen with --insecure-storage`;
+  return `${c.yellow('unavailable')}: ${problem}; keep tokens in OPSCTL_TOKEN or log in with --insecure-storage`;
 }
 
 /**

@@ -323,7 +323,7 @@ function explain(verdict: LeakLevel, series: Record<LeakSeriesName, LeakSeriesEv
   if (verdict === 'suspected') return `${grew}, steadily and without slowing down: a leak is likely.`;
   if (verdict === 'growing') return `${grew}, but ${HOLD_BACK[evidence.failed[0] ?? 'no-significant-trend'](settings)}.`;
   if (verdict === 'unknown') return `not enough data yet: ${used} post-GC sample${used === 1 ? '' : 's'} after warm-up, and a verdict needs ${settings.minBuckets}.`;
-  return `no growth worth noting in heap used or external memory after major GCs over ${span} (${used} samples).`;
+  return `no growth worth noting in heap used or external memory after major GCs over ${span} (${used} sample${used === 1 ? '' : 's'}).`;
 }
 
 // Why a significant trend is not (yet) called a leak, completing "..., but ".
