@@ -3,11 +3,20 @@ import type { AuditEvent } from './audit.js';
 import { AuditSummary } from './audit-summary.js';
 
 const refusal = (token: string | null, status: number, code: AuditEvent['code'], address = '10.0.0.1'): AuditEvent => ({
-  time: '', kind: 'refusal', token, address, method: 'GET', path: '/info', route: null, status, code, durationMs: 0,
+  time: '',
+  kind: 'refusal',
+  token,
+  address,
+  method: 'GET',
+  path: '/info',
+  route: null,
+  status,
+  code,
+  durationMs: 0,
 });
 
 describe('AuditSummary', () => {
-  it('writes a valid token\'s first refusal of each kind in full and counts the rest, per token', () => {
+  it("writes a valid token's first refusal of each kind in full and counts the rest, per token", () => {
     const written: AuditEvent[] = [];
     const summary = new AuditSummary((event) => written.push(event), 60_000);
     for (let i = 0; i < 1000; i++) summary.record(refusal('prometheus', 403, 'SCOPE_MISSING'));

@@ -11,13 +11,19 @@ function pipe(take: (chunk: Buffer) => number | 'EAGAIN') {
     written.push(chunk.subarray(0, taken));
     queueMicrotask(() => done(null, taken));
   };
-  const queue = new LineQueue({ write, maxQueuedBytes: 64, droppedNotice: (lines) => `{"dropped":${lines}}\n`, onError: () => {}, retryLater: (drain) => retries.push(drain) });
+  const queue = new LineQueue({
+    write,
+    maxQueuedBytes: 64,
+    droppedNotice: (lines) => `{"dropped":${lines}}\n`,
+    onError: () => {},
+    retryLater: (drain) => retries.push(drain),
+  });
   return { queue, written: () => Buffer.concat(written).toString(), retry: () => retries.splice(0).forEach((drain) => drain()) };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-describe('the audit writer\'s queue', () => {
+describe("the audit writer's queue", () => {
   it('writes the rest of a line the pipe took half of before anything else, the drop notice included', async () => {
     let calls = 0;
     // The first write takes 5 bytes; the second finds the pipe full; then it takes all.

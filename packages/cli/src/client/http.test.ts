@@ -38,10 +38,11 @@ async function ask(url: URL, ca: string): Promise<unknown> {
 type DefaultsWriter = (certs: string[]) => void;
 const setDefaults = (tls as { setDefaultCACertificates?: DefaultsWriter }).setDefaultCACertificates;
 // Node 20 cannot change its default CAs at run time; CI runs this test on Node 24.
-if (typeof setDefaults !== 'function') console.warn(`skipping the default-CA test: tls.setDefaultCACertificates needs Node 22.19+ (this is ${process.version})`);
+if (typeof setDefaults !== 'function')
+  console.warn(`skipping the default-CA test: tls.setDefaultCACertificates needs Node 22.19+ (this is ${process.version})`);
 
-describe('the client\'s CA', () => {
-  it('trusts the given CA in addition to Node\'s own roots', () => {
+describe("the client's CA", () => {
+  it("trusts the given CA in addition to Node's own roots", () => {
     const trusted = withDefaultCertificates(ours.ca);
     expect(trusted.at(-1)).toBe(ours.ca);
     for (const root of tls.rootCertificates) expect(trusted).toContain(root);
@@ -86,7 +87,11 @@ describe('a URL with the wrong scheme', () => {
     const { url, server } = await serve(ours);
     try {
       const error = await ask(new URL(`http://${url.host}/`), ours.ca).catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'TLS_FAILED', message: `${url.host} speaks HTTPS, and the URL says http://`, hint: `use https://${url.host} in the URL` });
+      expect(error).toMatchObject({
+        code: 'TLS_FAILED',
+        message: `${url.host} speaks HTTPS, and the URL says http://`,
+        hint: `use https://${url.host} in the URL`,
+      });
     } finally {
       server.close();
     }

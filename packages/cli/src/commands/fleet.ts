@@ -43,7 +43,10 @@ const MAX_CELL = 48;
 export async function runFleet(opts: FleetOptions, ctx: Context): Promise<FleetResult> {
   const selector = checkSelector(opts.selector);
   if (opts.heapdumpWorst) {
-    if (opts.endpoint === undefined) throw new CliError('USAGE', '--heapdump-worst needs --endpoint: how to reach an instance', { hint: 'add --endpoint \'https://{instance}\' (any of its labels in braces)' });
+    if (opts.endpoint === undefined)
+      throw new CliError('USAGE', '--heapdump-worst needs --endpoint: how to reach an instance', {
+        hint: "add --endpoint 'https://{instance}' (any of its labels in braces)",
+      });
     checkEndpointTemplate(opts.endpoint);
   }
   const token = await prometheusToken(opts, ctx);
@@ -67,7 +70,9 @@ export async function runFleet(opts: FleetOptions, ctx: Context): Promise<FleetR
 function checkSelector(selector: string | undefined): string {
   const trimmed = selector?.trim() ?? '';
   if (trimmed !== '' && !/^\{[\s\S]*\}$/.test(trimmed)) {
-    throw new CliError('USAGE', `--selector ${trimmed} is not a label selector in braces`, { hint: 'give it as PromQL does, e.g. --selector \'{app="shop"}\'' });
+    throw new CliError('USAGE', `--selector ${trimmed} is not a label selector in braces`, {
+      hint: 'give it as PromQL does, e.g. --selector \'{app="shop"}\'',
+    });
   }
   return trimmed;
 }
@@ -76,7 +81,7 @@ function prometheusUrl(raw: string): URL {
   // parseUrl would point at OPSCTL_TOKEN, which is the endpoints' token.
   const given = URL.canParse(raw) ? new URL(raw) : null;
   if (given?.username || given?.password) {
-    throw new CliError('USAGE', 'put Prometheus\' token in OPSCTL_PROMETHEUS_TOKEN or --prometheus-token-file, not in the URL');
+    throw new CliError('USAGE', "put Prometheus' token in OPSCTL_PROMETHEUS_TOKEN or --prometheus-token-file, not in the URL");
   }
   return parseUrl(raw);
 }
@@ -88,7 +93,11 @@ async function prometheusToken(opts: FleetOptions, ctx: Context): Promise<string
   try {
     text = await readFile(opts.prometheusTokenFile, 'utf8');
   } catch (error) {
-    throw new CliError('USAGE', `cannot read --prometheus-token-file ${opts.prometheusTokenFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new CliError(
+      'USAGE',
+      `cannot read --prometheus-token-file ${opts.prometheusTokenFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
   if (text.trim() === '') throw new CliError('USAGE', `--prometheus-token-file ${opts.prometheusTokenFile} is empty`);
   return text.trim();
@@ -101,10 +110,16 @@ async function heapdumpOf(worst: FleetInstance, opts: FleetOptions, ctx: Context
   const client = await ctx.client(await endpointTarget(url, ctx));
   if (!ctx.out.json) ctx.out.info(`heap snapshot of ${worst.instance} (${worst.verdict ?? 'no verdict'}) through ${url.href}; the process pauses meanwhile`);
   // --out names a directory: the file is named after the process, as opsctl heapdump names it.
-  const result = await takeHeapSnapshot({ ...(out === undefined ? {} : { out: out.endsWith('/') ? out : `${out}/` }), gzip: false, force: false, skipMemoryCheck: false }, client, ctx);
+  const result = await takeHeapSnapshot(
+    { ...(out === undefined ? {} : { out: out.endsWith('/') ? out : `${out}/` }), gzip: false, force: false, skipMemoryCheck: false },
+    client,
+    ctx,
+  );
   const expected = `${worst.host}; pid=${worst.pid}; start=${worst.startTime}`;
   if (worst.pid !== null && result.instance !== null && result.instance !== expected) {
-    ctx.out.warn(`the snapshot came from "${result.instance}", not from the process Prometheus reported at ${worst.instance} ("${expected}"): does --endpoint lead to a load balancer?`);
+    ctx.out.warn(
+      `the snapshot came from "${result.instance}", not from the process Prometheus reported at ${worst.instance} ("${expected}"): does --endpoint lead to a load balancer?`,
+    );
   }
   return { ...result, of: worst.instance };
 }
@@ -118,7 +133,9 @@ async function confirmDestination(url: URL, worst: FleetInstance, yes: boolean, 
   if (yes) return;
   const where = `--heapdump-worst sends your token to ${url.href} (instance ${worst.instance}, as Prometheus reports it)`;
   if (!ctx.stdin.isTTY) {
-    throw new CliError('USAGE', `${where}; nothing was sent`, { hint: 'check the URL, then pass --yes; with https and your CA (--ca), only a real endpoint can answer' });
+    throw new CliError('USAGE', `${where}; nothing was sent`, {
+      hint: 'check the URL, then pass --yes; with https and your CA (--ca), only a real endpoint can answer',
+    });
   }
   const { confirm } = await import('../ui/prompt.js');
   if (!(await confirm(ctx.stdin, { write: (text: string) => ctx.out.raw(text) }, `${where}. Send it?`))) {
@@ -178,7 +195,11 @@ function render(result: FleetResult, c: ChalkInstance): string {
   const lines = [c.dim(line(header)), ...rows.map((row) => line(row.cells, row.verdict))];
   if (result.heapdump !== null) {
     const h = result.heapdump;
-    lines.push('', `${c.green('✔')} Heap snapshot of ${c.bold(h.of)} written to ${c.bold(h.path)} (${formatBytes(h.bytes)}, ${h.nodes.toLocaleString('en-US')} objects)`, '  open it in Chrome DevTools: Memory tab → Load profile…');
+    lines.push(
+      '',
+      `${c.green('✔')} Heap snapshot of ${c.bold(h.of)} written to ${c.bold(h.path)} (${formatBytes(h.bytes)}, ${h.nodes.toLocaleString('en-US')} objects)`,
+      '  open it in Chrome DevTools: Memory tab → Load profile…',
+    );
   }
   return lines.join('\n');
 }

@@ -5,9 +5,39 @@ import type { LeakStatus, LeakStreamLine, LeakVerdict, SamplerStats } from '../e
 import { runCli } from '../../test-support/index.js';
 
 const T0 = Date.UTC(2025, 0, 1);
-const evidence = { level: 'unknown', slopeBytesPerHour: null, growthBytes: null, baselineBytes: null, requiredGrowthBytes: null, rSquared: null, mannKendallZ: null, firstHalfSlopeBytesPerHour: null, laterHalfSlopeBytesPerHour: null, failed: ['too-few-samples'] } as const;
-const verdict = { verdict: 'unknown', reason: 'too few samples', samplesUsed: 1, bucketsFilled: 1, fittedOn: 'samples', samplesNeeded: 5, spanSeconds: 0, warmupSeconds: 10, suspectPossibleAt: T0, series: { heapUsed: { ...evidence, failed: [...evidence.failed] }, external: { ...evidence, failed: [...evidence.failed] } }, settings: {} } as unknown as LeakVerdict;
-const stats = (forcedGcs: number, forcedPauseMs: number): SamplerStats => ({ naturalGcs: 0, naturalPauseMs: 0, forcedGcs, forcedPauseMs, maxGapMs: 5_000, lastRefusal: null });
+const evidence = {
+  level: 'unknown',
+  slopeBytesPerHour: null,
+  growthBytes: null,
+  baselineBytes: null,
+  requiredGrowthBytes: null,
+  rSquared: null,
+  mannKendallZ: null,
+  firstHalfSlopeBytesPerHour: null,
+  laterHalfSlopeBytesPerHour: null,
+  failed: ['too-few-samples'],
+} as const;
+const verdict = {
+  verdict: 'unknown',
+  reason: 'too few samples',
+  samplesUsed: 1,
+  bucketsFilled: 1,
+  fittedOn: 'samples',
+  samplesNeeded: 5,
+  spanSeconds: 0,
+  warmupSeconds: 10,
+  suspectPossibleAt: T0,
+  series: { heapUsed: { ...evidence, failed: [...evidence.failed] }, external: { ...evidence, failed: [...evidence.failed] } },
+  settings: {},
+} as unknown as LeakVerdict;
+const stats = (forcedGcs: number, forcedPauseMs: number): SamplerStats => ({
+  naturalGcs: 0,
+  naturalPauseMs: 0,
+  forcedGcs,
+  forcedPauseMs,
+  maxGapMs: 5_000,
+  lastRefusal: null,
+});
 const sample = (time: number) => ({ time, heapUsed: 30e6, external: 1e6, rss: 90e6, forced: true });
 
 // An endpoint whose stream sends a status line, then samples that carry newer GC counts, then ends.
@@ -16,7 +46,8 @@ let url: string;
 let lines: LeakStreamLine[] = [];
 beforeAll(async () => {
   server = createServer((req, res) => {
-    if (req.url?.startsWith('/leaks?') || req.url === '/leaks') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(lines[0]));
+    if (req.url?.startsWith('/leaks?') || req.url === '/leaks')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(lines[0]));
     if (!req.url?.startsWith('/leaks/stream')) return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     res.end(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
@@ -30,14 +61,20 @@ describe('opsctl leaks --watch', () => {
   const status: LeakStatus = { verdict, samples: [sample(T0)], since: T0 - 60_000, time: T0, watchers: 1, sampling: stats(1, 17) };
 
   it('shows the GC counts of the newest sample, not those of the status line it started from', async () => {
-    lines = [{ type: 'status', ...status }, { type: 'sample', sample: sample(T0 + 5_000), verdict, changed: false, sampling: stats(12, 1982) }];
+    lines = [
+      { type: 'status', ...status },
+      { type: 'sample', sample: sample(T0 + 5_000), verdict, changed: false, sampling: stats(12, 1982) },
+    ];
     const run = await runCli(['leaks', '--watch'], { tty: true, env: { OPSCTL_URL: url, OPSCTL_TOKEN: 'opsctl_test' } });
     const frames = run.stdout.split('evidence');
     expect(frames.at(-1)).toMatch(/12 GCs forced \(1982 ms of pause\)/);
   });
 
-  it('keeps the status line\'s counts when the endpoint sends samples without them', async () => {
-    lines = [{ type: 'status', ...status }, { type: 'sample', sample: sample(T0 + 5_000), verdict, changed: false }];
+  it("keeps the status line's counts when the endpoint sends samples without them", async () => {
+    lines = [
+      { type: 'status', ...status },
+      { type: 'sample', sample: sample(T0 + 5_000), verdict, changed: false },
+    ];
     const run = await runCli(['leaks', '--watch'], { tty: true, env: { OPSCTL_URL: url, OPSCTL_TOKEN: 'opsctl_test' } });
     expect(run.stdout.split('evidence').at(-1)).toMatch(/1 GC forced \(17 ms of pause\)/);
   });

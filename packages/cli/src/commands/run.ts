@@ -15,7 +15,7 @@ export interface RunOptions {
 
 export async function runAction(opts: RunOptions, ctx: Context): Promise<ActionRunResponse> {
   if (!ACTION_NAME_PATTERN.test(opts.name)) {
-    throw new CliError('USAGE', `"${opts.name}" is not an action name`, { hint: 'list the application\'s actions: opsctl actions' });
+    throw new CliError('USAGE', `"${opts.name}" is not an action name`, { hint: "list the application's actions: opsctl actions" });
   }
   // A word without "=" is most likely a value: the hint names the action's own parameters, asked for only then.
   const paramNames = opts.assignments.some((word) => word.indexOf('=') <= 0) ? await actionParams(opts.name, ctx) : null;

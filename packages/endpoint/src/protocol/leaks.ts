@@ -192,7 +192,4 @@ export interface ForcedGcRefusal {
 }
 
 /** One line of the GET /leaks/stream NDJSON stream. */
-export type LeakStreamLine =
-  | ({ type: 'status' } & LeakStatus)
-  | LeakEvent
-  | { type: 'heartbeat'; time: number };
+export type LeakStreamLine = ({ type: 'status' } & LeakStatus) | LeakEvent | { type: 'heartbeat'; time: number };
