@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const dir = join('dist', 'endpoint');
-const entryPoints = readdirSync(dir).filter((name) => name.endsWith('.js')).map((name) => join(dir, name));
+const entryPoints = readdirSync(dir)
+  .filter((name) => name.endsWith('.js'))
+  .map((name) => join(dir, name));
 await build({
   entryPoints,
   outdir: dir,
@@ -27,6 +29,8 @@ const direct = readdirSync('dist', { recursive: true })
   .filter((path) => path.endsWith('.js'))
   .filter((path) => /(?:from|import\()\s*["']@opsctl\/endpoint(?:\/[^"']*)?["']/.test(readFileSync(join('dist', path), 'utf8')));
 if (direct.length > 0) {
-  console.error(`${direct.join(', ')} import @opsctl/endpoint, which the installed CLI does not have: import its protocol through packages/cli/src/endpoint/ instead.`);
+  console.error(
+    `${direct.join(', ')} import @opsctl/endpoint, which the installed CLI does not have: import its protocol through packages/cli/src/endpoint/ instead.`,
+  );
   process.exit(1);
 }

@@ -25,9 +25,15 @@ try {
   for (const dir of packages) {
     execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: join(root, dir), stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  for (const tarball of readdirSync(out).filter((name) => name.endsWith('.tgz')).map((name) => join(out, name))) {
+  for (const tarball of readdirSync(out)
+    .filter((name) => name.endsWith('.tgz'))
+    .map((name) => join(out, name))) {
     const bytes = readFileSync(tarball);
-    const { messages, pkg } = await publint({ pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }, level: 'suggestion', strict: true });
+    const { messages, pkg } = await publint({
+      pack: { tarball: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) },
+      level: 'suggestion',
+      strict: true,
+    });
     for (const message of messages) console.error(`publint ${pkg.name}: ${message.type}: ${formatMessage(message, pkg)}`);
     failed ||= messages.length > 0;
 
@@ -41,16 +47,23 @@ try {
     // which knows no exports map (TypeScript 7 dropped it) and so no subpath (attw's
     // profile node16; its JSON lists every finding whatever the profile). attw exits 1
     // on any problem, the accepted ones too: its JSON report decides.
-    const run = spawnSync(join(root, 'node_modules/.bin/attw'), [tarball, '--format', 'json', '--no-definitely-typed', '--profile', 'node16'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const run = spawnSync(join(root, 'node_modules/.bin/attw'), [tarball, '--format', 'json', '--no-definitely-typed', '--profile', 'node16'], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+    });
     if (run.error || !run.stdout.trim().startsWith('{')) throw new Error(`attw did not report on ${tarball}: ${run.error?.message ?? run.stderr}`);
     const attw = JSON.parse(run.stdout);
     // A package without types at all (the CLI: a program, not a library) has no analysis.
     const problems = (attw.analysis?.problems ?? []).filter(
-      (problem) => problem.resolutionKind !== 'node10' && !ACCEPTED.some((ok) => ok.package === pkg.name && ok.entrypoint === problem.entrypoint && ok.kind === problem.kind),
+      (problem) =>
+        problem.resolutionKind !== 'node10' &&
+        !ACCEPTED.some((ok) => ok.package === pkg.name && ok.entrypoint === problem.entrypoint && ok.kind === problem.kind),
     );
     for (const problem of problems) console.error(`attw ${pkg.name}: ${problem.kind} at ${problem.entrypoint ?? ''} (${problem.resolutionKind ?? ''})`);
     failed ||= problems.length > 0;
-    console.log(`${pkg.name}@${pkg.version}: ${shipped.length} files, publint ${messages.length === 0 ? 'clean' : `${messages.length} message(s)`}, attw ${problems.length === 0 ? 'clean' : `${problems.length} problem(s)`}`);
+    console.log(
+      `${pkg.name}@${pkg.version}: ${shipped.length} files, publint ${messages.length === 0 ? 'clean' : `${messages.length} message(s)`}, attw ${problems.length === 0 ? 'clean' : `${problems.length} problem(s)`}`,
+    );
   }
 } finally {
   rmSync(out, { recursive: true, force: true });

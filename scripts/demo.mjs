@@ -49,7 +49,10 @@ function step(title) {
 function opsctl(args, { input, capture = false, quiet = false } = {}) {
   if (!quiet) console.log(`$ opsctl ${args.join(' ')}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [opsctlBin, ...args], { env, stdio: [input === undefined ? 'inherit' : 'pipe', capture ? 'pipe' : 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [opsctlBin, ...args], {
+      env,
+      stdio: [input === undefined ? 'inherit' : 'pipe', capture ? 'pipe' : 'inherit', 'inherit'],
+    });
     let out = '';
     child.stdout?.on('data', (chunk) => (out += chunk));
     if (input !== undefined) child.stdin.end(input);
@@ -86,7 +89,9 @@ try {
   step('Take a heap snapshot (the process pauses while V8 writes it)');
   mkdirSync(outDir, { recursive: true });
   const dump = JSON.parse(await opsctl(['heapdump', '--out', `${outDir}/`, '--json'], { capture: true }));
-  console.log(`${dump.nodes.toLocaleString('en-US')} objects, ${(dump.bytes / 1024 / 1024).toFixed(1)} MB, process paused ${(dump.snapshotMs / 1000).toFixed(1)} s`);
+  console.log(
+    `${dump.nodes.toLocaleString('en-US')} objects, ${(dump.bytes / 1024 / 1024).toFixed(1)} MB, process paused ${(dump.snapshotMs / 1000).toFixed(1)} s`,
+  );
 
   step('Does it leak? "suspected" needs 90 s of steady growth after warm-up; a trend before that is "growing"');
   console.log(`collecting post-GC samples: asking for one every ${SAMPLE_EVERY_MS / 1000} s until the leak shows (up to ${LEAK_EVIDENCE_MAX_SECONDS} s)…`);
@@ -96,7 +101,10 @@ try {
     await new Promise((resolve) => setTimeout(resolve, SAMPLE_EVERY_MS));
     const { verdict, gcRequest } = JSON.parse(await opsctl(['leaks', '--gc', '--json'], { capture: true, quiet: true }));
     const line = `${verdict.verdict}${verdict.samplesNeeded > 0 ? `, ${verdict.samplesNeeded} more sample(s) needed` : ''}`;
-    if (line !== shown) console.log(`  after ${Math.round((Date.now() - started) / 1000)} s: ${line}${gcRequest?.forced === false ? ` (this time the endpoint refused to force a GC: ${gcRequest.refusal.code})` : ''}`);
+    if (line !== shown)
+      console.log(
+        `  after ${Math.round((Date.now() - started) / 1000)} s: ${line}${gcRequest?.forced === false ? ` (this time the endpoint refused to force a GC: ${gcRequest.refusal.code})` : ''}`,
+      );
     shown = line;
     if (verdict.verdict === 'growing' || verdict.verdict === 'suspected') break;
   }

@@ -16,11 +16,17 @@ const POLL_MS = 10_000;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { seconds: { type: 'string', default: '300' }, parallel: { type: 'string', default: '2' }, out: { type: 'string', default: 'packages/endpoint/src/diagnostics/recordings' } },
+  options: {
+    seconds: { type: 'string', default: '300' },
+    parallel: { type: 'string', default: '2' },
+    out: { type: 'string', default: 'packages/endpoint/src/diagnostics/recordings' },
+  },
 });
 const unknown = positionals.filter((name) => !(name in SCENARIOS));
 if (positionals.length === 0 || unknown.length > 0) {
-  console.error(`usage: node scripts/record-leak-runs.mjs [--seconds 300] [--parallel 2] [--out DIR] SCENARIO...\nscenarios: ${Object.keys(SCENARIOS).join(', ')}`);
+  console.error(
+    `usage: node scripts/record-leak-runs.mjs [--seconds 300] [--parallel 2] [--out DIR] SCENARIO...\nscenarios: ${Object.keys(SCENARIOS).join(', ')}`,
+  );
   process.exit(2);
 }
 const seconds = Number(values.seconds);
@@ -37,7 +43,9 @@ async function record(scenario) {
   try {
     const { since } = await (await fetch(`${app.ops}/leaks`, { headers })).json();
     const t = (time) => Math.round(time - since) / 1000;
-    out.write(`${JSON.stringify({ type: 'recording', scenario, ...SCENARIOS[scenario], node: process.version, seconds, load: `${REQUESTS_PER_SECOND} req/s`, loadAverage: loadavg()[0], recordedAt: new Date().toISOString() })}\n`);
+    out.write(
+      `${JSON.stringify({ type: 'recording', scenario, ...SCENARIOS[scenario], node: process.version, seconds, load: `${REQUESTS_PER_SECOND} req/s`, loadAverage: loadavg()[0], recordedAt: new Date().toISOString() })}\n`,
+    );
     const live = (async () => {
       const response = await fetch(`${app.ops}/leaks/stream`, { headers, signal: stream.signal });
       let buffer = '';
@@ -59,7 +67,9 @@ async function record(scenario) {
       await new Promise((r) => setTimeout(r, Math.min(POLL_MS, seconds * 1000 - (Date.now() - started))));
       const status = await (await fetch(`${app.ops}/leaks`, { headers })).json();
       const { forcedGcs, forcedPauseMs, naturalGcs, naturalPauseMs, lastRefusal } = status.sampling;
-      out.write(`${JSON.stringify({ type: 'verdict', t: t(status.time), verdict: status.verdict.verdict, forcedGcs, forcedPauseMs, naturalGcs, naturalPauseMs, refusal: lastRefusal?.code ?? null, loadAverage: loadavg()[0] })}\n`);
+      out.write(
+        `${JSON.stringify({ type: 'verdict', t: t(status.time), verdict: status.verdict.verdict, forcedGcs, forcedPauseMs, naturalGcs, naturalPauseMs, refusal: lastRefusal?.code ?? null, loadAverage: loadavg()[0] })}\n`,
+      );
     }
     stream.abort();
     await live;
@@ -71,6 +81,8 @@ async function record(scenario) {
 }
 
 const queue = [...positionals];
-await Promise.all(Array.from({ length: Number(values.parallel) }, async () => {
-  while (queue.length > 0) await record(queue.shift());
-}));
+await Promise.all(
+  Array.from({ length: Number(values.parallel) }, async () => {
+    while (queue.length > 0) await record(queue.shift());
+  }),
+);

@@ -18,7 +18,11 @@ afterAll(() => app?.stop());
 
 /** The audit events the application wrote on stderr. */
 function auditEvents(): { route: string | null; status: number; token: string | null; detail?: Record<string, unknown> }[] {
-  return app.stderr().split('\n').filter((line) => line.startsWith('{"opsctl":"audit"')).map((line) => JSON.parse(line));
+  return app
+    .stderr()
+    .split('\n')
+    .filter((line) => line.startsWith('{"opsctl":"audit"'))
+    .map((line) => JSON.parse(line));
 }
 
 describe('opsctl actions', () => {
@@ -46,7 +50,11 @@ describe('opsctl run', () => {
     expect(JSON.parse(run.stdout)).toEqual({ region: 'eu', flushed: 1, dryRun: false });
     expect(run.stderr).toMatch(/flush-cache finished in \d+ ms/);
     const audit = auditEvents().findLast((e) => e.route === '/actions/:name');
-    expect(audit).toMatchObject({ token: 'operator', status: 200, detail: { action: 'flush-cache', outcome: 'ok', params: { region: 'eu', limit: 1, dryRun: false, apiKey: '[secret]' } } });
+    expect(audit).toMatchObject({
+      token: 'operator',
+      status: 200,
+      detail: { action: 'flush-cache', outcome: 'ok', params: { region: 'eu', limit: 1, dryRun: false, apiKey: '[secret]' } },
+    });
     expect(app.stderr()).not.toContain('k-9f8e7d');
 
     const json = JSON.parse((await opsctl(['run', 'flush-cache', 'region=us', 'dryRun=true', '--json'], { env })).stdout);
@@ -84,7 +92,10 @@ describe('opsctl run', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: the action "explode" failed: the cache is locked by another deploy$/m);
     expect(run.stdout).toBe('');
-    expect(auditEvents().findLast((e) => e.route === '/actions/:name')).toMatchObject({ status: 422, detail: { outcome: 'failed', error: 'the cache is locked by another deploy' } });
+    expect(auditEvents().findLast((e) => e.route === '/actions/:name')).toMatchObject({
+      status: 422,
+      detail: { outcome: 'failed', error: 'the cache is locked by another deploy' },
+    });
     expect(app.child.exitCode).toBeNull();
     expect((await fetch(app.app)).status).toBe(200);
     expect((await opsctl(['run', 'wait', 'ms=10'], { env })).code).toBe(0);

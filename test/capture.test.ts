@@ -34,12 +34,19 @@ interface CaptureAudit {
 }
 
 /** An app capturing on every post-GC sample (a full GC every 250 ms) into a fresh directory. */
-async function start(name: string, env: Record<string, string>): Promise<{ app: RunningApp; dir: string; env: Record<string, string>; captures(): CaptureAudit[] }> {
+async function start(
+  name: string,
+  env: Record<string, string>,
+): Promise<{ app: RunningApp; dir: string; env: Record<string, string>; captures(): CaptureAudit[] }> {
   const dir = join(work, name);
   const app = await startApp(opsApp, { OPSCTL_TOKENS: admin.line, CAPTURE_DIR: dir, GC_EVERY_MS: '250', HEAP_MB: '2', ...env }, ['--expose-gc']);
   apps.push(app);
   const captures = () =>
-    app.stderr().split('\n').filter((line) => line.includes('"kind":"capture"')).map((line) => JSON.parse(line) as CaptureAudit);
+    app
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('"kind":"capture"'))
+      .map((line) => JSON.parse(line) as CaptureAudit);
   return { app, dir, env: { OPSCTL_URL: app.ops, OPSCTL_TOKEN: admin.token }, captures };
 }
 
@@ -96,7 +103,14 @@ describe('capture rules', () => {
     try {
       const { app, env, captures } = await start('read-only', { CAPTURE_DIR: readOnly.dir });
       await waitFor(() => captures().length > 0, 10_000);
-      expect(captures()[0]).toMatchObject({ status: 500, detail: { outcome: 'disabled', reason: 'dir-unusable', message: expect.stringMatching(/cannot be written \((permission denied|read-only file system)\)/) } });
+      expect(captures()[0]).toMatchObject({
+        status: 500,
+        detail: {
+          outcome: 'disabled',
+          reason: 'dir-unusable',
+          message: expect.stringMatching(/cannot be written \((permission denied|read-only file system)\)/),
+        },
+      });
       const status = await opsctl(['status'], { env });
       expect(status.stdout).toMatch(/^capture\s+disabled: the capture directory .*read-only cannot be written/m);
       const info = JSON.parse((await opsctl(['status', '--json'], { env })).stdout);
@@ -120,7 +134,11 @@ describe('capture rules', () => {
 describe('capture through the preload', () => {
   it('is configured from the environment for an application with no opsctl code', async () => {
     const dir = join(work, 'preload');
-    const app = await startApp(preloadApp, { OPSCTL_TOKENS: admin.line, OPSCTL_PORT: '0', OPSCTL_CAPTURE_DIR: dir, OPSCTL_CAPTURE_HEAP_ABOVE_BYTES: '1', OPSCTL_CAPTURE_MAX_COUNT: '1' }, ['--import', '@opsctl/endpoint/register']);
+    const app = await startApp(
+      preloadApp,
+      { OPSCTL_TOKENS: admin.line, OPSCTL_PORT: '0', OPSCTL_CAPTURE_DIR: dir, OPSCTL_CAPTURE_HEAP_ABOVE_BYTES: '1', OPSCTL_CAPTURE_MAX_COUNT: '1' },
+      ['--import', '@opsctl/endpoint/register'],
+    );
     apps.push(app);
     const url = /listening on (\S+)/.exec(app.stderr())?.[1] ?? '';
     const env = { OPSCTL_URL: url, OPSCTL_TOKEN: admin.token };
@@ -143,7 +161,9 @@ describe('opsctl snapshots get', () => {
     const partialOf = () => readdirSync(out).find((f) => f.endsWith('.opsctl-partial'));
 
     // A slow download, killed outright (no chance to clean up) once part of it has arrived.
-    const slow = spawn(process.execPath, [opsctlBin, 'snapshots', 'get', entry.id, '--out', `${out}/`, '--limit-rate', '256KB'], { env: { PATH: process.env['PATH'], ...env } });
+    const slow = spawn(process.execPath, [opsctlBin, 'snapshots', 'get', entry.id, '--out', `${out}/`, '--limit-rate', '256KB'], {
+      env: { PATH: process.env['PATH'], ...env },
+    });
     await waitFor(() => {
       const partial = partialOf();
       return partial !== undefined && statSync(join(out, partial)).size >= 300 * 1024;
@@ -165,7 +185,12 @@ describe('opsctl snapshots get', () => {
     expect(createHash('sha256').update(stored).digest('hex')).toBe(entry.sha256);
     expect(readFileSync(result.path).equals(gunzipSync(stored))).toBe(true);
     expect(readdirSync(out)).toEqual([`${entry.id}.heapsnapshot`]);
-    const ranged = app.stderr().split('\n').filter((l) => l.includes('"route":"/snapshots/:id"')).map((l) => JSON.parse(l)).at(-1);
+    const ranged = app
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"route":"/snapshots/:id"'))
+      .map((l) => JSON.parse(l))
+      .at(-1);
     expect(ranged).toMatchObject({ status: 206, detail: { id: entry.id, range: `${kept}-${entry.bytes - 1}` }, bytes: expect.any(Number) });
   });
 
@@ -206,7 +231,13 @@ describe('opsctl snapshots get', () => {
   it('refuses an id of the wrong shape with exit 2 before asking the endpoint', async () => {
     // Nothing listens here: an id that reached the network would exit 4.
     const env = { OPSCTL_URL: 'http://127.0.0.1:9', OPSCTL_TOKEN: admin.token };
-    for (const args of [['rm', '../etc'], ['rm', '..'], ['get', 'a/b', '--out', `${work}/`], ['rm', 'x'.repeat(129)], ['get', 'snap shot', '--out', `${work}/`]]) {
+    for (const args of [
+      ['rm', '../etc'],
+      ['rm', '..'],
+      ['get', 'a/b', '--out', `${work}/`],
+      ['rm', 'x'.repeat(129)],
+      ['get', 'snap shot', '--out', `${work}/`],
+    ]) {
       const run = await opsctl(['snapshots', ...args], { env });
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(/^error: .+ is not a capture id/m);

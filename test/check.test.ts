@@ -37,12 +37,23 @@ function parseXml(path: string): void {
 describe('opsctl check', () => {
   it('passes a good endpoint with every check, --heapdump included, and writes JUnit XML', async () => {
     const junit = join(work, 'good.xml');
-    const run = await opsctl(['check', '--require', 'heap,repl', '--heapdump', '--junit', junit, '--json'], { env: { OPSCTL_URL: app.ops, OPSCTL_TOKEN: admin.token } });
+    const run = await opsctl(['check', '--require', 'heap,repl', '--heapdump', '--junit', junit, '--json'], {
+      env: { OPSCTL_URL: app.ops, OPSCTL_TOKEN: admin.token },
+    });
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout) as Report;
     expect(report.ok).toBe(true);
     // A process that just started has no leak verdict yet: skipped, not passed.
-    expect(statusOf(report)).toEqual({ reachable: 'pass', tls: 'skip', 'anonymous-refused': 'pass', token: 'pass', 'main-thread': 'pass', scopes: 'pass', leaks: 'skip', heapdump: 'pass' });
+    expect(statusOf(report)).toEqual({
+      reachable: 'pass',
+      tls: 'skip',
+      'anonymous-refused': 'pass',
+      token: 'pass',
+      'main-thread': 'pass',
+      scopes: 'pass',
+      leaks: 'skip',
+      heapdump: 'pass',
+    });
     parseXml(junit);
     expect(readFileSync(junit, 'utf8')).toMatch(/<testsuite name="opsctl check" tests="8" failures="0" skipped="2"/);
   });
@@ -90,7 +101,7 @@ describe('opsctl check', () => {
     expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="the token lacks &quot;heap&quot;, &quot;repl&quot;"/);
   });
 
-  it('fails the main-thread check while the application\'s event loop is blocked, naming where', async () => {
+  it("fails the main-thread check while the application's event loop is blocked, naming where", async () => {
     const target = await startApp(new URL('./fixtures/target-app.mjs', import.meta.url).pathname, { OPSCTL_TOKENS: admin.line });
     try {
       const blocking = fetch(`${target.app}/block?ms=6000`).then((res) => res.text());
@@ -115,15 +126,20 @@ describe('opsctl check', () => {
     // A reverse proxy that adds a token to every request: a misconfiguration that opens the endpoint to anyone.
     const target = new URL(app.ops);
     const proxy: Server = createServer((req, res) => {
-      const upstream = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, authorization: `Bearer ${admin.token}` } }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = request(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, authorization: `Bearer ${admin.token}` } },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       req.pipe(upstream);
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
-      const run = await opsctl(['check', '--json'], { env: { OPSCTL_URL: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, OPSCTL_TOKEN: admin.token } });
+      const run = await opsctl(['check', '--json'], {
+        env: { OPSCTL_URL: `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, OPSCTL_TOKEN: admin.token },
+      });
       expect(run.code).toBe(1);
       const report = JSON.parse(run.stdout) as Report;
       expect(statusOf(report)['anonymous-refused']).toBe('fail');
@@ -146,12 +162,16 @@ describe('opsctl check', () => {
       writeFileSync(join(dir, 'cert.pem'), cert);
       writeFileSync(join(dir, 'key.pem'), certs.key);
       const port = await freePort();
-      const preloaded = await startApp(fileURLToPath(new URL('../examples/preload/app.js', import.meta.url)), {
-        OPSCTL_TOKENS: admin.line,
-        OPSCTL_PORT: String(port),
-        OPSCTL_TLS_CERT: join(dir, 'cert.pem'),
-        OPSCTL_TLS_KEY: join(dir, 'key.pem'),
-      }, ['--import', '@opsctl/endpoint/register']);
+      const preloaded = await startApp(
+        fileURLToPath(new URL('../examples/preload/app.js', import.meta.url)),
+        {
+          OPSCTL_TOKENS: admin.line,
+          OPSCTL_PORT: String(port),
+          OPSCTL_TLS_CERT: join(dir, 'cert.pem'),
+          OPSCTL_TLS_KEY: join(dir, 'key.pem'),
+        },
+        ['--import', '@opsctl/endpoint/register'],
+      );
       return { app: preloaded, url: `https://127.0.0.1:${port}` };
     }
 

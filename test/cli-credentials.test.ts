@@ -53,7 +53,13 @@ describe.skipIf(missing !== null)('with the OS keychain (gnome-keyring Secret Se
     expect((await opsctl(['login', app.ops, '--name', 'ci', '--with-token'], { env, stdin: reader.token })).code).toBe(0);
     const status = await opsctl(['status', '--json'], { env });
     expect(status.code).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ context: 'ci', tokenSource: 'keychain', caller: { token: 'ci' }, instance: { pid: app.pid }, keychain: { available: true, problem: null } });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      context: 'ci',
+      tokenSource: 'keychain',
+      caller: { token: 'ci' },
+      instance: { pid: app.pid },
+      keychain: { available: true, problem: null },
+    });
 
     expect((await opsctl(['context', 'use', 'prod'], { env })).code).toBe(0);
     expect(JSON.parse((await opsctl(['status', '--json'], { env })).stdout).caller.token).toBe('alice');
@@ -76,7 +82,11 @@ describe.skipIf(missing !== null)('with the OS keychain (gnome-keyring Secret Se
 });
 
 describe('without an OS keychain', () => {
-  const headless = () => ({ OPSCTL_CONFIG_DIR: join(configDir, `headless-${Math.random()}`), DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus', DISPLAY: '' });
+  const headless = () => ({
+    OPSCTL_CONFIG_DIR: join(configDir, `headless-${Math.random()}`),
+    DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus',
+    DISPLAY: '',
+  });
 
   it('says so in one sentence, offers the alternatives, and stores nothing', async () => {
     const env = headless();
@@ -110,7 +120,11 @@ describe('without an OS keychain', () => {
 });
 
 describe('login defaults', () => {
-  const headless = () => ({ OPSCTL_CONFIG_DIR: mkdtempSync(join(configDir, 'defaults-')), DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus', DISPLAY: '' });
+  const headless = () => ({
+    OPSCTL_CONFIG_DIR: mkdtempSync(join(configDir, 'defaults-')),
+    DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus',
+    DISPLAY: '',
+  });
 
   it('takes the URL and token from OPSCTL_URL and OPSCTL_TOKEN, and names the context host:port', async () => {
     const env = { ...headless(), OPSCTL_URL: app.ops, OPSCTL_TOKEN: reader.token };
@@ -128,7 +142,9 @@ describe('login defaults', () => {
     expect(login.stderr).toMatch(/^warning: the OS keychain is unavailable: no D-Bus session to reach a Secret Service/m);
     const status = await opsctl(['status'], { env });
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/^keychain {2}unavailable: no D-Bus session to reach a Secret Service .*; keep tokens in OPSCTL_TOKEN or log in with --insecure-storage$/m);
+    expect(status.stdout).toMatch(
+      /^keychain {2}unavailable: no D-Bus session to reach a Secret Service .*; keep tokens in OPSCTL_TOKEN or log in with --insecure-storage$/m,
+    );
   });
 
   it('refuses a token with a bad checksum before sending it anywhere', async () => {

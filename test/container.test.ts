@@ -69,10 +69,12 @@ describe('examples/docker/Dockerfile', () => {
 describe('the Kubernetes manifest in docs/kubernetes.md', () => {
   const page = readFileSync(join(repoRoot, 'docs/kubernetes.md'), 'utf8');
   const blocks = [...page.matchAll(/^```yaml\n([\s\S]*?)^```/gm)].map((match) => match[1]!);
-  const objects = blocks.flatMap((block) => parseAllDocuments(block).map((doc) => {
-    expect(doc.errors).toEqual([]);
-    return doc.toJS() as { kind: string; metadata: { name: string } };
-  }));
+  const objects = blocks.flatMap((block) =>
+    parseAllDocuments(block).map((doc) => {
+      expect(doc.errors).toEqual([]);
+      return doc.toJS() as { kind: string; metadata: { name: string } };
+    }),
+  );
   const secret = objects.find((object) => object.kind === 'Secret') as Secret | undefined;
   const deployment = objects.find((object) => object.kind === 'Deployment') as Deployment | undefined;
 

@@ -23,7 +23,11 @@ const fromRoot = (path: string): string => relative(repoRoot, path).split('\\').
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, each space a hyphen. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+    .replace(/ /g, '-');
 }
 
 /** The anchors of a Markdown page's headings, numbered as GitHub numbers repeats. */
@@ -90,7 +94,8 @@ describe('docs', () => {
 
   it('exist for every .md file the code, scripts and tests name', () => {
     const sources = ['packages', 'scripts', 'test', 'examples', '.ci'].flatMap((dir) =>
-      filesUnder(join(repoRoot, dir), (name) => /\.(ts|mjs|js)$/.test(name) || name === 'run'));
+      filesUnder(join(repoRoot, dir), (name) => /\.(ts|mjs|js)$/.test(name) || name === 'run'),
+    );
     expect(sources.length).toBeGreaterThan(50);
     const missing: string[] = [];
     for (const file of sources) {

@@ -54,14 +54,15 @@ describe('--out', () => {
     expect(statSync(join(cwd, 'dumps')).mode & 0o777).toBe(0o700);
   });
 
-  it('is optional: the endpoint\'s name in the current directory', async () => {
+  it("is optional: the endpoint's name in the current directory", async () => {
     const cwd = fresh('no-out');
     expect((await opsctl(['heapdump'], { env, cwd })).code).toBe(0);
     expect((await opsctl(['profile', 'heap', '--duration', '1s'], { env, cwd })).code).toBe(0);
     expect((await opsctl(['report'], { env, cwd })).code).toBe(0);
     const names = readdirSync(cwd);
     expect(names).toHaveLength(3);
-    for (const name of [/^heap-app-.+\.heapsnapshot$/, /^heap-app-.+\.heapprofile$/, /^report-.+\.json$/]) expect(names).toContainEqual(expect.stringMatching(name));
+    for (const name of [/^heap-app-.+\.heapsnapshot$/, /^heap-app-.+\.heapprofile$/, /^report-.+\.json$/])
+      expect(names).toContainEqual(expect.stringMatching(name));
   });
 
   it('still refuses a file in a missing directory, and says how to create it', async () => {
@@ -107,7 +108,7 @@ describe('temp files of an opsctl killed mid-download', () => {
     expect(temps(dir)).toEqual([]);
   });
 
-  it('are the only ones swept: not a running opsctl\'s, another machine\'s, a young one of an older opsctl, or a link', async () => {
+  it("are the only ones swept: not a running opsctl's, another machine's, a young one of an older opsctl, or a link", async () => {
     const dir = fresh('sweep-safely');
     const running = downloadTempName(process.pid); // this test process stands in for a running opsctl
     const dead = downloadTempName(2 ** 22 + 12_345); // above the largest pid Linux gives (PID_MAX_LIMIT): no such process

@@ -50,8 +50,22 @@ function replSession(url: string, token: string, code: string): Promise<{ status
 
 describe.each([
   { name: 'plain node:http, own loopback port', script: 'plain-http/server.js', route: '/orders', appName: 'shop', exposed: 'orders.size', mounted: false },
-  { name: 'Express, mounted under /ops', script: 'express/server.js', route: '/inventory', appName: 'express-shop', exposed: 'inventory.teapots', mounted: true },
-  { name: 'Fastify, in front of its router', script: 'fastify/server.js', route: '/catalogue', appName: 'fastify-shop', exposed: 'catalogue.length', mounted: true },
+  {
+    name: 'Express, mounted under /ops',
+    script: 'express/server.js',
+    route: '/inventory',
+    appName: 'express-shop',
+    exposed: 'inventory.teapots',
+    mounted: true,
+  },
+  {
+    name: 'Fastify, in front of its router',
+    script: 'fastify/server.js',
+    route: '/catalogue',
+    appName: 'fastify-shop',
+    exposed: 'catalogue.length',
+    mounted: true,
+  },
 ])('example: $name', ({ script, route, appName, exposed, mounted }) => {
   let app: Awaited<ReturnType<typeof startApp>>;
   beforeAll(async () => {
@@ -88,7 +102,11 @@ describe.each([
 describe('example: preload, an app with no opsctl code', () => {
   it('gets an endpoint from its start command and environment', async () => {
     const port = await freePort();
-    const app = await startApp(example('preload/app.js'), { OPSCTL_TOKENS: admin.line, OPSCTL_PORT: String(port), OPSCTL_REPL: '1', OPSCTL_APP_NAME: 'greeter' }, ['--import', '@opsctl/endpoint/register']);
+    const app = await startApp(
+      example('preload/app.js'),
+      { OPSCTL_TOKENS: admin.line, OPSCTL_PORT: String(port), OPSCTL_REPL: '1', OPSCTL_APP_NAME: 'greeter' },
+      ['--import', '@opsctl/endpoint/register'],
+    );
     try {
       const env = { OPSCTL_URL: `http://127.0.0.1:${port}`, OPSCTL_TOKEN: admin.token };
       const status = JSON.parse((await opsctl(['status', '--json'], { env })).stdout);

@@ -1,7 +1,19 @@
 // opsctl heapdump with the built binary against real application processes.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,15 +113,21 @@ describe('opsctl heapdump', () => {
     }
   });
 
-  it('sends gzip to a client on another machine, which still gets V8\'s bytes', async () => {
+  it("sends gzip to a client on another machine, which still gets V8's bytes", async () => {
     const { app } = await start({ HEAP_MB: '5' });
     const dir = outDir('identical-gzip-wire');
     const kept = keepV8File(dir);
     const path = join(dir, 'wire.gz');
     const encoding = await new Promise<string | undefined>((resolve, reject) => {
-      request(`${app.ops}/heapdump`, { headers: { authorization: `Bearer ${token.token}`, 'accept-encoding': 'gzip', [KERNEL_HEADER]: 'some-other-machine-0000000000000' } }, (res) => {
-        pipeline(res, createWriteStream(path)).then(() => resolve(res.headers['content-encoding']), reject);
-      }).on('error', reject).end();
+      request(
+        `${app.ops}/heapdump`,
+        { headers: { authorization: `Bearer ${token.token}`, 'accept-encoding': 'gzip', [KERNEL_HEADER]: 'some-other-machine-0000000000000' } },
+        (res) => {
+          pipeline(res, createWriteStream(path)).then(() => resolve(res.headers['content-encoding']), reject);
+        },
+      )
+        .on('error', reject)
+        .end();
     });
     expect(encoding).toBe('gzip');
     expect(await sha256(path, true)).toBe(await sha256(await kept));
@@ -129,7 +147,9 @@ describe('opsctl heapdump', () => {
             }, reject);
         });
         res.on('error', reject);
-      }).on('error', reject).end();
+      })
+        .on('error', reject)
+        .end();
     });
     expect(inProgress).toMatchObject({ elapsedMs: expect.any(Number), expectedMs: expect.any(Number) });
   });

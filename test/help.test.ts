@@ -72,7 +72,10 @@ describe.skipIf(missing !== null)('opsctl completion bash, sourced in a real bas
     const config = join(work, 'config');
     // A context to complete.
     mkdirSync(config);
-    writeFileSync(join(config, 'config.json'), JSON.stringify({ version: 1, current: null, contexts: { staging: { url: 'http://127.0.0.1:9500', credential: 'file' } } }));
+    writeFileSync(
+      join(config, 'config.json'),
+      JSON.stringify({ version: 1, current: null, contexts: { staging: { url: 'http://127.0.0.1:9500', credential: 'file' } } }),
+    );
     const tmux = new TmuxSession('bash --norc --noprofile', { PATH: pathWithOpsctl, OPSCTL_CONFIG_DIR: config, PS1: '$ ' });
     try {
       await tmux.waitFor(/^\$\s*$/m); // tmux trims the prompt's trailing space
@@ -110,7 +113,10 @@ const hasShell = (shell: string) => spawnSync('sh', ['-c', `command -v ${shell}`
 describe.skipIf(!hasShell('fish'))('opsctl completion fish', () => {
   it('completes commands, subcommands and flags', () => {
     const complete = (line: string) =>
-      execFileSync('fish', ['--no-config', '-c', `opsctl completion fish | source; complete -C${JSON.stringify(line)}`], { encoding: 'utf8', env: { ...process.env, PATH: pathWithOpsctl } });
+      execFileSync('fish', ['--no-config', '-c', `opsctl completion fish | source; complete -C${JSON.stringify(line)}`], {
+        encoding: 'utf8',
+        env: { ...process.env, PATH: pathWithOpsctl },
+      });
     expect(complete('opsctl hea')).toMatch(/^heapdiff\t.*\nheapdump\t/m);
     expect(complete('opsctl --context prod context re')).toMatch(/^remove\t/m);
     expect(complete('opsctl heapdump --sk')).toMatch(/^--skip-memory-check$/m);

@@ -18,11 +18,15 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     const instance = 'host; pid=1; start=2026-01-01T00:00:00.000Z';
     if (req.url?.startsWith('/memory')) {
-      res.writeHead(200, { 'content-type': 'application/json', 'opsctl-instance': instance }).end(JSON.stringify({ process: { rss: 1 }, heap: {}, heapSpaces: [], limit: {} }));
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'opsctl-instance': instance })
+        .end(JSON.stringify({ process: { rss: 1 }, heap: {}, heapSpaces: [], limit: {} }));
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json', 'opsctl-instance': instance, trailer: 'opsctl-error', 'opsctl-expected-pause-ms': '100' });
-    res.addTrailers({ 'opsctl-error': JSON.stringify({ error: { code: 'LOW_DISK', message: 'Writing the heap snapshot into /var/tmp failed (no space left on the device).' } }) });
+    res.addTrailers({
+      'opsctl-error': JSON.stringify({ error: { code: 'LOW_DISK', message: 'Writing the heap snapshot into /var/tmp failed (no space left on the device).' } }),
+    });
     res.end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -35,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('a snapshot that fails after its answer began', () => {
-  it('is reported with the endpoint\'s reason from the trailer, and no file is written', async () => {
+  it("is reported with the endpoint's reason from the trailer, and no file is written", async () => {
     const out = join(work, 'out');
     const run = await opsctl(['heapdump', '--out', `${out}/`], { env });
     expect(run.code).toBe(1);

@@ -22,7 +22,10 @@ let started: number;
 beforeAll(async () => {
   token = await mintToken('ci', 'heap');
   started = Date.now();
-  [leaking, caching] = await Promise.all([startApp(leakApp, { MODE: 'leak', OPSCTL_TOKENS: token.line }), startApp(leakApp, { MODE: 'cache', OPSCTL_TOKENS: token.line })]);
+  [leaking, caching] = await Promise.all([
+    startApp(leakApp, { MODE: 'leak', OPSCTL_TOKENS: token.line }),
+    startApp(leakApp, { MODE: 'cache', OPSCTL_TOKENS: token.line }),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([leaking?.stop(), caching?.stop()]);
@@ -69,7 +72,10 @@ describe('opsctl leaks against real applications', () => {
       expect(run.code).toBe(5);
       expect(run.stderr).toMatch(/^error: leak suspected: /);
       expect(run.stderr).toMatch(/^hint: see what grows: opsctl leaks --diff/m);
-      const lines = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as StreamLine);
+      const lines = run.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as StreamLine);
       expect(lines[0]?.type).toBe('status');
       expect(lines.at(-1)?.verdict?.verdict).toBe('suspected');
       console.log(`1 MB/s leak suspected after ${elapsedSeconds.toFixed(0)} s`);
@@ -98,7 +104,9 @@ describe('opsctl leaks against real applications', () => {
       expect(run.code).toBe(0);
       expect(run.stdout).toMatch(/^verdict +UNKNOWN +not enough data yet/m);
       expect(run.stdout).not.toMatch(/\bOK\b/);
-      expect(run.stdout).toMatch(/^next +warming up: \d+ more post-GC samples? before a verdict, about .+; a leak can be suspected in 1m \d+s at the earliest/m);
+      expect(run.stdout).toMatch(
+        /^next +warming up: \d+ more post-GC samples? before a verdict, about .+; a leak can be suspected in 1m \d+s at the earliest/m,
+      );
       const json = JSON.parse((await opsctl(['leaks', '--json'], { env: envFor(fresh) })).stdout);
       expect(json.verdict).toMatchObject({ verdict: 'unknown', samplesNeeded: expect.any(Number), suspectPossibleAt: expect.any(Number) });
     } finally {
@@ -114,7 +122,9 @@ describe('opsctl leaks against real applications', () => {
       expect(first.stderr).toBe('');
       const second = await opsctl(['leaks', '--gc'], { env: envFor(fresh) });
       expect(second.code).toBe(0);
-      expect(second.stderr).toMatch(/^warning: the endpoint did not force a GC: a GC was forced [\d.]+ s ago, and at most one is forced per 5 s; ask again in \ds\./m);
+      expect(second.stderr).toMatch(
+        /^warning: the endpoint did not force a GC: a GC was forced [\d.]+ s ago, and at most one is forced per 5 s; ask again in \ds\./m,
+      );
       const json = JSON.parse((await opsctl(['leaks', '--gc', '--json'], { env: envFor(fresh) })).stdout);
       expect(json.gcRequest).toMatchObject({ forced: false, refusal: { code: 'GC_TOO_SOON', retryAt: expect.any(Number) } });
     } finally {
@@ -122,25 +132,31 @@ describe('opsctl leaks against real applications', () => {
     }
   });
 
-  it.skipIf(spawnSync('sh', ['-c', 'command -v script']).status !== 0)('prints plain lines, no cursor movement, on a terminal that reports 0 columns', async () => {
-    // `script` gives the command a pty with no size, as `ssh -tt` and some CI runners do.
-    const command = `${process.execPath} ${opsctlBin} leaks --watch`;
-    const watcher = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], { env: { PATH: process.env['PATH'], ...envFor(caching) }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    watcher.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    // Colours may stay (they move nothing); each verdict line starts with the time.
-    const verdictLines = () => (output.replace(/\u001b\[[\d;]*m/g, '').match(/^\d\d:\d\d:\d\d (UNKNOWN|OK|GROWING|SUSPECTED) /gm) ?? []).length;
-    try {
-      // The status line, then a sample within the gap (10 s) or so.
-      const deadline = Date.now() + 30_000;
-      while (verdictLines() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    } finally {
-      watcher.kill('SIGKILL');
-    }
-    expect(verdictLines(), output).toBeGreaterThanOrEqual(2);
-    // No cursor movement nor clearing: what breaks a terminal of unknown width.
-    expect(output).not.toMatch(/\u001b\[[\d;]*[ABCDHJK]/);
-  });
+  it.skipIf(spawnSync('sh', ['-c', 'command -v script']).status !== 0)(
+    'prints plain lines, no cursor movement, on a terminal that reports 0 columns',
+    async () => {
+      // `script` gives the command a pty with no size, as `ssh -tt` and some CI runners do.
+      const command = `${process.execPath} ${opsctlBin} leaks --watch`;
+      const watcher = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
+        env: { PATH: process.env['PATH'], ...envFor(caching) },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let output = '';
+      watcher.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      // Colours may stay (they move nothing); each verdict line starts with the time.
+      const verdictLines = () => (output.replace(/\u001b\[[\d;]*m/g, '').match(/^\d\d:\d\d:\d\d (UNKNOWN|OK|GROWING|SUSPECTED) /gm) ?? []).length;
+      try {
+        // The status line, then a sample within the gap (10 s) or so.
+        const deadline = Date.now() + 30_000;
+        while (verdictLines() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      } finally {
+        watcher.kill('SIGKILL');
+      }
+      expect(verdictLines(), output).toBeGreaterThanOrEqual(2);
+      // No cursor movement nor clearing: what breaks a terminal of unknown width.
+      expect(output).not.toMatch(/\u001b\[[\d;]*[ABCDHJK]/);
+    },
+  );
 
   it('names the leaking class with --diff, from three snapshots of the target, and removes them', async () => {
     // A fresh app: snapshots of a small heap take a second, of the long-leaking one a minute.

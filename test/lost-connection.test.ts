@@ -34,7 +34,10 @@ if (missing !== null) {
 describe('a lost connection', () => {
   it.skipIf(missing !== null)('ends an interactive REPL session with a sentence and exit 4 when the process is killed', async () => {
     const { app, env } = await start();
-    const tmux = new TmuxSession(`before=$(stty -g); ${process.execPath} ${opsctlBin} repl; code=$?; [ "$(stty -g)" = "$before" ] && echo "[terminal restored]"; (exit $code)`, env);
+    const tmux = new TmuxSession(
+      `before=$(stty -g); ${process.execPath} ${opsctlBin} repl; code=$?; [ "$(stty -g)" = "$before" ] && echo "[terminal restored]"; (exit $code)`,
+      env,
+    );
     try {
       await tmux.waitFor(/shop@.+\[\d+\]>\s*$/m);
       app.child.kill('SIGKILL');

@@ -29,12 +29,39 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 
 function answer(req: IncomingMessage, res: ServerResponse): void {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
-  const instance = { host: `host${EVIL}`, pid: 1, startTime: '2026-01-01T00:00:00.000Z', uptimeSeconds: 5, node: `v20${EVIL}`, v8: '1', platform: 'linux', arch: 'x64', app: { name: `shop${EVIL}`, version: `1${EVIL}` } };
+  const instance = {
+    host: `host${EVIL}`,
+    pid: 1,
+    startTime: '2026-01-01T00:00:00.000Z',
+    uptimeSeconds: 5,
+    node: `v20${EVIL}`,
+    v8: '1',
+    platform: 'linux',
+    arch: 'x64',
+    app: { name: `shop${EVIL}`, version: `1${EVIL}` },
+  };
   switch (path) {
     case '/info':
-      return send(res, 200, { protocol: 1, instance, caller: { token: `alice${EVIL}`, scopes: ['admin'] }, capabilities: [`heapdump${EVIL}`], capture: null, workers: [{ name: `w${EVIL}`, threadId: 2 }] });
+      return send(res, 200, {
+        protocol: 1,
+        instance,
+        caller: { token: `alice${EVIL}`, scopes: ['admin'] },
+        capabilities: [`heapdump${EVIL}`],
+        capture: null,
+        workers: [{ name: `w${EVIL}`, threadId: 2 }],
+      });
     case '/actions':
-      return send(res, 200, { actions: [{ name: `wipe${EVIL}`, description: `Wipes${EVIL}`, params: { [`k${EVIL}`]: { type: 'string', description: null, required: false, secret: false } }, timeoutMs: 1000, concurrency: 1 }] });
+      return send(res, 200, {
+        actions: [
+          {
+            name: `wipe${EVIL}`,
+            description: `Wipes${EVIL}`,
+            params: { [`k${EVIL}`]: { type: 'string', description: null, required: false, secret: false } },
+            timeoutMs: 1000,
+            concurrency: 1,
+          },
+        ],
+      });
     case '/actions/boom':
       return send(res, 422, { error: { code: 'ACTION_FAILED', message: `It failed${EVIL}.` } });
     case '/eval':
@@ -42,13 +69,42 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
     case '/snapshots':
       return send(res, 200, {
         snapshots: [
-          { id: 'climb', time: '2026-01-01T00:00:00.000Z', rule: 'heap-above', reason: `r${EVIL}`, bytes: 10, sha256: '../../../../escaped', snapshotBytes: 10, heapUsedBytes: 10, pauseMs: 1, app: 'a', host: 'h', pid: 1 },
+          {
+            id: 'climb',
+            time: '2026-01-01T00:00:00.000Z',
+            rule: 'heap-above',
+            reason: `r${EVIL}`,
+            bytes: 10,
+            sha256: '../../../../escaped',
+            snapshotBytes: 10,
+            heapUsedBytes: 10,
+            pauseMs: 1,
+            app: 'a',
+            host: 'h',
+            pid: 1,
+          },
         ],
-        capture: { enabled: true, disabledReason: null, dir: `/d${EVIL}`, rules: { heapAboveBytes: 1, onLeakSuspected: false, nearHeapLimitRatio: null }, cooldownMs: 1000, maxCount: 3, maxDiskBytes: 1000, count: 1, diskBytes: 10, lastEvent: null },
+        capture: {
+          enabled: true,
+          disabledReason: null,
+          dir: `/d${EVIL}`,
+          rules: { heapAboveBytes: 1, onLeakSuspected: false, nearHeapLimitRatio: null },
+          cooldownMs: 1000,
+          maxCount: 3,
+          maxDiskBytes: 1000,
+          count: 1,
+          diskBytes: 10,
+          lastEvent: null,
+        },
       });
     case '/profile/cpu':
       // A name that climbs out of --out, for a file that would otherwise be valid.
-      return send(res, 200, { nodes: [{ id: 1 }], startTime: 0, endTime: 1, samples: [] }, { 'content-disposition': 'attachment; filename="../../climbed.cpuprofile"', 'opsctl-profile-seconds': '1' });
+      return send(
+        res,
+        200,
+        { nodes: [{ id: 1 }], startTime: 0, endTime: 1, samples: [] },
+        { 'content-disposition': 'attachment; filename="../../climbed.cpuprofile"', 'opsctl-profile-seconds': '1' },
+      );
     case '/report':
       return send(res, 200, { header: { host: '../../../climbed', processId: 1, nodejsVersion: `v20${EVIL}` } });
     case '/repl':

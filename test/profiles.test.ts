@@ -88,7 +88,9 @@ describe('opsctl profile', () => {
 
   it('stops the profile on Ctrl-C, writes nothing, and frees the endpoint for the next one at once', async () => {
     const dir = outDir('interrupted');
-    const child = spawn(process.execPath, [opsctlBin, 'profile', 'cpu', '--duration', '120s', '--out', join(dir, 'long.cpuprofile')], { env: { PATH: process.env['PATH'], ...env } });
+    const child = spawn(process.execPath, [opsctlBin, 'profile', 'cpu', '--duration', '120s', '--out', join(dir, 'long.cpuprofile')], {
+      env: { PATH: process.env['PATH'], ...env },
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     await waitFor(() => leftovers(dir).length > 0, 10_000);

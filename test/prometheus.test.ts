@@ -31,7 +31,10 @@ beforeAll(async () => {
   if (missing !== null) return;
   [scraper, operator] = await Promise.all([mintToken('prometheus', 'metrics'), mintToken('sre', 'heap')]);
   const tokens = `${scraper.line};${operator.line}`;
-  [leaking, steady] = await Promise.all([startApp(leakApp, { MODE: 'leak', OPSCTL_TOKENS: tokens }), startApp(leakApp, { MODE: 'steady', OPSCTL_TOKENS: tokens })]);
+  [leaking, steady] = await Promise.all([
+    startApp(leakApp, { MODE: 'leak', OPSCTL_TOKENS: tokens }),
+    startApp(leakApp, { MODE: 'steady', OPSCTL_TOKENS: tokens }),
+  ]);
   prometheus = await startPrometheus({
     targets: [address(leaking), address(steady)],
     labels: { app: 'shop' },
@@ -46,7 +49,10 @@ afterAll(async () => {
 
 // No contexts: the operator's own config must not decide which token or CA is used.
 const fleet = (args: string[], env: Record<string, string> = {}, timeoutMs?: number) =>
-  opsctl(['fleet', '--prometheus', prometheus.url, ...args], { env: { OPSCTL_CONFIG_DIR: join(work, 'config'), ...env }, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  opsctl(['fleet', '--prometheus', prometheus.url, ...args], {
+    env: { OPSCTL_CONFIG_DIR: join(work, 'config'), ...env },
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
 const valueOf = (series: PrometheusSeries[], instance: string, labels: Record<string, string> = {}) =>
   series.filter((s) => s.metric['instance'] === instance && Object.entries(labels).every(([k, v]) => s.metric[k] === v)).map((s) => Number(s.value[1]));
 
@@ -71,12 +77,26 @@ describe.skipIf(missing !== null)('Prometheus and opsctl fleet', () => {
   it('a metrics token reads /metrics and gets 403 on every other route; anonymous callers get 401', async () => {
     // Every route by its name, as /info lists them in `capabilities`.
     const routes: Record<string, [string, string]> = {
-      health: ['GET', '/health'], info: ['GET', '/info'], memory: ['GET', '/memory'], heapdump: ['GET', '/heapdump'],
-      leaks: ['GET', '/leaks'], 'leaks-stream': ['GET', '/leaks/stream'], repl: ['GET', '/repl'], eval: ['POST', '/eval'],
-      'profile-cpu': ['GET', '/profile/cpu'], 'profile-heap': ['GET', '/profile/heap'], report: ['GET', '/report'],
-      actions: ['GET', '/actions'], 'action-run': ['POST', '/actions/flush'], snapshots: ['GET', '/snapshots'],
-      'snapshot-get': ['GET', '/snapshots/abc'], 'snapshot-delete': ['DELETE', '/snapshots/abc'], workers: ['GET', '/workers'],
-      stack: ['GET', '/stack'], blocks: ['GET', '/blocks'], 'blocks-stream': ['GET', '/blocks/stream'],
+      health: ['GET', '/health'],
+      info: ['GET', '/info'],
+      memory: ['GET', '/memory'],
+      heapdump: ['GET', '/heapdump'],
+      leaks: ['GET', '/leaks'],
+      'leaks-stream': ['GET', '/leaks/stream'],
+      repl: ['GET', '/repl'],
+      eval: ['POST', '/eval'],
+      'profile-cpu': ['GET', '/profile/cpu'],
+      'profile-heap': ['GET', '/profile/heap'],
+      report: ['GET', '/report'],
+      actions: ['GET', '/actions'],
+      'action-run': ['POST', '/actions/flush'],
+      snapshots: ['GET', '/snapshots'],
+      'snapshot-get': ['GET', '/snapshots/abc'],
+      'snapshot-delete': ['DELETE', '/snapshots/abc'],
+      workers: ['GET', '/workers'],
+      stack: ['GET', '/stack'],
+      blocks: ['GET', '/blocks'],
+      'blocks-stream': ['GET', '/blocks/stream'],
     };
     const call = async ([method, path]: [string, string], token?: string) => {
       const res = await fetch(`${steady.ops}${path}`, { method, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
@@ -87,7 +107,8 @@ describe.skipIf(missing !== null)('Prometheus and opsctl fleet', () => {
     expect(info.capabilities.filter((name) => name !== 'metrics' && routes[name] === undefined)).toEqual([]);
     expect((await call(['GET', '/metrics'], scraper.token)).status).toBe(200);
     for (const [name, route] of Object.entries(routes)) expect(await call(route, scraper.token), name).toEqual({ status: 403, code: 'SCOPE_MISSING' });
-    for (const [name, route] of Object.entries({ metrics: ['GET', '/metrics'] as [string, string], ...routes })) expect(await call(route), name).toEqual({ status: 401, code: 'AUTH_REQUIRED' });
+    for (const [name, route] of Object.entries({ metrics: ['GET', '/metrics'] as [string, string], ...routes }))
+      expect(await call(route), name).toEqual({ status: 401, code: 'AUTH_REQUIRED' });
   });
 
   it('says a selector Prometheus cannot parse is a usage error, and a selector matching nothing a failure', async () => {
@@ -102,33 +123,41 @@ describe.skipIf(missing !== null)('Prometheus and opsctl fleet', () => {
     expect(gone.stderr).toMatch(/^error: cannot reach Prometheus at 127\.0\.0\.1:\d+: the connection was refused$/m);
   });
 
-  it('sees the leaking app suspected through its query API, the steady one not, and the alert pending', async () => {
-    const started = Date.now();
-    let verdicts: PrometheusSeries[] = [];
-    while (Date.now() - started < SUSPECTED_WITHIN_MS) {
-      verdicts = await prometheus.query('opsctl_leak_verdict');
-      if (valueOf(verdicts, address(leaking)).includes(2)) break;
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-    }
-    console.log(`opsctl_leak_verdict from Prometheus after ${((Date.now() - started) / 1000).toFixed(0)} s:\n${JSON.stringify(verdicts.map(({ metric, value }) => ({ instance: metric['instance'], series: metric['series'], value: value[1] })))}`);
-    expect(valueOf(verdicts, address(leaking), { series: 'heap' })).toEqual([2]);
-    for (const value of valueOf(verdicts, address(steady))) expect([-1, 0, 1]).toContain(value);
-    expect(valueOf(verdicts, address(steady))).toHaveLength(2);
-    const growth = await prometheus.query(`opsctl_leak_growth_bytes_per_second{instance="${address(leaking)}", series="heap"}`);
-    expect(Number(growth[0]?.value[1])).toBeGreaterThan(100_000);
-    // The shipped rule sees it at its next evaluation; it fires after 5 minutes of it.
-    let alerts: PrometheusSeries[] = [];
-    for (let i = 0; i < 15 && alerts.length === 0; i++) {
-      alerts = await prometheus.query('ALERTS{alertname="OpsctlLeakSuspected"}');
-      if (alerts.length === 0) await new Promise((resolve) => setTimeout(resolve, 1_000));
-    }
-    expect(alerts.map((a) => [a.metric['instance'], a.metric['alertstate']])).toEqual([[address(leaking), 'pending']]);
-  }, SUSPECTED_WITHIN_MS + 20_000);
+  it(
+    'sees the leaking app suspected through its query API, the steady one not, and the alert pending',
+    async () => {
+      const started = Date.now();
+      let verdicts: PrometheusSeries[] = [];
+      while (Date.now() - started < SUSPECTED_WITHIN_MS) {
+        verdicts = await prometheus.query('opsctl_leak_verdict');
+        if (valueOf(verdicts, address(leaking)).includes(2)) break;
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      }
+      console.log(
+        `opsctl_leak_verdict from Prometheus after ${((Date.now() - started) / 1000).toFixed(0)} s:\n${JSON.stringify(verdicts.map(({ metric, value }) => ({ instance: metric['instance'], series: metric['series'], value: value[1] })))}`,
+      );
+      expect(valueOf(verdicts, address(leaking), { series: 'heap' })).toEqual([2]);
+      for (const value of valueOf(verdicts, address(steady))) expect([-1, 0, 1]).toContain(value);
+      expect(valueOf(verdicts, address(steady))).toHaveLength(2);
+      const growth = await prometheus.query(`opsctl_leak_growth_bytes_per_second{instance="${address(leaking)}", series="heap"}`);
+      expect(Number(growth[0]?.value[1])).toBeGreaterThan(100_000);
+      // The shipped rule sees it at its next evaluation; it fires after 5 minutes of it.
+      let alerts: PrometheusSeries[] = [];
+      for (let i = 0; i < 15 && alerts.length === 0; i++) {
+        alerts = await prometheus.query('ALERTS{alertname="OpsctlLeakSuspected"}');
+        if (alerts.length === 0) await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+      expect(alerts.map((a) => [a.metric['instance'], a.metric['alertstate']])).toEqual([[address(leaking), 'pending']]);
+    },
+    SUSPECTED_WITHIN_MS + 20_000,
+  );
 
   it('opsctl fleet lists the leaking instance first, in JSON and in its table', async () => {
     const json = await fleet(['--selector', '{app="shop"}', '--json']);
     expect(json.code, json.stderr).toBe(0);
-    const { instances } = JSON.parse(json.stdout) as { instances: { instance: string; verdict: string; verdictValue: number; pid: number; app: string; growthBytesPerSecond: number }[] };
+    const { instances } = JSON.parse(json.stdout) as {
+      instances: { instance: string; verdict: string; verdictValue: number; pid: number; app: string; growthBytesPerSecond: number }[];
+    };
     expect(instances.map((i) => i.instance)).toEqual([address(leaking), address(steady)]);
     expect(instances[0]).toMatchObject({ verdict: 'suspected', verdictValue: 2, pid: leaking.pid, app: 'leak-app-leak' });
     expect(instances[0]?.growthBytesPerSecond).toBeGreaterThan(100_000);

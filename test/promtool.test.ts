@@ -92,7 +92,7 @@ describe.skipIf(missing !== null)('promtool', () => {
       expectValid(refused, 'after refusals');
     });
 
-    it('accepts a scrape of an endpoint mounted in the application\'s server', async () => {
+    it("accepts a scrape of an endpoint mounted in the application's server", async () => {
       const text = await scrape(await start({ MOUNT: '1' }));
       expect(text).not.toMatch(/^opsctl_main_thread_/m);
       expectValid(text, 'mounted');

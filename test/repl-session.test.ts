@@ -62,14 +62,16 @@ describe.skipIf(noTmux !== null)('an interactive REPL session', () => {
       tmux.type('.exit');
       tmux.keys('Enter');
       await tmux.waitFor(/\[exit 0\]/);
-      const lines = auditEvents(app.stderr()).filter((e) => e.kind === 'repl' && e.token === 'alice').map((e) => e.detail?.outcome);
+      const lines = auditEvents(app.stderr())
+        .filter((e) => e.kind === 'repl' && e.token === 'alice')
+        .map((e) => e.detail?.outcome);
       expect(lines).toEqual(expect.arrayContaining(['interrupted', 'ok', 'timeout']));
     } finally {
       tmux.kill();
     }
   });
 
-  it('keeps the operator\'s history on the operator\'s machine, per target, at mode 0600, and offers it in the next session', async () => {
+  it("keeps the operator's history on the operator's machine, per target, at mode 0600, and offers it in the next session", async () => {
     const first = new TmuxSession(`${process.execPath} ${opsctlBin} repl`, env);
     try {
       await first.waitFor(prompt);
@@ -97,7 +99,7 @@ describe.skipIf(noTmux !== null)('an interactive REPL session', () => {
     }
   });
 
-  it('refuses .save and .load, which would use the application\'s disk', async () => {
+  it("refuses .save and .load, which would use the application's disk", async () => {
     const tmux = new TmuxSession(`${process.execPath} ${opsctlBin} repl`, env);
     try {
       await tmux.waitFor(prompt);
@@ -134,12 +136,17 @@ describe.skipIf(noTmux !== null)('an interactive REPL session', () => {
 
 describe('a refused session', () => {
   it('names who holds the sessions', async () => {
-    const held = await Promise.all([upgradeRepl(app.ops, { authorization: `Bearer ${alice.token}` }), upgradeRepl(app.ops, { authorization: `Bearer ${bob.token}` })]);
+    const held = await Promise.all([
+      upgradeRepl(app.ops, { authorization: `Bearer ${alice.token}` }),
+      upgradeRepl(app.ops, { authorization: `Bearer ${bob.token}` }),
+    ]);
     try {
       // What `opsctl repl` asks before it upgrades.
       const refused = await fetch(`${app.ops}/repl`, { headers: { authorization: `Bearer ${bob.token}` } });
       expect(refused.status).toBe(429);
-      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^All 2 REPL sessions are in use: (alice|bob) since \d\d:\d\d UTC, (alice|bob) since \d\d:\d\d UTC\.$/);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+        /^All 2 REPL sessions are in use: (alice|bob) since \d\d:\d\d UTC, (alice|bob) since \d\d:\d\d UTC\.$/,
+      );
     } finally {
       for (const session of held) if ('socket' in session) session.socket.destroy();
     }

@@ -129,14 +129,20 @@ describe('an application that uses process.setUncaughtExceptionCaptureCallback',
   });
 
   it('can set one under the preload with OPSCTL_REPL=1', async () => {
-    const run = await runNode(['--import', '@opsctl/endpoint/register', '-e', `${setCallback} process.exit(0);`], { OPSCTL_TOKENS: operator.line, OPSCTL_PORT: '0', OPSCTL_REPL: '1' });
+    const run = await runNode(['--import', '@opsctl/endpoint/register', '-e', `${setCallback} process.exit(0);`], {
+      OPSCTL_TOKENS: operator.line,
+      OPSCTL_PORT: '0',
+      OPSCTL_REPL: '1',
+    });
     expect(run.stdout).toBe('callback set\n');
     expect(run.code).toBe(0);
   });
 
   it('that set one gets a REPL refusal saying why, and runs on', async () => {
     const script = join(dir, 'capture-app.mjs');
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { createServer } from 'node:http';
       import { createMaintenanceEndpoint } from ${JSON.stringify(pathToFileURL(join(repoRoot, 'packages/endpoint/dist/index.js')).href)};
       process.setUncaughtExceptionCaptureCallback((error) => console.error('captured', error));
@@ -146,7 +152,8 @@ describe('an application that uses process.setUncaughtExceptionCaptureCallback',
         console.log(JSON.stringify({ ready: true, app: 'http://127.0.0.1:' + app.address().port, ops: url, pid: process.pid }));
       });
       process.once('SIGTERM', () => process.exit(0));
-    `);
+    `,
+    );
     const captor = await startApp(script, { OPSCTL_TOKENS: operator.line });
     try {
       const run = await opsctl(['repl', '-e', '1 + 1'], { env: { OPSCTL_URL: captor.ops, OPSCTL_TOKEN: operator.token } });
@@ -221,7 +228,9 @@ describe.skipIf(noTmux !== null)('opsctl repl in a terminal', () => {
     // A stand-in endpoint that sends its greeting one byte at a time.
     const greeting = 'caf\u00e9 \u20ac \u2713 \u{1F375}\r\n';
     const fake: Server = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sessions: 0, maxSessions: 1, evalTimeoutMs: 5000, idleTimeoutMs: 60_000, prompt: 'fake> ' }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ sessions: 0, maxSessions: 1, evalTimeoutMs: 5000, idleTimeoutMs: 60_000, prompt: 'fake> ' }));
     });
     fake.on('upgrade', async (_req, socket: Socket) => {
       socket.setNoDelay(true);
@@ -233,7 +242,10 @@ describe.skipIf(noTmux !== null)('opsctl repl in a terminal', () => {
       socket.end();
     });
     await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
-    const tmux = new TmuxSession(`${process.execPath} ${opsctlBin} repl`, { OPSCTL_URL: `http://127.0.0.1:${(fake.address() as { port: number }).port}`, OPSCTL_TOKEN: 'any' });
+    const tmux = new TmuxSession(`${process.execPath} ${opsctlBin} repl`, {
+      OPSCTL_URL: `http://127.0.0.1:${(fake.address() as { port: number }).port}`,
+      OPSCTL_TOKEN: 'any',
+    });
     try {
       const screen = await tmux.waitFor(/\[exit \d+\]/);
       expect(screen).toContain(greeting.trim());

@@ -51,7 +51,12 @@ function row(classes: readonly HolderClass[], name: string): HolderClass {
 /** The two holders, by their variables, each with the strings of its leak charged to it. */
 function expectBothHolders(classes: readonly HolderClass[], grown: number): void {
   // The application's objects first: their strings count with them, not as (string).
-  expect(classes.slice(0, 2).map((candidate) => candidate.name).sort()).toEqual(['AuditRecord', 'Map']);
+  expect(
+    classes
+      .slice(0, 2)
+      .map((candidate) => candidate.name)
+      .sort(),
+  ).toEqual(['AuditRecord', 'Map']);
 
   const records = row(classes, 'AuditRecord');
   expect(records.count).toBeGreaterThanOrEqual(grown);

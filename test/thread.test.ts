@@ -47,7 +47,11 @@ describe('a main thread blocked for 30 s in a synchronous loop', () => {
     expect(stack.stdout).toMatch(/at parseHugeReport \(.*target-app\.mjs:\d+:\d+\)/);
 
     const json = JSON.parse((await opsctl(['stack', '--json'], { env })).stdout);
-    expect(json.mainThread).toMatchObject({ watched: true, blocked: true, stack: expect.arrayContaining([expect.objectContaining({ function: 'parseHugeReport' })]) });
+    expect(json.mainThread).toMatchObject({
+      watched: true,
+      blocked: true,
+      stack: expect.arrayContaining([expect.objectContaining({ function: 'parseHugeReport' })]),
+    });
 
     const needsMain = await timed(() => opsctl(['repl', '-e', '1 + 1'], { env }));
     expect(needsMain.value.code).toBe(1);
@@ -103,7 +107,7 @@ describe('a heap snapshot in progress', () => {
   });
 });
 
-describe('the endpoint\'s thread', () => {
+describe("the endpoint's thread", () => {
   it('is restarted when it dies, with one line on stderr, and the application goes on', async () => {
     // An operator with the REPL can reach the thread through the inspector, and crash it.
     const crash = `
@@ -150,7 +154,9 @@ describe('opsctl blocks --watch', () => {
     const watched = await startApp(targetApp, { OPSCTL_TOKENS: admin.line });
     try {
       const start = () => {
-        const child = spawn(process.execPath, [opsctlBin, 'blocks', '--watch'], { env: { PATH: process.env['PATH'], OPSCTL_URL: watched.ops, OPSCTL_TOKEN: admin.token } });
+        const child = spawn(process.execPath, [opsctlBin, 'blocks', '--watch'], {
+          env: { PATH: process.env['PATH'], OPSCTL_URL: watched.ops, OPSCTL_TOKEN: admin.token },
+        });
         let out = '';
         let err = '';
         child.stdout.on('data', (chunk: Buffer) => (out += chunk));
@@ -163,7 +169,11 @@ describe('opsctl blocks --watch', () => {
       expect(JSON.parse(first.out().split('\n')[0] ?? '')).toMatchObject({ type: 'status', thresholdMs: 1000, blocks: [] });
       await fetch(`${watched.app}/block?ms=1500`).then((res) => res.text());
       await waitFor(() => first.out().includes('"type":"block"'), 10_000);
-      const block = first.out().split('\n').map((line) => (line === '' ? null : JSON.parse(line))).find((line) => line?.type === 'block');
+      const block = first
+        .out()
+        .split('\n')
+        .map((line) => (line === '' ? null : JSON.parse(line)))
+        .find((line) => line?.type === 'block');
       expect(block.block.durationMs).toBeGreaterThanOrEqual(1_000);
       first.child.kill('SIGINT');
       expect(await first.exited).toBe(130);
@@ -178,4 +188,3 @@ describe('opsctl blocks --watch', () => {
     }
   });
 });
-

@@ -68,9 +68,19 @@ describe('one unit system on screen', () => {
 describe('refusals in the words of the command line', () => {
   it('name flags and commands, never routes, parameters or bodies', async () => {
     const cases: { args: string[]; env: Record<string, string>; code: number; says: RegExp }[] = [
-      { args: ['run', 'nope'], env: opsEnv, code: 2, says: /^error: the application has no action "nope"\nhint: list the application's actions: opsctl actions$/m },
+      {
+        args: ['run', 'nope'],
+        env: opsEnv,
+        code: 2,
+        says: /^error: the application has no action "nope"\nhint: list the application's actions: opsctl actions$/m,
+      },
       { args: ['run', 'flush-cache', 'region=mars'], env: opsEnv, code: 2, says: /region/ },
-      { args: ['run', 'wait', 'oops'], env: opsEnv, code: 2, says: /^hint: write parameters as key=value, e\.g\. opsctl run wait oops=VALUE; see them with: opsctl actions$/m },
+      {
+        args: ['run', 'wait', 'oops'],
+        env: opsEnv,
+        code: 2,
+        says: /^hint: write parameters as key=value, e\.g\. opsctl run wait oops=VALUE; see them with: opsctl actions$/m,
+      },
       { args: ['snapshots', 'remove', 'nope'], env: opsEnv, code: 2, says: /^error: no captured heap snapshot has the id "nope"$/m },
       { args: ['heapdump', '--worker', 'nope', '--out', `${work}/`], env: opsEnv, code: 2, says: /^error: no running worker thread is registered as "nope"$/m },
       { args: ['repl', '-e', ''], env: shopEnv, code: 2, says: /^error: -e was given no code$/m },

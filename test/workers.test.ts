@@ -32,7 +32,7 @@ describe('worker threads', () => {
     expect(json.workers).toEqual([{ name: 'indexer', threadId: expect.any(Number) }]);
   });
 
-  it('writes a heap snapshot of the worker with --worker, holding the worker\'s objects', async () => {
+  it("writes a heap snapshot of the worker with --worker, holding the worker's objects", async () => {
     const run = await opsctl(['heapdump', '--worker', 'indexer', '--out', `${work}/`, '--json'], { env });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);

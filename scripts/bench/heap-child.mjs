@@ -17,7 +17,8 @@ for (let i = 0; i < objects; i++) retained.push({ id: i, name: `item ${i}`, tags
 globalThis.retained = retained;
 
 const method = process.env.METHOD;
-const ready = (extra) => console.log(JSON.stringify({ pid: process.pid, rssBytes: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed, ...extra }));
+const ready = (extra) =>
+  console.log(JSON.stringify({ pid: process.pid, rssBytes: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed, ...extra }));
 
 if (method === 'local') {
   ready({});

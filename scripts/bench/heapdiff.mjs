@@ -75,7 +75,10 @@ const { findLeaksBySnapshotFilePaths } = require('@memlab/api');
 `;
 
 const mb = (bytes) => `${Math.round(bytes / 2 ** 20).toLocaleString('en-US')} MB`;
-const load = () => loadavg().map((n) => n.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ');
 
 /** Runs a process to its end: wall time, peak RSS, stdout, the load averages before and after. */
 function measure(args) {
@@ -114,7 +117,9 @@ function snapshots(heapMB) {
     rmSync(partial, { recursive: true, force: true });
     mkdirSync(partial, { recursive: true });
     console.log(`generating snapshots of a ${heapMB} MB heap in ${dir} (once)…`);
-    const run = spawnSync(process.execPath, ['--max-old-space-size=8192', generator, partial, String(heapMB), String(Math.round(heapMB / 5))], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const run = spawnSync(process.execPath, ['--max-old-space-size=8192', generator, partial, String(heapMB), String(Math.round(heapMB / 5))], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     if (run.status !== 0) throw new Error(`generating the ${heapMB} MB snapshots failed`);
     writeFileSync(join(partial, 'heap.json'), run.stdout);
     renameSync(partial, dir);
@@ -177,8 +182,10 @@ const tools = memlab();
 const heaps = sizes.map(snapshots);
 
 console.log(`\nNode ${process.version}; one fresh process per run; peak RSS is VmHWM; load averages (1, 5, 15 min) before → after each run`);
-const row = (label, r, answer) => `  ${label.padEnd(22)} ${`${(r.wallMs / 1000).toFixed(1)} s`.padStart(8)} ${mb(r.peak).padStart(9)}   load ${r.load}\n${answer.map((line) => `      ${line}`).join('\n')}`;
-const ratio = (o, m) => `  ${'memlab ÷ opsctl'.padEnd(22)} ${`${(m.wallMs / o.wallMs).toFixed(1)}x`.padStart(8)} ${`${(m.peak / o.peak).toFixed(1)}x`.padStart(9)}`;
+const row = (label, r, answer) =>
+  `  ${label.padEnd(22)} ${`${(r.wallMs / 1000).toFixed(1)} s`.padStart(8)} ${mb(r.peak).padStart(9)}   load ${r.load}\n${answer.map((line) => `      ${line}`).join('\n')}`;
+const ratio = (o, m) =>
+  `  ${'memlab ÷ opsctl'.padEnd(22)} ${`${(m.wallMs / o.wallMs).toFixed(1)}x`.padStart(8)} ${`${(m.peak / o.peak).toFixed(1)}x`.padStart(9)}`;
 
 for (const { heapMB, a, b, c, heap } of heaps) {
   const files = [a, b, c].map((file) => mb(statSync(file).size)).join(' + ');
@@ -189,9 +196,15 @@ for (const { heapMB, a, b, c, heap } of heaps) {
       key: 'class',
       name: 'class diff A → B',
       opsctl: [opsctl, 'heapdiff', a, b, '--retainers', '0', '--json'],
-      answer: (stdout) => JSON.parse(stdout).classes.slice(0, 2).map((top) => `top class ${top.name} (+${top.countDelta.toLocaleString('en-US')})`),
+      answer: (stdout) =>
+        JSON.parse(stdout)
+          .classes.slice(0, 2)
+          .map((top) => `top class ${top.name} (+${top.countDelta.toLocaleString('en-US')})`),
       memlab: tools && [`--max-old-space-size=${MEMLAB_HEAP_MB}`, tools.diff, a, b],
-      memlabAnswer: (stdout) => JSON.parse(stdout.trim().split('\n').at(-1)).slice(0, 2).map((top) => `top class ${top.name} (+${top.countDelta.toLocaleString('en-US')})`),
+      memlabAnswer: (stdout) =>
+        JSON.parse(stdout.trim().split('\n').at(-1))
+          .slice(0, 2)
+          .map((top) => `top class ${top.name} (+${top.countDelta.toLocaleString('en-US')})`),
     },
     {
       key: 'pair',

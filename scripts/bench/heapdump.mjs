@@ -72,14 +72,19 @@ async function measure(heapMb, method, keep) {
   } else if (method === 'classic') {
     const started = performance.now();
     const res = await fetch(`${ready.url}/dump`);
-    for await (const _ of res.body) { /* drain */ }
+    for await (const _ of res.body) {
+      /* drain */
+    }
     wallMs = performance.now() - started;
     if (res.status !== 200) failed = 'failed: the snapshot does not fit in one string';
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'bench-heapdump-'));
     const started = performance.now();
     // The preflight is conservative (x24); the bench measures what it may refuse on a small machine.
-    const stdout = execFileSync(process.execPath, [opsctl, 'heapdump', '--out', `${dir}/`, '--skip-memory-check', '--json'], { env: { ...process.env, OPSCTL_URL: ready.url, OPSCTL_TOKEN: token }, stdio: ['ignore', 'pipe', 'ignore'] });
+    const stdout = execFileSync(process.execPath, [opsctl, 'heapdump', '--out', `${dir}/`, '--skip-memory-check', '--json'], {
+      env: { ...process.env, OPSCTL_URL: ready.url, OPSCTL_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     wallMs = performance.now() - started;
     result = JSON.parse(stdout.toString('utf8'));
     rmSync(dir, { recursive: true, force: true });
@@ -103,9 +108,17 @@ async function stageCosts(file) {
   const read = () => createReadStream(file, { highWaterMark: MiB });
   const gz = join(dir, 'file.gz');
   try {
-    await time('read the temp file (page cache)', () => pipeline(read(), async function* (chunks) { for await (const _ of chunks); }));
+    await time('read the temp file (page cache)', () =>
+      pipeline(read(), async function* (chunks) {
+        for await (const _ of chunks);
+      }),
+    );
     await time('gzip level 1', () => pipeline(read(), createGzip({ level: 1, chunkSize: MiB }), createWriteStream(gz)));
-    await time('gunzip', () => pipeline(createReadStream(gz, { highWaterMark: MiB }), createGunzip({ chunkSize: MiB }), async function* (chunks) { for await (const _ of chunks); }));
+    await time('gunzip', () =>
+      pipeline(createReadStream(gz, { highWaterMark: MiB }), createGunzip({ chunkSize: MiB }), async function* (chunks) {
+        for await (const _ of chunks);
+      }),
+    );
     await time('loopback HTTP transfer (identity)', () => transfer(file));
     await time('verification (a pass of the scanner)', () => validateHeapSnapshot(file));
     const copy = join(dir, 'copy');
@@ -127,7 +140,9 @@ async function transfer(file) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const res = await fetch(`http://127.0.0.1:${server.address().port}/`);
-    for await (const _ of res.body) { /* drain */ }
+    for await (const _ of res.body) {
+      /* drain */
+    }
   } finally {
     server.close();
   }
@@ -155,14 +170,18 @@ for (const size of sizes) {
     const wall = median(rs.map((r) => r.wallMs));
     const peak = median(rs.map((r) => r.extraPeak));
     const failed = rs.find((r) => r.failed)?.failed;
-    console.log(`  ${name.padEnd(27)}  ${`${s(wall)} [${rs.map((r) => (r.wallMs / 1000).toFixed(1)).join(' ')}]`.padEnd(31)}  ${x(wall / aWall).padStart(5)}   ${`${mb(peak)} [${rs.map((r) => Math.round(r.extraPeak / MiB)).join(' ')}]`.padEnd(33)}  ${x(peak / aPeak).padStart(5)}${failed ? `  ${failed}` : ''}`);
+    console.log(
+      `  ${name.padEnd(27)}  ${`${s(wall)} [${rs.map((r) => (r.wallMs / 1000).toFixed(1)).join(' ')}]`.padEnd(31)}  ${x(wall / aWall).padStart(5)}   ${`${mb(peak)} [${rs.map((r) => Math.round(r.extraPeak / MiB)).join(' ')}]`.padEnd(33)}  ${x(peak / aPeak).padStart(5)}${failed ? `  ${failed}` : ''}`,
+    );
   };
   row('(a) v8.writeHeapSnapshot', a);
   if (b) row('(b) classic read+end', [b]);
   row('(c) opsctl heapdump', c);
   const pairWall = c.map((r, i) => r.wallMs / a[i].wallMs);
   const pairPeak = c.map((r, i) => r.extraPeak / a[i].extraPeak);
-  console.log(`  (c)/(a) pair by pair: wall ${pairWall.map(x).join(' ')} (median ${x(median(pairWall))}); extra peak ${pairPeak.map(x).join(' ')} (median ${x(median(pairPeak))})`);
+  console.log(
+    `  (c)/(a) pair by pair: wall ${pairWall.map(x).join(' ')} (median ${x(median(pairWall))}); extra peak ${pairPeak.map(x).join(' ')} (median ${x(median(pairPeak))})`,
+  );
 
   // Where (c)'s time went, from the CLI's own account; an older CLI reports less.
   const stages = c.map((r) => r.result?.stages).filter(Boolean);
@@ -170,7 +189,7 @@ for (const size of sizes) {
     const fields = [
       ['untilHeadersMs', 'start-up, /memory, request until headers'],
       ['pauseMs', 'V8 writing the snapshot (process paused)'],
-      ['afterWriteMs', 'after V8\'s write returned, until renamed:'],
+      ['afterWriteMs', "after V8's write returned, until renamed:"],
       ['endpointTailMs', '  last bytes read, sent, verified and written'],
       ['fsyncMs', '  CLI: fsync'],
       ['renameMs', '  CLI: rename'],
@@ -188,14 +207,17 @@ for (const size of sizes) {
     }
   } else {
     const tail = c.map((r) => r.result.totalMs - r.result.snapshotMs);
-    console.log(`  (c) after the first byte (the old endpoint sends it once V8's write has returned) until renamed: median ${s(median(tail))} [${tail.map((t) => (t / 1000).toFixed(1)).join(' ')}]`);
+    console.log(
+      `  (c) after the first byte (the old endpoint sends it once V8's write has returned) until renamed: median ${s(median(tail))} [${tail.map((t) => (t / 1000).toFixed(1)).join(' ')}]`,
+    );
   }
   if (stagesAlone) {
     const bytes = statSync(kept).size;
     const { costs, gzipBytes } = await stageCosts(kept);
     rmSync(kept, { force: true });
     console.log(`  each stage alone on a ${mb(bytes)} snapshot (gzip level 1: ${mb(gzipBytes)}, ${(bytes / gzipBytes).toFixed(1)}:1):`);
-    for (const [name, ms] of costs) console.log(`    ${name.padEnd(40)} ${`${Math.round(ms)} ms`.padStart(9)}  ${`${Math.round(bytes / MiB / (ms / 1000))} MB/s`.padStart(11)}`);
+    for (const [name, ms] of costs)
+      console.log(`    ${name.padEnd(40)} ${`${Math.round(ms)} ms`.padStart(9)}  ${`${Math.round(bytes / MiB / (ms / 1000))} MB/s`.padStart(11)}`);
   }
   console.log('');
   summary.push({ heap, wall: cWall / aWall, peak: cPeak / aPeak });

@@ -25,43 +25,51 @@ const PARALLEL = Number(process.env.BENCH_PARALLEL ?? 2);
 const NODES = (process.env.BENCH_NODES ?? process.execPath).split(',').filter(Boolean);
 const POLL_MS = 5_000;
 
-console.log(`Node ${process.version}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(', ')} on this machine`);
+console.log(
+  `Node ${process.version}; load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')} on this machine`,
+);
 if (PART === undefined || PART === '1') {
-console.log(`\n1. app route throughput, leak monitor on vs off (${ROUNDS} rounds of ${SECONDS} s, 50 connections)`);
-const ratios = [];
-const cpuRatios = [];
-for (let round = 1; round <= ROUNDS; round++) {
-  const results = {};
-  const cpu = {};
-  for (const flavour of round % 2 ? ['on', 'off'] : ['off', 'on']) {
-    const server = await startServer('app+endpoint', flavour === 'off' ? 'no-leaks' : 'with-leaks');
-    try {
-      await wrk(`${server.urls.app}/`, 2, 50);
-      const before = cpuSeconds(server.urls.pid);
-      const run = await wrk(`${server.urls.app}/`, SECONDS, 50);
-      results[flavour] = run.requestsPerSecond;
-      cpu[flavour] = ((cpuSeconds(server.urls.pid) - before) / (run.requestsPerSecond * SECONDS)) * 1e6;
-    } finally {
-      await server.stop();
+  console.log(`\n1. app route throughput, leak monitor on vs off (${ROUNDS} rounds of ${SECONDS} s, 50 connections)`);
+  const ratios = [];
+  const cpuRatios = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const results = {};
+    const cpu = {};
+    for (const flavour of round % 2 ? ['on', 'off'] : ['off', 'on']) {
+      const server = await startServer('app+endpoint', flavour === 'off' ? 'no-leaks' : 'with-leaks');
+      try {
+        await wrk(`${server.urls.app}/`, 2, 50);
+        const before = cpuSeconds(server.urls.pid);
+        const run = await wrk(`${server.urls.app}/`, SECONDS, 50);
+        results[flavour] = run.requestsPerSecond;
+        cpu[flavour] = ((cpuSeconds(server.urls.pid) - before) / (run.requestsPerSecond * SECONDS)) * 1e6;
+      } finally {
+        await server.stop();
+      }
     }
+    ratios.push(results.on / results.off);
+    cpuRatios.push(cpu.on / cpu.off);
+    console.log(
+      `   round ${round}: on ${Math.round(results.on)}/s ${cpu.on.toFixed(2)} µs CPU/req, off ${Math.round(results.off)}/s ${cpu.off.toFixed(2)} µs CPU/req`,
+    );
   }
-  ratios.push(results.on / results.off);
-  cpuRatios.push(cpu.on / cpu.off);
-  console.log(`   round ${round}: on ${Math.round(results.on)}/s ${cpu.on.toFixed(2)} µs CPU/req, off ${Math.round(results.off)}/s ${cpu.off.toFixed(2)} µs CPU/req`);
-}
-console.log(`   median throughput on/off ${median(ratios).toFixed(4)}; median CPU per request on/off ${median(cpuRatios).toFixed(4)}`);
+  console.log(`   median throughput on/off ${median(ratios).toFixed(4)}; median CPU per request on/off ${median(cpuRatios).toFixed(4)}`);
 }
 
 /** Runs `jobs` (functions returning promises) at most PARALLEL at a time, in order. */
 async function pool(jobs) {
   const results = new Array(jobs.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, jobs.length) }, async () => {
-    while (next < jobs.length) {
-      const index = next++;
-      results[index] = await jobs[index]();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(PARALLEL, jobs.length) }, async () => {
+      while (next < jobs.length) {
+        const index = next++;
+        results[index] = await jobs[index]();
+      }
+    }),
+  );
   return results;
 }
 
@@ -106,7 +114,9 @@ const ms = (value) => `${Math.round(value)} ms`;
 const seconds = (value) => (value === null ? '-' : `${value} s`);
 
 if (PART === undefined || PART === '2') {
-  console.log(`\n2. time to "suspected", false alarms and forced-GC pause (300 req/s per app, GET /leaks every ${POLL_MS / 1000} s, ${PARALLEL} apps at a time)`);
+  console.log(
+    `\n2. time to "suspected", false alarms and forced-GC pause (300 req/s per app, GET /leaks every ${POLL_MS / 1000} s, ${PARALLEL} apps at a time)`,
+  );
   console.log('| Node | scenario | growing at | suspected at | polls suspected | forced GCs | forced pause/min | V8 major-GC pause/min |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const node of NODES) {
@@ -115,15 +125,21 @@ if (PART === undefined || PART === '2') {
     const rows = await pool(scenarios.map((scenario) => () => observe(scenario, node, RUN_SECONDS)));
     for (const r of rows) {
       const alarms = LEAKING.has(r.scenario) ? '' : `${r.suspectedPolls} of ${r.polls}${r.suspectedPolls > 0 ? ' FALSE ALARM' : ''}`;
-      console.log(`| ${version} | ${r.scenario} | ${seconds(r.growingAt)} | ${!LEAKING.has(r.scenario) ? '-' : r.suspectedAt === null ? `not within ${RUN_SECONDS} s` : `${r.suspectedAt} s`} | ${alarms} | ${r.forcedGcs} | ${ms(r.forcedPerMinute)} | ${ms(r.naturalPerMinute)} (${r.naturalGcs} GCs) |`);
+      console.log(
+        `| ${version} | ${r.scenario} | ${seconds(r.growingAt)} | ${!LEAKING.has(r.scenario) ? '-' : r.suspectedAt === null ? `not within ${RUN_SECONDS} s` : `${r.suspectedAt} s`} | ${alarms} | ${r.forcedGcs} | ${ms(r.forcedPerMinute)} | ${ms(r.naturalPerMinute)} (${r.naturalGcs} GCs) |`,
+      );
     }
   }
-  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(', ')}`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}`,
+  );
 }
 
 if (PART === undefined || PART === '3') {
   console.log('\n3. all major-GC pause per minute with gap-filling GCs on and off (two apps side by side, 120 s)');
-  console.log('| Node | scenario | on: forced + V8\'s own | off: V8\'s own | on/off |');
+  console.log("| Node | scenario | on: forced + V8's own | off: V8's own | on/off |");
   console.log('|---|---|---|---|---|');
   for (const node of NODES) {
     const version = versionOf(node);

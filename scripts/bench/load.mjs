@@ -9,11 +9,13 @@ const result = await autocannon({
   connections: Number(connections),
   ...(rate ? { overallRate: Number(rate) } : {}),
 });
-console.log(JSON.stringify({
-  requestsPerSecond: result.requests.average,
-  p50Ms: result.latency.p50,
-  p99Ms: result.latency.p99,
-  statuses: { '2xx': result['2xx'], '4xx': result['4xx'], '5xx': result['5xx'] },
-  errors: result.errors,
-  timeouts: result.timeouts,
-}));
+console.log(
+  JSON.stringify({
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    statuses: { '2xx': result['2xx'], '4xx': result['4xx'], '5xx': result['5xx'] },
+    errors: result.errors,
+    timeouts: result.timeouts,
+  }),
+);

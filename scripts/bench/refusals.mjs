@@ -45,14 +45,18 @@ for (let round = 1; round <= ROUNDS; round++) {
   rows.bareClose.push(bareClose.requestsPerSecond);
   rows.anonymous.push(anonymous.requestsPerSecond);
   rows.badTokens.push(guessing.requestsPerSecond);
-  console.log(`round ${round}: bare ${fmt(bare.requestsPerSecond)}/s, bare closing ${fmt(bareClose.requestsPerSecond)}/s, anonymous 401 ${fmt(anonymous.requestsPerSecond)}/s, bad tokens ${fmt(guessing.requestsPerSecond)}/s`);
+  console.log(
+    `round ${round}: bare ${fmt(bare.requestsPerSecond)}/s, bare closing ${fmt(bareClose.requestsPerSecond)}/s, anonymous 401 ${fmt(anonymous.requestsPerSecond)}/s, bad tokens ${fmt(guessing.requestsPerSecond)}/s`,
+  );
 }
 const ratio = (a, b) => median(a.map((x, i) => x / b[i]));
 const pct = (a, b) => `${(ratio(a, b) * 100).toFixed(0)}%`;
 console.log(`\n1. refusal throughput (median of ${ROUNDS}, ratio per round)`);
 console.log(`   bare hello world, keep-alive     ${fmt(median(rows.bare))} req/s`);
 console.log(`   bare hello world, closing        ${fmt(median(rows.bareClose))} req/s`);
-console.log(`   anonymous 401, closing           ${fmt(median(rows.anonymous))} req/s  = ${pct(rows.anonymous, rows.bareClose)} of bare closing (goal >= 90%), ${pct(rows.anonymous, rows.bare)} of bare keep-alive`);
+console.log(
+  `   anonymous 401, closing           ${fmt(median(rows.anonymous))} req/s  = ${pct(rows.anonymous, rows.bareClose)} of bare closing (goal >= 90%), ${pct(rows.anonymous, rows.bare)} of bare keep-alive`,
+);
 console.log(`   bad tokens, 429 once blocked     ${fmt(median(rows.badTokens))} req/s  = ${pct(rows.badTokens, rows.bare)} of bare keep-alive`);
 
 /** GET /info on a fresh connection every 100 ms until `stop` resolves: how many succeeded, and the slowest. */
@@ -99,7 +103,9 @@ for (let round = 1; round <= ROUNDS; round++) {
       row.p99.push(probe.p99Ms);
       row.operator.push(who);
       row.auditBytesPerS.push((server.stderrBytes() - auditBefore) / SECONDS);
-      console.log(`round ${round}, ${name}: app p99 ${probe.p99Ms} ms; operator ${who.ok}/${who.total} ok, slowest ${who.slowestMs} ms; audit ${fmt(row.auditBytesPerS.at(-1))} B/s`);
+      console.log(
+        `round ${round}, ${name}: app p99 ${probe.p99Ms} ms; operator ${who.ok}/${who.total} ok, slowest ${who.slowestMs} ms; audit ${fmt(row.auditBytesPerS.at(-1))} B/s`,
+      );
     } finally {
       await server.stop();
     }
@@ -111,5 +117,7 @@ for (const [name, row] of Object.entries(results)) {
   const ok = row.operator.reduce((sum, r) => sum + r.ok, 0);
   const total = row.operator.reduce((sum, r) => sum + r.total, 0);
   const slowest = Math.max(...row.operator.map((r) => r.slowestMs));
-  console.log(`   ${name.padEnd(24)} p99 ${String(median(row.p99)).padStart(4)} ms (${(median(row.p99) / quietP99).toFixed(2)}x quiet); operator ${ok}/${total} ok, slowest ${slowest} ms; audit ${fmt(median(row.auditBytesPerS))} B/s`);
+  console.log(
+    `   ${name.padEnd(24)} p99 ${String(median(row.p99)).padStart(4)} ms (${(median(row.p99) / quietP99).toFixed(2)}x quiet); operator ${ok}/${total} ok, slowest ${slowest} ms; audit ${fmt(median(row.auditBytesPerS))} B/s`,
+  );
 }

@@ -50,7 +50,11 @@ socket.end();
 const oneShot = [];
 for (let i = 0; i < ROUNDS; i++) {
   const started = performance.now();
-  const res = await fetch(`${ops}/eval`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"code":"1+1"}' });
+  const res = await fetch(`${ops}/eval`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: '{"code":"1+1"}',
+  });
   await res.json();
   oneShot.push(performance.now() - started);
 }

@@ -23,17 +23,22 @@ export async function startServerWithEnv(env, ...args) {
     child.once('exit', (code) => reject(new Error(`server ${args.join(' ')} exited with ${code}`)));
     createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
   });
-  const stop = () => new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGTERM');
-  });
+  const stop = () =>
+    new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
   return { urls, stop, stderrBytes: () => stderrBytes };
 }
 
 /** Runs scripts/bench/flood.mjs against `port` for `seconds`; resolves with its counts. */
 export function flood(port, mode, connections, seconds) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [here('./flood.mjs'), String(port), mode, String(connections), String(seconds * 1000), 'opsctl_00000000000000000000000000000000000000000000ab'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [here('./flood.mjs'), String(port), mode, String(connections), String(seconds * 1000), 'opsctl_00000000000000000000000000000000000000000000ab'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.once('exit', () => (out ? resolve(JSON.parse(out)) : reject(new Error(`flood ${mode} printed nothing`))));
@@ -43,7 +48,9 @@ export function flood(port, mode, connections, seconds) {
 /** Runs one autocannon load in a child process and resolves with its summary. */
 export function load(url, seconds, connections, rate) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [here('./load.mjs'), url, String(seconds), String(connections), ...(rate ? [String(rate)] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [here('./load.mjs'), url, String(seconds), String(connections), ...(rate ? [String(rate)] : [])], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load exited with ${code}`))));
@@ -56,7 +63,9 @@ export function load(url, seconds, connections, rate) {
  */
 export function wrk(url, seconds, connections, headers = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, ...headers.flatMap((h) => ['-H', h]), url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, ...headers.flatMap((h) => ['-H', h]), url], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     child.once('error', () => reject(new Error('wrk is needed for throughput figures: apt-get install wrk')));
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));

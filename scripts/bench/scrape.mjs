@@ -39,7 +39,9 @@ async function scrapeEverySecond(url, token, stop) {
 }
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
-console.log(`Node ${process.version}; ${ROUNDS} rounds of ${SECONDS} s without and ${SECONDS} s with 1 scrape/s; autocannon, ${CONNECTIONS} connections, loopback\n`);
+console.log(
+  `Node ${process.version}; ${ROUNDS} rounds of ${SECONDS} s without and ${SECONDS} s with 1 scrape/s; autocannon, ${CONNECTIONS} connections, loopback\n`,
+);
 
 const token = generateToken();
 const ratios = { throughput: [], cpu: [] };
@@ -61,14 +63,20 @@ for (let round = 1; round <= ROUNDS; round++) {
     const { with: on, without: off } = results;
     ratios.throughput.push(on.requestsPerSecond / off.requestsPerSecond);
     ratios.cpu.push(on.cpuPerRequestUs / off.cpuPerRequestUs);
-    console.log(`round ${round}: without ${fmt(off.requestsPerSecond)} req/s ${off.cpuPerRequestUs.toFixed(2)} µs CPU/req; with 1 scrape/s ${fmt(on.requestsPerSecond)} req/s ${on.cpuPerRequestUs.toFixed(2)} µs CPU/req (${on.scrapes.length} scrapes)`);
+    console.log(
+      `round ${round}: without ${fmt(off.requestsPerSecond)} req/s ${off.cpuPerRequestUs.toFixed(2)} µs CPU/req; with 1 scrape/s ${fmt(on.requestsPerSecond)} req/s ${on.cpuPerRequestUs.toFixed(2)} µs CPU/req (${on.scrapes.length} scrapes)`,
+    );
   } finally {
     await server.stop();
   }
 }
 const ms = allScrapes.map((s) => s.ms);
-console.log(`\nscrapes: ${allScrapes.length}, median ${median(ms).toFixed(1)} ms, slowest ${Math.max(...ms).toFixed(1)} ms, ${fmt(median(allScrapes.map((s) => s.bytes)))} bytes each (under load)`);
-console.log(`app route throughput with/without scrapes: ${median(ratios.throughput).toFixed(4)} (median of ${ROUNDS} rounds; per round ${ratios.throughput.map((r) => r.toFixed(4)).join(', ')})`);
+console.log(
+  `\nscrapes: ${allScrapes.length}, median ${median(ms).toFixed(1)} ms, slowest ${Math.max(...ms).toFixed(1)} ms, ${fmt(median(allScrapes.map((s) => s.bytes)))} bytes each (under load)`,
+);
+console.log(
+  `app route throughput with/without scrapes: ${median(ratios.throughput).toFixed(4)} (median of ${ROUNDS} rounds; per round ${ratios.throughput.map((r) => r.toFixed(4)).join(', ')})`,
+);
 console.log(`CPU per request with/without scrapes:      ${median(ratios.cpu).toFixed(4)} (per round ${ratios.cpu.map((r) => r.toFixed(4)).join(', ')})`);
 
 console.log(`\nCPU time of one scrape: ${SCRAPE_SECONDS} s idle, then ${SCRAPE_SECONDS} s of scrapes back to back, one at a time`);
@@ -87,7 +95,9 @@ try {
   }
   const seconds = (performance.now() - started) / 1000;
   const perScrapeUs = ((cpuSeconds(server.urls.pid) - before - idlePerSecond * seconds) / count) * 1e6;
-  console.log(`   ${count} scrapes, ${fmt(perScrapeUs)} µs of the app process's CPU each (idle: ${(idlePerSecond * 1000).toFixed(1)} ms CPU/s): at 1 scrape/s, ${(perScrapeUs / 1e4).toFixed(3)}% of one core`);
+  console.log(
+    `   ${count} scrapes, ${fmt(perScrapeUs)} µs of the app process's CPU each (idle: ${(idlePerSecond * 1000).toFixed(1)} ms CPU/s): at 1 scrape/s, ${(perScrapeUs / 1e4).toFixed(3)}% of one core`,
+  );
 } finally {
   await server.stop();
 }

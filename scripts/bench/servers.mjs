@@ -15,8 +15,10 @@ import { createMaintenanceEndpoint, generateToken, hashToken } from '@opsctl/end
 const [kind, flavour] = process.argv.slice(2);
 const tokens = [{ name: 'bench', sha256: hashToken(process.env.BENCH_TOKEN ?? generateToken()), scopes: ['admin'] }];
 // A route that allocates a little, like real handlers do, so the GCs the leak monitor watches happen.
-const hello = (req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hello: 'world', at: Date.now(), items: [1, 2, 3] }));
-const helloThenClose = (req, res) => res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ hello: 'world', at: Date.now(), items: [1, 2, 3] }));
+const hello = (req, res) =>
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hello: 'world', at: Date.now(), items: [1, 2, 3] }));
+const helloThenClose = (req, res) =>
+  res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ hello: 'world', at: Date.now(), items: [1, 2, 3] }));
 
 function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));

@@ -11,13 +11,16 @@ import { createServer } from 'node:http';
 import { createMaintenanceEndpoint, hashToken } from '@opsctl/endpoint';
 
 const mode = process.env.ENDPOINT ?? 'own';
-const ops = mode === 'none' ? null : createMaintenanceEndpoint({
-  tokens: [{ name: 'bench', sha256: hashToken(process.env.BENCH_TOKEN), scopes: ['admin'] }],
-  port: 0,
-  audit: false,
-  ...(mode === 'mounted' ? { basePath: '/ops' } : {}),
-  ...(process.env.WATCHDOG === '0' ? { watchdog: false } : {}),
-});
+const ops =
+  mode === 'none'
+    ? null
+    : createMaintenanceEndpoint({
+        tokens: [{ name: 'bench', sha256: hashToken(process.env.BENCH_TOKEN), scopes: ['admin'] }],
+        port: 0,
+        audit: false,
+        ...(mode === 'mounted' ? { basePath: '/ops' } : {}),
+        ...(process.env.WATCHDOG === '0' ? { watchdog: false } : {}),
+      });
 
 function spin(ms) {
   const end = performance.now() + ms;

@@ -25,12 +25,22 @@ const token = generateToken();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startApp(env) {
-  const child = spawn(process.execPath, [here('./thread-app.mjs')], { env: { ...process.env, BENCH_TOKEN: token, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [here('./thread-app.mjs')], {
+    env: { ...process.env, BENCH_TOKEN: token, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const urls = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`app exited with ${code}`)));
     createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
   });
-  return { ...urls, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
+  return {
+    ...urls,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
@@ -38,7 +48,10 @@ const rssMb = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/s
 function timedRun(args) {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [opsctlBin, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, OPSCTL_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opsctlBin, ...args], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, OPSCTL_TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.once('exit', (code) => resolve({ code, out, ms: performance.now() - started }));
@@ -65,8 +78,11 @@ for (const mode of ['none', 'mounted', 'own']) {
   await app.stop();
 }
 console.log(`1. idle for ${IDLE_SECONDS} s`);
-for (const [mode, row] of Object.entries(idle)) console.log(`   ${mode.padEnd(8)} RSS ${row.rssMb.toFixed(1)} MB, CPU ${row.cpuSecondsPerMinute.toFixed(3)} s per minute`);
-console.log(`   the endpoint's thread: +${(idle.own.rssMb - idle.mounted.rssMb).toFixed(1)} MB RSS, +${(idle.own.cpuSecondsPerMinute - idle.mounted.cpuSecondsPerMinute).toFixed(3)} CPU s/min against mounted\n`);
+for (const [mode, row] of Object.entries(idle))
+  console.log(`   ${mode.padEnd(8)} RSS ${row.rssMb.toFixed(1)} MB, CPU ${row.cpuSecondsPerMinute.toFixed(3)} s per minute`);
+console.log(
+  `   the endpoint's thread: +${(idle.own.rssMb - idle.mounted.rssMb).toFixed(1)} MB RSS, +${(idle.own.cpuSecondsPerMinute - idle.mounted.cpuSecondsPerMinute).toFixed(3)} CPU s/min against mounted\n`,
+);
 
 // 2. The watchdog's cost on the app's own route.
 const throughput = { on: [], off: [] };
@@ -101,7 +117,9 @@ console.log(`2. the watchdog: app throughput ${(ratio * 100).toFixed(1)}% of wit
       await sleep(1_000);
     }
     await blocking;
-    console.log(`3. during a ${BLOCK_SECONDS} s synchronous loop: opsctl stack answered in ${Math.round(median(cli))} ms (median of 5, the CLI process included; slowest ${Math.round(Math.max(...cli))} ms); GET /stack alone ${Math.round(median(http))} ms\n`);
+    console.log(
+      `3. during a ${BLOCK_SECONDS} s synchronous loop: opsctl stack answered in ${Math.round(median(cli))} ms (median of 5, the CLI process included; slowest ${Math.round(Math.max(...cli))} ms); GET /stack alone ${Math.round(median(http))} ms\n`,
+    );
   } finally {
     await app.stop();
   }
@@ -126,5 +144,7 @@ console.log(`2. the watchdog: app throughput ${(ratio * 100).toFixed(1)}% of wit
       }
     }
   }
-  console.log(`4. longest pause of a busy main thread: ${median(gaps.with).toFixed(1)} ms with one stack taken, ${median(gaps.without).toFixed(1)} ms without (median of ${ROUNDS})`);
+  console.log(
+    `4. longest pause of a busy main thread: ${median(gaps.with).toFixed(1)} ms with one stack taken, ${median(gaps.without).toFixed(1)} ms without (median of ${ROUNDS})`,
+  );
 }

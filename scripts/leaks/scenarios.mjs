@@ -43,7 +43,9 @@ export async function startScenario(name, { node = process.execPath, seconds, en
     app.once('exit', (code) => reject(new Error(`${name}: the app exited with ${code}`)));
     createInterface({ input: app.stdout }).once('line', (line) => resolve(JSON.parse(line)));
   });
-  const load = spawn(process.execPath, [here('../bench/load.mjs'), `${ready.app}/`, String(seconds + 5), '10', String(REQUESTS_PER_SECOND)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const load = spawn(process.execPath, [here('../bench/load.mjs'), `${ready.app}/`, String(seconds + 5), '10', String(REQUESTS_PER_SECOND)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return {
     ops: ready.ops,
     headers: { authorization: `Bearer ${token}` },

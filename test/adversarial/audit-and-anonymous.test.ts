@@ -13,7 +13,6 @@ beforeAll(async () => {
   admin = await mintToken('admin', 'admin');
 });
 
-
 describe('the audit under a flood', () => {
   it('writes a bounded number of lines for thousands of anonymous refusals, counts them in a summary, and loses no authenticated event', async () => {
     const app = await startApp(targetApp, { OPSCTL_TOKENS: admin.line });
@@ -57,7 +56,11 @@ describe('the audit under a flood', () => {
 
 describe('answers to callers without a token', () => {
   it('carry no instance header: parse errors, oversized headers, timeouts, 401s and a public health check', async () => {
-    const app = await startApp(targetApp, { OPSCTL_TOKENS: admin.line, PUBLIC_HEALTH: '1', LIMITS: JSON.stringify({ headersTimeoutMs: 1_000, requestTimeoutMs: 2_000 }) });
+    const app = await startApp(targetApp, {
+      OPSCTL_TOKENS: admin.line,
+      PUBLIC_HEALTH: '1',
+      LIMITS: JSON.stringify({ headersTimeoutMs: 1_000, requestTimeoutMs: 2_000 }),
+    });
     const port = Number(new URL(app.ops).port);
     try {
       const answers = await Promise.all([

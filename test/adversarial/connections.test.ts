@@ -33,7 +33,6 @@ async function hold(count: number, bytes: string): Promise<Socket[]> {
   return sockets;
 }
 
-
 /** `count` operator requests on fresh connections, one after another, during whatever runs. */
 async function operatorRequests(count: number, gapMs = 50): Promise<{ status: number; ms: number; error?: string }[]> {
   const results = [];

@@ -76,7 +76,13 @@ describe('one token holds a bounded share of the connections', () => {
     await res.arrayBuffer();
     for (const socket of sixteen) socket.destroy();
     // Once they are gone, the token has its share back.
-    await waitFor(async () => (await fetch(`${app.ops}/info`, { headers: { authorization: `Bearer ${admin.token}`, connection: 'close' } }).then((r) => r.arrayBuffer().then(() => r.status))) === 200, 5_000);
+    await waitFor(
+      async () =>
+        (await fetch(`${app.ops}/info`, { headers: { authorization: `Bearer ${admin.token}`, connection: 'close' } }).then((r) =>
+          r.arrayBuffer().then(() => r.status),
+        )) === 200,
+      5_000,
+    );
   });
 });
 
@@ -133,7 +139,9 @@ describe('Expect headers', () => {
 
   it('sends "100 Continue" to an authenticated caller with a body, then answers', async () => {
     const body = '{"code":"6*7"}';
-    const socket = await open(request('POST', '/eval', admin.token, `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n`));
+    const socket = await open(
+      request('POST', '/eval', admin.token, `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n`),
+    );
     expect(await readUntil(socket, /100 Continue\r\n\r\n/)).toMatch(/^HTTP\/1\.1 100 Continue/);
     socket.write(body);
     expect(await readUntil(socket, /\}$/)).toMatch(/HTTP\/1\.1 200[\s\S]*"result":"42"/);

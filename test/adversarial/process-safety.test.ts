@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the leak monitor', () => {
-  it('samples memory when the process is out of file descriptors, from V8\'s statistics, and the process goes on', async () => {
+  it("samples memory when the process is out of file descriptors, from V8's statistics, and the process goes on", async () => {
     const app = await startApp(targetApp, { OPSCTL_TOKENS: admin.line }, ['--expose-gc']);
     try {
       execFileSync('prlimit', ['--pid', String(app.pid), '--nofile=256:256']);
@@ -51,10 +51,15 @@ describe('the preload', () => {
     try {
       expect(app.app).toBe(`http://127.0.0.1:${port}`);
       expect(await fetch(app.app).then((res) => res.text())).toBe('hello\n');
-      const lines = app.stderr().split('\n').filter((line) => line.startsWith('opsctl:'));
+      const lines = app
+        .stderr()
+        .split('\n')
+        .filter((line) => line.startsWith('opsctl:'));
       expect(lines).toEqual([
         `opsctl: maintenance endpoint listening on http://127.0.0.1:${port}`,
-        expect.stringMatching(new RegExp(`^opsctl: the application is starting a server on port ${port}, where the maintenance endpoint listened; the endpoint stopped listening`)),
+        expect.stringMatching(
+          new RegExp(`^opsctl: the application is starting a server on port ${port}, where the maintenance endpoint listened; the endpoint stopped listening`),
+        ),
       ]);
     } finally {
       await app.stop();
@@ -65,7 +70,9 @@ describe('the preload', () => {
     const cert = join(dir, 'cert.pem');
     const key = join(dir, 'key.pem');
     const empty = join(dir, 'empty.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], {
+      stdio: 'ignore',
+    });
     writeFileSync(empty, '');
     const cases: [Record<string, string>, RegExp][] = [
       [{ OPSCTL_TLS_CERT: cert, OPSCTL_TLS_KEY: key, OPSCTL_TLS_CLIENT_CA: '' }, /OPSCTL_TLS_CLIENT_CA is set but empty/],

@@ -63,7 +63,11 @@ describe('automatic capture', () => {
     const captures = join(dir, 'captures');
     mkdirSync(captures);
     chmodSync(captures, 0o755);
-    const app = await startApp(join(repoRoot, 'examples/preload/app.js'), { OPSCTL_TOKENS: admin.line, OPSCTL_PORT: '0', OPSCTL_CAPTURE_DIR: captures, OPSCTL_CAPTURE_ON_LEAK: '1' }, ['--import', '@opsctl/endpoint/register']);
+    const app = await startApp(
+      join(repoRoot, 'examples/preload/app.js'),
+      { OPSCTL_TOKENS: admin.line, OPSCTL_PORT: '0', OPSCTL_CAPTURE_DIR: captures, OPSCTL_CAPTURE_ON_LEAK: '1' },
+      ['--import', '@opsctl/endpoint/register'],
+    );
     try {
       await waitFor(() => /the capture directory .+ has mode 755/.test(app.stderr()), 5_000);
       expect(app.stderr()).toMatch(/chmod 700/);

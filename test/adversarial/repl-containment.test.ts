@@ -42,7 +42,7 @@ describe('opsctl repl -e', () => {
     expect(auditEvents(app.stderr()).some((e) => e.route === '/eval' && e.detail?.uncaught === 1)).toBe(true);
   });
 
-  it('answers an awaited rejection as the evaluation\'s own error at once, not after the time limit', async () => {
+  it("answers an awaited rejection as the evaluation's own error at once, not after the time limit", async () => {
     const started = Date.now();
     const run = await opsctl(['repl', '-e', 'await Promise.reject(new Error("awaited"))'], { env });
     expect(run.code).toBe(1);
@@ -54,7 +54,11 @@ describe('opsctl repl -e', () => {
   const later: [string, string, string][] = [
     ['a timer that throws', 'setTimeout(() => { throw new Error("timer threw") }, 100); 1', 'timer threw'],
     ['a promise that rejects later', 'new Promise((_, reject) => setTimeout(() => reject(new Error("rejected later")), 100)); 1', 'rejected later'],
-    ['an emitter it created, emitting an unhandled error', 'const e = new (require("events"))(); setTimeout(() => e.emit("error", new Error("emitter error")), 100); 1', 'emitter error'],
+    [
+      'an emitter it created, emitting an unhandled error',
+      'const e = new (require("events"))(); setTimeout(() => e.emit("error", new Error("emitter error")), 100); 1',
+      'emitter error',
+    ],
     ['an I/O callback that throws', 'require("fs").readFile("/nonexistent", () => { throw new Error("io threw") }); 1', 'io threw'],
     ['a microtask that throws', 'setTimeout(() => queueMicrotask(() => { throw new Error("microtask threw") }), 100); 1', 'microtask threw'],
     ['an immediate that throws', 'setTimeout(() => setImmediate(() => { throw new Error("immediate threw") }), 100); 1', 'immediate threw'],
@@ -87,15 +91,25 @@ describe('an interactive REPL session', () => {
     } finally {
       socket.destroy();
     }
-    await waitFor(() => auditEvents(app.stderr()).some((e) => e.detail?.outcome === 'uncaught' && e.detail?.error === 'Error: after the session' && e.detail?.sessionOpen === false), 5_000);
+    await waitFor(
+      () =>
+        auditEvents(app.stderr()).some(
+          (e) => e.detail?.outcome === 'uncaught' && e.detail?.error === 'Error: after the session' && e.detail?.sessionOpen === false,
+        ),
+      5_000,
+    );
     await stillServes(app);
     const lines = auditEvents(app.stderr()).filter((e) => e.kind === 'repl' && e.route === '/repl');
-    expect(lines.filter((e) => e.detail?.outcome === 'uncaught').map((e) => e.detail?.error)).toEqual(['Error: in session', 'Error: timer in session', 'Error: after the session']);
+    expect(lines.filter((e) => e.detail?.outcome === 'uncaught').map((e) => e.detail?.error)).toEqual([
+      'Error: in session',
+      'Error: timer in session',
+      'Error: after the session',
+    ]);
   });
 });
 
 describe("the application's own errors", () => {
-  it('stay fatal under node\'s default mode, as the application configured, even after REPL use', async () => {
+  it("stay fatal under node's default mode, as the application configured, even after REPL use", async () => {
     const other = await startApp(targetApp, { OPSCTL_TOKENS: operator.line, REPL: '1' });
     try {
       const run = await opsctl(['repl', '-e', 'Promise.reject(new Error("repl")); 1'], { env: { OPSCTL_URL: other.ops, OPSCTL_TOKEN: operator.token } });
@@ -128,9 +142,21 @@ describe("the application's own errors", () => {
 describe('what showing an answer runs', () => {
   const crashers: [string, string, RegExp][] = [
     ['a custom inspect that throws', '({ [Symbol.for("nodejs.util.inspect.custom")]() { throw new Error("inspect threw") } })', /could not be shown: it threw/],
-    ['a custom inspect that never returns', '({ [Symbol.for("nodejs.util.inspect.custom")]() { for (;;); } })', /could not be shown: it ran past the time limit/],
-    ['an error whose stack getter throws', 'const e = new Error("x"); Object.defineProperty(e, "stack", { get() { throw new Error("stack threw") } }); throw e', /details could not be read/],
-    ['a thrown Proxy whose traps throw', 'throw new Proxy({}, { get() { throw new Error("trap") }, getPrototypeOf() { throw new Error("trap") }, getOwnPropertyDescriptor() { throw new Error("trap") } })', /error/i],
+    [
+      'a custom inspect that never returns',
+      '({ [Symbol.for("nodejs.util.inspect.custom")]() { for (;;); } })',
+      /could not be shown: it ran past the time limit/,
+    ],
+    [
+      'an error whose stack getter throws',
+      'const e = new Error("x"); Object.defineProperty(e, "stack", { get() { throw new Error("stack threw") } }); throw e',
+      /details could not be read/,
+    ],
+    [
+      'a thrown Proxy whose traps throw',
+      'throw new Proxy({}, { get() { throw new Error("trap") }, getPrototypeOf() { throw new Error("trap") }, getOwnPropertyDescriptor() { throw new Error("trap") } })',
+      /error/i,
+    ],
     ['a thenable whose then loops', '({ then() { for (;;); } })', /then: \[Function: then\]/],
   ];
   it.each(crashers)('opsctl repl -e survives %s and says what happened', async (_what, code, said) => {
@@ -148,7 +174,10 @@ describe('what showing an answer runs', () => {
   });
 
   it('contains a FinalizationRegistry callback that throws at a later GC', async () => {
-    const run = await opsctl(['repl', '-e', 'process.__r = new FinalizationRegistry(() => { throw new Error("cleanup threw") }); (function(){ process.__r.register({}, 1) })(); 1'], { env });
+    const run = await opsctl(
+      ['repl', '-e', 'process.__r = new FinalizationRegistry(() => { throw new Error("cleanup threw") }); (function(){ process.__r.register({}, 1) })(); 1'],
+      { env },
+    );
     expect(run).toMatchObject({ code: 0, stdout: '1\n' });
     // A full GC, as an operator could force one, until V8 runs the cleanup.
     const collect = 'require("v8").setFlagsFromString("--expose-gc"); require("vm").runInNewContext("gc")(); 0';

@@ -21,7 +21,12 @@ let dir: string;
 beforeAll(async () => {
   [admin, heap, profile] = await Promise.all([mintToken('admin', 'admin'), mintToken('snapshotter', 'heap'), mintToken('profiler', 'profile')]);
   dir = mkdtempSync(join(tmpdir(), 'opsctl-secrets-'));
-  app = await startApp(targetApp, { OPSCTL_TOKENS: [admin.line, heap.line, profile.line].join(';'), REPL: '1' }, [], ['--db', 'postgres://shop:hunter2@db.internal/shop', '--jwt', 'eyJhbGciOi.secretpart.sig', '--auth=s3cr3t-auth']);
+  app = await startApp(
+    targetApp,
+    { OPSCTL_TOKENS: [admin.line, heap.line, profile.line].join(';'), REPL: '1' },
+    [],
+    ['--db', 'postgres://shop:hunter2@db.internal/shop', '--jwt', 'eyJhbGciOi.secretpart.sig', '--auth=s3cr3t-auth'],
+  );
 });
 afterAll(async () => {
   await app?.stop();
@@ -29,13 +34,18 @@ afterAll(async () => {
 });
 
 describe('a heap snapshot taken while an admin is connected', () => {
-  it('holds neither the admin\'s token (a live leak stream and a REPL session) nor the snapshotter\'s own', async () => {
-    const watch = spawn(process.execPath, [opsctlBin, 'leaks', '--watch'], { env: { PATH: process.env['PATH'], HOME: dir, OPSCTL_URL: app.ops, OPSCTL_TOKEN: admin.token }, stdio: 'ignore' });
+  it("holds neither the admin's token (a live leak stream and a REPL session) nor the snapshotter's own", async () => {
+    const watch = spawn(process.execPath, [opsctlBin, 'leaks', '--watch'], {
+      env: { PATH: process.env['PATH'], HOME: dir, OPSCTL_URL: app.ops, OPSCTL_TOKEN: admin.token },
+      stdio: 'ignore',
+    });
     const session = await upgradeRepl(app.ops, { authorization: `Bearer ${admin.token}` });
     if (!('socket' in session)) throw new Error(`upgrade refused: ${JSON.stringify(session)}`);
     try {
       await readUntil(session.socket, /> $/);
-      const watchers = async () => (await fetch(`${app.ops}/leaks`, { headers: { authorization: `Bearer ${admin.token}` } }).then((res) => res.json() as Promise<{ watchers: number }>)).watchers;
+      const watchers = async () =>
+        (await fetch(`${app.ops}/leaks`, { headers: { authorization: `Bearer ${admin.token}` } }).then((res) => res.json() as Promise<{ watchers: number }>))
+          .watchers;
       await waitFor(async () => (await watchers()) >= 1, 10_000);
       const file = join(dir, 'during.heapsnapshot');
       const run = await opsctl(['heapdump', '--out', file], { env: { HOME: dir, OPSCTL_URL: app.ops, OPSCTL_TOKEN: heap.token } });

@@ -58,7 +58,10 @@ export interface OpsctlRun {
 }
 
 /** Runs the built binary with `args`, the given environment and stdin, to its exit. */
-export function opsctl(args: string[], options: { env?: Record<string, string | undefined>; stdin?: string; bin?: string; timeoutMs?: number; cwd?: string } = {}): Promise<OpsctlRun> {
+export function opsctl(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; stdin?: string; bin?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<OpsctlRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [options.bin ?? opsctlBin, ...args], {
       env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...options.env },
@@ -126,7 +129,9 @@ const floodScript = fileURLToPath(new URL('../../scripts/bench/flood.mjs', impor
 export function runFlood(port: number, mode: string, connections: number, ms: number): Promise<{ responses: number; connections: number }> {
   // A well-formed token (valid checksum) that no endpoint is configured with, for the badtoken mode.
   const unknownToken = 'opsctl_00000000000000000000000000000000000000000000ab';
-  const child = spawn(process.execPath, [floodScript, String(port), mode, String(connections), String(ms), unknownToken], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [floodScript, String(port), mode, String(connections), String(ms), unknownToken], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   return new Promise((resolve, reject) => child.once('exit', () => (out ? resolve(JSON.parse(out)) : reject(new Error('the flood printed nothing')))));

@@ -46,23 +46,31 @@ export async function startPrometheus(setup: PrometheusSetup): Promise<RunningPr
   writeFileSync(tokenFile, setup.token, { mode: 0o600 });
   const config = join(dir, 'prometheus.yml');
   // JSON is YAML: no YAML writer needed.
-  writeFileSync(config, JSON.stringify({
-    global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
-    rule_files: setup.ruleFiles,
-    scrape_configs: [{
-      job_name: 'opsctl',
-      authorization: { type: 'Bearer', credentials_file: tokenFile },
-      static_configs: [{ targets: setup.targets, labels: setup.labels }],
-    }],
-  }, null, 2));
+  writeFileSync(
+    config,
+    JSON.stringify(
+      {
+        global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+        rule_files: setup.ruleFiles,
+        scrape_configs: [
+          {
+            job_name: 'opsctl',
+            authorization: { type: 'Bearer', credentials_file: tokenFile },
+            static_configs: [{ targets: setup.targets, labels: setup.labels }],
+          },
+        ],
+      },
+      null,
+      2,
+    ),
+  );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn('prometheus', [
-    `--config.file=${config}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'prometheus',
+    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (log = (log + chunk).slice(-20_000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

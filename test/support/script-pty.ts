@@ -18,7 +18,10 @@ export class ScriptPty {
   /** Starts `command` (run by sh, with exec, so the command is the terminal's process). */
   constructor(command: string, env: Record<string, string | undefined>) {
     // -e: exit with the command's code; -q: no "Script started" lines.
-    this.#child = spawn('script', ['-qec', `exec ${command}`, '/dev/null'], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.#child = spawn('script', ['-qec', `exec ${command}`, '/dev/null'], {
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.#child.stdout!.on('data', (chunk: Buffer) => {
       this.#bytes += chunk.length;
       // Keep what a test reads bounded even if the command floods the terminal.
@@ -62,7 +65,9 @@ export class ScriptPty {
   }
 
   #commandPid(): number | null {
-    const found = spawnSync('pgrep', ['-P', String(this.#child.pid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    const found = spawnSync('pgrep', ['-P', String(this.#child.pid)], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n')[0];
     return found ? Number(found) : null;
   }
 }

@@ -23,7 +23,9 @@ export function missingSecretServiceReason(): string | null {
 
 export function startSecretService(): SecretService {
   const home = mkdtempSync(join(tmpdir(), 'opsctl-keyring-'));
-  const [address = '', pid = ''] = execFileSync('dbus-daemon', ['--session', '--fork', '--print-address=1', '--print-pid=1'], { encoding: 'utf8' }).trim().split('\n');
+  const [address = '', pid = ''] = execFileSync('dbus-daemon', ['--session', '--fork', '--print-address=1', '--print-pid=1'], { encoding: 'utf8' })
+    .trim()
+    .split('\n');
   const env = {
     DBUS_SESSION_BUS_ADDRESS: address,
     HOME: home,
@@ -31,7 +33,11 @@ export function startSecretService(): SecretService {
     XDG_RUNTIME_DIR: home,
   };
   // --unlock reads the login keyring's password from stdin and creates the keyring.
-  execFileSync('gnome-keyring-daemon', ['--unlock', '--components=secrets'], { input: 'test-password\n', env: { ...process.env, ...env }, stdio: ['pipe', 'ignore', 'ignore'] });
+  execFileSync('gnome-keyring-daemon', ['--unlock', '--components=secrets'], {
+    input: 'test-password\n',
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
   return {
     env,
     stop() {

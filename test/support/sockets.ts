@@ -44,13 +44,15 @@ export function upgradeRepl(url: string, headers: Record<string, string>): Promi
     });
     req.on('response', (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res
+        .setEncoding('utf8')
+        .on('data', (c: string) => (text += c))
+        .on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
     req.on('error', reject);
     req.end();
   });
 }
-
 
 /** The audit events a child process wrote on stderr (JSON lines tagged "opsctl":"audit"). */
 export function auditEvents(stderr: string): Record<string, any>[] {

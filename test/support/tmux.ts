@@ -13,8 +13,22 @@ export class TmuxSession {
   /** Starts `command` (run by sh) in a detached session of the given size. */
   constructor(command: string, env: Record<string, string>, columns = 120, rows = 40) {
     this.name = `opsctl-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    const exports = Object.entries(env).map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}';`).join(' ');
-    execFileSync('tmux', ['-L', this.name, 'new-session', '-d', '-s', this.name, '-x', String(columns), '-y', String(rows), `${exports} ${command}; echo "[exit $?]"; sleep 60`]);
+    const exports = Object.entries(env)
+      .map(([k, v]) => `export ${k}='${v.replace(/'/g, `'\\''`)}';`)
+      .join(' ');
+    execFileSync('tmux', [
+      '-L',
+      this.name,
+      'new-session',
+      '-d',
+      '-s',
+      this.name,
+      '-x',
+      String(columns),
+      '-y',
+      String(rows),
+      `${exports} ${command}; echo "[exit $?]"; sleep 60`,
+    ]);
   }
 
   /** Sends keys as tmux names them: literal text, or 'Enter', 'Tab', 'C-c', 'C-d'. */

@@ -95,9 +95,13 @@ export function createContext(streams: Streams, env: Env, cwd: string, options: 
       const store = await context.credentials(target.credential);
       const token = await store.get(target.context);
       if (token === null) {
-        throw new CliError('NO_TOKEN', `no token for "${target.context}" in ${store.description}${store.kind === 'keychain' ? ' (or the keyring is locked)' : ''}`, {
-          hint: `run: opsctl login --context ${target.context}`,
-        });
+        throw new CliError(
+          'NO_TOKEN',
+          `no token for "${target.context}" in ${store.description}${store.kind === 'keychain' ? ' (or the keyring is locked)' : ''}`,
+          {
+            hint: `run: opsctl login --context ${target.context}`,
+          },
+        );
       }
       return token;
     },
@@ -138,6 +142,8 @@ async function readCa(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    throw new CliError('USAGE', `cannot read the CA file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: 'give a PEM file with --ca FILE' });
+    throw new CliError('USAGE', `cannot read the CA file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: 'give a PEM file with --ca FILE',
+    });
   }
 }

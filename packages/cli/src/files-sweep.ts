@@ -38,11 +38,15 @@ export async function sweepStaleDownloads(dir: string, now: number = Date.now())
     const info = await lstat(path).catch(() => null);
     if (info === null || !info.isFile() || info.uid !== process.getuid?.()) continue;
     const current = CURRENT.exec(name);
-    const abandoned = current !== null
-      ? current[1] === HOST_TAG && !isRunning(Number(current[2]))
-      : LEGACY.test(name) && now - info.mtimeMs > LEGACY_MAX_AGE_MS;
+    const abandoned =
+      current !== null ? current[1] === HOST_TAG && !isRunning(Number(current[2])) : LEGACY.test(name) && now - info.mtimeMs > LEGACY_MAX_AGE_MS;
     if (!abandoned) continue;
-    if (await rm(path).then(() => true, () => false)) {
+    if (
+      await rm(path).then(
+        () => true,
+        () => false,
+      )
+    ) {
       swept.count++;
       swept.bytes += info.size;
     }

@@ -31,10 +31,14 @@ export interface Destination {
 export async function resolveDestination(opts: { out?: string | undefined; force: boolean; cwd: string }): Promise<Destination> {
   if (opts.out === undefined) return { dir: opts.cwd, file: null };
   const path = resolve(opts.cwd, opts.out);
-  const isDir = await stat(path).then((s) => s.isDirectory(), () => null);
+  const isDir = await stat(path).then(
+    (s) => s.isDirectory(),
+    () => null,
+  );
   if (isDir === true) return { dir: path, file: null };
   if (opts.out.endsWith('/')) {
-    if (isDir === false) throw new CliError('USAGE', `${path} is a file, not a directory`, { hint: 'give a directory, or leave out the trailing / to name the file' });
+    if (isDir === false)
+      throw new CliError('USAGE', `${path} is a file, not a directory`, { hint: 'give a directory, or leave out the trailing / to name the file' });
     try {
       await mkdir(path, { recursive: true, mode: 0o700 });
     } catch (error) {
@@ -43,9 +47,16 @@ export async function resolveDestination(opts: { out?: string | undefined; force
     return { dir: path, file: null };
   }
   const dir = dirname(path);
-  const dirExists = await stat(dir).then((s) => s.isDirectory(), () => false);
-  if (!dirExists) throw new CliError('USAGE', `the directory ${dir} does not exist`, { hint: `end --out with / to create a directory (--out ${opts.out}/), or create it: mkdir -p ${dir}` });
-  if (isDir === false && !opts.force) throw new CliError('FILE_EXISTS', `${path} already exists`, { hint: 'choose another --out, or pass --force to replace it' });
+  const dirExists = await stat(dir).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!dirExists)
+    throw new CliError('USAGE', `the directory ${dir} does not exist`, {
+      hint: `end --out with / to create a directory (--out ${opts.out}/), or create it: mkdir -p ${dir}`,
+    });
+  if (isDir === false && !opts.force)
+    throw new CliError('FILE_EXISTS', `${path} already exists`, { hint: 'choose another --out, or pass --force to replace it' });
   return { dir, file: basename(path) };
 }
 
@@ -58,7 +69,10 @@ export function suggestedName(disposition: string | string[] | undefined, fallba
 
 /** A name from the other side, safe in any directory: no path, no odd characters, not hidden, never "." or "..". */
 export function safeName(name: string): string {
-  const safe = basename(name).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '').slice(0, 200);
+  const safe = basename(name)
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^\.+/, '')
+    .slice(0, 200);
   return safe === '' ? 'download' : safe;
 }
 
@@ -71,7 +85,9 @@ export async function writeFileAtomic(path: string, content: string, mode: numbe
   try {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw new CliError('CONFIG_UNWRITABLE', `cannot create ${dirname(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new CliError('CONFIG_UNWRITABLE', `cannot create ${dirname(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      cause: error,
+    });
   }
   const temp = tempPathFor(path);
   try {
@@ -108,7 +124,8 @@ export class AtomicFile {
    */
   static async create(dir: string, notice: (text: string) => void = () => {}): Promise<AtomicFile> {
     const swept = await sweepStaleDownloads(dir);
-    if (swept.count > 0) notice(`removed ${swept.count} partial download${swept.count > 1 ? 's' : ''} (${formatBytes(swept.bytes)}) that an interrupted opsctl left in ${dir}`);
+    if (swept.count > 0)
+      notice(`removed ${swept.count} partial download${swept.count > 1 ? 's' : ''} (${formatBytes(swept.bytes)}) that an interrupted opsctl left in ${dir}`);
     const tempPath = join(dir, downloadTempName());
     try {
       await (await open(tempPath, 'wx', 0o600)).close();

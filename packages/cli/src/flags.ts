@@ -26,9 +26,17 @@ export function parseDurationMs(text: string): number | null {
 }
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
-  '': 1, b: 1,
-  k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
 };
 
 /** "65536", "64KB", "1.5 MB", "2MiB" → bytes; null when it is not a size. */
@@ -49,10 +57,14 @@ export function durationFlag(range: Range = { min: 1 }): (value: string) => numb
     const ms = parseDurationMs(value);
     if (ms === null) {
       const bare = /^\d+(\.\d+)?$/.test(value.trim());
-      throw new InvalidArgumentError(bare ? `give it a unit: ${value.trim()}s, ${value.trim()}ms or ${value.trim()}m.` : 'give a duration such as 10s, 1500ms, 5m or 1m30s.');
+      throw new InvalidArgumentError(
+        bare ? `give it a unit: ${value.trim()}s, ${value.trim()}ms or ${value.trim()}m.` : 'give a duration such as 10s, 1500ms, 5m or 1m30s.',
+      );
     }
     if (ms < range.min || (range.max !== undefined && ms > range.max)) {
-      throw new InvalidArgumentError(`give a duration from ${formatDurationMs(range.min)} to ${range.max === undefined ? 'any length' : formatDurationMs(range.max)}.`);
+      throw new InvalidArgumentError(
+        `give a duration from ${formatDurationMs(range.min)} to ${range.max === undefined ? 'any length' : formatDurationMs(range.max)}.`,
+      );
     }
     return ms;
   };

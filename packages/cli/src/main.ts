@@ -21,21 +21,19 @@ export async function main(argv: readonly string[], deps: SystemDeps): Promise<n
   const { streams, env } = deps;
   let ctx: Context | null = null;
   // Each action gets a context built from the global options it was called with.
-  const runner: Runner = <A extends unknown[]>(fn: (ctx: Context, ...args: A) => Promise<unknown>) =>
+  const runner: Runner =
+    <A extends unknown[]>(fn: (ctx: Context, ...args: A) => Promise<unknown>) =>
     async (...args: [...A, Command]) => {
       const command = args.at(-1) as Command;
       const { createContext } = await import('./context.js');
       ctx = createContext(streams, env, deps.cwd, command.optsWithGlobals<GlobalOptions>(), deps.signal);
       await fn(ctx, ...(args.slice(0, -1) as A));
     };
-  const program = buildProgram(
-    runner,
-    {
-      writeOut: (text) => streams.stdout.write(text),
-      // Commander echoes what it could not parse: never a token.
-      writeErr: (text) => streams.stderr.write(maskTokens(text)),
-    },
-  );
+  const program = buildProgram(runner, {
+    writeOut: (text) => streams.stdout.write(text),
+    // Commander echoes what it could not parse: never a token.
+    writeErr: (text) => streams.stderr.write(maskTokens(text)),
+  });
 
   const code = await parse();
   return deps.signal.aborted ? exitCodeForStop(deps.signal.reason) : code;
@@ -54,8 +52,19 @@ export async function main(argv: readonly string[], deps: SystemDeps): Promise<n
         return error.code === 'commander.executeSubCommandAsync' ? EXIT.failure : EXIT.usage;
       }
       const { Output } = await import('./ui/output.js');
-      const out = (ctx as Context | null)?.out ?? new Output({ stdout: streams.stdout, stderr: streams.stderr, env, json: argv.includes('--json'), noColor: argv.includes('--no-color'), verbose: argv.includes('--verbose') });
-      const cliError = isCliError(error) ? error : new CliError('UNEXPECTED', `unexpected failure: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      const out =
+        (ctx as Context | null)?.out ??
+        new Output({
+          stdout: streams.stdout,
+          stderr: streams.stderr,
+          env,
+          json: argv.includes('--json'),
+          noColor: argv.includes('--no-color'),
+          verbose: argv.includes('--verbose'),
+        });
+      const cliError = isCliError(error)
+        ? error
+        : new CliError('UNEXPECTED', `unexpected failure: ${(error as Error)?.message ?? String(error)}`, { cause: error });
       out.error(cliError);
       if (argumentsHoldToken(argv)) out.warn(REVOKE_HINT);
       if (out.verbose) out.debug(maskTokens(describeCause(error)));

@@ -82,9 +82,11 @@ export function buildProgram(run: Runner, io: ProgramIo): Command {
     .option('--url <url>', 'talk to this endpoint URL (token from OPSCTL_TOKEN)')
     .option('--json', 'print one JSON document on stdout', false)
     .option('--no-color', 'no colours (also NO_COLOR=1)')
-    .option('--ca <file>', 'trust this PEM CA for the endpoint\'s TLS certificate')
+    .option('--ca <file>', "trust this PEM CA for the endpoint's TLS certificate")
     .option('--insecure', 'allow sending the token over plain http to a non-loopback host', false)
-    .addOption(new Option('--timeout <duration>', 'connect and answer timeout, e.g. 30s').argParser(durationFlag({ min: 1 })).default(DEFAULT_TIMEOUT_MS, '10s'))
+    .addOption(
+      new Option('--timeout <duration>', 'connect and answer timeout, e.g. 30s').argParser(durationFlag({ min: 1 })).default(DEFAULT_TIMEOUT_MS, '10s'),
+    )
     .option('--verbose', 'show causes and stack traces of errors', false)
     .showSuggestionAfterError(true)
     // A flag is off unless given: "(default: false)" on every one of them is noise.
@@ -94,7 +96,9 @@ export function buildProgram(run: Runner, io: ProgramIo): Command {
     })
     .exitOverride()
     .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr })
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Environment:
   OPSCTL_URL, OPSCTL_TOKEN   target and token, for CI (OPSCTL_TOKEN beats stored tokens)
   OPSCTL_CONTEXT             context to use instead of the current one
@@ -108,8 +112,8 @@ KiB, MiB for powers of two).
 Exit codes: 0 ok, 1 failure, 2 usage, 3 authentication or authorisation,
             4 unreachable or connection lost, 5 leak suspected,
             130 interrupted (Ctrl-C), 143 terminated (SIGTERM)
-${examples('opsctl login https://app.internal:9500', 'opsctl status', 'opsctl heapdump', 'opsctl completion bash >> ~/.bashrc')}`);
-
+${examples('opsctl login https://app.internal:9500', 'opsctl status', 'opsctl heapdump', 'opsctl completion bash >> ~/.bashrc')}`,
+    );
 
   for (const register of COMMANDS) register(program, run);
   return program;

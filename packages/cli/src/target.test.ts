@@ -25,7 +25,9 @@ describe('resolveTarget', () => {
   });
 
   it('names the known contexts when asked for an unknown one', () => {
-    expect(() => resolveTarget({ ...base, contextFlag: 'staging' })).toThrow(expect.objectContaining({ code: 'UNKNOWN_CONTEXT', hint: expect.stringContaining('prod, dev') }));
+    expect(() => resolveTarget({ ...base, contextFlag: 'staging' })).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_CONTEXT', hint: expect.stringContaining('prod, dev') }),
+    );
   });
 
   it('says how to start when nothing is configured', () => {

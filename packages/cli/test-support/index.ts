@@ -43,13 +43,27 @@ class Capture {
     return true;
   }
   // ora calls these on its stream
-  cursorTo(): boolean { return true; }
-  moveCursor(): boolean { return true; }
-  clearLine(): boolean { return true; }
-  on(): this { return this; }
-  once(): this { return this; }
-  off(): this { return this; }
-  removeListener(): this { return this; }
+  cursorTo(): boolean {
+    return true;
+  }
+  moveCursor(): boolean {
+    return true;
+  }
+  clearLine(): boolean {
+    return true;
+  }
+  on(): this {
+    return this;
+  }
+  once(): this {
+    return this;
+  }
+  off(): this {
+    return this;
+  }
+  removeListener(): this {
+    return this;
+  }
 }
 
 export async function runCli(argv: string[], options: RunOptions = {}): Promise<CliRun> {

@@ -22,7 +22,16 @@ export const SUMMARY_INTERVAL_MS = 10_000;
 export const SUMMARY_MAX_ADDRESSES = 1_000;
 export const FULL_TOKEN_REFUSALS_PER_SECOND = 20;
 
-const SUMMARISED_CODES: ReadonlySet<ErrorCode | undefined> = new Set<ErrorCode | undefined>(['AUTH_REQUIRED', 'BAD_REQUEST', 'REQUEST_TIMEOUT', 'HEADERS_TOO_LARGE', 'SHUTTING_DOWN', 'EXPECTATION_FAILED', 'NOT_FOUND', 'METHOD_NOT_ALLOWED']);
+const SUMMARISED_CODES: ReadonlySet<ErrorCode | undefined> = new Set<ErrorCode | undefined>([
+  'AUTH_REQUIRED',
+  'BAD_REQUEST',
+  'REQUEST_TIMEOUT',
+  'HEADERS_TOO_LARGE',
+  'SHUTTING_DOWN',
+  'EXPECTATION_FAILED',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+]);
 const TOKEN_REFUSALS: ReadonlySet<ErrorCode | undefined> = new Set<ErrorCode | undefined>(['AUTH_INVALID', 'AUTH_MALFORMED']);
 
 interface Entry {
@@ -58,7 +67,18 @@ export class AuditSummary {
   /** Counts a connection the server let go without an answer (its connection limits). */
   dropped(address: string, reason: string): void {
     if (this.#count(address, `dropped ${reason}`)) {
-      this.#sink({ time: auditTime(), kind: 'refusal', token: null, address, method: '', path: '', route: null, status: 0, durationMs: 0, detail: { dropped: reason } });
+      this.#sink({
+        time: auditTime(),
+        kind: 'refusal',
+        token: null,
+        address,
+        method: '',
+        path: '',
+        route: null,
+        status: 0,
+        durationMs: 0,
+        detail: { dropped: reason },
+      });
     }
   }
 
@@ -94,7 +114,10 @@ export class AuditSummary {
 
   #startTimer(): void {
     if (this.#timer !== null) return;
-    this.#timer = setTimeout(guarded('writing audit summaries', () => this.#writeSummaries()), this.#intervalMs);
+    this.#timer = setTimeout(
+      guarded('writing audit summaries', () => this.#writeSummaries()),
+      this.#intervalMs,
+    );
     this.#timer.unref();
   }
 
@@ -105,8 +128,16 @@ export class AuditSummary {
         const counts = Object.fromEntries(entry.counts);
         const total = [...entry.counts.values()].reduce((a, b) => a + b, 0);
         this.#sink({
-          time: auditTime(), kind: 'summary', token: null, address, method: '', path: '', route: null, status: 0,
-          durationMs: Math.round(now - entry.since), detail: { more: total, counts },
+          time: auditTime(),
+          kind: 'summary',
+          token: null,
+          address,
+          method: '',
+          path: '',
+          route: null,
+          status: 0,
+          durationMs: Math.round(now - entry.since),
+          detail: { more: total, counts },
         });
       }
     }

@@ -16,7 +16,15 @@ const refusal: AuditEvent = {
 
 describe('audit lines', () => {
   it('hold the same fields as the event, tagged, on one line', () => {
-    const request: AuditEvent = { ...refusal, kind: 'request', token: 'sre', route: '/heapdump', status: 200, bytes: 1234, detail: { gzip: true, pauseMs: 12 } };
+    const request: AuditEvent = {
+      ...refusal,
+      kind: 'request',
+      token: 'sre',
+      route: '/heapdump',
+      status: 200,
+      bytes: 1234,
+      detail: { gzip: true, pauseMs: 12 },
+    };
     delete request.code;
     for (const event of [refusal, request]) {
       const line = auditLine(event);

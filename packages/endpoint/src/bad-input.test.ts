@@ -4,7 +4,17 @@ import { bearer, jsonOf, rawHttp, startEndpoint, type TestEndpoint } from '../te
 
 let ep: TestEndpoint;
 beforeAll(async () => {
-  ep = await startEndpoint({ limits: { headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, maxHeaderBytes: 4096, maxConnections: 8, maxUnauthenticatedConnections: 8, maxUnauthenticatedPerAddress: 8, authFailuresAllowed: 1000 } });
+  ep = await startEndpoint({
+    limits: {
+      headersTimeoutMs: 1_000,
+      requestTimeoutMs: 2_000,
+      maxHeaderBytes: 4096,
+      maxConnections: 8,
+      maxUnauthenticatedConnections: 8,
+      maxUnauthenticatedPerAddress: 8,
+      authFailuresAllowed: 1000,
+    },
+  });
 });
 afterAll(() => ep.close());
 
@@ -17,7 +27,15 @@ async function stillAnswers() {
 
 describe('bad input never crashes the endpoint or earns a 500', () => {
   it('refuses two Authorization headers with 400 AUTH_MALFORMED, even if one is valid', async () => {
-    const res = await rawHttp(ep.port, [request(['GET /info HTTP/1.1', 'Host: x', `Authorization: Bearer ${ep.tokens['admin']}`, `Authorization: Bearer ${ep.tokens['admin']}`, 'Connection: close'])]);
+    const res = await rawHttp(ep.port, [
+      request([
+        'GET /info HTTP/1.1',
+        'Host: x',
+        `Authorization: Bearer ${ep.tokens['admin']}`,
+        `Authorization: Bearer ${ep.tokens['admin']}`,
+        'Connection: close',
+      ]),
+    ]);
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).error.code).toBe('AUTH_MALFORMED');
     await stillAnswers();
@@ -61,10 +79,14 @@ describe('bad input never crashes the endpoint or earns a 500', () => {
 
   it('closes connections that never send a request, so idle sockets cannot lock operators out', async () => {
     const idle = await Promise.all(
-      Array.from({ length: 8 }, () => new Promise<import('node:net').Socket>((resolve) => {
-        const socket = connect(ep.port, '127.0.0.1', () => resolve(socket));
-        socket.on('error', () => {});
-      })),
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<import('node:net').Socket>((resolve) => {
+            const socket = connect(ep.port, '127.0.0.1', () => resolve(socket));
+            socket.on('error', () => {});
+          }),
+      ),
     );
     const closed = Promise.all(idle.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
     const started = Date.now();
@@ -94,10 +116,14 @@ describe('bad input never crashes the endpoint or earns a 500', () => {
 
   it('holds no more than maxUnauthenticatedConnections idle sockets and keeps answering after the excess is dropped', async () => {
     const sockets = await Promise.all(
-      Array.from({ length: 20 }, () => new Promise<import('node:net').Socket>((resolve) => {
-        const socket = connect(ep.port, '127.0.0.1', () => resolve(socket));
-        socket.on('error', () => {});
-      })),
+      Array.from(
+        { length: 20 },
+        () =>
+          new Promise<import('node:net').Socket>((resolve) => {
+            const socket = connect(ep.port, '127.0.0.1', () => resolve(socket));
+            socket.on('error', () => {});
+          }),
+      ),
     );
     await new Promise((r) => setTimeout(r, 200));
     const dropped = sockets.filter((s) => s.destroyed || s.readableEnded).length;

@@ -173,7 +173,11 @@ describe('failed-authentication throttling', () => {
 
 describe('an audit sink that throws', () => {
   it('neither crashes the application nor refuses the caller', async () => {
-    const broken = await startEndpoint({ audit: () => { throw new Error('log pipeline down'); } });
+    const broken = await startEndpoint({
+      audit: () => {
+        throw new Error('log pipeline down');
+      },
+    });
     try {
       expect((await fetch(`${broken.url}/info`)).status).toBe(401);
       expect((await fetch(`${broken.url}/info`, { headers: bearer(broken.tokens['reader']) })).status).toBe(200);

@@ -72,19 +72,27 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
   // One heap snapshot at a time, whoever asks (a download on the endpoint's thread or an
   // automatic capture here): each can take gigabytes and blocks the event loop.
   const heapGateCount = sharedGateCount();
-  const heapGate = new Gate({ max: 1, retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER_S, busyMessage: 'A heap snapshot is already running; one at a time.', count: heapGateCount });
-  const capture = options.capture === null ? null : new Capture({
-    settings: options.capture,
-    gate: heapGate,
-    audit: options.audit,
-    app: options.app.name,
-    memoryFactor: options.heapSnapshot.memoryFactor,
-    memoryLimitBytes: options.memoryLimitBytes,
-    announceSnapshot: (expectedMs) => {
-      mainThread.snapshotStarting(expectedMs);
-      return () => mainThread.snapshotEnded();
-    },
+  const heapGate = new Gate({
+    max: 1,
+    retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER_S,
+    busyMessage: 'A heap snapshot is already running; one at a time.',
+    count: heapGateCount,
   });
+  const capture =
+    options.capture === null
+      ? null
+      : new Capture({
+          settings: options.capture,
+          gate: heapGate,
+          audit: options.audit,
+          app: options.app.name,
+          memoryFactor: options.heapSnapshot.memoryFactor,
+          memoryLimitBytes: options.memoryLimitBytes,
+          announceSnapshot: (expectedMs) => {
+            mainThread.snapshotStarting(expectedMs);
+            return () => mainThread.snapshotEnded();
+          },
+        });
   if (capture !== null && leakMonitor !== null) capture.start(leakMonitor);
   const workers = new WorkerRegistry();
   const host = new LocalHost({
@@ -134,7 +142,9 @@ export function createMaintenanceEndpoint(input: EndpointOptions): MaintenanceEn
       }
       stopWatchingPort = yieldPortOnConflict(port, options.host, () => {
         started.yieldPort();
-        process.stderr.write(`opsctl: the application is starting a server on port ${port}, where the maintenance endpoint listened; the endpoint stopped listening so the application can start. Give the endpoint a port of its own (OPSCTL_PORT, or the \`port\` option).\n`);
+        process.stderr.write(
+          `opsctl: the application is starting a server on port ${port}, where the maintenance endpoint listened; the endpoint stopped listening so the application can start. Give the endpoint a port of its own (OPSCTL_PORT, or the \`port\` option).\n`,
+        );
       });
       const host_ = options.host.includes(':') ? `[${options.host}]` : options.host;
       return { host: options.host, port, url: `${options.tls ? 'https' : 'http'}://${host_}:${port}` };

@@ -6,7 +6,12 @@ import { ERRORS, isErrorCode } from './protocol/index.js';
 
 const page = readFileSync(new URL('../../../docs/http-api.md', import.meta.url), 'utf8');
 /** Rows of the error table: | `CODE` | status | cause | fix |. */
-const rows = [...page.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| (.*?) \| (.*?) \|$/gm)].map(([, code, status, cause, fix]) => ({ code: code as string, status: Number(status), cause: cause as string, fix: fix as string }));
+const rows = [...page.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \| (.*?) \| (.*?) \|$/gm)].map(([, code, status, cause, fix]) => ({
+  code: code as string,
+  status: Number(status),
+  cause: cause as string,
+  fix: fix as string,
+}));
 
 describe('docs/http-api.md', () => {
   it('gives every error code its status, a cause and a fix', () => {

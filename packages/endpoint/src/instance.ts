@@ -24,6 +24,9 @@ export const instanceHeaderValue = `${instanceIdentity.host}; pid=${instanceIden
 /** `<app>-<host>-<pid>-<UTC timestamp><extension>`, safe in a header and on any file system. */
 export function instanceFileName(app: string, extension: string, now = new Date()): string {
   const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 64);
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${safe(app)}-${safe(instanceIdentity.host)}-${instanceIdentity.pid}-${stamp}${extension}`;
 }

@@ -12,11 +12,7 @@ const SOURCE_DIRS = ['packages/endpoint/src', 'packages/cli/src'];
 
 // Static imports and re-exports start a line and name only bindings before `from`, so the
 // pattern cannot run across another statement; dynamic ones are `import('…')` anywhere.
-const SPECIFIERS = [
-  /^(?:import|export)\s[\w$*\s,{}]*?from\s*(['"])(.+?)\1/gm,
-  /^import\s*(['"])(.+?)\1/gm,
-  /\bimport\(\s*(['"])(.+?)\1\s*\)/g,
-];
+const SPECIFIERS = [/^(?:import|export)\s[\w$*\s,{}]*?from\s*(['"])(.+?)\1/gm, /^import\s*(['"])(.+?)\1/gm, /\bimport\(\s*(['"])(.+?)\1\s*\)/g];
 
 interface Edge {
   from: string;
@@ -80,7 +76,9 @@ describe('the import graph', () => {
   });
 
   it('keeps protocol/ a leaf: node: builtins and itself only', () => {
-    expect(show(edges.filter((e) => e.from.startsWith(endpoint('protocol')) && !e.to.startsWith('node:') && !e.to.startsWith(endpoint('protocol'))))).toEqual([]);
+    expect(show(edges.filter((e) => e.from.startsWith(endpoint('protocol')) && !e.to.startsWith('node:') && !e.to.startsWith(endpoint('protocol'))))).toEqual(
+      [],
+    );
   });
 
   it('keeps diagnostics/ free of HTTP and threads', () => {

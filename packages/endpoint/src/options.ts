@@ -204,7 +204,9 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
     problems.push('`tls.key` is empty: give the PEM private key that goes with `tls.cert`');
   }
   if (tls !== null && typeof tls === 'object' && tls.ca !== undefined && isEmptyPem(tls.ca)) {
-    problems.push('`tls.ca` is given but empty: client certificates would be checked against nothing the operator chose; give the PEM of the CA, or leave `ca` out');
+    problems.push(
+      '`tls.ca` is given but empty: client certificates would be checked against nothing the operator chose; give the PEM of the CA, or leave `ca` out',
+    );
   }
   if (tls === null && typeof host === 'string' && !isLoopback(host) && input.allowInsecureBind !== true) {
     problems.push(
@@ -214,7 +216,8 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
   const publicRoutes = new Set<string>();
   for (const name of input.public ?? []) {
     if ((PUBLIC_ROUTE_NAMES as readonly string[]).includes(name)) publicRoutes.add(name);
-    else problems.push(`\`public\` may only list ${PUBLIC_ROUTE_NAMES.map((n) => `"${n}"`).join(', ')}; "${String(name)}" cannot be opened to anonymous callers`);
+    else
+      problems.push(`\`public\` may only list ${PUBLIC_ROUTE_NAMES.map((n) => `"${n}"`).join(', ')}; "${String(name)}" cannot be opened to anonymous callers`);
   }
   const sink = input.audit === false ? null : (input.audit ?? stderrAuditSink);
   if (sink !== null && typeof sink !== 'function') problems.push('`audit` must be a function receiving each audit event, or false');
@@ -230,7 +233,7 @@ export function resolveOptions(input: EndpointOptions): ResolvedOptions {
   const leaks = input.leaks === false ? null : resolveLeaks(input.leaks ?? {}, problems);
   const actions = input.actions === undefined ? null : resolveActions(input.actions, problems);
   const capture = input.capture === undefined ? null : resolveCapture(input.capture, problems);
-  if (capture !== null && leaks === null) problems.push('`capture` judges its rules on leak detection\'s GC samples: remove `leaks: false`, or drop `capture`');
+  if (capture !== null && leaks === null) problems.push("`capture` judges its rules on leak detection's GC samples: remove `leaks: false`, or drop `capture`");
   const watchdog = input.watchdog === false ? null : resolveWatchdog(input.watchdog ?? {}, problems);
   if (problems.length > 0) throw new EndpointConfigError(problems);
   return Object.freeze({
@@ -269,7 +272,8 @@ function resolveLeaks(input: LeakOptions, problems: string[]): Readonly<{ settin
   const samples = input.samples ?? SAMPLE_CAPACITY;
   if (!Number.isInteger(samples) || samples < 12) problems.push('`leaks.samples` must be an integer of at least 12');
   const maxForcedPauseMs = input.maxForcedPauseMs ?? MAX_FORCED_PAUSE_MS;
-  if (typeof maxForcedPauseMs !== 'number' || !(maxForcedPauseMs >= 0 && maxForcedPauseMs <= 60_000)) problems.push('`leaks.maxForcedPauseMs` must be a number of ms from 0 (never force a GC) to 60000');
+  if (typeof maxForcedPauseMs !== 'number' || !(maxForcedPauseMs >= 0 && maxForcedPauseMs <= 60_000))
+    problems.push('`leaks.maxForcedPauseMs` must be a number of ms from 0 (never force a GC) to 60000');
   return Object.freeze({ settings: Object.freeze({ ...settings }), samples, maxForcedPauseMs });
 }
 
@@ -282,7 +286,8 @@ function resolveRepl(input: ReplOptions, problems: string[]): Readonly<Required<
   if (typeof context !== 'object' || context === null) problems.push('`repl.context` must be an object of the values to expose');
   const positive = (name: keyof ReplOptions, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER) => {
     const n = value ?? fallback;
-    if (!Number.isInteger(n) || n <= 0 || n > max) problems.push(`\`repl.${name}\` must be a positive integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}`);
+    if (!Number.isInteger(n) || n <= 0 || n > max)
+      problems.push(`\`repl.${name}\` must be a positive integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}`);
     return n;
   };
   return Object.freeze({
@@ -340,14 +345,18 @@ function resolveTokens(input: EndpointOptions['tokens'], problems: string[]): Re
     }
     const { name, sha256, scopes } = token;
     if (typeof name === 'string' && containsToken(name)) {
-      problems.push(`${where} holds a token (${maskTokens(name.slice(0, 80))}): the configuration takes only its sha256; treat that token as leaked (it may be in logs now), revoke it and mint another with \`opsctl token new\``);
+      problems.push(
+        `${where} holds a token (${maskTokens(name.slice(0, 80))}): the configuration takes only its sha256; treat that token as leaked (it may be in logs now), revoke it and mint another with \`opsctl token new\``,
+      );
     } else if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(name)) {
       problems.push(`${where}.name must be 1-64 letters, digits, ".", "_", "@" or "-", not ${maskTokens(JSON.stringify(name)).slice(0, 80)}`);
     } else if (seen.has(name)) {
       problems.push(`${where}.name "${name}" is used by two tokens; audit events could not tell them apart`);
     } else seen.add(name);
     if (typeof sha256 === 'string' && isWellFormedToken(sha256)) {
-      problems.push(`${where}.sha256 is a token, not its hash: never put the token itself in the configuration; treat it as leaked (it may be in logs now), revoke it, and use the sha256 printed by \`opsctl token new\``);
+      problems.push(
+        `${where}.sha256 is a token, not its hash: never put the token itself in the configuration; treat it as leaked (it may be in logs now), revoke it, and use the sha256 printed by \`opsctl token new\``,
+      );
     } else if (typeof sha256 !== 'string' || !isTokenHash(sha256)) {
       problems.push(`${where}.sha256 must be 64 lowercase hex characters (the SHA-256 printed by \`opsctl token new\`)`);
     }

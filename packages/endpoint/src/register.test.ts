@@ -17,7 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(certs.dir, { recursive: true, force: true }));
 
-describe('the preload\'s environment', () => {
+describe("the preload's environment", () => {
   it('reports a client CA given without a server certificate and key', () => {
     const problems: string[] = [];
     const options = optionsFromEnv({ OPSCTL_TOKENS: 'x', OPSCTL_TLS_CLIENT_CA: certs.caFile }, problems);
@@ -28,7 +28,10 @@ describe('the preload\'s environment', () => {
   it('requires client certificates from the CA when all three are given', () => {
     const problems: string[] = [];
     const dir = certs.dir;
-    const options = optionsFromEnv({ OPSCTL_TOKENS: 'x', OPSCTL_TLS_CERT: `${dir}/server.pem`, OPSCTL_TLS_KEY: `${dir}/server.key`, OPSCTL_TLS_CLIENT_CA: certs.caFile }, problems);
+    const options = optionsFromEnv(
+      { OPSCTL_TOKENS: 'x', OPSCTL_TLS_CERT: `${dir}/server.pem`, OPSCTL_TLS_KEY: `${dir}/server.key`, OPSCTL_TLS_CLIENT_CA: certs.caFile },
+      problems,
+    );
     expect(problems).toEqual([]);
     expect(options.tls).toMatchObject({ ca: certs.ca, requestCert: true, rejectUnauthorized: true });
   });

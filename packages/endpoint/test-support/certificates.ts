@@ -30,15 +30,54 @@ export function makeCertificates(): TestCertificates {
     newKey(`${name}.key`);
     openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`]);
     writeFileSync(join(dir, `${name}.ext`), extensions);
-    openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`]);
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.pem`,
+    ]);
   };
   issue('server', '/CN=localhost', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   issue('client', '/CN=operator', 'extendedKeyUsage=clientAuth\n');
   // `openssl ca` is the one subcommand of OpenSSL 3.0 that takes explicit validity dates.
-  writeFileSync(join(dir, 'ca.cnf'), '[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial.txt\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n');
+  writeFileSync(
+    join(dir, 'ca.cnf'),
+    '[ca]\ndefault_ca=d\n[d]\ndatabase=index.txt\nnew_certs_dir=.\nserial=serial.txt\ndefault_md=sha256\npolicy=p\n[p]\ncommonName=supplied\n',
+  );
   writeFileSync(join(dir, 'index.txt'), '');
   writeFileSync(join(dir, 'serial.txt'), '1000\n');
-  openssl(dir, ['ca', '-batch', '-config', 'ca.cnf', '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-in', 'server.csr', '-keyfile', 'ca.key', '-cert', 'ca.pem', '-notext', '-extfile', 'server.ext', '-out', 'expired.pem']);
+  openssl(dir, [
+    'ca',
+    '-batch',
+    '-config',
+    'ca.cnf',
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20200102000000Z',
+    '-in',
+    'server.csr',
+    '-keyfile',
+    'ca.key',
+    '-cert',
+    'ca.pem',
+    '-notext',
+    '-extfile',
+    'server.ext',
+    '-out',
+    'expired.pem',
+  ]);
   const read = (name: string) => readFileSync(join(dir, name), 'utf8');
   return {
     dir,

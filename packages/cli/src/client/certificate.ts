@@ -28,7 +28,9 @@ export async function inspectCertificate(url: URL, caFile: string | null, timeou
       rejectUnauthorized: false,
     });
     socket.setTimeout(timeoutMs, () => socket.destroy(new CliError('TIMEOUT', `no TLS handshake with ${url.host} within ${timeoutMs / 1000} s`)));
-    socket.once('error', (error) => reject(error instanceof CliError ? error : new CliError('TLS_FAILED', `TLS with ${url.host} failed: ${error.message}`, { cause: error })));
+    socket.once('error', (error) =>
+      reject(error instanceof CliError ? error : new CliError('TLS_FAILED', `TLS with ${url.host} failed: ${error.message}`, { cause: error })),
+    );
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate();
       const authorizationError = socket.authorizationError ? String(socket.authorizationError) : null;

@@ -26,14 +26,20 @@ export function transferFailure(error: unknown, facts: TransferFacts): CliError 
   if (facts.signal.aborted) return new CliError('CANCELLED', `cancelled${facts.outcome}`, { cause: error });
   if (isFileSystemError(error)) {
     const failure = fileError(error, facts.where);
-    return new CliError(failure.code, `${failure.message}${facts.outcome}`, { hint: 'make room or choose another --out, then run the command again', cause: error });
+    return new CliError(failure.code, `${failure.message}${facts.outcome}`, {
+      hint: 'make room or choose another --out, then run the command again',
+      cause: error,
+    });
   }
   if (typeof (error as NodeJS.ErrnoException | null)?.code === 'string' && (error as NodeJS.ErrnoException).code!.startsWith('Z_')) {
     return new CliError('BAD_RESPONSE', `the endpoint sent a broken gzip stream${facts.outcome}`, { hint: 'run the command again', cause: error });
   }
   const explained = isCliError(error) ? error : facts.client.explain(error);
   if (explained.code === 'CONNECTION_LOST') return facts.client.connectionLost(error, { progress: facts.progress ?? '', outcome: facts.outcome });
-  return new CliError(explained.code, `${explained.message}${facts.outcome}`, { ...(explained.hint === undefined ? {} : { hint: explained.hint }), cause: error });
+  return new CliError(explained.code, `${explained.message}${facts.outcome}`, {
+    ...(explained.hint === undefined ? {} : { hint: explained.hint }),
+    cause: error,
+  });
 }
 
 export interface SavedJson {
@@ -66,16 +72,28 @@ export async function saveJson(body: NodeJS.ReadableStream, options: SaveJsonOpt
     try {
       await pipeline(body, file.stream(), { signal: options.signal });
     } catch (error) {
-      throw transferFailure(error, { client: options.client, signal: options.signal, where: destination.dir, outcome: '; no file was written', progress: ` while receiving ${what}` });
+      throw transferFailure(error, {
+        client: options.client,
+        signal: options.signal,
+        where: destination.dir,
+        outcome: '; no file was written',
+        progress: ` while receiving ${what}`,
+      });
     }
     let document: Record<string, unknown>;
     try {
       document = JSON.parse(await readFile(file.tempPath, 'utf8')) as Record<string, unknown>;
     } catch (error) {
-      throw new CliError('INCOMPLETE_DOWNLOAD', `${what} is not complete JSON; no file was written`, { hint: 'try again; if it persists, run: opsctl status', cause: error });
+      throw new CliError('INCOMPLETE_DOWNLOAD', `${what} is not complete JSON; no file was written`, {
+        hint: 'try again; if it persists, run: opsctl status',
+        cause: error,
+      });
     }
     const problem = document !== null && typeof document === 'object' ? options.check(document) : 'it is not a JSON object';
-    if (problem !== null) throw new CliError('BAD_RESPONSE', `${what} is not in the expected format: ${problem}; no file was written`, { hint: 'is the endpoint an opsctl endpoint of a matching version? run: opsctl status' });
+    if (problem !== null)
+      throw new CliError('BAD_RESPONSE', `${what} is not in the expected format: ${problem}; no file was written`, {
+        hint: 'is the endpoint an opsctl endpoint of a matching version? run: opsctl status',
+      });
     const path = destination.file === null ? join(destination.dir, safeName(options.name(document))) : join(destination.dir, destination.file);
     if (options.signal.aborted) throw new CliError('CANCELLED', 'cancelled; no file was written');
     await file.commit(path, options.force);

@@ -37,10 +37,11 @@ async function ask(url: URL, ca: string): Promise<unknown> {
 type DefaultsWriter = (certs: string[]) => void;
 const setDefaults = (tls as { setDefaultCACertificates?: DefaultsWriter }).setDefaultCACertificates;
 // Node 20 cannot change its default CAs at run time; CI runs this test on Node 24.
-if (typeof setDefaults !== 'function') console.warn(`skipping the default-CA test: tls.setDefaultCACertificates needs Node 22.19+ (this is ${process.version})`);
+if (typeof setDefaults !== 'function')
+  console.warn(`skipping the default-CA test: tls.setDefaultCACertificates needs Node 22.19+ (this is ${process.version})`);
 
-describe('the client\'s CA', () => {
-  it('trusts the given CA in addition to Node\'s own roots', () => {
+describe("the client's CA", () => {
+  it("trusts the given CA in addition to Node's own roots", () => {
     const trusted = withDefaultCertificates(ours.ca);
     expect(trusted.at(-1)).toBe(ours.ca);
     for (const root of tls.rootCertificates) expect(trusted).toContain(root);

@@ -84,7 +84,10 @@ export class Client {
     try {
       return parseEndpointJson<T>(text);
     } catch (error) {
-      throw new CliError('BAD_RESPONSE', `${this.url.origin} answered ${path} with something that is not JSON; is it an opsctl endpoint?`, { hint: 'check the URL (and any proxy in front of the endpoint)', cause: error });
+      throw new CliError('BAD_RESPONSE', `${this.url.origin} answered ${path} with something that is not JSON; is it an opsctl endpoint?`, {
+        hint: 'check the URL (and any proxy in front of the endpoint)',
+        cause: error,
+      });
     }
   }
 
@@ -212,12 +215,25 @@ export class Client {
     const where = this.url.host;
     const seconds = formatDurationMs(this.#timeoutMs);
     if (err.name === 'AbortError' || code === 'UND_ERR_ABORTED') return new CliError('CANCELLED', 'cancelled', { cause: error });
-    if (code === 'UND_ERR_CONNECT_TIMEOUT') return new CliError('TIMEOUT', `could not connect to ${where} within ${seconds}`, { hint: 'check the host and port, or raise --timeout', cause: error });
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return new CliError('TIMEOUT', `${where} accepted the connection but did not answer within ${seconds}`, { hint: 'raise --timeout, or check that the process is not stalled', cause: error });
-    if (code === 'ECONNREFUSED') return new CliError('UNREACHABLE', `connection refused by ${where}`, { hint: 'is the application running, and is the endpoint listening on that port?', cause: error });
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new CliError('UNREACHABLE', `cannot resolve the host ${this.url.hostname}`, { hint: 'check the URL', cause: error });
+    if (code === 'UND_ERR_CONNECT_TIMEOUT')
+      return new CliError('TIMEOUT', `could not connect to ${where} within ${seconds}`, { hint: 'check the host and port, or raise --timeout', cause: error });
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
+      return new CliError('TIMEOUT', `${where} accepted the connection but did not answer within ${seconds}`, {
+        hint: 'raise --timeout, or check that the process is not stalled',
+        cause: error,
+      });
+    if (code === 'ECONNREFUSED')
+      return new CliError('UNREACHABLE', `connection refused by ${where}`, {
+        hint: 'is the application running, and is the endpoint listening on that port?',
+        cause: error,
+      });
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+      return new CliError('UNREACHABLE', `cannot resolve the host ${this.url.hostname}`, { hint: 'check the URL', cause: error });
     if (/CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|EPROTO/.test(code)) {
-      return new CliError('TLS_FAILED', `TLS with ${where} failed: ${err.message ?? err.cause?.message}`, { hint: 'give the CA that signed the endpoint\'s certificate with --ca FILE', cause: error });
+      return new CliError('TLS_FAILED', `TLS with ${where} failed: ${err.message ?? err.cause?.message}`, {
+        hint: "give the CA that signed the endpoint's certificate with --ca FILE",
+        cause: error,
+      });
     }
     if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') return this.connectionLost(error);
     return new CliError('UNREACHABLE', `cannot reach ${where}: ${err.message}`, { cause: error });

@@ -72,16 +72,25 @@ export class PrometheusApi {
 
   #vectorOf(answer: unknown, status: number, promql: string): PrometheusSample[] {
     if (!isRecord(answer) || (answer['status'] !== 'success' && answer['status'] !== 'error')) {
-      throw new CliError('BAD_RESPONSE', `${this.url.host} answered ${status} with something that is not Prometheus' query API`, { hint: CHECK_URL_HINT, status });
+      throw new CliError('BAD_RESPONSE', `${this.url.host} answered ${status} with something that is not Prometheus' query API`, {
+        hint: CHECK_URL_HINT,
+        status,
+      });
     }
     if (answer['status'] === 'error') {
       const reason = oneLine(String(answer['error'] ?? 'no reason given'));
       // Prometheus says bad_data (400) for a query it cannot parse: here, the selector.
       if (answer['errorType'] === 'bad_data') {
         const why = reason.replace(/^invalid parameter "query": /, '');
-        throw new CliError('USAGE', `Prometheus cannot parse the query ${oneLine(promql)}: ${why}`, { hint: 'give --selector as a PromQL label selector, e.g. \'{app="shop"}\'', status });
+        throw new CliError('USAGE', `Prometheus cannot parse the query ${oneLine(promql)}: ${why}`, {
+          hint: 'give --selector as a PromQL label selector, e.g. \'{app="shop"}\'',
+          status,
+        });
       }
-      throw new CliError('PROMETHEUS_FAILED', `Prometheus at ${this.url.host} failed the query (${oneLine(String(answer['errorType']))}): ${reason}`, { hint: 'run the command again; if it keeps failing, see Prometheus\' own log', status });
+      throw new CliError('PROMETHEUS_FAILED', `Prometheus at ${this.url.host} failed the query (${oneLine(String(answer['errorType']))}): ${reason}`, {
+        hint: "run the command again; if it keeps failing, see Prometheus' own log",
+        status,
+      });
     }
     const data = answer['data'];
     if (!isRecord(data) || data['resultType'] !== 'vector' || !Array.isArray(data['result'])) {
@@ -89,7 +98,8 @@ export class PrometheusApi {
     }
     return data['result'].map((series: unknown) => {
       const sample = sampleOf(series);
-      if (sample === null) throw new CliError('BAD_RESPONSE', `${this.url.host} answered a query with a malformed series; is it Prometheus?`, { hint: CHECK_URL_HINT, status });
+      if (sample === null)
+        throw new CliError('BAD_RESPONSE', `${this.url.host} answered a query with a malformed series; is it Prometheus?`, { hint: CHECK_URL_HINT, status });
       return sample;
     });
   }
@@ -101,12 +111,20 @@ export class PrometheusApi {
     const where = `Prometheus at ${this.url.host}`;
     if (this.#signal.aborted) return new CliError('CANCELLED', 'cancelled', { cause: error });
     if (code.startsWith('UND_ERR_') && code.endsWith('TIMEOUT')) {
-      return new CliError('TIMEOUT', `${where} did not answer within ${formatDurationMs(this.#timeoutMs)}`, { hint: 'raise --timeout, or check that Prometheus is up', cause: error });
+      return new CliError('TIMEOUT', `${where} did not answer within ${formatDurationMs(this.#timeoutMs)}`, {
+        hint: 'raise --timeout, or check that Prometheus is up',
+        cause: error,
+      });
     }
     if (/CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|EPROTO/.test(code)) {
       return new CliError('TLS_FAILED', `TLS with ${where} failed: ${err.message}`, { hint: 'trust its CA with NODE_EXTRA_CA_CERTS=ca.pem', cause: error });
     }
-    const reason = code === 'ECONNREFUSED' ? 'the connection was refused' : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? `cannot resolve ${this.url.hostname}` : err.message;
+    const reason =
+      code === 'ECONNREFUSED'
+        ? 'the connection was refused'
+        : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+          ? `cannot resolve ${this.url.hostname}`
+          : err.message;
     return new CliError('UNREACHABLE', `cannot reach ${where}: ${reason}`, { hint: CHECK_URL_HINT, cause: error });
   }
 }
@@ -118,7 +136,9 @@ async function readCapped(body: Dispatcher.ResponseData['body']): Promise<string
     bytes += (chunk as Buffer).length;
     if (bytes > MAX_ANSWER_BYTES) {
       body.destroy();
-      throw new CliError('BAD_RESPONSE', `Prometheus' answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; is it Prometheus?`, { hint: CHECK_URL_HINT });
+      throw new CliError('BAD_RESPONSE', `Prometheus' answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; is it Prometheus?`, {
+        hint: CHECK_URL_HINT,
+      });
     }
     chunks.push(chunk as Buffer);
   }

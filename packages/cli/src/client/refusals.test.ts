@@ -6,18 +6,30 @@ const HTTP_WORDS = /\b(GET|POST)\b|skipMemoryCheck|=true|\bparameter (seconds|ti
 
 describe('describeRefusal', () => {
   it('speaks of --skip-memory-check and decimal sizes for LOW_MEMORY', () => {
-    const refusal = describeRefusal('LOW_MEMORY', 'A heap snapshot would need about 300 MB more memory, ... Pass skipMemoryCheck=true to take the risk.', facts({ estimatedExtraBytes: 300e6, headroomBytes: 45.5e6, limitBytes: 512e6, limitSource: 'cgroup-v2', memoryFactor: 24 }));
-    expect(refusal.message).toBe('a heap snapshot would need about 300 MB more memory, but only 45.5 MB is left under the container\'s memory limit (cgroup-v2) of 512 MB; the process could be OOM-killed');
+    const refusal = describeRefusal(
+      'LOW_MEMORY',
+      'A heap snapshot would need about 300 MB more memory, ... Pass skipMemoryCheck=true to take the risk.',
+      facts({ estimatedExtraBytes: 300e6, headroomBytes: 45.5e6, limitBytes: 512e6, limitSource: 'cgroup-v2', memoryFactor: 24 }),
+    );
+    expect(refusal.message).toBe(
+      "a heap snapshot would need about 300 MB more memory, but only 45.5 MB is left under the container's memory limit (cgroup-v2) of 512 MB; the process could be OOM-killed",
+    );
     expect(refusal.hint).toMatch(/^pass --skip-memory-check/);
   });
 
-  it('names the flag and its limit in the flag\'s unit for a parameter the CLI sent', () => {
-    expect(describeRefusal('BAD_PARAM', 'The parameter seconds must be a number from 1 to 300, not "500".', facts({ param: 'seconds', max: 300 })).message).toBe('--duration may be at most 5m');
-    expect(describeRefusal('BAD_PARAM', 'The parameter timeoutMs must be an integer from 1 to 5000.', facts({ param: 'timeoutMs', max: 5000 })).message).toBe('--eval-timeout may be at most 5s, the application\'s limit (repl.evalTimeoutMs)');
-    expect(describeRefusal('BAD_PARAM', 'The parameter intervalUs must be a number from 50 to 100000, not "10".', facts({ param: 'intervalUs' })).message).toBe('the endpoint does not accept this --interval (it counts microseconds): it must be a number from 50 to 100000, not "10"');
+  it("names the flag and its limit in the flag's unit for a parameter the CLI sent", () => {
+    expect(
+      describeRefusal('BAD_PARAM', 'The parameter seconds must be a number from 1 to 300, not "500".', facts({ param: 'seconds', max: 300 })).message,
+    ).toBe('--duration may be at most 5m');
+    expect(describeRefusal('BAD_PARAM', 'The parameter timeoutMs must be an integer from 1 to 5000.', facts({ param: 'timeoutMs', max: 5000 })).message).toBe(
+      "--eval-timeout may be at most 5s, the application's limit (repl.evalTimeoutMs)",
+    );
+    expect(describeRefusal('BAD_PARAM', 'The parameter intervalUs must be a number from 50 to 100000, not "10".', facts({ param: 'intervalUs' })).message).toBe(
+      'the endpoint does not accept this --interval (it counts microseconds): it must be a number from 50 to 100000, not "10"',
+    );
   });
 
-  it('keeps an action\'s own parameter errors: they name the key=value the user typed', () => {
+  it("keeps an action's own parameter errors: they name the key=value the user typed", () => {
     const refusal = describeRefusal('BAD_PARAM', 'region must be one of eu, us.', facts({ action: 'flush', param: 'region' }));
     expect(refusal).toEqual({ message: 'region must be one of eu, us', hint: 'see its parameters: opsctl actions' });
   });

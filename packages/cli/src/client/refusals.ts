@@ -48,7 +48,13 @@ export function describeRefusal(code: ErrorCode, endpointMessage: string, facts:
       return { message: sentence, hint: 'the process is stopping; try its replacement' };
     case 'FEATURE_DISABLED':
       // The endpoint says what turns it on; older ones did not.
-      return { message: sentence, hint: details['fix'] === undefined ? 'the application has to enable this feature in its endpoint options' : `ask whoever runs the application to ${String(details['fix']).slice(0, 200)}` };
+      return {
+        message: sentence,
+        hint:
+          details['fix'] === undefined
+            ? 'the application has to enable this feature in its endpoint options'
+            : `ask whoever runs the application to ${String(details['fix']).slice(0, 200)}`,
+      };
     case 'NOT_FOUND':
       return { message: 'the endpoint does not offer this command', hint: 'it may be an older version; see what it offers: opsctl status' };
     case 'BAD_PARAM':
@@ -58,27 +64,33 @@ export function describeRefusal(code: ErrorCode, endpointMessage: string, facts:
     case 'LOW_DISK': {
       const needed = number('estimatedFileBytes');
       const free = number('freeBytes');
-      if (needed === null || free === null) return { message: sentence, hint: 'the application\'s heapSnapshot.dir needs more free space' };
-      return { message: `a heap snapshot may need up to ${formatBytes(needed)} of disk where the process writes it, but only ${formatBytes(free)} is free there`, hint: 'free space there, or have the application set heapSnapshot.dir to a larger volume' };
+      if (needed === null || free === null) return { message: sentence, hint: "the application's heapSnapshot.dir needs more free space" };
+      return {
+        message: `a heap snapshot may need up to ${formatBytes(needed)} of disk where the process writes it, but only ${formatBytes(free)} is free there`,
+        hint: 'free space there, or have the application set heapSnapshot.dir to a larger volume',
+      };
     }
     case 'UNKNOWN_ACTION':
-      return { message: `the application has no action "${text('action')}"`, hint: 'list the application\'s actions: opsctl actions' };
+      return { message: `the application has no action "${text('action')}"`, hint: "list the application's actions: opsctl actions" };
     case 'UNKNOWN_SNAPSHOT':
       return { message: `no captured heap snapshot has the id "${text('id')}"`, hint: 'list the captures: opsctl snapshots list' };
     case 'UNKNOWN_WORKER':
       return { message: `no running worker thread is registered as "${text('worker')}"`, hint: 'the registered workers are listed by: opsctl status' };
     case 'ACTION_FAILED':
-      return { message: sentence, hint: 'the error is the application\'s own; its logs may say more' };
+      return { message: sentence, hint: "the error is the application's own; its logs may say more" };
     case 'ACTION_TIMEOUT':
       return { message: sentence, hint: 'it may still be running in the process; check before running it again' };
     case 'MAIN_THREAD_BLOCKED':
       if (details['snapshot']) return { message: sentence, hint: `try again${retry}, once the snapshot is written` };
       // Only a token that may see stacks is told where it is stuck, and pointed at opsctl stack.
-      return { message: sentence, hint: Array.isArray(details['stack']) ? 'see where it is stuck: opsctl stack; try again once it is free' : 'try again once it is free' };
+      return {
+        message: sentence,
+        hint: Array.isArray(details['stack']) ? 'see where it is stuck: opsctl stack; try again once it is free' : 'try again once it is free',
+      };
     case 'TOO_MANY_CONNECTIONS':
       return { message: sentence, hint: `close other sessions and streams to this process, then try again${retry}` };
     case 'SNAPSHOT_DIR_UNAVAILABLE':
-      return { message: sentence, hint: 'the application\'s heapSnapshot.dir (OPSCTL_HEAP_SNAPSHOT_DIR) must be a directory it can write' };
+      return { message: sentence, hint: "the application's heapSnapshot.dir (OPSCTL_HEAP_SNAPSHOT_DIR) must be a directory it can write" };
     default:
       return { message: sentence, hint: undefined };
   }
@@ -92,18 +104,23 @@ function badParam(sentence: string, details: Record<string, unknown>): Refusal {
   if (known === undefined) return { message: sentence, hint: details['action'] === undefined ? undefined : `see its parameters: opsctl actions` };
   const max = typeof details['max'] === 'number' ? details['max'] : null;
   if (max !== null) {
-    const application = param === 'timeoutMs' ? ', the application\'s limit (repl.evalTimeoutMs)' : '';
+    const application = param === 'timeoutMs' ? ", the application's limit (repl.evalTimeoutMs)" : '';
     return { message: `${known.flag} may be at most ${known.show(max)}${application}`, hint: `give ${known.flag} ${known.show(max)} or less, or leave it out` };
   }
   const counted = known.unit === null ? '' : ` (it counts ${known.unit})`;
-  return { message: `the endpoint does not accept this ${known.flag}${counted}: ${sentence.replace(new RegExp(`^the parameter ${param} `, 'i'), 'it ')}`, hint: 'the command\'s --help gives the range' };
+  return {
+    message: `the endpoint does not accept this ${known.flag}${counted}: ${sentence.replace(new RegExp(`^the parameter ${param} `, 'i'), 'it ')}`,
+    hint: "the command's --help gives the range",
+  };
 }
 
 function lowMemory(sentence: string, details: Record<string, unknown>): Refusal {
   const hint = 'pass --skip-memory-check to take the risk, or try when the process uses less memory';
   const { estimatedExtraBytes: needed, headroomBytes: left, limitBytes: limit, limitSource: source } = details;
-  if (typeof needed !== 'number' || typeof left !== 'number' || typeof limit !== 'number') return { message: sentence.replace(/ Pass skipMemoryCheck=true[^.]*$/i, ''), hint };
-  const where = source === 'configured' ? 'the configured limit' : source === 'system' ? 'the machine\'s memory' : `the container's memory limit (${String(source)})`;
+  if (typeof needed !== 'number' || typeof left !== 'number' || typeof limit !== 'number')
+    return { message: sentence.replace(/ Pass skipMemoryCheck=true[^.]*$/i, ''), hint };
+  const where =
+    source === 'configured' ? 'the configured limit' : source === 'system' ? "the machine's memory" : `the container's memory limit (${String(source)})`;
   return {
     message: `a heap snapshot would need about ${formatBytes(needed)} more memory, but only ${formatBytes(left)} is left under ${where} of ${formatBytes(limit)}; the process could be OOM-killed`,
     hint,

@@ -7,10 +7,12 @@ import { examples, type Runner } from '../define.js';
 export function registerActions(program: Command, run: Runner): void {
   program
     .command('actions')
-    .description('list the application\'s own maintenance actions and their parameters')
+    .description("list the application's own maintenance actions and their parameters")
     .addHelpText('after', examples('opsctl actions', 'opsctl actions --json'))
-    .action(run(async (ctx) => {
-      const { runActions } = await import('./actions.js');
-      await runActions(ctx);
-    }));
+    .action(
+      run(async (ctx) => {
+        const { runActions } = await import('./actions.js');
+        await runActions(ctx);
+      }),
+    );
 }

@@ -6,16 +6,19 @@ import { parseAssignments } from './run.js';
 let ep: TestEndpoint;
 let env: Record<string, string>;
 beforeAll(async () => {
-  ep = await startEndpoint({
-    actions: {
-      'warm-cache': {
-        description: 'Loads the hot keys.',
-        params: { keys: { type: 'number', required: true }, tier: { type: 'enum', values: ['l1', 'l2'], default: 'l1' } },
-        run: ({ keys, tier }) => ({ loaded: keys, tier }),
+  ep = await startEndpoint(
+    {
+      actions: {
+        'warm-cache': {
+          description: 'Loads the hot keys.',
+          params: { keys: { type: 'number', required: true }, tier: { type: 'enum', values: ['l1', 'l2'], default: 'l1' } },
+          run: ({ keys, tier }) => ({ loaded: keys, tier }),
+        },
+        noop: { description: 'Does nothing.', run: () => undefined },
       },
-      noop: { description: 'Does nothing.', run: () => undefined },
     },
-  }, { operator: ['actions'] });
+    { operator: ['actions'] },
+  );
   env = { OPSCTL_URL: ep.url, OPSCTL_TOKEN: ep.tokens['operator'] ?? '' };
 });
 afterAll(() => ep.close());

@@ -40,7 +40,10 @@ export async function runBlocks(opts: BlocksOptions, ctx: Context): Promise<Bloc
   } catch (error) {
     // Ctrl-C ends a watch normally.
     if (ctx.signal.aborted) return status ?? (await client.json<BlocksResponse>('/blocks'));
-    if (silence.signal.aborted) throw new CliError('UNREACHABLE', `the block stream from ${client.url.host} went silent for ${STREAM_SILENCE_MS / 1000} s`, { hint: 'the process may be stalled or gone; run: opsctl status' });
+    if (silence.signal.aborted)
+      throw new CliError('UNREACHABLE', `the block stream from ${client.url.host} went silent for ${STREAM_SILENCE_MS / 1000} s`, {
+        hint: 'the process may be stalled or gone; run: opsctl status',
+      });
     throw client.explain(error);
   } finally {
     clearTimeout(timer);
@@ -52,7 +55,11 @@ export async function runBlocks(opts: BlocksOptions, ctx: Context): Promise<Bloc
 function renderBlocks(answer: BlocksResponse, c: ChalkInstance): string {
   const head = [`main thread: ${describeMainThread(answer.mainThread, c)}`];
   if (answer.blocks.length === 0) return [...head, `no blocks longer than ${seconds(answer.thresholdMs)} recorded`].join('\n');
-  return [...head, `${answer.blocks.length} block${answer.blocks.length === 1 ? '' : 's'} longer than ${seconds(answer.thresholdMs)}, oldest first:`, ...answer.blocks.map((block) => renderBlock(block, c))].join('\n');
+  return [
+    ...head,
+    `${answer.blocks.length} block${answer.blocks.length === 1 ? '' : 's'} longer than ${seconds(answer.thresholdMs)}, oldest first:`,
+    ...answer.blocks.map((block) => renderBlock(block, c)),
+  ].join('\n');
 }
 
 function renderBlock(block: BlockRecord, c: ChalkInstance): string {

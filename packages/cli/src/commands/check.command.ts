@@ -14,8 +14,10 @@ export function registerCheck(program: Command, run: Runner): void {
     .option('--heapdump', 'also take a heap snapshot to a temporary file and verify it', false)
     .option('--junit <file>', 'write the results as JUnit XML (mode 0600)')
     .addHelpText('after', examples('opsctl check', 'opsctl check --require heap,repl --junit check.xml'))
-    .action(run(async (ctx, opts: { require?: string; leakCheck: boolean; requireLeakVerdict: boolean; heapdump: boolean; junit?: string }) => {
-      const { runCheck } = await import('./check.js');
-      await runCheck(opts, ctx);
-    }));
+    .action(
+      run(async (ctx, opts: { require?: string; leakCheck: boolean; requireLeakVerdict: boolean; heapdump: boolean; junit?: string }) => {
+        const { runCheck } = await import('./check.js');
+        await runCheck(opts, ctx);
+      }),
+    );
 }

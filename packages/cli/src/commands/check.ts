@@ -113,7 +113,7 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
     const caller = info as InfoResponse | null;
 
     if (caller === null) await skip('main-thread', 'no working token');
-    else if (!caller.mainThread.watched) await skip('main-thread', 'the endpoint is mounted in the application\'s server, which cannot watch its own thread');
+    else if (!caller.mainThread.watched) await skip('main-thread', "the endpoint is mounted in the application's server, which cannot watch its own thread");
     else await record('main-thread', async () => mainThreadCheck(caller.mainThread));
 
     if (caller === null) await skip('scopes', 'no working token');
@@ -145,7 +145,10 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
   if (ctx.out.json) ctx.out.result(report, () => '');
   const failed = checks.filter((c) => c.status === 'fail');
   if (failed.length > 0) {
-    throw new CliError(failed[0]?.code ?? 'CHECK_FAILED', `${failed.length} check${failed.length > 1 ? 's' : ''} failed: ${failed.map((c) => c.name).join(', ')}`);
+    throw new CliError(
+      failed[0]?.code ?? 'CHECK_FAILED',
+      `${failed.length} check${failed.length > 1 ? 's' : ''} failed: ${failed.map((c) => c.name).join(', ')}`,
+    );
   }
   return report;
 }
@@ -168,7 +171,9 @@ async function heapdumpRoundTrip(ctx: Context): Promise<{ detail: string }> {
   try {
     const quiet = { ...ctx, out: ctx.out.silent() };
     const result = await takeHeapSnapshot({ out: `${dir}/`, gzip: true, force: false, skipMemoryCheck: false }, await quiet.client(), quiet);
-    return { detail: `${result.nodes.toLocaleString('en-US')} objects, ${formatBytes(result.bytes)} gzipped, process paused ${(result.snapshotMs / 1000).toFixed(1)} s` };
+    return {
+      detail: `${result.nodes.toLocaleString('en-US')} objects, ${formatBytes(result.bytes)} gzipped, process paused ${(result.snapshotMs / 1000).toFixed(1)} s`,
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -176,9 +181,15 @@ async function heapdumpRoundTrip(ctx: Context): Promise<{ detail: string }> {
 
 function parseScopes(list: string | undefined): Scope[] {
   if (!list) return [];
-  const scopes = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const scopes = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const unknown = scopes.filter((s) => !isScope(s));
-  if (unknown.length > 0) throw new CliError('USAGE', `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s}"`).join(', ')} in --require`, { hint: `choose from ${SCOPE_LIST}` });
+  if (unknown.length > 0)
+    throw new CliError('USAGE', `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s}"`).join(', ')} in --require`, {
+      hint: `choose from ${SCOPE_LIST}`,
+    });
   return scopes as Scope[];
 }
 
@@ -192,9 +203,11 @@ function renderLine(outcome: CheckOutcome, ctx: Context): string {
 function mainThreadCheck(status: MainThreadStatus): { detail: string } {
   if (status.blocked) {
     const top = status.stack?.[0];
-    throw new CliError('CHECK_FAILED', `the event loop has been blocked for ${(status.blockedForMs / 1000).toFixed(1)} s${top === undefined ? '' : ` in ${top.function} (${basename(top.file)}:${top.line})`}; run: opsctl stack`);
+    throw new CliError(
+      'CHECK_FAILED',
+      `the event loop has been blocked for ${(status.blockedForMs / 1000).toFixed(1)} s${top === undefined ? '' : ` in ${top.function} (${basename(top.file)}:${top.line})`}; run: opsctl stack`,
+    );
   }
   if (status.snapshot !== null) return { detail: 'writing a heap snapshot (the event loop resumes after it)' };
   return { detail: `the event loop turned ${status.lagMs} ms ago` };
 }
-

@@ -9,14 +9,19 @@ export function registerCompletion(program: Command, run: Runner): void {
     .command('completion')
     .description('print a shell completion script for bash, zsh or fish')
     .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
-    .addHelpText('after', examples(
-      'opsctl completion bash >> ~/.bashrc',
-      'source <(opsctl completion bash)              # this shell only',
-      'opsctl completion zsh > "${fpath[1]}/_opsctl"',
-      'opsctl completion fish > ~/.config/fish/completions/opsctl.fish',
-    ))
-    .action(run(async (ctx, shell: 'bash' | 'zsh' | 'fish') => {
-      const { runCompletion } = await import('./completion.js');
-      runCompletion(shell, program, ctx);
-    }));
+    .addHelpText(
+      'after',
+      examples(
+        'opsctl completion bash >> ~/.bashrc',
+        'source <(opsctl completion bash)              # this shell only',
+        'opsctl completion zsh > "${fpath[1]}/_opsctl"',
+        'opsctl completion fish > ~/.config/fish/completions/opsctl.fish',
+      ),
+    )
+    .action(
+      run(async (ctx, shell: 'bash' | 'zsh' | 'fish') => {
+        const { runCompletion } = await import('./completion.js');
+        runCompletion(shell, program, ctx);
+      }),
+    );
 }

@@ -17,7 +17,16 @@ interface Node {
 
 export function runCompletion(shell: Shell, program: Command, ctx: Context): string {
   const nodes = walk(program, '');
-  const valued = [...new Set(walkCommands(program).flatMap((command) => command.options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short]).filter((f): f is string => f !== undefined)))].sort();
+  const valued = [
+    ...new Set(
+      walkCommands(program).flatMap((command) =>
+        command.options
+          .filter((o) => o.required || o.optional)
+          .flatMap((o) => [o.long, o.short])
+          .filter((f): f is string => f !== undefined),
+      ),
+    ),
+  ].sort();
   const script = shell === 'bash' ? bash(nodes, valued) : shell === 'zsh' ? zsh(nodes, valued) : fish(nodes, valued);
   ctx.out.data(script);
   return script;
@@ -30,8 +39,15 @@ function walkCommands(command: Command): Command[] {
 function walk(command: Command, path: string): Node[] {
   const visible = command.commands;
   const inherited = ancestors(command).flatMap((c) => c.options);
-  const flags = [...command.options, ...inherited].filter((o) => !o.hidden).flatMap((o) => [o.long, o.short]).filter((f): f is string => f !== undefined);
-  const node: Node = { path, commands: visible.map((sub) => ({ name: sub.name(), description: sub.description() })), flags: [...new Set([...flags, '--help'])].sort() };
+  const flags = [...command.options, ...inherited]
+    .filter((o) => !o.hidden)
+    .flatMap((o) => [o.long, o.short])
+    .filter((f): f is string => f !== undefined);
+  const node: Node = {
+    path,
+    commands: visible.map((sub) => ({ name: sub.name(), description: sub.description() })),
+    flags: [...new Set([...flags, '--help'])].sort(),
+  };
   return [node, ...visible.flatMap((sub) => walk(sub, path === '' ? sub.name() : `${path} ${sub.name()}`))];
 }
 
@@ -92,7 +108,9 @@ complete -o filenames -F _opsctl opsctl
 }
 
 function zsh(nodes: Node[], valued: string[]): string {
-  const cases = nodes.map((n) => `    "${n.path}") reply=(${[...n.commands.map((c) => zshWord(c.name, c.description)), ...n.flags.map((f) => `'${f}'`)].join(' ')}) ;;`).join('\n');
+  const cases = nodes
+    .map((n) => `    "${n.path}") reply=(${[...n.commands.map((c) => zshWord(c.name, c.description)), ...n.flags.map((f) => `'${f}'`)].join(' ')}) ;;`)
+    .join('\n');
   const children = nodes.map((n) => `    "${n.path}") reply=(${n.commands.map((c) => c.name).join(' ')}) ;;`).join('\n');
   return `#compdef opsctl
 # opsctl completion for zsh. Load it with: source <(opsctl completion zsh), or save it
@@ -148,10 +166,12 @@ function fish(nodes: Node[], valued: string[]): string {
     '        if test $skip -eq 1; set skip 0; continue; end',
     `        if contains -- $word ${valued.join(' ')}; set skip 1; continue; end`,
     '        switch "$path"',
-    ...nodes.filter((n) => n.commands.length > 0).flatMap((n) => [
-      `            case "${n.path}"`,
-      `                if contains -- $word ${n.commands.map((c) => c.name).join(' ')}; set path (string trim -- "$path $word"); end`,
-    ]),
+    ...nodes
+      .filter((n) => n.commands.length > 0)
+      .flatMap((n) => [
+        `            case "${n.path}"`,
+        `                if contains -- $word ${n.commands.map((c) => c.name).join(' ')}; set path (string trim -- "$path $word"); end`,
+      ]),
     '        end',
     '    end',
     '    echo $path',
@@ -168,7 +188,9 @@ function fish(nodes: Node[], valued: string[]): string {
     const condition = `test (__opsctl_path) = "${node.path}"`;
     for (const command of node.commands) lines.push(`complete -c opsctl -n '${condition}' -a ${command.name} -d '${command.description.replace(/'/g, "\\'")}'`);
     for (const flag of node.flags) {
-      lines.push(flag.startsWith('--') ? `complete -c opsctl -n '${condition}' -l ${flag.slice(2)}` : `complete -c opsctl -n '${condition}' -s ${flag.slice(1)}`);
+      lines.push(
+        flag.startsWith('--') ? `complete -c opsctl -n '${condition}' -l ${flag.slice(2)}` : `complete -c opsctl -n '${condition}' -s ${flag.slice(1)}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

@@ -16,7 +16,10 @@ export async function runContextList(ctx: Context): Promise<ContextEntry[]> {
     if (list.length === 0) return 'No contexts. Create one with: opsctl login URL --name NAME';
     const width = Math.max(...list.map((e) => e.name.length));
     return list
-      .map((e) => `${e.current ? c.green('*') : ' '} ${e.name.padEnd(width)}  ${e.url}  ${c.dim(e.credential === 'file' ? '(token in file)' : '(token in keychain)')}`)
+      .map(
+        (e) =>
+          `${e.current ? c.green('*') : ' '} ${e.name.padEnd(width)}  ${e.url}  ${c.dim(e.credential === 'file' ? '(token in file)' : '(token in keychain)')}`,
+      )
       .join('\n');
   });
   return entries;

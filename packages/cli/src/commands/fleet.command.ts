@@ -7,14 +7,16 @@ import { examples, type Runner } from '../define.js';
 export function registerFleet(program: Command, run: Runner): void {
   program
     .command('fleet')
-    .description('ask Prometheus which instance to dig into: every endpoint\'s leak verdict, growth and memory, worst first')
-    .requiredOption('--prometheus <url>', 'Prometheus\' address, e.g. http://prometheus:9090')
+    .description("ask Prometheus which instance to dig into: every endpoint's leak verdict, growth and memory, worst first")
+    .requiredOption('--prometheus <url>', "Prometheus' address, e.g. http://prometheus:9090")
     .option('--selector <selector>', 'only instances whose series match this PromQL label selector, e.g. \'{app="shop"}\'')
     .option('--prometheus-token-file <file>', 'send the bearer token in this file to Prometheus (default: OPSCTL_PROMETHEUS_TOKEN)')
     .option('--heapdump-worst', 'then take a heap snapshot of the first instance listed', false)
-    .option('--endpoint <template>', 'with --heapdump-worst: an instance\'s endpoint URL, its labels in braces, e.g. \'https://{instance}\'')
+    .option('--endpoint <template>', "with --heapdump-worst: an instance's endpoint URL, its labels in braces, e.g. 'https://{instance}'")
     .option('-o, --out <dir>', 'with --heapdump-worst: the directory for the snapshot (default: the current directory)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The instances are those Prometheus scrapes: each endpoint's /metrics, read with a token
 of scope metrics (scrape config and alert rules: docs/monitoring.md in the opsctl
 repository). Worst first: by verdict (suspected, growing, ok, unknown), then by growth.
@@ -23,12 +25,17 @@ Prometheus scrapes; any other label of the target works too ({pod}, {namespace})
 token is OPSCTL_TOKEN, else that of --context or the current context (with its CA); it
 needs the heap scope.
 ${examples(
-    'opsctl fleet --prometheus http://prometheus:9090',
-    'opsctl fleet --prometheus http://prometheus:9090 --selector \'{app="shop"}\' --json',
-    'opsctl fleet --prometheus http://prometheus:9090 --heapdump-worst --endpoint \'https://{instance}\' --out ./dumps/',
-  )}`)
-    .action(run(async (ctx, opts: { prometheus: string; selector?: string; prometheusTokenFile?: string; heapdumpWorst: boolean; endpoint?: string; out?: string }) => {
-      const { runFleet } = await import('./fleet.js');
-      await runFleet(opts, ctx);
-    }));
+  'opsctl fleet --prometheus http://prometheus:9090',
+  'opsctl fleet --prometheus http://prometheus:9090 --selector \'{app="shop"}\' --json',
+  "opsctl fleet --prometheus http://prometheus:9090 --heapdump-worst --endpoint 'https://{instance}' --out ./dumps/",
+)}`,
+    )
+    .action(
+      run(
+        async (ctx, opts: { prometheus: string; selector?: string; prometheusTokenFile?: string; heapdumpWorst: boolean; endpoint?: string; out?: string }) => {
+          const { runFleet } = await import('./fleet.js');
+          await runFleet(opts, ctx);
+        },
+      ),
+    );
 }

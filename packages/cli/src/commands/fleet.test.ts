@@ -34,17 +34,24 @@ function vectors(labels: Record<string, string>): (req: IncomingMessage, res: Se
     const query = new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '';
     const name = query.replace(/\{.*$/s, '');
     const values: Record<string, string> = { opsctl_leak_verdict: '2', opsctl_leak_growth_bytes_per_second: '1048576', opsctl_instance_info: '1', up: '1' };
-    const result = [{ metric: { __name__: name, job: 'opsctl', ...labels, ...(name === 'opsctl_leak_verdict' ? { series: `heap${EVIL}` } : {}) }, value: [1_700_000_000, values[name] ?? '1000'] }];
+    const result = [
+      {
+        metric: { __name__: name, job: 'opsctl', ...labels, ...(name === 'opsctl_leak_verdict' ? { series: `heap${EVIL}` } : {}) },
+        value: [1_700_000_000, values[name] ?? '1000'],
+      },
+    ];
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
   };
 }
 
 describe('opsctl fleet and what is not Prometheus', () => {
-  it('says a web page is not Prometheus\' query API: exit 1', async () => {
+  it("says a web page is not Prometheus' query API: exit 1", async () => {
     const url = await serve((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>Grafana</html>'));
     const run = await runCli(['fleet', '--prometheus', url]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: 127\.0\.0\.1:\d+ answered 200 with something that is not Prometheus' query API\nhint: give --prometheus the address of Prometheus itself/);
+    expect(run.stderr).toMatch(
+      /^error: 127\.0\.0\.1:\d+ answered 200 with something that is not Prometheus' query API\nhint: give --prometheus the address of Prometheus itself/,
+    );
     expect(run.stdout).toBe('');
   });
 
@@ -56,14 +63,16 @@ describe('opsctl fleet and what is not Prometheus', () => {
     });
     const fromEnv = await runCli(['fleet', '--prometheus', url], { env: { OPSCTL_PROMETHEUS_TOKEN: 'from-env' } });
     expect(fromEnv.code).toBe(3);
-    expect(fromEnv.stderr).toMatch(/^error: Prometheus at 127\.0\.0\.1:\d+ refused the query with 401\nhint: give the token it wants in OPSCTL_PROMETHEUS_TOKEN/);
+    expect(fromEnv.stderr).toMatch(
+      /^error: Prometheus at 127\.0\.0\.1:\d+ refused the query with 401\nhint: give the token it wants in OPSCTL_PROMETHEUS_TOKEN/,
+    );
     const file = join(work, 'prometheus-token');
     writeFileSync(file, 'from-file\n', { mode: 0o600 });
     expect((await runCli(['fleet', '--prometheus', url, '--prometheus-token-file', file], { env: { OPSCTL_PROMETHEUS_TOKEN: 'from-env' } })).code).toBe(3);
     expect(new Set(seen)).toEqual(new Set(['Bearer from-env', 'Bearer from-file']));
   });
 
-  it('refuses to send Prometheus\' token over plain http to another machine', async () => {
+  it("refuses to send Prometheus' token over plain http to another machine", async () => {
     const run = await runCli(['fleet', '--prometheus', 'http://prometheus.invalid:9090'], { env: { OPSCTL_PROMETHEUS_TOKEN: 'secret' } });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^error: refusing to send a token over plain http to prometheus\.invalid:9090/);
@@ -88,12 +97,14 @@ describe('opsctl fleet and what is not Prometheus', () => {
 
   it('never sends the endpoint token where a label from Prometheus would lead it', async () => {
     const url = await serve(vectors({ instance: 'evil.example/steal?x=' }));
-    const run = await runCli(['fleet', '--prometheus', url, '--heapdump-worst', '--endpoint', 'http://{instance}', '--out', work], { env: { OPSCTL_TOKEN: 'opsctl_secret' } });
+    const run = await runCli(['fleet', '--prometheus', url, '--heapdump-worst', '--endpoint', 'http://{instance}', '--out', work], {
+      env: { OPSCTL_TOKEN: 'opsctl_secret' },
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^error: Prometheus gave instance="evil\.example\/steal\?x=", which cannot go into a URL/);
   });
 
-  it('stops reading an answer larger than any fleet\'s', async () => {
+  it("stops reading an answer larger than any fleet's", async () => {
     const url = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"status":"success","data":{"resultType":"vector","result":["');
@@ -111,8 +122,9 @@ describe('opsctl fleet and what is not Prometheus', () => {
   });
 });
 
-describe('the fleet\'s order', () => {
-  const instance = (name: string, verdictValue: number | null, growthBytesPerSecond: number | null) => ({ instance: name, verdictValue, growthBytesPerSecond }) as FleetInstance;
+describe("the fleet's order", () => {
+  const instance = (name: string, verdictValue: number | null, growthBytesPerSecond: number | null) =>
+    ({ instance: name, verdictValue, growthBytesPerSecond }) as FleetInstance;
 
   it('is by verdict, then growth, worst first; no verdict and no trend last', () => {
     const sorted = [
@@ -125,15 +137,25 @@ describe('the fleet\'s order', () => {
       instance('suspected-fast', 2, 2_000_000),
       instance('growing-slow', 1, 10),
     ].sort(worstFirst);
-    expect(sorted.map((i) => i.instance)).toEqual(['suspected-fast', 'suspected-slow', 'growing-fast', 'growing-slow', 'growing-no-trend', 'ok', 'unknown', 'off']);
+    expect(sorted.map((i) => i.instance)).toEqual([
+      'suspected-fast',
+      'suspected-slow',
+      'growing-fast',
+      'growing-slow',
+      'growing-no-trend',
+      'ok',
+      'unknown',
+      'off',
+    ]);
   });
 });
 
 describe('--endpoint templates', () => {
-  it('fill in the target\'s labels', () => {
+  it("fill in the target's labels", () => {
     expect(endpointUrl('https://{instance}', { instance: '10.0.0.7:9500' }).href).toBe('https://10.0.0.7:9500/');
-    expect(endpointUrl('http://127.0.0.1:8001/api/v1/namespaces/{namespace}/pods/{pod}:9500/proxy', { namespace: 'shop', pod: 'shop-7d9f' }).href)
-      .toBe('http://127.0.0.1:8001/api/v1/namespaces/shop/pods/shop-7d9f:9500/proxy');
+    expect(endpointUrl('http://127.0.0.1:8001/api/v1/namespaces/{namespace}/pods/{pod}:9500/proxy', { namespace: 'shop', pod: 'shop-7d9f' }).href).toBe(
+      'http://127.0.0.1:8001/api/v1/namespaces/shop/pods/shop-7d9f:9500/proxy',
+    );
     expect(endpointUrl('https://{instance}', { instance: '[::1]:9500' }).host).toBe('[::1]:9500');
   });
 

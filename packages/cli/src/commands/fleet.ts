@@ -41,7 +41,10 @@ const MAX_CELL = 48;
 export async function runFleet(opts: FleetOptions, ctx: Context): Promise<FleetResult> {
   const selector = checkSelector(opts.selector);
   if (opts.heapdumpWorst) {
-    if (opts.endpoint === undefined) throw new CliError('USAGE', '--heapdump-worst needs --endpoint: how to reach an instance', { hint: 'add --endpoint \'https://{instance}\' (any of its labels in braces)' });
+    if (opts.endpoint === undefined)
+      throw new CliError('USAGE', '--heapdump-worst needs --endpoint: how to reach an instance', {
+        hint: "add --endpoint 'https://{instance}' (any of its labels in braces)",
+      });
     checkEndpointTemplate(opts.endpoint);
   }
   const token = await prometheusToken(opts, ctx);
@@ -65,7 +68,9 @@ export async function runFleet(opts: FleetOptions, ctx: Context): Promise<FleetR
 function checkSelector(selector: string | undefined): string {
   const trimmed = selector?.trim() ?? '';
   if (trimmed !== '' && !/^\{[\s\S]*\}$/.test(trimmed)) {
-    throw new CliError('USAGE', `--selector ${trimmed} is not a label selector in braces`, { hint: 'give it as PromQL does, e.g. --selector \'{app="shop"}\'' });
+    throw new CliError('USAGE', `--selector ${trimmed} is not a label selector in braces`, {
+      hint: 'give it as PromQL does, e.g. --selector \'{app="shop"}\'',
+    });
   }
   return trimmed;
 }
@@ -74,7 +79,7 @@ function prometheusUrl(raw: string): URL {
   // parseUrl would point at OPSCTL_TOKEN, which is the endpoints' token.
   const given = URL.canParse(raw) ? new URL(raw) : null;
   if (given?.username || given?.password) {
-    throw new CliError('USAGE', 'put Prometheus\' token in OPSCTL_PROMETHEUS_TOKEN or --prometheus-token-file, not in the URL');
+    throw new CliError('USAGE', "put Prometheus' token in OPSCTL_PROMETHEUS_TOKEN or --prometheus-token-file, not in the URL");
   }
   return parseUrl(raw);
 }
@@ -86,7 +91,11 @@ async function prometheusToken(opts: FleetOptions, ctx: Context): Promise<string
   try {
     text = await readFile(opts.prometheusTokenFile, 'utf8');
   } catch (error) {
-    throw new CliError('USAGE', `cannot read --prometheus-token-file ${opts.prometheusTokenFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    throw new CliError(
+      'USAGE',
+      `cannot read --prometheus-token-file ${opts.prometheusTokenFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { cause: error },
+    );
   }
   if (text.trim() === '') throw new CliError('USAGE', `--prometheus-token-file ${opts.prometheusTokenFile} is empty`);
   return text.trim();
@@ -97,10 +106,16 @@ async function heapdumpOf(worst: FleetInstance, template: string, out: string | 
   const client = await ctx.client(await endpointTarget(url, ctx));
   if (!ctx.out.json) ctx.out.info(`heap snapshot of ${worst.instance} (${worst.verdict ?? 'no verdict'}) through ${url.href}; the process pauses meanwhile`);
   // --out names a directory: the file is named after the process, as opsctl heapdump names it.
-  const result = await takeHeapSnapshot({ ...(out === undefined ? {} : { out: out.endsWith('/') ? out : `${out}/` }), gzip: false, force: false, skipMemoryCheck: false }, client, ctx);
+  const result = await takeHeapSnapshot(
+    { ...(out === undefined ? {} : { out: out.endsWith('/') ? out : `${out}/` }), gzip: false, force: false, skipMemoryCheck: false },
+    client,
+    ctx,
+  );
   const expected = `${worst.host}; pid=${worst.pid}; start=${worst.startTime}`;
   if (worst.pid !== null && result.instance !== null && result.instance !== expected) {
-    ctx.out.warn(`the snapshot came from "${result.instance}", not from the process Prometheus reported at ${worst.instance} ("${expected}"): does --endpoint lead to a load balancer?`);
+    ctx.out.warn(
+      `the snapshot came from "${result.instance}", not from the process Prometheus reported at ${worst.instance} ("${expected}"): does --endpoint lead to a load balancer?`,
+    );
   }
   return { ...result, of: worst.instance };
 }
@@ -157,7 +172,11 @@ function render(result: FleetResult, c: ChalkInstance): string {
   const lines = [c.dim(line(header)), ...rows.map((row) => line(row.cells, row.verdict))];
   if (result.heapdump !== null) {
     const h = result.heapdump;
-    lines.push('', `${c.green('✔')} Heap snapshot of ${c.bold(h.of)} written to ${c.bold(h.path)} (${formatBytes(h.bytes)}, ${h.nodes.toLocaleString('en-US')} objects)`, '  open it in Chrome DevTools: Memory tab → Load profile…');
+    lines.push(
+      '',
+      `${c.green('✔')} Heap snapshot of ${c.bold(h.of)} written to ${c.bold(h.path)} (${formatBytes(h.bytes)}, ${h.nodes.toLocaleString('en-US')} objects)`,
+      '  open it in Chrome DevTools: Memory tab → Load profile…',
+    );
   }
   return lines.join('\n');
 }

@@ -19,7 +19,10 @@ function tableNames(stdout: string): string[] {
   const lines = stdout.split('\n');
   const start = lines.findIndex((line) => line.startsWith('class '));
   const end = lines.indexOf('', start);
-  return lines.slice(start + 1, end === -1 ? undefined : end).filter((line) => !line.startsWith('…')).map((line) => line.split(/ {2,}/)[0] ?? '');
+  return lines
+    .slice(start + 1, end === -1 ? undefined : end)
+    .filter((line) => !line.startsWith('…'))
+    .map((line) => line.split(/ {2,}/)[0] ?? '');
 }
 
 describe('opsctl heapdiff on real snapshots from a child process', () => {
@@ -203,7 +206,7 @@ describe('opsctl heapdiff: who holds what grows', () => {
   beforeAll(async () => ({ files, remove } = await takeSnapshots('holders')));
   afterAll(() => remove());
 
-  it('prints each leak\'s path from a root with its variable, and what the holder retains', async () => {
+  it("prints each leak's path from a root with its variable, and what the holder retains", async () => {
     const [a = '', b = '', c = ''] = files;
     const { code, stdout, stderr } = await runCli(['heapdiff', a, b, c]);
     expect(code).toBe(0);
@@ -220,10 +223,21 @@ describe('opsctl heapdiff: who holds what grows', () => {
     const result = JSON.parse((await runCli(['heapdiff', a, b, c, '--json'])).stdout) as RetainedResult;
     const records = result.classes.find((row) => row.name === 'LeakRecord');
     expect(records?.retainers[0]?.holder).toMatchObject({ class: 'Array', edge: 'leakedRecords', retainedSize: expect.any(Number) as number });
-    expect(records?.retainers[0]?.path).toContainEqual({ edge: 'leakedRecords', edgeType: 'context', id: records?.retainers[0]?.holder?.id, class: 'Array', name: 'Array', times: 1 });
+    expect(records?.retainers[0]?.path).toContainEqual({
+      edge: 'leakedRecords',
+      edgeType: 'context',
+      id: records?.retainers[0]?.holder?.id,
+      class: 'Array',
+      name: 'Array',
+      times: 1,
+    });
     const off = await runCli(['heapdiff', a, b, c, '--retainers', '0']);
     expect(off.stdout).not.toContain('who holds them');
-    expect((JSON.parse((await runCli(['heapdiff', a, b, c, '--retainers', '0', '--json'])).stdout) as RetainedResult).classes.every((row) => row.retainers.length === 0)).toBe(true);
+    expect(
+      (JSON.parse((await runCli(['heapdiff', a, b, c, '--retainers', '0', '--json'])).stdout) as RetainedResult).classes.every(
+        (row) => row.retainers.length === 0,
+      ),
+    ).toBe(true);
   });
 
   it('explains the objects new in B under a two-snapshot diff', async () => {

@@ -14,14 +14,19 @@ export function registerHeapdump(program: Command, run: Runner): void {
     .addOption(forceOption())
     .option('--skip-memory-check', 'snapshot even when the endpoint estimates too little memory headroom (risks an OOM kill)', false)
     .option('--worker <name>', 'snapshot this worker thread (as the application registered it) instead of the main thread')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The process is paused while V8 writes the snapshot (about 15-30 s per 200 MB of heap)
 and needs far more memory meanwhile (13-18x the heap for small objects, up to 45x
 for short strings); the endpoint refuses (exit 1, LOW_MEMORY) when its estimate
 would not fit under the process's memory limit.
-${examples('opsctl heapdump', 'opsctl heapdump --out ./dumps/ --gzip', 'opsctl heapdump --worker indexer --out before.heapsnapshot')}`)
-    .action(run(async (ctx, opts: { out?: string; gzip: boolean; force: boolean; skipMemoryCheck: boolean; worker?: string }) => {
-      const { runHeapdump } = await import('./heapdump.js');
-      await runHeapdump(opts, ctx);
-    }));
+${examples('opsctl heapdump', 'opsctl heapdump --out ./dumps/ --gzip', 'opsctl heapdump --worker indexer --out before.heapsnapshot')}`,
+    )
+    .action(
+      run(async (ctx, opts: { out?: string; gzip: boolean; force: boolean; skipMemoryCheck: boolean; worker?: string }) => {
+        const { runHeapdump } = await import('./heapdump.js');
+        await runHeapdump(opts, ctx);
+      }),
+    );
 }

@@ -39,7 +39,9 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
   try {
     for (const label of ['a', 'b', 'c']) {
       if (files.length > 0) {
-        const spinner = await ctx.out.spinner(`waiting ${formatDuration(opts.intervalSeconds)} before snapshot ${label}; exercise the suspected leak meanwhile…`);
+        const spinner = await ctx.out.spinner(
+          `waiting ${formatDuration(opts.intervalSeconds)} before snapshot ${label}; exercise the suspected leak meanwhile…`,
+        );
         try {
           await sleep(opts.intervalSeconds * 1000, undefined, { signal: ctx.signal });
         } catch {
@@ -50,7 +52,11 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
       }
       const spinner = await ctx.out.spinner(`heap snapshot ${label} of 3 (the process pauses)…`);
       try {
-        const result = await takeHeapSnapshot({ out: join(dir, `${label}.heapsnapshot.gz`), gzip: true, force: true, skipMemoryCheck: opts.skipMemoryCheck }, await quiet.client(), quiet);
+        const result = await takeHeapSnapshot(
+          { out: join(dir, `${label}.heapsnapshot.gz`), gzip: true, force: true, skipMemoryCheck: opts.skipMemoryCheck },
+          await quiet.client(),
+          quiet,
+        );
         files.push(result.path);
         const taken = { label, instance: result.instance };
         if (first === null) first = taken;
@@ -62,12 +68,17 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
     }
     const [a = '', b = '', c = ''] = files;
     const names: [string, string, string] | undefined = opts.keep ? undefined : ['snapshot a', 'snapshot b', 'snapshot c'];
-    const report = await diffSnapshotFiles({ files: [a, b, c], ...(names ? { names } : {}), sort: 'size', limit: opts.limit, minSize: 0, retainers: opts.retainers }, ctx);
+    const report = await diffSnapshotFiles(
+      { files: [a, b, c], ...(names ? { names } : {}), sort: 'size', limit: opts.limit, minSize: 0, retainers: opts.retainers },
+      ctx,
+    );
     ctx.out.result(report, renderHeapdiff);
     if (!ctx.out.json) {
-      ctx.out.info(opts.keep
-        ? `snapshots kept in ${dir}; find an @id in Chrome DevTools (Memory → Load ${c}, then search @id)`
-        : 'the snapshots were deleted; to look these @ids up in Chrome DevTools, run again with --keep DIR');
+      ctx.out.info(
+        opts.keep
+          ? `snapshots kept in ${dir}; find an @id in Chrome DevTools (Memory → Load ${c}, then search @id)`
+          : 'the snapshots were deleted; to look these @ids up in Chrome DevTools, run again with --keep DIR',
+      );
     }
     return report;
   } finally {
@@ -87,6 +98,6 @@ export function checkSameProcess(first: TakenSnapshot, next: TakenSnapshot): voi
   throw new CliError(
     'DIFFERENT_PROCESSES',
     `snapshot ${next.label} came from another process than snapshot ${first.label} (${first.label} from "${first.instance}", ${next.label} from "${next.instance}"); object ids of different processes cannot be compared`,
-    { hint: 'target one process: its own address rather than the load balancer\'s, or a port-forward to one pod (kubectl port-forward pod/NAME 9500:9500)' },
+    { hint: "target one process: its own address rather than the load balancer's, or a port-forward to one pod (kubectl port-forward pod/NAME 9500:9500)" },
   );
 }

@@ -34,7 +34,8 @@ export async function runLeaks(opts: LeaksOptions, ctx: Context): Promise<LeakSt
 }
 
 function failIfSuspected(opts: LeaksOptions, verdict: LeakVerdict): void {
-  if (opts.failOnLeak && verdict.verdict === 'suspected') throw new CliError('LEAK_SUSPECTED', `leak suspected: ${verdict.reason}`, { hint: `see what grows: ${DIFF_COMMAND}` });
+  if (opts.failOnLeak && verdict.verdict === 'suspected')
+    throw new CliError('LEAK_SUSPECTED', `leak suspected: ${verdict.reason}`, { hint: `see what grows: ${DIFF_COMMAND}` });
 }
 
 /** The endpoint's clock as seen from here: the newest time it sent, plus the time elapsed here since. */
@@ -92,7 +93,10 @@ async function watch(opts: LeaksOptions, ctx: Context): Promise<LeakStatus> {
       }
       if (status === null) continue;
       if (mode === 'redraw' && line.type !== 'heartbeat') draw();
-      if (mode === 'lines') ctx.out.data(`${line.type === 'heartbeat' ? `${new Date(clock.now()).toISOString().slice(11, 19)} still watching: ${liveness(status, times())}` : renderLine(status, ctx.out.c, times())}\n`);
+      if (mode === 'lines')
+        ctx.out.data(
+          `${line.type === 'heartbeat' ? `${new Date(clock.now()).toISOString().slice(11, 19)} still watching: ${liveness(status, times())}` : renderLine(status, ctx.out.c, times())}\n`,
+        );
       failIfSuspected(opts, status.verdict);
       if (mode === 'ndjson' && !ctx.out.json && status.verdict.verdict === 'suspected' && !toldSuspected) {
         toldSuspected = true;
@@ -102,7 +106,10 @@ async function watch(opts: LeaksOptions, ctx: Context): Promise<LeakStatus> {
   } catch (error) {
     // Ctrl-C ends a watch normally.
     if (ctx.signal.aborted) return status ?? (await fetchLeakStatus(ctx));
-    if (silence.signal.aborted) throw new CliError('UNREACHABLE', `the leak stream from ${client.url.host} went silent for ${STREAM_SILENCE_MS / 1000} s`, { hint: 'the process may be stalled or gone; run: opsctl status' });
+    if (silence.signal.aborted)
+      throw new CliError('UNREACHABLE', `the leak stream from ${client.url.host} went silent for ${STREAM_SILENCE_MS / 1000} s`, {
+        hint: 'the process may be stalled or gone; run: opsctl status',
+      });
     throw client.explain(error);
   } finally {
     clearTimeout(timer);

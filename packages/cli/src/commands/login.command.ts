@@ -14,9 +14,18 @@ export function registerLogin(program: Command, run: Runner): void {
     .option('--with-token', 'read the token from stdin (default: OPSCTL_TOKEN, else asked for)', false)
     .option('--insecure-storage', 'keep the token in a mode-0600 file instead of the OS keychain', false)
     .addOption(forceOption('replace an existing context of that name without asking'))
-    .addHelpText('after', examples('opsctl login https://app.internal:9500', 'opsctl login http://127.0.0.1:9500 --name dev --with-token < token.txt', 'OPSCTL_TOKEN=… opsctl login https://app.internal:9500 --insecure-storage'))
-    .action(run(async (ctx, url: string | undefined, opts: { name?: string; withToken: boolean; insecureStorage: boolean; force: boolean }) => {
-      const { runLogin } = await import('./login.js');
-      await runLogin({ ...opts, ...(url === undefined ? {} : { url }) }, ctx);
-    }));
+    .addHelpText(
+      'after',
+      examples(
+        'opsctl login https://app.internal:9500',
+        'opsctl login http://127.0.0.1:9500 --name dev --with-token < token.txt',
+        'OPSCTL_TOKEN=… opsctl login https://app.internal:9500 --insecure-storage',
+      ),
+    )
+    .action(
+      run(async (ctx, url: string | undefined, opts: { name?: string; withToken: boolean; insecureStorage: boolean; force: boolean }) => {
+        const { runLogin } = await import('./login.js');
+        await runLogin({ ...opts, ...(url === undefined ? {} : { url }) }, ctx);
+      }),
+    );
 }

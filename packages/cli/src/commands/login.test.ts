@@ -153,7 +153,9 @@ describe('bad targets and files', () => {
     const silent: Server = createServer(() => {});
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const started = Date.now();
-    const run = await runCli(['status', '--timeout', '1s'], { env: { ...env, OPSCTL_URL: `http://127.0.0.1:${(silent.address() as { port: number }).port}`, OPSCTL_TOKEN: ep.tokens['reader'] } });
+    const run = await runCli(['status', '--timeout', '1s'], {
+      env: { ...env, OPSCTL_URL: `http://127.0.0.1:${(silent.address() as { port: number }).port}`, OPSCTL_TOKEN: ep.tokens['reader'] },
+    });
     silent.close();
     expect(run.code).toBe(4);
     expect(run.stderr).toMatch(/did not answer within 1s/);

@@ -42,7 +42,10 @@ export async function runLogin(opts: LoginOptions, ctx: Context): Promise<LoginR
   if (rawUrl === undefined) throw new CliError('USAGE', 'no URL to log in to', { hint: 'run: opsctl login https://host:port (or set OPSCTL_URL)' });
   const url = parseUrl(rawUrl);
   const contextName = name ?? url.host;
-  if (!NAME.test(contextName)) throw new CliError('USAGE', `context name "${contextName}" must be 1-64 letters, digits, ".", "_", "-", ":", "[" or "]"`, { hint: 'choose one with --name NAME' });
+  if (!NAME.test(contextName))
+    throw new CliError('USAGE', `context name "${contextName}" must be 1-64 letters, digits, ".", "_", "-", ":", "[" or "]"`, {
+      hint: 'choose one with --name NAME',
+    });
   const existing = config.contexts[contextName];
   // --context NAME logs in to that context again: no question to ask.
   if (existing !== undefined && ctx.options.context !== contextName) await confirmReplace(contextName, existing, opts, ctx);
@@ -130,7 +133,11 @@ async function readToken(opts: LoginOptions, ctx: Context, url: URL): Promise<st
     throw new CliError('NO_TOKEN', 'no token: stdin is not a terminal', { hint: 'pipe the token with --with-token, or set OPSCTL_TOKEN for one-off use' });
   }
   if (!isWellFormedToken(token)) {
-    throw new CliError('BAD_TOKEN', `${fromEnvironment && !opts.withToken ? 'OPSCTL_TOKEN is' : 'that is'} not an opsctl token (it should start with "opsctl_" and its checksum must match); nothing was sent`, { hint: 'copy the whole token printed by opsctl token new' });
+    throw new CliError(
+      'BAD_TOKEN',
+      `${fromEnvironment && !opts.withToken ? 'OPSCTL_TOKEN is' : 'that is'} not an opsctl token (it should start with "opsctl_" and its checksum must match); nothing was sent`,
+      { hint: 'copy the whole token printed by opsctl token new' },
+    );
   }
   return token;
 }

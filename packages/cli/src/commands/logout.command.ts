@@ -12,9 +12,11 @@ export function registerLogout(program: Command, run: Runner): void {
     // Before the name was positional: still accepted, and free to keep.
     .addOption(new Option('--name <name>').hideHelp())
     .addHelpText('after', examples('opsctl logout', 'opsctl logout staging'))
-    .action(run(async (ctx, name: string | undefined, opts: { name?: string }) => {
-      const { runLogout } = await import('./logout.js');
-      const chosen = name ?? opts.name;
-      await runLogout(chosen === undefined ? {} : { name: chosen }, ctx);
-    }));
+    .action(
+      run(async (ctx, name: string | undefined, opts: { name?: string }) => {
+        const { runLogout } = await import('./logout.js');
+        const chosen = name ?? opts.name;
+        await runLogout(chosen === undefined ? {} : { name: chosen }, ctx);
+      }),
+    );
 }

@@ -23,7 +23,9 @@ describe('opsctl profile', () => {
     const run = await runCli(['profile', 'cpu', '-d', '1s', '--out', `${work}/`], { env, tty: true });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/profiling CPU for 1s… 1s left \(Ctrl-C stops it\)/);
-    expect(run.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/CPU profile written to .*\.cpuprofile \(.*, [\d,]+ samples over 1s\)\n {2}open it in Chrome DevTools: Performance panel/);
+    expect(run.stdout.replace(/\u001b\[[0-9;]*m/g, '')).toMatch(
+      /CPU profile written to .*\.cpuprofile \(.*, [\d,]+ samples over 1s\)\n {2}open it in Chrome DevTools: Performance panel/,
+    );
     expect(readdirSync(work).filter((f) => f.endsWith('.cpuprofile'))).toHaveLength(1);
   });
 

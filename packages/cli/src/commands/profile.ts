@@ -52,7 +52,11 @@ export async function runProfile(opts: ProfileOptions, ctx: Context): Promise<Pr
     const ends = performance.now() + seconds * 1000;
     const tick = () => {
       const left = Math.max(0, Math.ceil((ends - performance.now()) / 1000));
-      spinner.text(left > 0 ? `profiling ${opts.kind === 'cpu' ? 'CPU' : 'allocations'} for ${formatDuration(seconds)}… ${formatDuration(left)} left (Ctrl-C stops it)` : `receiving ${label.what}…`);
+      spinner.text(
+        left > 0
+          ? `profiling ${opts.kind === 'cpu' ? 'CPU' : 'allocations'} for ${formatDuration(seconds)}… ${formatDuration(left)} left (Ctrl-C stops it)`
+          : `receiving ${label.what}…`,
+      );
     };
     tick();
     countdown = setInterval(tick, COUNTDOWN_TICK_MS);

@@ -34,7 +34,9 @@ export async function runRepl(opts: ReplOptions, ctx: Context): Promise<EvalResp
     if (code === '') throw new CliError('USAGE', 'no code on stdin', { hint: 'pipe a script in, use -e EXPR, or run opsctl repl on a terminal' });
     const command = /^\s*(\.(?:exit|help|break|clear|editor|load|save))\b/m.exec(code)?.[1];
     if (command !== undefined) {
-      throw new CliError('USAGE', `${command} is a command of interactive sessions; piped input is evaluated as one script`, { hint: 'leave REPL commands out of piped code, or run opsctl repl on a terminal' });
+      throw new CliError('USAGE', `${command} is a command of interactive sessions; piped input is evaluated as one script`, {
+        hint: 'leave REPL commands out of piped code, or run opsctl repl on a terminal',
+      });
     }
     return evaluateOnce(code, opts, ctx);
   }
@@ -78,10 +80,15 @@ function uncaught({ name, message }: { name: string; message: string }): string 
 /** The application's limit is the most a caller gets: say what it is, and whether --eval-timeout can still go up. */
 async function timeoutHint(client: Client, opts: ReplOptions): Promise<string> {
   // The answer does not carry the limit; the REPL's status does (unless all sessions are busy).
-  const max = await client.json<ReplStatus>('/repl').then((status) => status.evalTimeoutMs, () => null);
+  const max = await client.json<ReplStatus>('/repl').then(
+    (status) => status.evalTimeoutMs,
+    () => null,
+  );
   if (max === null) return 'the application sets the most an evaluation may take (repl.evalTimeoutMs); evaluate less at once';
   const allowed = `the application allows at most ${formatDurationMs(max)}, set by repl.evalTimeoutMs`;
-  return opts.evalTimeout !== undefined && opts.evalTimeout < max ? `${allowed}: raise --eval-timeout up to ${formatDurationMs(max)}, or evaluate less at once` : `${allowed}; evaluate less at once`;
+  return opts.evalTimeout !== undefined && opts.evalTimeout < max
+    ? `${allowed}: raise --eval-timeout up to ${formatDurationMs(max)}, or evaluate less at once`
+    : `${allowed}; evaluate less at once`;
 }
 
 async function interactive(ctx: Context): Promise<void> {
@@ -94,7 +101,11 @@ async function interactive(ctx: Context): Promise<void> {
     [TERMINAL_HEADER]: `tty=1; cols=${columns}; rows=${ctx.out.rows}`,
   })) as Socket;
   socket.setKeepAlive?.(true, 30_000);
-  ctx.out.info(ctx.out.ce.dim(`connected to ${status.prompt.replace(/> $/, '')}; Ctrl-D or .exit to leave (idle sessions close after ${Math.round(status.idleTimeoutMs / 60_000)} min)`));
+  ctx.out.info(
+    ctx.out.ce.dim(
+      `connected to ${status.prompt.replace(/> $/, '')}; Ctrl-D or .exit to leave (idle sessions close after ${Math.round(status.idleTimeoutMs / 60_000)} min)`,
+    ),
+  );
 
   const stdin = ctx.stdin;
   // Raw mode sends Ctrl-C and Ctrl-D to the remote REPL, which treats them as node does.
@@ -150,14 +161,21 @@ async function checkStillThere(client: Client, answering: string | null, broken:
   try {
     await client.json<ReplStatus>('/repl');
   } catch (error) {
-    if (isCliError(error) && (error.code === 'UNREACHABLE' || error.code === 'CONNECTION_LOST' || error.code === 'TIMEOUT' || error.code === 'ENDPOINT_SHUTTING_DOWN')) {
+    if (
+      isCliError(error) &&
+      (error.code === 'UNREACHABLE' || error.code === 'CONNECTION_LOST' || error.code === 'TIMEOUT' || error.code === 'ENDPOINT_SHUTTING_DOWN')
+    ) {
       throw client.connectionLost(broken ?? error);
     }
     // It answers, if only to refuse (all sessions busy): it is there.
   }
   if (answering !== null && client.instance !== answering) {
-    throw new CliError('CONNECTION_LOST', `the connection to the process was lost: another process answers at ${client.url.host} now (was ${answering}, now ${client.instance})`, {
-      hint: 'the application restarted; open a new session: opsctl repl',
-    });
+    throw new CliError(
+      'CONNECTION_LOST',
+      `the connection to the process was lost: another process answers at ${client.url.host} now (was ${answering}, now ${client.instance})`,
+      {
+        hint: 'the application restarted; open a new session: opsctl repl',
+      },
+    );
   }
 }

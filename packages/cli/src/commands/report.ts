@@ -33,7 +33,10 @@ export async function runReport(opts: ReportOptions, ctx: Context): Promise<Repo
       check: (report) => (report['header'] !== null && typeof report['header'] === 'object' ? null : 'it has no "header"'),
       name: (report) => {
         const header = report['header'] as { host?: unknown; processId?: unknown };
-        const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+        const stamp = new Date()
+          .toISOString()
+          .replace(/[-:]/g, '')
+          .replace(/\.\d+Z$/, 'Z');
         // The endpoint's host name, made a safe part of a file name before it is one.
         return `report-${safeName(String(header.host ?? 'host'))}-${safeName(String(header.processId ?? 'pid'))}-${stamp}.json`;
       },
@@ -50,7 +53,11 @@ export async function runReport(opts: ReportOptions, ctx: Context): Promise<Repo
       // Printed: the report is the endpoint's, so its strings may hold terminal escapes.
       node: typeof header.nodejsVersion === 'string' ? printable(header.nodejsVersion) : null,
     };
-    ctx.out.result(result, (r, c) => `${c.green('✔')} Diagnostic report written to ${c.bold(r.path)} (${formatBytes(r.bytes)}${r.pid === null ? '' : `, pid ${r.pid}`}${r.node === null ? '' : `, Node ${r.node}`})`);
+    ctx.out.result(
+      result,
+      (r, c) =>
+        `${c.green('✔')} Diagnostic report written to ${c.bold(r.path)} (${formatBytes(r.bytes)}${r.pid === null ? '' : `, pid ${r.pid}`}${r.node === null ? '' : `, Node ${r.node}`})`,
+    );
     return result;
   } finally {
     spinner.stop();

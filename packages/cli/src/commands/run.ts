@@ -15,7 +15,7 @@ export interface RunOptions {
 
 export async function runAction(opts: RunOptions, ctx: Context): Promise<ActionRunResponse> {
   if (!ACTION_NAME_PATTERN.test(opts.name)) {
-    throw new CliError('USAGE', `"${opts.name}" is not an action name`, { hint: 'list the application\'s actions: opsctl actions' });
+    throw new CliError('USAGE', `"${opts.name}" is not an action name`, { hint: "list the application's actions: opsctl actions" });
   }
   const params = parseAssignments(opts.name, opts.assignments);
   const client = await ctx.client();
@@ -41,7 +41,10 @@ export function parseAssignments(action: string, words: readonly string[]): Reco
   const params: Record<string, string> = {};
   for (const word of words) {
     const cut = word.indexOf('=');
-    if (cut <= 0) throw new CliError('USAGE', `"${word}" is not a key=value parameter`, { hint: `write parameters as key=value, e.g. opsctl run ${action} ${/^[A-Za-z_]\w*$/.test(word) ? word : 'name'}=VALUE; see them with: opsctl actions` });
+    if (cut <= 0)
+      throw new CliError('USAGE', `"${word}" is not a key=value parameter`, {
+        hint: `write parameters as key=value, e.g. opsctl run ${action} ${/^[A-Za-z_]\w*$/.test(word) ? word : 'name'}=VALUE; see them with: opsctl actions`,
+      });
     const key = word.slice(0, cut);
     if (Object.hasOwn(params, key)) throw new CliError('USAGE', `the parameter "${key}" is given twice`, { hint: 'give each parameter once' });
     params[key] = word.slice(cut + 1);

@@ -28,9 +28,18 @@ beforeAll(async () => {
   stored = gzipSync(raw, { level: 1 });
   const id = '20260101T000000Z-heap-above-c0ffee';
   entry = {
-    id, time: '2026-01-01T00:00:00.000Z', rule: 'heap-above', reason: 'Heap used after GC was 900 MB, above the rule\'s 800 MB.',
-    bytes: stored.length, sha256: createHash('sha256').update(stored).digest('hex'), snapshotBytes: raw.length,
-    heapUsedBytes: 1, pauseMs: 1, app: 'test', host: 'h', pid: 1,
+    id,
+    time: '2026-01-01T00:00:00.000Z',
+    rule: 'heap-above',
+    reason: "Heap used after GC was 900 MB, above the rule's 800 MB.",
+    bytes: stored.length,
+    sha256: createHash('sha256').update(stored).digest('hex'),
+    snapshotBytes: raw.length,
+    heapUsedBytes: 1,
+    pauseMs: 1,
+    app: 'test',
+    host: 'h',
+    pid: 1,
   };
   mkdirSync(captureDir);
   writeFileSync(join(captureDir, `${id}.heapsnapshot.gz`), stored);

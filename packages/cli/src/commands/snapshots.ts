@@ -64,7 +64,9 @@ export async function runSnapshotsList(ctx: Context): Promise<SnapshotsResponse>
 export function checkSnapshotId(id: string): void {
   if (PATH_SEGMENT_PATTERN.test(id)) return;
   const shown = JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id);
-  throw new CliError('USAGE', `${shown} is not a capture id: ids are 1-128 letters, digits, ".", "_" or "-"`, { hint: 'list the captures: opsctl snapshots list' });
+  throw new CliError('USAGE', `${shown} is not a capture id: ids are 1-128 letters, digits, ".", "_" or "-"`, {
+    hint: 'list the captures: opsctl snapshots list',
+  });
 }
 
 export async function runSnapshotRemove(id: string, ctx: Context): Promise<SnapshotDeleteResponse> {
@@ -79,10 +81,21 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 /** The listed capture, once its fields that name files and size downloads are sound. */
 function checkListed(entry: CapturedSnapshot): CapturedSnapshot {
-  if (PATH_SEGMENT_PATTERN.test(entry.id) && typeof entry.sha256 === 'string' && SHA256.test(entry.sha256) && Number.isSafeInteger(entry.bytes) && entry.bytes >= 0) return entry;
-  throw new CliError('BAD_RESPONSE', `the endpoint listed ${JSON.stringify(String(entry.id).slice(0, 40))} with an id, checksum or size that is not valid; nothing was written`, {
-    hint: 'is it an opsctl endpoint you trust? check the URL: opsctl status',
-  });
+  if (
+    PATH_SEGMENT_PATTERN.test(entry.id) &&
+    typeof entry.sha256 === 'string' &&
+    SHA256.test(entry.sha256) &&
+    Number.isSafeInteger(entry.bytes) &&
+    entry.bytes >= 0
+  )
+    return entry;
+  throw new CliError(
+    'BAD_RESPONSE',
+    `the endpoint listed ${JSON.stringify(String(entry.id).slice(0, 40))} with an id, checksum or size that is not valid; nothing was written`,
+    {
+      hint: 'is it an opsctl endpoint you trust? check the URL: opsctl status',
+    },
+  );
 }
 
 export async function runSnapshotGet(opts: SnapshotGetOptions, ctx: Context): Promise<SnapshotGetResult> {
@@ -128,12 +141,22 @@ export async function runSnapshotGet(opts: SnapshotGetOptions, ctx: Context): Pr
       await file.discard();
       if (ctx.signal.aborted) throw new CliError('CANCELLED', 'cancelled; the verified download is kept, run again to finish', { cause: error });
       if (isCliError(error)) throw error;
-      if (isFileSystemError(error)) throw transferFailure(error, { client, signal: ctx.signal, where: destination.dir, outcome: '; the verified download is kept, run again to finish' });
+      if (isFileSystemError(error))
+        throw transferFailure(error, { client, signal: ctx.signal, where: destination.dir, outcome: '; the verified download is kept, run again to finish' });
       throw new CliError('BAD_SNAPSHOT', `${entry.id} is not a valid heap snapshot: ${(error as Error).message}`, { cause: error });
     }
     await rm(partial, { force: true });
     spinner.stop();
-    const result: SnapshotGetResult = { id: entry.id, path, bytes: (await stat(path)).size, gzip: opts.gzip, nodes, sha256: entry.sha256, resumedFrom, capture: entry };
+    const result: SnapshotGetResult = {
+      id: entry.id,
+      path,
+      bytes: (await stat(path)).size,
+      gzip: opts.gzip,
+      nodes,
+      sha256: entry.sha256,
+      resumedFrom,
+      capture: entry,
+    };
     ctx.out.result(result, (r, c) =>
       [
         `${c.green('✔')} Snapshot ${r.id} written to ${c.bold(r.path)} (${formatBytes(r.bytes)}, ${r.nodes.toLocaleString('en-US')} objects); SHA-256 verified`,
@@ -149,7 +172,15 @@ export async function runSnapshotGet(opts: SnapshotGetOptions, ctx: Context): Pr
 }
 
 /** Downloads the rest of `entry` into `partial`; resolves with the offset it started at. */
-async function download(client: Client, entry: CapturedSnapshot, partial: string, have: number, opts: SnapshotGetOptions, spinner: Spinner, ctx: Context): Promise<number> {
+async function download(
+  client: Client,
+  entry: CapturedSnapshot,
+  partial: string,
+  have: number,
+  opts: SnapshotGetOptions,
+  spinner: Spinner,
+  ctx: Context,
+): Promise<number> {
   const etag = `"${entry.sha256}"`;
   let response: Dispatcher.ResponseData;
   try {
@@ -170,7 +201,9 @@ async function download(client: Client, entry: CapturedSnapshot, partial: string
   const start = response.statusCode === 206 ? rangeStart(response.headers['content-range']) : 0;
   if (response.headers['etag'] !== etag || (response.statusCode === 206 && start !== have)) {
     response.body.destroy();
-    throw new CliError('BAD_RESPONSE', `the endpoint sent other bytes of ${entry.id} than were asked for; no file was written`, { hint: 'run the same command again' });
+    throw new CliError('BAD_RESPONSE', `the endpoint sent other bytes of ${entry.id} than were asked for; no file was written`, {
+      hint: 'run the same command again',
+    });
   }
   let received = start;
   const began = performance.now();
@@ -188,8 +221,16 @@ async function download(client: Client, entry: CapturedSnapshot, partial: string
     await pipeline([response.body, ...stages, progress, createWriteStream(partial, { flags: start > 0 ? 'a' : 'w', mode: 0o600 })], { signal: ctx.signal });
   } catch (error) {
     const kept = await sizeOf(partial);
-    const failure = transferFailure(error, { client, signal: ctx.signal, where: partial, outcome: '; run the same command again to resume', progress: ` after ${formatBytes(kept)} of ${formatBytes(entry.bytes)}` });
-    throw failure.code === 'CANCELLED' ? new CliError('CANCELLED', `cancelled after ${formatBytes(kept)} of ${formatBytes(entry.bytes)}; run the same command again to resume`, { cause: error }) : failure;
+    const failure = transferFailure(error, {
+      client,
+      signal: ctx.signal,
+      where: partial,
+      outcome: '; run the same command again to resume',
+      progress: ` after ${formatBytes(kept)} of ${formatBytes(entry.bytes)}`,
+    });
+    throw failure.code === 'CANCELLED'
+      ? new CliError('CANCELLED', `cancelled after ${formatBytes(kept)} of ${formatBytes(entry.bytes)}; run the same command again to resume`, { cause: error })
+      : failure;
   }
   return start;
 }
@@ -215,7 +256,10 @@ function rangeStart(header: string | string[] | undefined): number {
 }
 
 async function sizeOf(path: string): Promise<number> {
-  return stat(path).then((s) => s.size, () => 0);
+  return stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
 }
 
 async function sha256Of(path: string): Promise<string> {
@@ -233,7 +277,9 @@ function renderList(response: SnapshotsResponse, c: ChalkInstance, now: number):
   const idWidth = Math.max(2, ...response.snapshots.map((s) => s.id.length));
   lines.push('', c.dim(`${'ID'.padEnd(idWidth)}  ${'CAPTURED (UTC)'.padEnd(19)}  ${'RULE'.padEnd(15)}  ${'STORED'.padStart(9)}  ${'HEAP'.padStart(9)}`));
   for (const s of response.snapshots) {
-    lines.push(`${s.id.padEnd(idWidth)}  ${s.time.slice(0, 19).replace('T', ' ')}  ${s.rule.padEnd(15)}  ${formatBytes(s.bytes).padStart(9)}  ${formatBytes(s.heapUsedBytes).padStart(9)}`);
+    lines.push(
+      `${s.id.padEnd(idWidth)}  ${s.time.slice(0, 19).replace('T', ' ')}  ${s.rule.padEnd(15)}  ${formatBytes(s.bytes).padStart(9)}  ${formatBytes(s.heapUsedBytes).padStart(9)}`,
+    );
   }
   lines.push('', 'Fetch one: opsctl snapshots get ID --out DIR/');
   return lines.join('\n');

@@ -7,10 +7,12 @@ import { examples, type Runner } from '../define.js';
 export function registerStack(program: Command, run: Runner): void {
   program
     .command('stack')
-    .description('show the main thread\'s JavaScript stack now, and how long its event loop has been blocked')
+    .description("show the main thread's JavaScript stack now, and how long its event loop has been blocked")
     .addHelpText('after', examples('opsctl stack', 'opsctl stack --json'))
-    .action(run(async (ctx) => {
-      const { runStack } = await import('./stack.js');
-      await runStack(ctx);
-    }));
+    .action(
+      run(async (ctx) => {
+        const { runStack } = await import('./stack.js');
+        await runStack(ctx);
+      }),
+    );
 }

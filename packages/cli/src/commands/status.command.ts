@@ -9,8 +9,10 @@ export function registerStatus(program: Command, run: Runner): void {
     .command('status')
     .description('show the target, whether it answers, who you are there, its process, and the OS keychain')
     .addHelpText('after', examples('opsctl status', 'opsctl status --context prod --json'))
-    .action(run(async (ctx) => {
-      const { runStatus } = await import('./status.js');
-      await runStatus(ctx);
-    }));
+    .action(
+      run(async (ctx) => {
+        const { runStatus } = await import('./status.js');
+        await runStatus(ctx);
+      }),
+    );
 }

@@ -51,7 +51,11 @@ export async function runStatus(ctx: Context): Promise<StatusResult> {
       `${c.bold('instance')}  ${r.instance.app.name}${r.instance.app.version ? ` ${r.instance.app.version}` : ''} on ${r.instance.host}, pid ${r.instance.pid}, up ${formatDuration(r.instance.uptimeSeconds)}, Node ${r.instance.node}`,
       ...(r.mainThread === null ? [] : [`${c.bold('main')}      ${describeMainThread(r.mainThread, c)}`]),
       `${c.bold('offers')}    ${r.capabilities.join(', ')}`,
-      ...(r.capture === null ? [] : [`${c.bold('capture')}   ${r.capture.enabled ? `${c.green('on')}, ${r.capture.count} of ${r.capture.maxCount} stored (opsctl snapshots list)` : `${c.red('disabled')}: ${r.capture.disabledReason ?? ''}`}`]),
+      ...(r.capture === null
+        ? []
+        : [
+            `${c.bold('capture')}   ${r.capture.enabled ? `${c.green('on')}, ${r.capture.count} of ${r.capture.maxCount} stored (opsctl snapshots list)` : `${c.red('disabled')}: ${r.capture.disabledReason ?? ''}`}`,
+          ]),
       ...(r.workers.length === 0 ? [] : [`${c.bold('workers')}   ${r.workers.map((w) => `${w.name} (thread ${w.threadId})`).join(', ')}`]),
       `${c.bold('keychain')}  ${r.keychain.available ? 'available for tokens' : `${c.yellow('unavailable')}: ${r.keychain.problem ?? ''}; keep tokens in OPSCTL_TOKEN or log in with --insecure-storage`}`,
     ].join('\n'),

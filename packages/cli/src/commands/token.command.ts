@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 import { examples, type Runner } from '../define.js';
 
 export function registerToken(program: Command, run: Runner): void {
-  const token = program.command('token').description('mint tokens for an application\'s configuration')
+  const token = program
+    .command('token')
+    .description("mint tokens for an application's configuration")
     .addHelpText('after', examples('opsctl token new --name alice --scopes admin'));
   token
     .command('new')
@@ -13,8 +15,10 @@ export function registerToken(program: Command, run: Runner): void {
     // Written out: --help loads commander alone, not the protocol (token.test.ts checks it against SCOPE_LIST).
     .requiredOption('--scopes <list>', 'comma-separated: metrics, read, heap, profile, actions, repl, admin')
     .addHelpText('after', examples('opsctl token new --name alice --scopes admin', 'opsctl token new --name ci --scopes read --json'))
-    .action(run(async (ctx, opts: { name: string; scopes: string }) => {
-      const { runTokenNew } = await import('./token.js');
-      await runTokenNew(opts, ctx);
-    }));
+    .action(
+      run(async (ctx, opts: { name: string; scopes: string }) => {
+        const { runTokenNew } = await import('./token.js');
+        await runTokenNew(opts, ctx);
+      }),
+    );
 }

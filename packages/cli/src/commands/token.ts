@@ -23,14 +23,27 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 
 export async function runTokenNew(opts: TokenNewOptions, ctx: Context): Promise<TokenNewResult> {
   if (!NAME.test(opts.name)) {
-    throw new CliError('USAGE', `token name "${opts.name}" must be 1-64 letters, digits, ".", "_", "@" or "-"`, { hint: 'name it after who holds it, e.g. --name alice or --name ci-deploy' });
+    throw new CliError('USAGE', `token name "${opts.name}" must be 1-64 letters, digits, ".", "_", "@" or "-"`, {
+      hint: 'name it after who holds it, e.g. --name alice or --name ci-deploy',
+    });
   }
-  const scopes = [...new Set(opts.scopes.split(',').map((s) => s.trim()).filter((s) => s !== ''))];
+  const scopes = [
+    ...new Set(
+      opts.scopes
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    ),
+  ];
   const unknown = scopes.filter((s) => !isScope(s));
   if (scopes.length === 0 || unknown.length > 0) {
-    throw new CliError('USAGE', unknown.length > 0 ? `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s}"`).join(', ')}` : 'no scopes given', {
-      hint: `choose from ${SCOPES.join(', ')}, comma-separated`,
-    });
+    throw new CliError(
+      'USAGE',
+      unknown.length > 0 ? `unknown scope${unknown.length > 1 ? 's' : ''} ${unknown.map((s) => `"${s}"`).join(', ')}` : 'no scopes given',
+      {
+        hint: `choose from ${SCOPES.join(', ')}, comma-separated`,
+      },
+    );
   }
   const token = generateToken();
   const sha256 = hashToken(token);

@@ -58,11 +58,15 @@ export class FileStore implements CredentialStore {
     try {
       data = JSON.parse(await readFile(this.path, 'utf8'));
     } catch {
-      throw new CliError('CONFIG_CORRUPT', `the credentials file ${this.path} is corrupt (not JSON)`, { hint: 'fix or remove it by hand; opsctl will not overwrite it' });
+      throw new CliError('CONFIG_CORRUPT', `the credentials file ${this.path} is corrupt (not JSON)`, {
+        hint: 'fix or remove it by hand; opsctl will not overwrite it',
+      });
     }
     const tokens = (data as CredentialsData | null)?.tokens;
     if (typeof tokens !== 'object' || tokens === null) {
-      throw new CliError('CONFIG_CORRUPT', `the credentials file ${this.path} is corrupt (unexpected structure)`, { hint: 'fix or remove it by hand; opsctl will not overwrite it' });
+      throw new CliError('CONFIG_CORRUPT', `the credentials file ${this.path} is corrupt (unexpected structure)`, {
+        hint: 'fix or remove it by hand; opsctl will not overwrite it',
+      });
     }
     return { version: 1, tokens: { ...tokens } };
   }

@@ -26,8 +26,10 @@ async function loadKeytar(): Promise<Keytar> {
 function whyKeytarDidNotLoad(error: unknown): string {
   const message = (error as Error).message ?? String(error);
   if (/libsecret/.test(message)) return 'libsecret is not installed (Debian: apt-get install libsecret-1-0)';
-  if (/keytar\.node/.test(message)) return 'keytar\'s native part was not built when opsctl was installed (it needs libsecret-1-dev; install it and reinstall opsctl)';
-  if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return 'keytar is not installed (an optional dependency; its build needs libsecret-1-dev)';
+  if (/keytar\.node/.test(message))
+    return "keytar's native part was not built when opsctl was installed (it needs libsecret-1-dev; install it and reinstall opsctl)";
+  if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND')
+    return 'keytar is not installed (an optional dependency; its build needs libsecret-1-dev)';
   return message.split('\n')[0] ?? message;
 }
 
@@ -60,7 +62,12 @@ function withTimeout<T>(operation: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new CliError('KEYCHAIN_UNAVAILABLE', `no OS keychain: the Secret Service did not answer ${what} within ${KEYCHAIN_TIMEOUT_MS / 1000} s`, { hint: FIX_HINT })),
+      () =>
+        reject(
+          new CliError('KEYCHAIN_UNAVAILABLE', `no OS keychain: the Secret Service did not answer ${what} within ${KEYCHAIN_TIMEOUT_MS / 1000} s`, {
+            hint: FIX_HINT,
+          }),
+        ),
       KEYCHAIN_TIMEOUT_MS,
     );
     timer.unref();

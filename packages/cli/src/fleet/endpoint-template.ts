@@ -11,11 +11,12 @@ import { parseUrl } from '../target.js';
 const PLACEHOLDER = /\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 // Host names, IPv4 and [IPv6] addresses, ports, pod names; never "." or "..".
 const SAFE_VALUE = /^(?!\.+$)[A-Za-z0-9._~:[\]-]+$/;
-const TEMPLATE_HINT = 'give --endpoint as a URL with {label} placeholders, e.g. \'https://{instance}\'';
+const TEMPLATE_HINT = "give --endpoint as a URL with {label} placeholders, e.g. 'https://{instance}'";
 
 /** Throws USAGE unless `template` is an http(s) URL with at least one placeholder. */
 export function checkEndpointTemplate(template: string): void {
-  if (template.search(PLACEHOLDER) < 0) throw new CliError('USAGE', `--endpoint ${template} names no label: every instance would get the same URL`, { hint: TEMPLATE_HINT });
+  if (template.search(PLACEHOLDER) < 0)
+    throw new CliError('USAGE', `--endpoint ${template} names no label: every instance would get the same URL`, { hint: TEMPLATE_HINT });
   try {
     parseUrl(template.replace(PLACEHOLDER, 'x'));
   } catch (error) {
@@ -28,10 +29,14 @@ export function endpointUrl(template: string, labels: Readonly<Record<string, st
   const filled = template.replace(PLACEHOLDER, (_, name: string) => {
     const value = labels[name];
     if (value === undefined) {
-      throw new CliError('USAGE', `the instance has no label "${name}" for --endpoint ${template}; its labels: ${Object.keys(labels).sort().join(', ')}`, { hint: TEMPLATE_HINT });
+      throw new CliError('USAGE', `the instance has no label "${name}" for --endpoint ${template}; its labels: ${Object.keys(labels).sort().join(', ')}`, {
+        hint: TEMPLATE_HINT,
+      });
     }
     if (!SAFE_VALUE.test(value)) {
-      throw new CliError('BAD_RESPONSE', `Prometheus gave ${name}="${value}", which cannot go into a URL`, { hint: 'use a label that holds a host name, an address or a pod name' });
+      throw new CliError('BAD_RESPONSE', `Prometheus gave ${name}="${value}", which cannot go into a URL`, {
+        hint: 'use a label that holds a host name, an address or a pod name',
+      });
     }
     return value;
   });

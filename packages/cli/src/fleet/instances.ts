@@ -52,7 +52,10 @@ const METRICS = {
 export async function fetchFleet(api: PrometheusApi, selector: string): Promise<FleetInstance[]> {
   const names = Object.keys(METRICS) as (keyof typeof METRICS)[];
   const results = await Promise.all(names.map((name) => api.query(`${METRICS[name]}${selector}`)));
-  const by = Object.fromEntries(names.map((name, i) => [name, groupByTarget(results[i] ?? [])])) as Record<keyof typeof METRICS, Map<string, PrometheusSample[]>>;
+  const by = Object.fromEntries(names.map((name, i) => [name, groupByTarget(results[i] ?? [])])) as Record<
+    keyof typeof METRICS,
+    Map<string, PrometheusSample[]>
+  >;
   const instances = [...by.info].map(([key, [info]]) => {
     const samples = (name: keyof typeof METRICS) => by[name].get(key) ?? [];
     const labels = info?.labels ?? {};
@@ -77,9 +80,15 @@ export async function fetchFleet(api: PrometheusApi, selector: string): Promise<
     } satisfies FleetInstance;
   });
   if (instances.length === 0) {
-    throw new CliError('NO_INSTANCES', selector === '' ? `Prometheus at ${api.url.host} holds no opsctl endpoint (no ${METRICS.info} series)` : `no opsctl endpoint in Prometheus at ${api.url.host} matches ${selector}`, {
-      hint: 'check that Prometheus scrapes the endpoints with a metrics token (its Targets page; deploy/prometheus/prometheus.yml in the opsctl repository), and the selector\'s labels',
-    });
+    throw new CliError(
+      'NO_INSTANCES',
+      selector === ''
+        ? `Prometheus at ${api.url.host} holds no opsctl endpoint (no ${METRICS.info} series)`
+        : `no opsctl endpoint in Prometheus at ${api.url.host} matches ${selector}`,
+      {
+        hint: "check that Prometheus scrapes the endpoints with a metrics token (its Targets page; deploy/prometheus/prometheus.yml in the opsctl repository), and the selector's labels",
+      },
+    );
   }
   return instances.sort(worstFirst);
 }

@@ -23,7 +23,12 @@ export async function readClassSummary(source: SnapshotSource, options: ReadOpti
 }
 
 class Census implements ScanHandlers {
-  readonly #window = { type: new Uint8Array(WINDOW_ROWS), name: new Uint32Array(WINDOW_ROWS), id: new Uint32Array(WINDOW_ROWS), selfSize: new Float64Array(WINDOW_ROWS) };
+  readonly #window = {
+    type: new Uint8Array(WINDOW_ROWS),
+    name: new Uint32Array(WINDOW_ROWS),
+    id: new Uint32Array(WINDOW_ROWS),
+    selfSize: new Float64Array(WINDOW_ROWS),
+  };
   /** Per counted object (non-zero size), in node order: its id, and its class key (later its group). */
   #ids = new Uint32Array(0);
   #keys = new Uint32Array(0);
@@ -45,7 +50,9 @@ class Census implements ScanHandlers {
       this.#keys = new Uint32Array(header.nodeCount);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
-      throw new HeapSnapshotError('HEAPSNAPSHOT_MALFORMED', `the heap snapshot is malformed: node_count (${header.nodeCount}) is too large to hold`, null, { cause: error });
+      throw new HeapSnapshotError('HEAPSNAPSHOT_MALFORMED', `the heap snapshot is malformed: node_count (${header.nodeCount}) is too large to hold`, null, {
+        cause: error,
+      });
     }
     this.#fixedNames = classNamesByType(header.nodeTypes);
     this.#keyOfType = Int32Array.from(this.#fixedNames, (name, type) => (name === null ? NO_KEY : this.#newKey(-1 - type)));

@@ -20,7 +20,23 @@ interface SnapshotJson {
 
 describe('classNamesByType', () => {
   it('names classes as DevTools does', () => {
-    const types = ['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic', 'concatenated string', 'sliced string', 'symbol', 'bigint', 'object shape'];
+    const types = [
+      'hidden',
+      'array',
+      'string',
+      'object',
+      'code',
+      'closure',
+      'regexp',
+      'number',
+      'native',
+      'synthetic',
+      'concatenated string',
+      'sliced string',
+      'symbol',
+      'bigint',
+      'object shape',
+    ];
     expect(classNamesByType(types)).toEqual([
       '(system)',
       '(array)',

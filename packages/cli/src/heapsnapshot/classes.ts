@@ -78,7 +78,9 @@ export function summarizeByClass(snapshot: HeapSnapshot): ClassSummary {
 /** Renumbers the groups by size (then name), so that groups[0] is the largest, and sorts the ids (groupOf along) unless told not to. */
 export function finishSummary(groups: readonly ClassGroup[], ids: Uint32Array, groupOf: Uint32Array, sortIds = true): ClassSummary {
   const byName = (a: ClassGroup, b: ClassGroup) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  const order = groups.map((_, group) => group).sort((a, b) => (groups[b] as ClassGroup).selfSize - (groups[a] as ClassGroup).selfSize || byName(groups[a] as ClassGroup, groups[b] as ClassGroup));
+  const order = groups
+    .map((_, group) => group)
+    .sort((a, b) => (groups[b] as ClassGroup).selfSize - (groups[a] as ClassGroup).selfSize || byName(groups[a] as ClassGroup, groups[b] as ClassGroup));
   const rank = new Uint32Array(order.length);
   order.forEach((group, position) => (rank[group] = position));
   for (let i = 0; i < groupOf.length; i++) groupOf[i] = rank[groupOf[i] as number] as number;

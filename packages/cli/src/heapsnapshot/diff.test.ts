@@ -83,7 +83,7 @@ describe('heap diffs of real snapshots from a child process', () => {
     expect(report.total.count).toBeLessThan(LEAKED_BY_B + STEADY_MAX_COUNT);
   });
 
-  it('gives each snapshot\'s newest object id, growing in the order taken, whichever way B is read', async () => {
+  it("gives each snapshot's newest object id, growing in the order taken, whichever way B is read", async () => {
     const [a = '', b = '', c = ''] = leak;
     // Without retainers B's ids stay in node order; with them B is parsed whole.
     for (const retainers of [false, true]) {

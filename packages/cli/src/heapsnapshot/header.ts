@@ -25,8 +25,7 @@ const MAX_NODE_TYPES = 256;
 
 /** Checks the parsed `snapshot` object; throws HEAPSNAPSHOT_MALFORMED naming the first problem. */
 export function readHeader(value: unknown, offset: number): SnapshotHeader {
-  const bad = (what: string): HeapSnapshotError =>
-    new HeapSnapshotError('HEAPSNAPSHOT_MALFORMED', `the snapshot header is not usable: ${what}`, offset);
+  const bad = (what: string): HeapSnapshotError => new HeapSnapshotError('HEAPSNAPSHOT_MALFORMED', `the snapshot header is not usable: ${what}`, offset);
   if (!isRecord(value)) throw bad('"snapshot" is not an object');
   const meta = value['meta'];
   if (!isRecord(meta)) throw bad('it has no "meta" object');

@@ -55,4 +55,3 @@ export function kindsOf(header: SnapshotHeader): Kinds {
 export function isIndexEdge(kinds: EdgeKinds, type: number): boolean {
   return type === kinds.element || type === kinds.hidden;
 }
-

@@ -55,7 +55,11 @@ export async function parseHeapSnapshot(source: SnapshotSource, options: ParseOp
 /** The ids of a snapshot's nodes, in node order: 4 bytes a node, nothing else kept, edges passed over. */
 export async function readNodeIds(source: SnapshotSource, options: ReadOptions = {}): Promise<Uint32Array> {
   let ids = new Uint32Array(0);
-  await scanSnapshot(source, { header: (header) => ({ id: (ids = allocate(header.nodeCount, 'node_count', (n) => new Uint32Array(n))) }), edges: () => 'skip' }, options);
+  await scanSnapshot(
+    source,
+    { header: (header) => ({ id: (ids = allocate(header.nodeCount, 'node_count', (n) => new Uint32Array(n))) }), edges: () => 'skip' },
+    options,
+  );
   return ids;
 }
 
@@ -80,7 +84,13 @@ class SnapshotStore implements ScanHandlers {
 
   header(header: SnapshotHeader): NodeColumns {
     const count = header.nodeCount;
-    const columns = allocate(count, 'node_count', (n) => ({ count: n, type: new Uint8Array(n), name: new Uint32Array(n), id: new Uint32Array(n), selfSize: new Float64Array(n) }));
+    const columns = allocate(count, 'node_count', (n) => ({
+      count: n,
+      type: new Uint8Array(n),
+      name: new Uint32Array(n),
+      id: new Uint32Array(n),
+      selfSize: new Float64Array(n),
+    }));
     this.nodes = columns;
     if (this.#edgeMode !== 'keep') return columns;
     // Each node's edge count lands one slot on; a running sum then turns counts into starts.
@@ -94,7 +104,13 @@ class SnapshotStore implements ScanHandlers {
     if (firstEdge === null) return null;
     for (let ordinal = 1; ordinal < firstEdge.length; ordinal++) firstEdge[ordinal] = (firstEdge[ordinal] as number) + (firstEdge[ordinal - 1] as number);
     const count = header.edgeCount;
-    this.keptEdges = allocate(count, 'edge_count', (n) => ({ count: n, type: new Uint8Array(n), name: new Uint32Array(n), toNode: new Uint32Array(n), firstEdge }));
+    this.keptEdges = allocate(count, 'edge_count', (n) => ({
+      count: n,
+      type: new Uint8Array(n),
+      name: new Uint32Array(n),
+      toNode: new Uint32Array(n),
+      firstEdge,
+    }));
     return this.keptEdges;
   }
 

@@ -12,11 +12,7 @@ export interface RankOptions {
 }
 
 /** Sorts by the chosen value descending (ties: the other value, then name), trims, limits. */
-export function rank<T extends { readonly name: string }>(
-  rows: readonly T[],
-  value: (row: T, by: RankBy) => number,
-  options: RankOptions = {},
-): T[] {
+export function rank<T extends { readonly name: string }>(rows: readonly T[], value: (row: T, by: RankBy) => number, options: RankOptions = {}): T[] {
   const by = options.sortBy ?? 'size';
   const other: RankBy = by === 'size' ? 'count' : 'size';
   const threshold = options.threshold ?? 0;

@@ -22,12 +22,7 @@ export interface RetainedReport extends HolderReport {
 }
 
 /** Reads A, then B, then C (one in memory at a time; of A and B only ids are kept). */
-export async function findRetainedAllocations(
-  a: SnapshotSource,
-  b: SnapshotSource,
-  c: SnapshotSource,
-  options: RetainedOptions = {},
-): Promise<RetainedReport> {
+export async function findRetainedAllocations(a: SnapshotSource, b: SnapshotSource, c: SnapshotSource, options: RetainedOptions = {}): Promise<RetainedReport> {
   const idsA = await readSortedIds(a, options);
   const idsB = await readSortedIds(b, options);
   const newestIds = { a: newestId(idsA), b: newestId(idsB) };

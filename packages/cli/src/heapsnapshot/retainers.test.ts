@@ -45,7 +45,12 @@ describe('who holds what grows, in real snapshots from a child process', () => {
   afterAll(() => remove());
 
   it('charges strings and internal arrays to the object that owns them: records and the Map rank first, not (string)', () => {
-    expect(report.classes.slice(0, 2).map((candidate) => candidate.name).sort()).toEqual(['LeakRecord', 'Map']);
+    expect(
+      report.classes
+        .slice(0, 2)
+        .map((candidate) => candidate.name)
+        .sort(),
+    ).toEqual(['LeakRecord', 'Map']);
     const records = row(report, 'LeakRecord');
     expect(records.count).toBe(RECORDS);
     // Each record's note: a string, or a concatenated string and its pieces.
@@ -102,11 +107,19 @@ describe('who holds what grows, in real snapshots from a child process', () => {
   it('computes the retained sizes DevTools computes: a port of its dominator tree agrees', async () => {
     const [a = '', b = '', c = ''] = files;
     const newInB = idsWithout(await readSortedIds(b), await readSortedIds(a));
-    const graph = (await parseHeapSnapshot(c, { edges: 'keep', keepStrings: (read) => retainerStrings(read, markByIds(read.nodes, newInB, true)) })) as SnapshotGraph;
+    const graph = (await parseHeapSnapshot(c, {
+      edges: 'keep',
+      keepStrings: (read) => retainerStrings(read, markByIds(read.nodes, newInB, true)),
+    })) as SnapshotGraph;
     const ordinalOf = new Map(Array.from(graph.nodes.id, (id, ordinal) => [id, ordinal]));
     const reported = report.classes.flatMap((candidate) => candidate.retainers.flatMap((path) => (path.holder === null ? [] : [path.holder])));
     // The report's holders, and every 997th node besides.
-    const holders = [...new Set([...reported.map((holder) => ordinalOf.get(holder.id) as number), ...Array.from({ length: Math.floor(graph.nodes.count / 997) }, (_, i) => 1 + i * 997)])];
+    const holders = [
+      ...new Set([
+        ...reported.map((holder) => ordinalOf.get(holder.id) as number),
+        ...Array.from({ length: Math.floor(graph.nodes.count / 997) }, (_, i) => 1 + i * 997),
+      ]),
+    ];
     const expected = devToolsRetainedSizes(graph);
     const actual = retainedSizes(graph, holders);
     expect(holders.length).toBeGreaterThan(20);
@@ -137,7 +150,8 @@ function devToolsRetainedSizes(graph: SnapshotGraph): number[] {
   // Page objects: what the root's shortcut targets reach over non-weak edges.
   const page = new Uint8Array(count);
   const stack: number[] = [];
-  for (let edge = firstEdge[ROOT] as number; edge < (firstEdge[ROOT + 1] as number); edge++) if (type[edge] === kinds.shortcut) stack.push(toNode[edge] as number);
+  for (let edge = firstEdge[ROOT] as number; edge < (firstEdge[ROOT + 1] as number); edge++)
+    if (type[edge] === kinds.shortcut) stack.push(toNode[edge] as number);
   for (const node of stack) page[node] = 1;
   while (stack.length > 0) {
     const from = stack.pop() as number;
@@ -174,7 +188,8 @@ function devToolsRetainedSizes(graph: SnapshotGraph): number[] {
   }
   const retainers: number[][] = Array.from({ length: count }, () => []);
   for (let from = 0; from < count; from++) {
-    for (let edge = firstEdge[from] as number; edge < (firstEdge[from + 1] as number); edge++) if (follows(from, edge)) (retainers[toNode[edge] as number] as number[]).push(from);
+    for (let edge = firstEdge[from] as number; edge < (firstEdge[from + 1] as number); edge++)
+      if (follows(from, edge)) (retainers[toNode[edge] as number] as number[]).push(from);
   }
   const rootPosition = order.length - 1;
   const dominator = new Int32Array(order.length).fill(-1);

@@ -167,13 +167,29 @@ export function reportHolders(snapshot: HeapSnapshot, explain: Uint8Array, optio
     start = end;
   }
 
-  const ranked = rank([...rows.values()].map((row) => ({ row, name: classes.name(row.group) })), (entry, by) =>
-    by === 'size' ? entry.row.selfSize + entry.row.heldSize : entry.row.count + entry.row.heldCount, { sortBy: options.sortBy ?? 'size' });
+  const ranked = rank(
+    [...rows.values()].map((row) => ({ row, name: classes.name(row.group) })),
+    (entry, by) => (by === 'size' ? entry.row.selfSize + entry.row.heldSize : entry.row.count + entry.row.heldCount),
+    { sortBy: options.sortBy ?? 'size' },
+  );
   const examples = options.examples ?? DEFAULT_EXAMPLES;
-  const example = (node: number): HolderExample => ({ id: nodes.id[node] as number, name: snapshot.string(nodes.name[node] as number) ?? '', selfSize: nodes.selfSize[node] as number });
-  const traced = graph === null || tree === null || owners === null
-    ? []
-    : traceTop(graph, tree, owners, classes, units, ranked.slice(0, options.classes ?? DEFAULT_TRACED_CLASSES).map(({ row }) => row), options.paths ?? DEFAULT_PATHS_PER_CLASS);
+  const example = (node: number): HolderExample => ({
+    id: nodes.id[node] as number,
+    name: snapshot.string(nodes.name[node] as number) ?? '',
+    selfSize: nodes.selfSize[node] as number,
+  });
+  const traced =
+    graph === null || tree === null || owners === null
+      ? []
+      : traceTop(
+          graph,
+          tree,
+          owners,
+          classes,
+          units,
+          ranked.slice(0, options.classes ?? DEFAULT_TRACED_CLASSES).map(({ row }) => row),
+          options.paths ?? DEFAULT_PATHS_PER_CLASS,
+        );
   return {
     total: { count: explained, selfSize: total },
     classes: ranked.map(({ row, name }, index) => ({
@@ -189,14 +205,25 @@ export function reportHolders(snapshot: HeapSnapshot, explain: Uint8Array, optio
 }
 
 /** Clusters, holders and what the holders retain, for each of `rows`. */
-function traceTop(graph: SnapshotGraph, tree: RetainerTree, owners: Owners, classes: ClassTable, units: Units, rows: readonly ClassRow[], paths: number): { retainers: RetainerPath[]; more: number }[] {
+function traceTop(
+  graph: SnapshotGraph,
+  tree: RetainerTree,
+  owners: Owners,
+  classes: ClassTable,
+  units: Units,
+  rows: readonly ClassRow[],
+  paths: number,
+): { retainers: RetainerPath[]; more: number }[] {
   const clusters = new Clusters(graph, tree, classes, owners, units, paths);
   const shown = rows.map((row) => clusters.of(row.units));
   const holders = [...new Set(shown.flatMap((list) => list.clusters.flatMap((cluster) => (cluster.holder === NO_NODE ? [] : [cluster.holder]))))];
   const sizes = retainedSizes(graph, holders);
   const retained = new Map(holders.map((holder, i) => [holder, sizes[i] ?? null]));
   const names = new PathNames(graph, tree, classes);
-  return shown.map(({ clusters: list, more }) => ({ retainers: list.map((cluster) => names.retainerPath(cluster, retained.get(cluster.holder) ?? null)), more }));
+  return shown.map(({ clusters: list, more }) => ({
+    retainers: list.map((cluster) => names.retainerPath(cluster, retained.get(cluster.holder) ?? null)),
+    more,
+  }));
 }
 
 // Strings whose text is kept for examples, per string type: the first explained ones.
@@ -366,7 +393,8 @@ class PathNames {
     for (const at of nodes.reverse()) {
       const step = this.#step(at);
       const last = steps.at(-1);
-      if (last !== undefined && last.edge === step.edge && last.edgeType === step.edgeType && last.class === step.class && last.name === step.name) steps[steps.length - 1] = { ...last, times: last.times + 1 };
+      if (last !== undefined && last.edge === step.edge && last.edgeType === step.edgeType && last.class === step.class && last.name === step.name)
+        steps[steps.length - 1] = { ...last, times: last.times + 1 };
       else steps.push(steps.length === 0 ? { ...step, edge: null, edgeType: null } : step);
     }
     return steps;

@@ -8,7 +8,14 @@ import { SnapshotScanner, type NodeColumns } from './scanner.js';
 // other tools may).
 const META = {
   node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id'],
-  node_types: [['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic'], 'string', 'number', 'number', 'number', 'number'],
+  node_types: [
+    ['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic'],
+    'string',
+    'number',
+    'number',
+    'number',
+    'number',
+  ],
   edge_fields: ['type', 'name_or_index', 'to_node'],
   edge_types: [['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'], 'string_or_number', 'node'],
 };
@@ -30,7 +37,13 @@ function scan(bytes: Uint8Array, splits: number[] = []): { strings: Map<number, 
   const strings = new Map<number, string>();
   let columns: StoredNodes | null = null;
   const scanner = new SnapshotScanner({
-    header: (header) => (columns = { type: new Uint8Array(header.nodeCount), name: new Uint32Array(header.nodeCount), id: new Uint32Array(header.nodeCount), selfSize: new Float64Array(header.nodeCount) }),
+    header: (header) =>
+      (columns = {
+        type: new Uint8Array(header.nodeCount),
+        name: new Uint32Array(header.nodeCount),
+        id: new Uint32Array(header.nodeCount),
+        selfSize: new Float64Array(header.nodeCount),
+      }),
     stringsWanted: () => ALL,
     string: (index, value) => strings.set(index, value),
   });
@@ -77,7 +90,10 @@ describe('SnapshotScanner', () => {
       expect(split.strings).toEqual(whole.strings);
       expect(split.columns).toEqual(whole.columns);
     }
-    const byteByByte = scan(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1));
+    const byteByByte = scan(
+      bytes,
+      Array.from({ length: bytes.length - 1 }, (_, i) => i + 1),
+    );
     expect(byteByByte.strings).toEqual(whole.strings);
   });
 
@@ -133,7 +149,14 @@ describe('SnapshotScanner', () => {
     expect([...columns.id]).toEqual(Array.from({ length: count }, (_, i) => 2 * i + 1));
     expect([...columns.name]).toEqual(Array.from({ length: count }, (_, i) => i % 4));
     // A row a number short or long only shows later (rows have no delimiter of their own); the rest in the row itself.
-    for (const [bad, local] of [['3,1,x7,16,1,0', true], ['3,1,7 16,1,0', true], ['3,1,,16,1,0', true], ['99,1,7,16,1,0', true], ['3,1,7,16,1', false], ['3,1,7,16,1,0,9', false]] as const) {
+    for (const [bad, local] of [
+      ['3,1,x7,16,1,0', true],
+      ['3,1,7 16,1,0', true],
+      ['3,1,,16,1,0', true],
+      ['99,1,7,16,1,0', true],
+      ['3,1,7,16,1', false],
+      ['3,1,7,16,1,0,9', false],
+    ] as const) {
       const broken = text.replace('3,0,2001,16,1,0', bad);
       expect(broken).not.toBe(text);
       expect(codeOf(broken)).toBe('HEAPSNAPSHOT_MALFORMED');

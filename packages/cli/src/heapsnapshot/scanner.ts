@@ -254,7 +254,9 @@ function decodeKey(bytes: number[], at: number): string {
   try {
     return JSON.parse(`"${Buffer.from(bytes).toString('utf8')}"`) as string;
   } catch (error) {
-    throw new HeapSnapshotError('HEAPSNAPSHOT_MALFORMED', `the heap snapshot is malformed: a top-level key is not a valid string (byte ${at})`, at, { cause: error });
+    throw new HeapSnapshotError('HEAPSNAPSHOT_MALFORMED', `the heap snapshot is malformed: a top-level key is not a valid string (byte ${at})`, at, {
+      cause: error,
+    });
   }
 }
 

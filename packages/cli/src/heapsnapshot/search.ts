@@ -9,7 +9,13 @@ import type { SnapshotEdges } from './snapshot.js';
  * so that it does not accept it twice). Returns the queue's final length: queue[0, length)
  * holds every node visited, in order.
  */
-export function breadthFirst(edges: SnapshotEdges, queue: Uint32Array, head: number, tail: number, enter: (from: number, edge: number, to: number) => boolean): number {
+export function breadthFirst(
+  edges: SnapshotEdges,
+  queue: Uint32Array,
+  head: number,
+  tail: number,
+  enter: (from: number, edge: number, to: number) => boolean,
+): number {
   const { firstEdge, toNode } = edges;
   while (head < tail) {
     const from = queue[head++] as number;

@@ -78,7 +78,8 @@ export class PathSignatures {
     const { type: edgeType, name } = this.#graph.edges;
     const type = edgeType[edge] as number;
     let label = name[edge] as number;
-    if (type === this.#kinds.element || type === this.#kinds.hidden || (type === this.#kinds.internal && this.#graph.number(label) !== undefined)) label = INDEX;
+    if (type === this.#kinds.element || type === this.#kinds.hidden || (type === this.#kinds.internal && this.#graph.number(label) !== undefined))
+      label = INDEX;
     else if (type === this.#kinds.property && this.#isKeyed(this.#tree.parentNode[node] as number)) label = KEY;
     return mix(mix(mix(3, type), label), group);
   }

@@ -92,7 +92,9 @@ describe('validateHeapSnapshot', () => {
 
   it('tells other files apart: JSON, random bytes, an empty file', async () => {
     expect(await codeOf(validateHeapSnapshot(await write('package.json', JSON.stringify({ name: 'x', nodes: [1, 2] }))))).toBe('NOT_A_HEAPSNAPSHOT');
-    expect(await codeOf(validateHeapSnapshot(await write('random.bin', Buffer.concat([Buffer.from([0x00]), randomBytes(64 * 1024)]))))).toBe('NOT_A_HEAPSNAPSHOT');
+    expect(await codeOf(validateHeapSnapshot(await write('random.bin', Buffer.concat([Buffer.from([0x00]), randomBytes(64 * 1024)]))))).toBe(
+      'NOT_A_HEAPSNAPSHOT',
+    );
     expect(await codeOf(validateHeapSnapshot(await write('empty', '')))).toBe('HEAPSNAPSHOT_TRUNCATED');
   });
 

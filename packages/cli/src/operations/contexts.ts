@@ -23,7 +23,9 @@ export async function removeContext(name: string, ctx: Context): Promise<Removed
 export function knownContext(contexts: Record<string, TargetContext>, name: string): TargetContext {
   const stored = contexts[name];
   if (stored === undefined) {
-    throw new CliError('UNKNOWN_CONTEXT', `no context named "${name}"`, { hint: Object.keys(contexts).length > 0 ? `known: ${Object.keys(contexts).join(', ')}` : 'run: opsctl login URL --name NAME' });
+    throw new CliError('UNKNOWN_CONTEXT', `no context named "${name}"`, {
+      hint: Object.keys(contexts).length > 0 ? `known: ${Object.keys(contexts).join(', ')}` : 'run: opsctl login URL --name NAME',
+    });
   }
   return stored;
 }

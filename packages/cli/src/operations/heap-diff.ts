@@ -78,7 +78,10 @@ const EXAMPLES_PER_CLASS = 3;
 export async function diffSnapshotFiles(opts: HeapdiffOptions, ctx: Context): Promise<HeapdiffResult> {
   const [a, b, c] = opts.files;
   const [nameA = a, nameB = b, nameC = c] = opts.names ?? [];
-  checkNamedOrder(opts.files.filter((file) => file !== undefined), opts.force === true);
+  checkNamedOrder(
+    opts.files.filter((file) => file !== undefined),
+    opts.force === true,
+  );
   const sizes = new Map<string, number>();
   for (const file of opts.files) if (file !== undefined) sizes.set(file, await sizeOf(file));
   const spinner = await ctx.out.spinner(`reading ${a} (${formatBytes(sizes.get(a) ?? 0)})…`);
@@ -90,12 +93,25 @@ export async function diffSnapshotFiles(opts: HeapdiffOptions, ctx: Context): Pr
     let result: HeapdiffResult;
     if (c === undefined) {
       const diff = await diffHeapSnapshots(source(a), source(b), tracing);
-      checkIdOrder([{ file: a, newestId: diff.newestIds.before }, { file: b, newestId: diff.newestIds.after }], opts.force === true);
+      checkIdOrder(
+        [
+          { file: a, newestId: diff.newestIds.before },
+          { file: b, newestId: diff.newestIds.after },
+        ],
+        opts.force === true,
+      );
       result = growth(diff, opts, { a: nameA, b: nameB });
     } else {
       const report = await findRetainedAllocations(source(a), source(b), source(c), tracing);
       const { newestIds } = report;
-      checkIdOrder([{ file: a, newestId: newestIds.a }, { file: b, newestId: newestIds.b }, { file: c, newestId: newestIds.c }], opts.force === true);
+      checkIdOrder(
+        [
+          { file: a, newestId: newestIds.a },
+          { file: b, newestId: newestIds.b },
+          { file: c, newestId: newestIds.c },
+        ],
+        opts.force === true,
+      );
       result = retained(report, opts, { a: nameA, b: nameB, c: nameC ?? c });
     }
     spinner.stop();
@@ -155,9 +171,10 @@ async function* readWithProgress(file: string, size: number, spinner: Spinner, s
 function describeFailure(error: unknown, file: string, signal: AbortSignal): unknown {
   if (signal.aborted) return new CliError('CANCELLED', 'cancelled', { cause: error });
   if (isHeapSnapshotError(error)) {
-    const hint = error.code === 'NOT_A_HEAPSNAPSHOT'
-      ? 'give a snapshot written by V8: opsctl heapdump, Chrome DevTools (Memory tab), or v8.writeHeapSnapshot()'
-      : 'take the snapshot again: opsctl heapdump --out FILE (it checks the file is complete before keeping it)';
+    const hint =
+      error.code === 'NOT_A_HEAPSNAPSHOT'
+        ? 'give a snapshot written by V8: opsctl heapdump, Chrome DevTools (Memory tab), or v8.writeHeapSnapshot()'
+        : 'take the snapshot again: opsctl heapdump --out FILE (it checks the file is complete before keeping it)';
     return new CliError('BAD_SNAPSHOT', `${file}: ${error.message}`, { hint, cause: error });
   }
   if (typeof (error as NodeJS.ErrnoException).syscall === 'string') return unreadable(file, error);

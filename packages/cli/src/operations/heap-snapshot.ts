@@ -16,7 +16,17 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, INSTANCE_HEADER, isLoopback, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type MemoryResponse } from '../endpoint/protocol.js';
+import {
+  ESTIMATED_SIZE_HEADER,
+  EXPECTED_PAUSE_HEADER,
+  HEAP_USED_HEADER,
+  INSTANCE_HEADER,
+  isLoopback,
+  KERNEL_HEADER,
+  kernelKey,
+  PAUSE_TRAILER,
+  type MemoryResponse,
+} from '../endpoint/protocol.js';
 import { transferFailure } from '../client/download.js';
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';
@@ -101,7 +111,11 @@ export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ct
     const heapUsed = header(HEAP_USED_HEADER);
     const paused = opts.worker === undefined ? 'the process is paused' : `worker "${opts.worker}" is paused`;
     // Node before 22.16 cannot tell a worker's heap size: no estimate to show.
-    spinner.text(heapUsed === undefined ? `snapshotting; ${paused}…` : `snapshotting ${formatBytes(Number(heapUsed))} of heap; ${paused} (expected ~${formatDuration(pauseMs / 1000)})…`);
+    spinner.text(
+      heapUsed === undefined
+        ? `snapshotting; ${paused}…`
+        : `snapshotting ${formatBytes(Number(heapUsed))} of heap; ${paused} (expected ~${formatDuration(pauseMs / 1000)})…`,
+    );
 
     let firstByteAt = 0;
     let received = 0;
@@ -110,7 +124,9 @@ export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ct
         if (received === 0) firstByteAt = performance.now();
         received += chunk.length;
         const seconds = (performance.now() - firstByteAt) / 1000;
-        spinner.text(`downloading ${formatBytes(received)}${estimated > 0 && !opts.gzip ? ` of ~${formatBytes(estimated)}` : ''}${seconds > 0.5 ? ` at ${formatBytes(received / seconds)}/s` : ''}`);
+        spinner.text(
+          `downloading ${formatBytes(received)}${estimated > 0 && !opts.gzip ? ` of ~${formatBytes(estimated)}` : ''}${seconds > 0.5 ? ` at ${formatBytes(received / seconds)}/s` : ''}`,
+        );
         done(null, chunk);
       },
     });
@@ -128,7 +144,13 @@ export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ct
       await pipeline([response.body, progress, ...stages, file.stream()], { signal: ctx.signal });
     } catch (error) {
       if (isHeapSnapshotError(error)) throw incomplete(error);
-      throw transferFailure(error, { client, signal: ctx.signal, where: destination.dir, outcome: '; no file was written', progress: ` after ${formatBytes(received)}` });
+      throw transferFailure(error, {
+        client,
+        signal: ctx.signal,
+        where: destination.dir,
+        outcome: '; no file was written',
+        progress: ` after ${formatBytes(received)}`,
+      });
     }
     // The snapshot failed after its 200 was sent (its disk filled up): the reason is in a trailer.
     const failedLate = client.trailerError(response);

@@ -38,7 +38,11 @@ export function checkNamedOrder(files: readonly string[], force: boolean): void 
     const earlier = named[i - 1]!;
     const later = named[i]!;
     if (earlier.origin!.process !== later.origin!.process) {
-      throw new CliError('USAGE', `${later.file} comes from another process than ${earlier.file} (${later.origin!.process}, not ${earlier.origin!.process}); object ids of different processes cannot be compared`, { hint: FORCE_HINT });
+      throw new CliError(
+        'USAGE',
+        `${later.file} comes from another process than ${earlier.file} (${later.origin!.process}, not ${earlier.origin!.process}); object ids of different processes cannot be compared`,
+        { hint: FORCE_HINT },
+      );
     }
     if (later.origin!.order < earlier.origin!.order) {
       throw new CliError('USAGE', `${later.file} was taken before ${earlier.file}: give the snapshots oldest first`, { hint: FORCE_HINT });
@@ -53,7 +57,9 @@ export function checkIdOrder(snapshots: readonly { file: string; newestId: numbe
     const earlier = snapshots[i - 1]!;
     const later = snapshots[i]!;
     if (later.newestId < earlier.newestId) {
-      throw new CliError('USAGE', `${later.file} holds no object newer than those in ${earlier.file}: it was taken before it, or in another process`, { hint: FORCE_HINT });
+      throw new CliError('USAGE', `${later.file} holds no object newer than those in ${earlier.file}: it was taken before it, or in another process`, {
+        hint: FORCE_HINT,
+      });
     }
   }
 }

@@ -14,7 +14,11 @@ export function renderHeapdiff(result: HeapdiffResult, c: ChalkInstance): string
   if (result.more > 0) lines.push(c.dim(`… and ${result.more} more (show them with --limit ${result.limit + result.more})`));
   if (result.kind === 'growth' && result.newObjects !== null) {
     const { total, classes } = result.newObjects;
-    lines.push('', c.bold(`new in ${result.files.b}`) + `: ${count(total.count)} objects, ${formatBytes(total.selfSize)}, by what holds them`, ...renderHolders(classes, result.files.b, c));
+    lines.push(
+      '',
+      c.bold(`new in ${result.files.b}`) + `: ${count(total.count)} objects, ${formatBytes(total.selfSize)}, by what holds them`,
+      ...renderHolders(classes, result.files.b, c),
+    );
   } else if (result.kind === 'retained') {
     lines.push(...renderHolders(result.classes, result.files.c, c));
   }
@@ -27,8 +31,14 @@ function renderGrowth(r: GrowthResult, c: ChalkInstance): string[] {
   if (r.classes.length === 0) return [title, `nothing grew${r.minSize > 0 ? ` by ${formatBytes(r.minSize)} or more` : ''}`];
   const rows = r.classes.map((row) => [
     truncate(row.name, MAX_NAME_CHARS),
-    count(row.countBefore), '→', count(row.countAfter), delta(row.countDelta, count),
-    formatBytes(row.sizeBefore), '→', formatBytes(row.sizeAfter), delta(row.sizeDelta, formatBytes),
+    count(row.countBefore),
+    '→',
+    count(row.countAfter),
+    delta(row.countDelta, count),
+    formatBytes(row.sizeBefore),
+    '→',
+    formatBytes(row.sizeAfter),
+    delta(row.sizeDelta, formatBytes),
   ]);
   const style = (column: number, text: string) => (column === 0 ? c.bold(text) : column === 4 || column === 8 ? c.yellow(text) : text);
   const body = table(rows, 'l  r l r r  r l r r', style);
@@ -45,11 +55,28 @@ function renderRetained(r: RetainedResult, c: ChalkInstance): string[] {
     formatBytes(row.selfSize),
     count(row.held.count),
     formatBytes(row.held.selfSize),
-    row.examples.map((example) => (example.name === row.name || example.name === '' ? `@${example.id}` : `@${example.id} ${JSON.stringify(truncate(example.name, MAX_EXAMPLE_CHARS))}`)).join(', '),
+    row.examples
+      .map((example) =>
+        example.name === row.name || example.name === '' ? `@${example.id}` : `@${example.id} ${JSON.stringify(truncate(example.name, MAX_EXAMPLE_CHARS))}`,
+      )
+      .join(', '),
   ]);
   const style = (column: number, text: string) => (column === 0 ? c.bold(text) : column === 5 ? c.dim(text) : text);
-  const [header = '', ...body] = table(rows, 'l  r  r  r  r  l', style, ['class', 'objects', 'self size', 'they own', 'owned size', `examples (@id in ${r.files.b} and ${r.files.c})`]).lines;
-  return [title, c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects held by a new object'), '', c.dim(header), ...body];
+  const [header = '', ...body] = table(rows, 'l  r  r  r  r  l', style, [
+    'class',
+    'objects',
+    'self size',
+    'they own',
+    'owned size',
+    `examples (@id in ${r.files.b} and ${r.files.c})`,
+  ]).lines;
+  return [
+    title,
+    c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects held by a new object'),
+    '',
+    c.dim(header),
+    ...body,
+  ];
 }
 
 /**

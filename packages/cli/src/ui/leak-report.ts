@@ -32,7 +32,8 @@ export interface WatchTimes {
 export function renderStatus(status: LeakStatus, c: ChalkInstance, columns: number, times: WatchTimes): string {
   const { verdict } = status;
   const width = Math.max(10, Math.min(60, columns - 40));
-  const rate = (bytesPerHour: number | null) => (bytesPerHour === null ? 'no trend yet' : `${bytesPerHour >= 0 ? '+' : '-'}${formatBytes(Math.abs(bytesPerHour))}/h`);
+  const rate = (bytesPerHour: number | null) =>
+    bytesPerHour === null ? 'no trend yet' : `${bytesPerHour >= 0 ? '+' : '-'}${formatBytes(Math.abs(bytesPerHour))}/h`;
   const series = (name: 'heapUsed' | 'external', label: string) => {
     const values = status.samples.map((s: MemorySample) => s[name]);
     const evidence = verdict.series[name];
@@ -40,7 +41,10 @@ export function renderStatus(status: LeakStatus, c: ChalkInstance, columns: numb
     const fit = evidence.rSquared === null ? '' : `, R² ${evidence.rSquared.toFixed(2)}`;
     return `${label.padEnd(10)}${c.cyan(sparkline(values, width))} ${latest === undefined ? '' : formatBytes(latest)} after GC, ${rate(evidence.slopeBytesPerHour)}${fit}  ${level(c, evidence.level)}`;
   };
-  const forced = status.sampling === undefined ? '' : `; ${status.sampling.forcedGcs} GC${status.sampling.forcedGcs === 1 ? '' : 's'} forced (${status.sampling.forcedPauseMs} ms of pause)`;
+  const forced =
+    status.sampling === undefined
+      ? ''
+      : `; ${status.sampling.forcedGcs} GC${status.sampling.forcedGcs === 1 ? '' : 's'} forced (${status.sampling.forcedPauseMs} ms of pause)`;
   const next = nextStep(status, times.now);
   return [
     `${'verdict'.padEnd(10)}${level(c, verdict.verdict, verdict.verdict.toUpperCase())}  ${verdict.reason}`,
@@ -63,8 +67,12 @@ export function renderLine(status: LeakStatus, c: ChalkInstance, times: WatchTim
 /** "last sample 4s ago; watching for 3m 6s": ticks between samples, so a quiet watch looks alive. */
 export function liveness(status: LeakStatus, times: WatchTimes): string {
   const last = status.samples.at(-1);
-  const ago = last === undefined ? 'no sample yet' : `last sample ${formatDuration(Math.max(0, (times.now - last.time) / 1000))} ago${last.forced ? ' (forced GC)' : ''}`;
-  const watching = times.watchingSince === null ? `monitored for ${formatDuration((times.now - status.since) / 1000)}` : `watching for ${formatDuration((times.now - times.watchingSince) / 1000)}`;
+  const ago =
+    last === undefined ? 'no sample yet' : `last sample ${formatDuration(Math.max(0, (times.now - last.time) / 1000))} ago${last.forced ? ' (forced GC)' : ''}`;
+  const watching =
+    times.watchingSince === null
+      ? `monitored for ${formatDuration((times.now - status.since) / 1000)}`
+      : `watching for ${formatDuration((times.now - times.watchingSince) / 1000)}`;
   return `${ago}; ${watching}`;
 }
 
@@ -77,7 +85,7 @@ export function nextStep(status: LeakStatus, now: number): string | null {
   if (verdict.verdict === 'unknown') {
     const needed = verdict.samplesNeeded ?? 1;
     const gapSeconds = sampling?.maxGapMs == null ? null : sampling.maxGapMs / 1000;
-    const refusal = sampling?.lastRefusal?.code === 'GC_PAUSE_TOO_LONG' ? '; GCs are not forced for a heap this large, so it waits for V8\'s own' : '';
+    const refusal = sampling?.lastRefusal?.code === 'GC_PAUSE_TOO_LONG' ? "; GCs are not forced for a heap this large, so it waits for V8's own" : '';
     const pace = gapSeconds === null ? '' : `, about ${formatDuration(needed * gapSeconds)} at one per ${formatDuration(gapSeconds)}${refusal}`;
     return `warming up: ${needed} more post-GC sample${needed === 1 ? '' : 's'} before a verdict${pace}${suspectIn === null ? '' : `; ${suspectIn}`}`;
   }
@@ -89,6 +97,7 @@ export function nextStep(status: LeakStatus, now: number): string | null {
 export function gcRefusalNote(request: GcRequestResult | undefined, now: number): string | null {
   if (request === undefined || request.forced || request.refusal === null) return null;
   const { message, retryAt } = request.refusal;
-  const again = retryAt === null ? 'the endpoint will not force one while the heap is this large' : `ask again in ${formatDuration(Math.max(1, (retryAt - now) / 1000))}`;
+  const again =
+    retryAt === null ? 'the endpoint will not force one while the heap is this large' : `ask again in ${formatDuration(Math.max(1, (retryAt - now) / 1000))}`;
   return `the endpoint did not force a GC: ${message}; ${again}. The verdict above is from the samples it had.`;
 }

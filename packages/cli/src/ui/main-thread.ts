@@ -18,13 +18,16 @@ export function where(frame: StackFrame): string {
 
 /** `blocked for 12.4 s in parseHugeReport (report.js:88)`, `responsive`, `writing a heap snapshot…`. */
 export function describeMainThread(status: MainThreadStatus, c: ChalkInstance): string {
-  if (!status.watched) return c.dim('not watched: the endpoint is mounted in the application\'s server, so it cannot answer while the main thread is blocked');
+  if (!status.watched) return c.dim("not watched: the endpoint is mounted in the application's server, so it cannot answer while the main thread is blocked");
   if (status.snapshot !== null) {
     return c.yellow(`writing a heap snapshot: ${seconds(status.snapshot.elapsedMs)} of an expected ${seconds(status.snapshot.expectedMs)}`);
   }
   if (status.blocked) {
     const top = status.stack?.[0];
-    return c.bold.red(`event loop blocked for ${seconds(status.blockedForMs)}${top === undefined ? '' : ` in ${where(top)}`}`) + (top === undefined && status.stackNote ? c.dim(` (${status.stackNote})`) : '');
+    return (
+      c.bold.red(`event loop blocked for ${seconds(status.blockedForMs)}${top === undefined ? '' : ` in ${where(top)}`}`) +
+      (top === undefined && status.stackNote ? c.dim(` (${status.stackNote})`) : '')
+    );
   }
   // Late but under the watchdog's threshold: running something now, not (yet) blocked.
   if (status.lagMs >= BUSY_AFTER_MS) return c.yellow(`busy: the event loop last turned ${status.lagMs} ms ago`);

@@ -21,4 +21,4 @@ export function argumentsHoldToken(argv: readonly string[]): boolean {
 }
 
 export const REVOKE_HINT =
-  'a token was given on the command line, so it is in your shell history: revoke it (remove its entry from the application\'s OPSCTL_TOKENS and mint another with opsctl token new); pass tokens with --with-token on stdin or OPSCTL_TOKEN';
+  "a token was given on the command line, so it is in your shell history: revoke it (remove its entry from the application's OPSCTL_TOKENS and mint another with opsctl token new); pass tokens with --with-token on stdin or OPSCTL_TOKEN";

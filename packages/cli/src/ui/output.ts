@@ -84,7 +84,9 @@ export class Output {
    */
   error(error: CliError): void {
     if (this.json && !this.#resultWritten) {
-      this.#stdout.write(`${escapeJsonControls(JSON.stringify({ error: { code: error.code, message: maskTokens(error.message), hint: error.hint === undefined ? null : maskTokens(error.hint) } }))}\n`);
+      this.#stdout.write(
+        `${escapeJsonControls(JSON.stringify({ error: { code: error.code, message: maskTokens(error.message), hint: error.hint === undefined ? null : maskTokens(error.hint) } }))}\n`,
+      );
     }
     this.#stderr.write(`${this.ce.red('error:')} ${printable(maskTokens(error.message))}\n`);
     if (error.hint) this.#stderr.write(`${this.ce.dim('hint:')} ${printable(maskTokens(error.hint))}\n`);
@@ -104,7 +106,13 @@ export class Output {
     // discardStdin: false, or ora swallows what the user types (REPL, --with-token).
     // ora's own symbols and colours ignore NO_COLOR: give it ours.
     const coloured = this.ce.level > 0;
-    const spinner = ora({ text: label, stream: this.#stderr as NodeJS.WritableStream, discardStdin: false, isEnabled: true, color: coloured ? 'cyan' : false }).start();
+    const spinner = ora({
+      text: label,
+      stream: this.#stderr as NodeJS.WritableStream,
+      discardStdin: false,
+      isEnabled: true,
+      color: coloured ? 'cyan' : false,
+    }).start();
     return {
       text: (next) => void (spinner.text = next),
       succeed: (done) => void spinner.stopAndPersist({ symbol: this.ce.green('✔'), text: done }),

@@ -17,7 +17,10 @@ const SHORT_PATH = 6;
 export function renderHolders(classes: readonly HolderClass[], file: string, c: ChalkInstance): string[] {
   const traced = classes.filter((row) => row.retainers.length > 0);
   if (traced.length === 0) return [];
-  const lines = ['', c.dim(`who holds them in ${file}: per path from a root, the objects it leads to (with what they own) and their bytes; the holder is where the paths meet`)];
+  const lines = [
+    '',
+    c.dim(`who holds them in ${file}: per path from a root, the objects it leads to (with what they own) and their bytes; the holder is where the paths meet`),
+  ];
   for (const row of traced) {
     const own = `${formatCount(row.count)} new (${formatBytes(row.selfSize)})`;
     const owned = `${objects(row.held.count)} they own (${formatBytes(row.held.selfSize)})`;
@@ -32,7 +35,8 @@ export function renderHolders(classes: readonly HolderClass[], file: string, c: 
 function renderPath(path: RetainerPath, c: ChalkInstance): string[] {
   const amount = `${objects(path.count)}, ${formatBytes(path.selfSize)}`;
   if (path.origin === 'unreachable') return [`  ${amount}: ${c.dim('reached by no strong path (only weak references): gone at the next GC')}`];
-  if (path.origin === 'internal') return [`  ${amount}: ${c.dim(`held only by V8's own tables (${path.path.map(label).join(' → ')}): no retainer in the program`)}`];
+  if (path.origin === 'internal')
+    return [`  ${amount}: ${c.dim(`held only by V8's own tables (${path.path.map(label).join(' → ')}): no retainer in the program`)}`];
   const holderAt = path.holder === null ? -1 : path.path.findIndex((step) => step.id === path.holder?.id);
   const lines = [`  ${amount}: ${steps(path.path, holderAt, c)}`];
   const holder = path.holder;
@@ -58,7 +62,12 @@ function steps(path: readonly PathStep[], holderAt: number, c: ChalkInstance): s
   }
   const from = path.length <= SHORT_PATH ? 0 : Math.max(1, context === -1 ? anchor - STEPS_ABOVE_HOLDER : context);
   const shown = path.map((step, i) => {
-    const text = i === 0 || i === from ? label(step) : step.edge === null || step.edge.startsWith('[') ? `${step.edge ?? ''} → ${label(step)}` : `${step.edge} (${label(step)})`;
+    const text =
+      i === 0 || i === from
+        ? label(step)
+        : step.edge === null || step.edge.startsWith('[')
+          ? `${step.edge ?? ''} → ${label(step)}`
+          : `${step.edge} (${label(step)})`;
     const repeated = step.times > 1 ? `${text} ×${formatCount(step.times)}` : text;
     return i === holderAt ? c.bold(repeated) : repeated;
   });

@@ -70,16 +70,35 @@ describe('parseActionParams', () => {
       ok: true,
       params: { index: 'orders', batch: 250, dryRun: true, mode: 'fast', apiKey: undefined },
     });
-    expect(parseActionParams(reindex, { index: 'orders', batch: 5, dryRun: false, mode: 'full' })).toMatchObject({ ok: true, params: { batch: 5, dryRun: false, mode: 'full' } });
+    expect(parseActionParams(reindex, { index: 'orders', batch: 5, dryRun: false, mode: 'full' })).toMatchObject({
+      ok: true,
+      params: { batch: 5, dryRun: false, mode: 'full' },
+    });
   });
 
   it('names the parameter that is missing, unknown or of the wrong type', () => {
     expect(parseActionParams(reindex, {})).toMatchObject({ ok: false, param: 'index', message: 'The parameter "index" is required (which index).' });
-    expect(parseActionParams(reindex, { index: 'x', size: 1 })).toMatchObject({ ok: false, param: 'size', message: expect.stringMatching(/no parameter "size"; it takes index, batch, dryRun, mode, apiKey/) });
-    expect(parseActionParams(reindex, { index: 'x', batch: 'lots' })).toMatchObject({ ok: false, param: 'batch', message: 'The parameter "batch" must be a number, not "lots".' });
+    expect(parseActionParams(reindex, { index: 'x', size: 1 })).toMatchObject({
+      ok: false,
+      param: 'size',
+      message: expect.stringMatching(/no parameter "size"; it takes index, batch, dryRun, mode, apiKey/),
+    });
+    expect(parseActionParams(reindex, { index: 'x', batch: 'lots' })).toMatchObject({
+      ok: false,
+      param: 'batch',
+      message: 'The parameter "batch" must be a number, not "lots".',
+    });
     expect(parseActionParams(reindex, { index: 'x', batch: '' })).toMatchObject({ ok: false, param: 'batch' });
-    expect(parseActionParams(reindex, { index: 'x', dryRun: 'maybe' })).toMatchObject({ ok: false, param: 'dryRun', message: expect.stringMatching(/true or false/) });
-    expect(parseActionParams(reindex, { index: 'x', mode: 'slow' })).toMatchObject({ ok: false, param: 'mode', message: expect.stringMatching(/one of fast, full, not "slow"/) });
+    expect(parseActionParams(reindex, { index: 'x', dryRun: 'maybe' })).toMatchObject({
+      ok: false,
+      param: 'dryRun',
+      message: expect.stringMatching(/true or false/),
+    });
+    expect(parseActionParams(reindex, { index: 'x', mode: 'slow' })).toMatchObject({
+      ok: false,
+      param: 'mode',
+      message: expect.stringMatching(/one of fast, full, not "slow"/),
+    });
     expect(parseActionParams(reindex, { index: 7 })).toMatchObject({ ok: false, param: 'index', message: expect.stringMatching(/a string/) });
   });
 

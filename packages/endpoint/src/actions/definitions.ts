@@ -76,7 +76,8 @@ export function resolveActions(input: unknown, problems: string[]): ReadonlyMap<
   }
   for (const [name, definition] of Object.entries(input)) {
     const where = `\`actions["${name}"]\``;
-    if (!ACTION_NAME_PATTERN.test(name)) problems.push(`${where}: an action's name must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+    if (!ACTION_NAME_PATTERN.test(name))
+      problems.push(`${where}: an action's name must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
     if (!isPlainObject(definition)) {
       problems.push(`${where} must be an object { description, params, run }`);
       continue;
@@ -85,7 +86,9 @@ export function resolveActions(input: unknown, problems: string[]): ReadonlyMap<
     if (typeof description !== 'string' || description.trim() === '') problems.push(`${where}.description must say in a sentence what the action does`);
     if (typeof run !== 'function') problems.push(`${where}.run must be a function (params, { signal }) => result`);
     if (!Number.isInteger(timeoutMs) || timeoutMs <= 0 || timeoutMs > ACTION_TIMEOUT_MAX_MS) {
-      problems.push(`${where}.timeoutMs must be a whole number of milliseconds from 1 to ${ACTION_TIMEOUT_MAX_MS}; longer work belongs in a job the action starts`);
+      problems.push(
+        `${where}.timeoutMs must be a whole number of milliseconds from 1 to ${ACTION_TIMEOUT_MAX_MS}; longer work belongs in a job the action starts`,
+      );
     }
     if (!Number.isInteger(concurrency) || concurrency <= 0) problems.push(`${where}.concurrency must be a positive whole number`);
     const params = resolveParams(where, (definition as Partial<ActionDefinition>).params ?? {}, problems);
@@ -195,11 +198,16 @@ function coerce(value: unknown, type: ActionParamType, values: readonly string[]
 
 function expected(type: ActionParamType, values: readonly string[]): string {
   switch (type) {
-    case 'string': return 'a string';
-    case 'number': return 'a number';
-    case 'boolean': return 'true or false';
-    case 'enum': return `one of ${values.join(', ')}`;
-    default: return 'one of the types string, number, boolean, enum';
+    case 'string':
+      return 'a string';
+    case 'number':
+      return 'a number';
+    case 'boolean':
+      return 'true or false';
+    case 'enum':
+      return `one of ${values.join(', ')}`;
+    default:
+      return 'one of the types string, number, boolean, enum';
   }
 }
 

@@ -37,11 +37,14 @@ export class ActionRunner {
   constructor(actions: ReadonlyMap<string, ResolvedAction>) {
     this.#actions = actions;
     for (const action of actions.values()) {
-      this.#gates.set(action.name, new Gate({
-        max: action.concurrency,
-        retryAfterSeconds: ACTION_RETRY_AFTER_S,
-        busyMessage: `The action "${action.name}" is already running${action.concurrency > 1 ? ` ${action.concurrency} times` : ''}; at most ${action.concurrency} at once.`,
-      }));
+      this.#gates.set(
+        action.name,
+        new Gate({
+          max: action.concurrency,
+          retryAfterSeconds: ACTION_RETRY_AFTER_S,
+          busyMessage: `The action "${action.name}" is already running${action.concurrency > 1 ? ` ${action.concurrency} times` : ''}; at most ${action.concurrency} at once.`,
+        }),
+      );
     }
   }
 
@@ -120,7 +123,12 @@ async function run(action: ResolvedAction, params: ActionParams, caller: string,
     json ??= 'null';
     const bytes = Buffer.byteLength(json);
     if (bytes > MAX_RESULT_BYTES) {
-      return failed(new Error(`it returned ${(bytes / 1048576).toFixed(1)} MiB of JSON, over the ${MAX_RESULT_BYTES / 1048576} MiB a result may be; an action with more to give should write a file and return its path`), elapsed());
+      return failed(
+        new Error(
+          `it returned ${(bytes / 1048576).toFixed(1)} MiB of JSON, over the ${MAX_RESULT_BYTES / 1048576} MiB a result may be; an action with more to give should write a file and return its path`,
+        ),
+        elapsed(),
+      );
     }
     return { kind: 'ok', resultJson: json, durationMs: elapsed() };
   } catch (error) {
@@ -136,7 +144,11 @@ async function run(action: ResolvedAction, params: ActionParams, caller: string,
 function failed(error: unknown, durationMs: number): ActionOutcome {
   const described =
     error instanceof Error
-      ? { name: error.name, message: error.message, code: typeof (error as NodeJS.ErrnoException).code === 'string' ? String((error as NodeJS.ErrnoException).code) : null }
+      ? {
+          name: error.name,
+          message: error.message,
+          code: typeof (error as NodeJS.ErrnoException).code === 'string' ? String((error as NodeJS.ErrnoException).code) : null,
+        }
       : { name: 'Thrown', message: String(error), code: null };
   const message = described.message.length > ERROR_MESSAGE_CHARS ? `${described.message.slice(0, ERROR_MESSAGE_CHARS)}…` : described.message;
   return { kind: 'failed', error: { ...described, message: message || '(no message)' }, durationMs };

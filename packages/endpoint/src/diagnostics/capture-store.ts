@@ -115,7 +115,10 @@ export class CaptureStore {
    */
   async write(rule: CaptureRule, reason: string, app: string, heapUsedBytes: number, signal: AbortSignal): Promise<CapturedSnapshot> {
     const now = new Date();
-    const id = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${rule}-${randomBytes(3).toString('hex')}`;
+    const id = `${now
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-${rule}-${randomBytes(3).toString('hex')}`;
     const tempDir = await makePrivateTempDir(this.dir, TEMP_PREFIX);
     const temp = tempDir.path;
     try {
@@ -182,7 +185,8 @@ export class CaptureStore {
     await removeStaleTempDirs(this.dir, TEMP_PREFIX);
     const names = await readdir(this.dir).catch(() => [] as string[]);
     for (const name of names) {
-      const orphan = name.endsWith(SNAPSHOT_SUFFIX) && isCaptureId(name.slice(0, -SNAPSHOT_SUFFIX.length)) && !names.includes(name.replace(SNAPSHOT_SUFFIX, META_SUFFIX));
+      const orphan =
+        name.endsWith(SNAPSHOT_SUFFIX) && isCaptureId(name.slice(0, -SNAPSHOT_SUFFIX.length)) && !names.includes(name.replace(SNAPSHOT_SUFFIX, META_SUFFIX));
       if (orphan) await rm(join(this.dir, name), { force: true }).catch(() => {});
     }
   }
@@ -207,11 +211,17 @@ export function describeFsError(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   switch (code) {
     case 'EACCES':
-    case 'EPERM': return 'permission denied';
-    case 'EROFS': return 'read-only file system';
-    case 'ENOSPC': return 'no space left on the device';
-    case 'ENOENT': return 'no such directory';
-    case 'ENOTDIR': return 'a part of the path is not a directory';
-    default: return code ?? (error as Error).message;
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'ENOENT':
+      return 'no such directory';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    default:
+      return code ?? (error as Error).message;
   }
 }

@@ -21,7 +21,13 @@ describe('resolveCapture', () => {
   });
 
   it('reports every problem at once', () => {
-    const problems = problemsOf({ dir: '', rules: { heapAboveBytes: -1, nearHeapLimitRatio: 1.5, onOom: true }, cooldownMs: 1.5, maxCount: 0, maxDiskBytes: 'lots' });
+    const problems = problemsOf({
+      dir: '',
+      rules: { heapAboveBytes: -1, nearHeapLimitRatio: 1.5, onOom: true },
+      cooldownMs: 1.5,
+      maxCount: 0,
+      maxDiskBytes: 'lots',
+    });
     expect(problems.join('\n')).toMatch(/capture\.dir/);
     expect(problems.join('\n')).toMatch(/capture\.rules\.onOom` is not a known rule/);
     expect(problems.join('\n')).toMatch(/heapAboveBytes` must be a positive/);

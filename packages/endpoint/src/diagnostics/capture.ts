@@ -20,7 +20,16 @@
 import { getHeapStatistics } from 'node:v8';
 import type { AuditSink } from '../audit.js';
 import { formatBytes } from '../bytes.js';
-import { ERRORS, type CaptureEvent, type CaptureRule, type CaptureSkipReason, type CaptureStatus, type CapturedSnapshot, type ErrorCode, type LeakEvent } from '../protocol/index.js';
+import {
+  ERRORS,
+  type CaptureEvent,
+  type CaptureRule,
+  type CaptureSkipReason,
+  type CaptureStatus,
+  type CapturedSnapshot,
+  type ErrorCode,
+  type LeakEvent,
+} from '../protocol/index.js';
 import type { Gate } from '../gate.js';
 import { CaptureStore, describeFsError, type SnapshotAnnouncer, type StoredCapture } from './capture-store.js';
 import { estimateSnapshot } from './heap-snapshot.js';
@@ -29,7 +38,11 @@ import { readMemoryLimit } from './memory-limit.js';
 import { snapshotPreflight, type PreflightRefusal } from './snapshot-preflight.js';
 
 /** The code a skip for the preflight's reason is audited with, as GET /heapdump would refuse. */
-const PREFLIGHT_CODES: Record<PreflightRefusal['kind'], ErrorCode> = { 'low-memory': 'LOW_MEMORY', 'low-disk': 'LOW_DISK', 'dir-unusable': 'SNAPSHOT_DIR_UNAVAILABLE' };
+const PREFLIGHT_CODES: Record<PreflightRefusal['kind'], ErrorCode> = {
+  'low-memory': 'LOW_MEMORY',
+  'low-disk': 'LOW_DISK',
+  'dir-unusable': 'SNAPSHOT_DIR_UNAVAILABLE',
+};
 
 /** A snapshot pauses the process and raises its RSS for good: at most one per 10 minutes. */
 export const CAPTURE_COOLDOWN_MS = 10 * 60_000;
@@ -83,7 +96,8 @@ export function resolveCapture(input: CaptureOptions, problems: string[]): Reado
   }
   for (const key of Object.keys(rules)) if (!known.includes(key)) problems.push(`\`capture.rules.${key}\` is not a known rule; known: ${known.join(', ')}`);
   const { heapAboveBytes = null, onLeakSuspected = false, nearHeapLimitRatio = null } = rules;
-  if (heapAboveBytes !== null && !(Number.isInteger(heapAboveBytes) && heapAboveBytes > 0)) problems.push('`capture.rules.heapAboveBytes` must be a positive whole number of bytes');
+  if (heapAboveBytes !== null && !(Number.isInteger(heapAboveBytes) && heapAboveBytes > 0))
+    problems.push('`capture.rules.heapAboveBytes` must be a positive whole number of bytes');
   if (typeof onLeakSuspected !== 'boolean') problems.push('`capture.rules.onLeakSuspected` must be true or false');
   if (nearHeapLimitRatio !== null && !(typeof nearHeapLimitRatio === 'number' && nearHeapLimitRatio > 0 && nearHeapLimitRatio < 1)) {
     problems.push('`capture.rules.nearHeapLimitRatio` must be a number between 0 and 1, such as 0.85');
@@ -134,11 +148,14 @@ export class Capture {
 
   /** Opens the directory, then judges the rules on each of the monitor's samples. */
   start(monitor: LeakMonitor): void {
-    this.#opened = this.store.open().then((problem) => {
-      if (problem !== null) return this.#disable(problem);
-      if (this.#stopping.signal.aborted) return;
-      this.#unsubscribe = monitor.subscribe((event) => this.#onSample(event), { internal: true });
-    }).catch((error: unknown) => this.#disable(`opening the capture directory failed (${String(error)})`));
+    this.#opened = this.store
+      .open()
+      .then((problem) => {
+        if (problem !== null) return this.#disable(problem);
+        if (this.#stopping.signal.aborted) return;
+        this.#unsubscribe = monitor.subscribe((event) => this.#onSample(event), { internal: true });
+      })
+      .catch((error: unknown) => this.#disable(`opening the capture directory failed (${String(error)})`));
   }
 
   /** Stops judging, aborts a compression in progress and waits for it to clean up. */
@@ -205,7 +222,10 @@ export class Capture {
     if (rules.nearHeapLimitRatio !== null) {
       const limit = getHeapStatistics().heap_size_limit;
       if (used >= rules.nearHeapLimitRatio * limit) {
-        return { rule: 'near-heap-limit', reason: `Heap used after GC was ${formatBytes(used)}, ${Math.round((used / limit) * 100)}% of V8's heap limit of ${formatBytes(limit)}.` };
+        return {
+          rule: 'near-heap-limit',
+          reason: `Heap used after GC was ${formatBytes(used)}, ${Math.round((used / limit) * 100)}% of V8's heap limit of ${formatBytes(limit)}.`,
+        };
       }
     }
     return null;
@@ -220,11 +240,23 @@ export class Capture {
       const stored = await this.store.list();
       const diskBytes = stored.reduce((sum, e) => sum + e.bytes, 0);
       if (stored.length >= settings.maxCount) {
-        return this.#skip(rule, started, 'max-count', 'LOW_DISK', `${stored.length} ${stored.length === 1 ? 'capture is' : 'captures are'} stored, the maximum; fetch and remove them (opsctl snapshots list).`);
+        return this.#skip(
+          rule,
+          started,
+          'max-count',
+          'LOW_DISK',
+          `${stored.length} ${stored.length === 1 ? 'capture is' : 'captures are'} stored, the maximum; fetch and remove them (opsctl snapshots list).`,
+        );
       }
       const estimate = estimateSnapshot(memoryFactor);
       if (diskBytes + estimate.maxFileBytes > settings.maxDiskBytes) {
-        return this.#skip(rule, started, 'disk-budget', 'LOW_DISK', `The captures take ${formatBytes(diskBytes)} and this one could need ${formatBytes(estimate.maxFileBytes)} while written, over the budget of ${formatBytes(settings.maxDiskBytes)}.`);
+        return this.#skip(
+          rule,
+          started,
+          'disk-budget',
+          'LOW_DISK',
+          `The captures take ${formatBytes(diskBytes)} and this one could need ${formatBytes(estimate.maxFileBytes)} while written, over the budget of ${formatBytes(settings.maxDiskBytes)}.`,
+        );
       }
       const refusal = await snapshotPreflight({ estimate, limit: readMemoryLimit(memoryLimitBytes), dir: settings.dir, checkMemory: true });
       if (refusal !== null) return this.#skip(rule, started, refusal.kind, PREFLIGHT_CODES[refusal.kind], refusal.message);
@@ -241,7 +273,15 @@ export class Capture {
         }
         return this.#record(rule, started, 'failed', 'write-failed', message, 'INTERNAL', null);
       }
-      this.#record(rule, started, 'captured', null, `Captured ${entry.id} (${formatBytes(entry.bytes)} stored, ${formatBytes(entry.snapshotBytes)} uncompressed; the process paused ${entry.pauseMs} ms).`, undefined, entry);
+      this.#record(
+        rule,
+        started,
+        'captured',
+        null,
+        `Captured ${entry.id} (${formatBytes(entry.bytes)} stored, ${formatBytes(entry.snapshotBytes)} uncompressed; the process paused ${entry.pauseMs} ms).`,
+        undefined,
+        entry,
+      );
     } finally {
       release();
     }
@@ -256,7 +296,15 @@ export class Capture {
     this.#record(rule, started, 'skipped', reason, message, code, null);
   }
 
-  #record(rule: CaptureRule, started: number, outcome: CaptureEvent['outcome'], reason: CaptureSkipReason | null, message: string, code: ErrorCode | undefined, entry: CapturedSnapshot | null): void {
+  #record(
+    rule: CaptureRule,
+    started: number,
+    outcome: CaptureEvent['outcome'],
+    reason: CaptureSkipReason | null,
+    message: string,
+    code: ErrorCode | undefined,
+    entry: CapturedSnapshot | null,
+  ): void {
     this.outcomes[outcome]++;
     this.#lastEvent = { time: new Date().toISOString(), rule, outcome, id: entry?.id ?? null, reason, message };
     this.#audit(code === undefined ? 200 : ERRORS[code].status, code, performance.now() - started, {

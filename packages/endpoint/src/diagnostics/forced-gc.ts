@@ -78,15 +78,30 @@ export class ForcedGc {
     const expectedPauseMs = Math.round(this.#expectedPauseMs());
     if (now - this.#lastAt < FORCED_GC_MIN_INTERVAL_MS) {
       const seconds = ((now - this.#lastAt) / 1000).toFixed(1);
-      return { code: 'GC_TOO_SOON', message: `a GC was forced ${seconds} s ago, and at most one is forced per ${FORCED_GC_MIN_INTERVAL_MS / 1000} s`, expectedPauseMs, retryAt: epoch(this.#lastAt + FORCED_GC_MIN_INTERVAL_MS) };
+      return {
+        code: 'GC_TOO_SOON',
+        message: `a GC was forced ${seconds} s ago, and at most one is forced per ${FORCED_GC_MIN_INTERVAL_MS / 1000} s`,
+        expectedPauseMs,
+        retryAt: epoch(this.#lastAt + FORCED_GC_MIN_INTERVAL_MS),
+      };
     }
     const limit = Math.min(this.#maxPauseMs, this.#budget.capacityMs);
     if (expectedPauseMs > limit) {
-      return { code: 'GC_PAUSE_TOO_LONG', message: `a forced GC of this heap would pause the application for about ${expectedPauseMs} ms, and the limit is ${Math.round(limit)} ms; samples come from V8's own GCs`, expectedPauseMs, retryAt: null };
+      return {
+        code: 'GC_PAUSE_TOO_LONG',
+        message: `a forced GC of this heap would pause the application for about ${expectedPauseMs} ms, and the limit is ${Math.round(limit)} ms; samples come from V8's own GCs`,
+        expectedPauseMs,
+        retryAt: null,
+      };
     }
     const waitMs = this.#budget.waitMs(expectedPauseMs, now);
     if (waitMs > 0) {
-      return { code: 'GC_BUDGET_SPENT', message: `forced GCs have used their ${this.#budget.share * 100}% share of wall time; a ${expectedPauseMs} ms pause fits again in ${Math.ceil(waitMs / 1000)} s`, expectedPauseMs, retryAt: epoch(now + waitMs) };
+      return {
+        code: 'GC_BUDGET_SPENT',
+        message: `forced GCs have used their ${this.#budget.share * 100}% share of wall time; a ${expectedPauseMs} ms pause fits again in ${Math.ceil(waitMs / 1000)} s`,
+        expectedPauseMs,
+        retryAt: epoch(now + waitMs),
+      };
     }
     return null;
   }

@@ -94,7 +94,7 @@ export class GcSampler {
     if (this.#observer !== null) return;
     this.#startedAt = performance.now();
     this.#newest = Math.max(this.#newest, this.#startedAt);
-    this.#observer = new PerformanceObserver(guarded('the leak monitor\'s GC sampling', (list) => this.#onEntries(list)));
+    this.#observer = new PerformanceObserver(guarded("the leak monitor's GC sampling", (list) => this.#onEntries(list)));
     this.#observer.observe({ entryTypes: ['gc'] });
     this.#armGapTimer(this.#gapMs());
   }
@@ -181,7 +181,13 @@ export class GcSampler {
 
   #armGapTimer(delayMs: number): void {
     if (this.#gapTimer !== null) clearTimeout(this.#gapTimer);
-    this.#gapTimer = Number.isFinite(delayMs) && this.#observer !== null ? setTimeout(guarded('the leak monitor\'s gap-filling GC', () => this.#fillGap()), delayMs).unref() : null;
+    this.#gapTimer =
+      Number.isFinite(delayMs) && this.#observer !== null
+        ? setTimeout(
+            guarded("the leak monitor's gap-filling GC", () => this.#fillGap()),
+            delayMs,
+          ).unref()
+        : null;
   }
 
   /** Records a sample for a GC that ended at `end` (performance.now() time). */

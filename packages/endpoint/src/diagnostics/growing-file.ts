@@ -29,8 +29,12 @@ export interface GrowingFileRead {
 export function readGrowingFile(handle: FileHandle, finished: Promise<unknown>, signal: AbortSignal): GrowingFileRead {
   let done = false;
   const settled = finished.then(
-    () => { done = true; },
-    () => { done = true; },
+    () => {
+      done = true;
+    },
+    () => {
+      done = true;
+    },
   );
   let position = 0;
   async function* chunks(): AsyncGenerator<Buffer> {

@@ -23,23 +23,47 @@ describe('sampleGap', () => {
     expect(gap(10 * JUDGED_WINDOW_MS)).toBe(80_000);
   });
 
-  it('never goes below the forced GCs\' least interval, whatever the settings', () => {
+  it("never goes below the forced GCs' least interval, whatever the settings", () => {
     expect(sampleGap({ ...DEFAULT_LEAK_SETTINGS, minSpanSeconds: 0 })(0)).toBe(5_000);
   });
 });
 
 describe('awaitsOnlyTheWindow', () => {
   it('is true for a steady rise held back only by the window being shorter than 90 s', () => {
-    const verdict = judgeLeak(series(100, (t) => t * MB), {}, { since: 0 });
+    const verdict = judgeLeak(
+      series(100, (t) => t * MB),
+      {},
+      { since: 0 },
+    );
     expect(verdict.verdict).toBe('growing');
     expect(awaitsOnlyTheWindow(verdict)).toBe(true);
   });
 
   it('is false once suspected, for a rise that slows down, and without a trend', () => {
-    expect(awaitsOnlyTheWindow(judgeLeak(series(200, (t) => t * MB), {}, { since: 0 }))).toBe(false);
-    const slowing = judgeLeak(series(100, (t) => 20 * MB * Math.log1p(t / 5)), {}, { since: 0 });
+    expect(
+      awaitsOnlyTheWindow(
+        judgeLeak(
+          series(200, (t) => t * MB),
+          {},
+          { since: 0 },
+        ),
+      ),
+    ).toBe(false);
+    const slowing = judgeLeak(
+      series(100, (t) => 20 * MB * Math.log1p(t / 5)),
+      {},
+      { since: 0 },
+    );
     expect(slowing.series.heapUsed.failed).toContain('slowing-down');
     expect(awaitsOnlyTheWindow(slowing)).toBe(false);
-    expect(awaitsOnlyTheWindow(judgeLeak(series(100, () => 0), {}, { since: 0 }))).toBe(false);
+    expect(
+      awaitsOnlyTheWindow(
+        judgeLeak(
+          series(100, () => 0),
+          {},
+          { since: 0 },
+        ),
+      ),
+    ).toBe(false);
   });
 });

@@ -47,7 +47,14 @@ export class LeakMonitor {
     const asked = sampleNow ? this.#sampler.sampleNow() : null;
     const samples = this.#sampler.samples();
     const watchers = [...this.#listeners.values()].filter((internal) => !internal).length;
-    const status: LeakStatus = { verdict: this.#judge(samples), samples, since: this.#since, time: performance.timeOrigin + performance.now(), watchers, sampling: this.#sampler.stats() };
+    const status: LeakStatus = {
+      verdict: this.#judge(samples),
+      samples,
+      since: this.#since,
+      time: performance.timeOrigin + performance.now(),
+      watchers,
+      sampling: this.#sampler.stats(),
+    };
     if (asked !== null) status.gcRequest = { forced: asked.refusal === null, refusal: asked.refusal };
     return status;
   }
@@ -98,7 +105,11 @@ export class LeakMonitor {
   #judge(samples: readonly MemorySample[]): LeakVerdict {
     const newest = samples.at(-1)?.time ?? 0;
     const since = Math.max(this.#since, newest - JUDGED_WINDOW_MS);
-    return judgeLeak(samples.filter((s) => s.time >= since), this.#settings, { since });
+    return judgeLeak(
+      samples.filter((s) => s.time >= since),
+      this.#settings,
+      { since },
+    );
   }
 }
 

@@ -21,18 +21,30 @@ interface Recording {
 
 /** A recording: its header, then samples `{ t, heapUsed, external, forced }` (t: seconds since the monitor began), and live verdicts. */
 function load(file: string): Recording {
-  const lines = readFileSync(new URL(file, DIR), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = readFileSync(new URL(file, DIR), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
   const header = lines[0] as { type: string; node: string; MODE: string };
   expect(header.type).toBe('recording');
-  const samples = lines.filter((l) => l['type'] === undefined).map((l) => ({ time: Number(l['t']) * 1000, heapUsed: Number(l['heapUsed']), external: Number(l['external']), forced: l['forced'] === true }));
+  const samples = lines
+    .filter((l) => l['type'] === undefined)
+    .map((l) => ({ time: Number(l['t']) * 1000, heapUsed: Number(l['heapUsed']), external: Number(l['external']), forced: l['forced'] === true }));
   return { name: file.replace(/\.ndjson$/, ''), node: header.node, leaks: LEAKING_MODES.has(header.MODE), samples };
 }
 
-const recordings = readdirSync(DIR).filter((f) => f.endsWith('.ndjson')).sort().map(load);
+const recordings = readdirSync(DIR)
+  .filter((f) => f.endsWith('.ndjson'))
+  .sort()
+  .map(load);
 
 /** The verdict after `seconds` of process time. */
 function verdictAt(recording: Recording, seconds: number): LeakLevel {
-  return judgeLeak(recording.samples.filter((s) => s.time <= seconds * 1000), {}, { since: 0 }).verdict;
+  return judgeLeak(
+    recording.samples.filter((s) => s.time <= seconds * 1000),
+    {},
+    { since: 0 },
+  ).verdict;
 }
 
 /**
@@ -83,7 +95,9 @@ describe('judgeLeak on recorded runs', () => {
     expect(recordings.map((r) => r.name).sort()).toEqual(Object.keys(EXPECTED).sort());
     expect(new Set(recordings.map((r) => r.node.split('.')[0]))).toEqual(new Set(['v20', 'v24']));
     // Sparse: no forced GC at all, V8's own major GCs alone, a minute apart or more at times.
-    const sparse = recordings.filter((r) => r.samples.every((s) => !s.forced) && r.samples.some((s, i) => i > 0 && s.time - (r.samples[i - 1]?.time ?? 0) >= 60_000));
+    const sparse = recordings.filter(
+      (r) => r.samples.every((s) => !s.forced) && r.samples.some((s, i) => i > 0 && s.time - (r.samples[i - 1]?.time ?? 0) >= 60_000),
+    );
     expect(sparse.map((r) => r.name)).not.toEqual([]);
   });
 

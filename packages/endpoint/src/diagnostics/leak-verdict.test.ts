@@ -56,7 +56,14 @@ function timeline(samples: MemorySample[], every = 5): { t: number; verdict: Lea
   const end = (samples.at(-1)?.time ?? EPOCH) - EPOCH;
   const seen: { t: number; verdict: LeakLevel }[] = [];
   for (let t = every; t * 1000 <= end + every * 1000; t += every) {
-    seen.push({ t, verdict: judgeLeak(samples.filter((x) => x.time <= EPOCH + t * 1000), {}, { since: EPOCH }).verdict });
+    seen.push({
+      t,
+      verdict: judgeLeak(
+        samples.filter((x) => x.time <= EPOCH + t * 1000),
+        {},
+        { since: EPOCH },
+      ).verdict,
+    });
   }
   return seen;
 }
@@ -211,7 +218,13 @@ describe('judgeLeak with little data', () => {
 
   it('measures the window from the warm-up boundary, not from the first sample after it', () => {
     // Samples every 10 s: at 120 s the window is 96 s (from 24 s), not 86 s (from 30 s).
-    const samples = Array.from({ length: 12 }, (_, i) => ({ time: EPOCH + (i + 1) * 10_000, heapUsed: BASE_HEAP + (i + 1) * 10 * MB, external: BASE_EXTERNAL, rss: 0, forced: false }));
+    const samples = Array.from({ length: 12 }, (_, i) => ({
+      time: EPOCH + (i + 1) * 10_000,
+      heapUsed: BASE_HEAP + (i + 1) * 10 * MB,
+      external: BASE_EXTERNAL,
+      rss: 0,
+      forced: false,
+    }));
     const verdict = judgeLeak(samples, {}, { since: EPOCH });
     expect(verdict.warmupSeconds).toBe(24);
     expect(verdict.spanSeconds).toBe(96);
@@ -268,8 +281,10 @@ describe('judgeLeak when samples come in bursts with long gaps', () => {
     expect(verdict.verdict).toBe('suspected');
   });
 
-  it('fits the samples when two GCs share the only bucket of the window\'s later half, and keeps suspecting', () => {
-    const samples = record({ heap: linear(1 * MB), gcEvery: 2 }).filter((x) => x.time <= EPOCH + 150_000 || (x.time >= EPOCH + 262_000 && x.time <= EPOCH + 268_000));
+  it("fits the samples when two GCs share the only bucket of the window's later half, and keeps suspecting", () => {
+    const samples = record({ heap: linear(1 * MB), gcEvery: 2 }).filter(
+      (x) => x.time <= EPOCH + 150_000 || (x.time >= EPOCH + 262_000 && x.time <= EPOCH + 268_000),
+    );
     const verdict = judgeLeak(samples, {}, { since: EPOCH });
     expect(verdict.fittedOn).toBe('samples');
     expect(verdict.bucketsFilled).toBeGreaterThanOrEqual(DEFAULT_LEAK_SETTINGS.minBuckets);
@@ -281,7 +296,9 @@ describe('judgeLeak when samples come in bursts with long gaps', () => {
       neverSuspected(bursts({ seed, every: 40, size: 3 }));
       neverSuspected(bursts({ seed, every: 40, size: 3, heap: (t) => (t >= 100 ? 20 * MB : 0) }));
       // Filling: a GC every ~2 s; full: one a minute.
-      const cache = record({ seed, heap: (t) => 1 * MB * Math.min(t, 80) }).filter((x) => x.time <= EPOCH + 80_000 || Math.round((x.time - EPOCH) / 1000) % 60 < 2);
+      const cache = record({ seed, heap: (t) => 1 * MB * Math.min(t, 80) }).filter(
+        (x) => x.time <= EPOCH + 80_000 || Math.round((x.time - EPOCH) / 1000) % 60 < 2,
+      );
       neverSuspected(cache);
     }
   });
@@ -289,7 +306,9 @@ describe('judgeLeak when samples come in bursts with long gaps', () => {
   it('never suspects a cache whose later half holds two samples a few seconds apart, however noisy', () => {
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
       // Filling: a GC every ~2 s; full: a pair of GCs 5 s apart every 100 s.
-      const cache = record({ seed, noise: 1 * MB, heap: (t) => 1 * MB * Math.min(t, 80) }).filter((x) => x.time <= EPOCH + 80_000 || Math.round((x.time - EPOCH) / 1000) % 100 < 6);
+      const cache = record({ seed, noise: 1 * MB, heap: (t) => 1 * MB * Math.min(t, 80) }).filter(
+        (x) => x.time <= EPOCH + 80_000 || Math.round((x.time - EPOCH) / 1000) % 100 < 6,
+      );
       neverSuspected(cache);
     }
   });

@@ -6,7 +6,17 @@
 // so a rise that is significant but not conclusive (too early, too small, slowing down)
 // is only `growing`; too few samples to judge at all is `unknown`, never `ok`.
 
-import { LEAK_LEVELS, type LeakCondition, type LeakLevel, type LeakPoints, type LeakSeriesEvidence, type LeakSeriesName, type LeakSettings, type LeakVerdict, type MemorySample } from '../protocol/leaks.js';
+import {
+  LEAK_LEVELS,
+  type LeakCondition,
+  type LeakLevel,
+  type LeakPoints,
+  type LeakSeriesEvidence,
+  type LeakSeriesName,
+  type LeakSettings,
+  type LeakVerdict,
+  type MemorySample,
+} from '../protocol/leaks.js';
 
 /** The samples judgeLeak() reads; `rss` is not judged. */
 export type JudgedSample = Pick<MemorySample, 'time' | 'heapUsed' | 'external'>;
@@ -229,11 +239,18 @@ function judgeHalves(first: number | null, later: number | null, slope: number |
  * then merge the few samples there are, and the verdict would stay `unknown` for minutes,
  * or fall back from `suspected` whenever two GCs shared a bucket in the later half.
  */
-function trendPoints(window: readonly JudgedSample[], key: LeakSeriesName, start: number, spanMs: number, settings: LeakSettings): { points: Point[]; bucketsFilled: number; fittedOn: LeakPoints } {
+function trendPoints(
+  window: readonly JudgedSample[],
+  key: LeakSeriesName,
+  start: number,
+  spanMs: number,
+  settings: LeakSettings,
+): { points: Point[]; bucketsFilled: number; fittedOn: LeakPoints } {
   const minima = bucketMinima(window, key, start, spanMs, settings.buckets);
   const samples = window.map((s) => ({ t: s.time, v: s[key] }));
   const middle = start + spanMs / 2;
-  const useSamples = samples.length >= settings.minBuckets && (minima.length < settings.minBuckets || (!halvesHold(minima, middle) && halvesHold(samples, middle)));
+  const useSamples =
+    samples.length >= settings.minBuckets && (minima.length < settings.minBuckets || (!halvesHold(minima, middle) && halvesHold(samples, middle)));
   return { points: useSamples ? samples : minima, bucketsFilled: minima.length, fittedOn: useSamples ? 'samples' : 'buckets' };
 }
 
@@ -321,7 +338,8 @@ function explain(verdict: LeakLevel, series: Record<LeakSeriesName, LeakSeriesEv
   const grew = `${what} after major GCs grew ${megabytes(evidence.growthBytes)} over ${span} (${megabytes(evidence.slopeBytesPerHour)}/hour)`;
   if (verdict === 'suspected') return `${grew}, steadily and without slowing down: a leak is likely.`;
   if (verdict === 'growing') return `${grew}, but ${HOLD_BACK[evidence.failed[0] ?? 'no-significant-trend'](settings)}.`;
-  if (verdict === 'unknown') return `not enough data yet: ${used} post-GC sample${used === 1 ? '' : 's'} after warm-up, and a verdict needs ${settings.minBuckets}.`;
+  if (verdict === 'unknown')
+    return `not enough data yet: ${used} post-GC sample${used === 1 ? '' : 's'} after warm-up, and a verdict needs ${settings.minBuckets}.`;
   return `no growth worth noting in heap used or external memory after major GCs over ${span} (${used} samples).`;
 }
 

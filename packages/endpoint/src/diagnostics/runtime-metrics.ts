@@ -45,14 +45,16 @@ export class RuntimeMetrics {
 
   start(): void {
     if (this.#observer !== null) return;
-    this.#observer = new PerformanceObserver(guarded('counting GC pauses', (list) => {
-      for (const entry of list.getEntries() as GcEntry[]) {
-        const kind = KIND_OF[entry.detail?.kind ?? -1];
-        if (kind === undefined) continue;
-        this.gc[kind].collections++;
-        this.gc[kind].pauseSeconds += entry.duration / 1000;
-      }
-    }));
+    this.#observer = new PerformanceObserver(
+      guarded('counting GC pauses', (list) => {
+        for (const entry of list.getEntries() as GcEntry[]) {
+          const kind = KIND_OF[entry.detail?.kind ?? -1];
+          if (kind === undefined) continue;
+          this.gc[kind].collections++;
+          this.gc[kind].pauseSeconds += entry.duration / 1000;
+        }
+      }),
+    );
     this.#observer.observe({ entryTypes: ['gc'] });
   }
 

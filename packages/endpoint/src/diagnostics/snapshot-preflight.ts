@@ -38,7 +38,11 @@ export async function snapshotPreflight({ estimate, limit, dir, checkMemory }: P
     return { kind: 'dir-unusable', message: `Heap snapshots are written into ${dir}, which cannot be used now (${describeFsError(error)}).` };
   }
   if (freeBytes < estimate.maxFileBytes) {
-    return { kind: 'low-disk', freeBytes, message: `A heap snapshot may need up to ${formatBytes(estimate.maxFileBytes)} of disk in ${dir}, but only ${formatBytes(freeBytes)} is free.` };
+    return {
+      kind: 'low-disk',
+      freeBytes,
+      message: `A heap snapshot may need up to ${formatBytes(estimate.maxFileBytes)} of disk in ${dir}, but only ${formatBytes(freeBytes)} is free.`,
+    };
   }
   return null;
 }

@@ -58,17 +58,22 @@ export class WorkerRegistry {
   }
 
   async describe(): Promise<WorkerInfo[]> {
-    return Promise.all(this.names().map(async ({ name, threadId }) => {
-      const worker = this.#workers.get(name) as Worker;
-      const heap = await heapStatistics(worker);
-      return {
-        name,
-        threadId,
-        heap: heap instanceof Error ? null : heap,
-        heapUnavailable: heap instanceof Error ? heap.message : null,
-        resourceLimits: Object.fromEntries(Object.entries(worker.resourceLimits ?? {}).filter(([, v]) => typeof v === 'number' && v > 0)) as Record<string, number>,
-      };
-    }));
+    return Promise.all(
+      this.names().map(async ({ name, threadId }) => {
+        const worker = this.#workers.get(name) as Worker;
+        const heap = await heapStatistics(worker);
+        return {
+          name,
+          threadId,
+          heap: heap instanceof Error ? null : heap,
+          heapUnavailable: heap instanceof Error ? heap.message : null,
+          resourceLimits: Object.fromEntries(Object.entries(worker.resourceLimits ?? {}).filter(([, v]) => typeof v === 'number' && v > 0)) as Record<
+            string,
+            number
+          >,
+        };
+      }),
+    );
   }
 }
 

@@ -13,7 +13,10 @@ import type { LocalHost } from './local-host.js';
 
 /** Answers the Host's calls arriving on `port` with `host`; returns the stop. */
 export function serveHost(port: MessagePort, host: LocalHost): () => void {
-  const plain = (call: (...args: never[]) => Promise<unknown>): RpcHandler => (args) => call(...(args as never[]));
+  const plain =
+    (call: (...args: never[]) => Promise<unknown>): RpcHandler =>
+    (args) =>
+      call(...(args as never[]));
   // Documents move to the endpoint's thread rather than being copied onto its small heap.
   const moved = (bytes: Uint8Array) => new Transfer(bytes, [bytes.buffer as ArrayBuffer]);
   const handlers: Record<string, RpcHandler> = {
@@ -72,18 +75,36 @@ export class RemoteHost implements Host {
     return this.#rpc.call<T>(method, args, options);
   }
 
-  memory() { return this.#call<Awaited<ReturnType<Host['memory']>>>('memory', []); }
-  metrics() { return this.#call<Awaited<ReturnType<Host['metrics']>>>('metrics', []); }
-  report() { return this.#call<Uint8Array>('report', []); }
-  workers() { return this.#call<Awaited<ReturnType<Host['workers']>>>('workers', []); }
-  workerNames() { return this.#call<Awaited<ReturnType<Host['workerNames']>>>('workerNames', []); }
-  snapshotPlan(worker: string | null) { return this.#call<Awaited<ReturnType<Host['snapshotPlan']>>>('snapshotPlan', [worker]); }
-  writeSnapshot(dir: string, name: string, worker: string | null) { return this.#call<Awaited<ReturnType<Host['writeSnapshot']>>>('writeSnapshot', [dir, name, worker]); }
-  leakStatus(gc: boolean) { return this.#call<Awaited<ReturnType<Host['leakStatus']>>>('leakStatus', [gc]); }
+  memory() {
+    return this.#call<Awaited<ReturnType<Host['memory']>>>('memory', []);
+  }
+  metrics() {
+    return this.#call<Awaited<ReturnType<Host['metrics']>>>('metrics', []);
+  }
+  report() {
+    return this.#call<Uint8Array>('report', []);
+  }
+  workers() {
+    return this.#call<Awaited<ReturnType<Host['workers']>>>('workers', []);
+  }
+  workerNames() {
+    return this.#call<Awaited<ReturnType<Host['workerNames']>>>('workerNames', []);
+  }
+  snapshotPlan(worker: string | null) {
+    return this.#call<Awaited<ReturnType<Host['snapshotPlan']>>>('snapshotPlan', [worker]);
+  }
+  writeSnapshot(dir: string, name: string, worker: string | null) {
+    return this.#call<Awaited<ReturnType<Host['writeSnapshot']>>>('writeSnapshot', [dir, name, worker]);
+  }
+  leakStatus(gc: boolean) {
+    return this.#call<Awaited<ReturnType<Host['leakStatus']>>>('leakStatus', [gc]);
+  }
   watchLeaks(onEvent: (event: LeakEvent) => void, signal: AbortSignal) {
     return this.#call<void>('watchLeaks', [], { signal, onEvent: (event) => onEvent(event as LeakEvent) });
   }
-  replUnavailable() { return this.#call<string | null>('replUnavailable', []); }
+  replUnavailable() {
+    return this.#call<string | null>('replUnavailable', []);
+  }
 
   /** The session's bytes cross to the main thread on a channel of their own; `stream` is the client's socket here. */
   async runRepl(stream: Duplex, request: ReplSessionRequest, signal: AbortSignal): Promise<{ lines: number }> {
@@ -123,21 +144,43 @@ export class RemoteHost implements Host {
           client.write(`\r\n(the main thread has been running JavaScript for ${(lagMs / 1000).toFixed(1)} s: this line runs when it is free)\r\n`);
         }
         if (!chunk.includes(CTRL_C)) return done(null, chunk);
-        client.write('\r\n(Ctrl-C: the main thread is running JavaScript, which cannot be stopped from outside its thread without risking the process; the line ends by itself or at its time limit)\r\n');
+        client.write(
+          '\r\n(Ctrl-C: the main thread is running JavaScript, which cannot be stopped from outside its thread without risking the process; the line ends by itself or at its time limit)\r\n',
+        );
         done(null, Buffer.from(chunk.filter((byte) => byte !== CTRL_C)));
       },
     });
   }
 
-  evaluate(code: string, timeoutMs: number, caller: Caller) { return this.#call<Awaited<ReturnType<Host['evaluate']>>>('evaluate', [code, timeoutMs, caller]); }
-  startProfile(kind: 'cpu' | 'heap', interval: number) { return this.#call<Awaited<ReturnType<Host['startProfile']>>>('startProfile', [kind, interval]); }
-  stopProfile(id: number) { return this.#call<Uint8Array>('stopProfile', [id]); }
+  evaluate(code: string, timeoutMs: number, caller: Caller) {
+    return this.#call<Awaited<ReturnType<Host['evaluate']>>>('evaluate', [code, timeoutMs, caller]);
+  }
+  startProfile(kind: 'cpu' | 'heap', interval: number) {
+    return this.#call<Awaited<ReturnType<Host['startProfile']>>>('startProfile', [kind, interval]);
+  }
+  stopProfile(id: number) {
+    return this.#call<Uint8Array>('stopProfile', [id]);
+  }
   /** Sent even while the main thread is blocked: it stops a profile when it can, rather than never. */
-  cancelProfile(id: number) { return this.#rpc.call<void>('cancelProfile', [id]); }
-  actions() { return this.#call<Awaited<ReturnType<Host['actions']>>>('actions', []); }
-  runAction(name: string, params: unknown, caller: Caller, signal: AbortSignal) { return this.#call<Awaited<ReturnType<Host['runAction']>>>('runAction', [name, params, caller], { signal }); }
-  captureStatus() { return this.#call<Awaited<ReturnType<Host['captureStatus']>>>('captureStatus', []); }
-  captures() { return this.#call<Awaited<ReturnType<Host['captures']>>>('captures', []); }
-  findCapture(id: string) { return this.#call<Awaited<ReturnType<Host['findCapture']>>>('findCapture', [id]); }
-  removeCapture(id: string) { return this.#call<Awaited<ReturnType<Host['removeCapture']>>>('removeCapture', [id]); }
+  cancelProfile(id: number) {
+    return this.#rpc.call<void>('cancelProfile', [id]);
+  }
+  actions() {
+    return this.#call<Awaited<ReturnType<Host['actions']>>>('actions', []);
+  }
+  runAction(name: string, params: unknown, caller: Caller, signal: AbortSignal) {
+    return this.#call<Awaited<ReturnType<Host['runAction']>>>('runAction', [name, params, caller], { signal });
+  }
+  captureStatus() {
+    return this.#call<Awaited<ReturnType<Host['captureStatus']>>>('captureStatus', []);
+  }
+  captures() {
+    return this.#call<Awaited<ReturnType<Host['captures']>>>('captures', []);
+  }
+  findCapture(id: string) {
+    return this.#call<Awaited<ReturnType<Host['findCapture']>>>('findCapture', [id]);
+  }
+  removeCapture(id: string) {
+    return this.#call<Awaited<ReturnType<Host['removeCapture']>>>('removeCapture', [id]);
+  }
 }

@@ -10,7 +10,18 @@ import type { SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
 import type { Caller } from '../audit.js';
 import type { EventLoopDelay, GcKind } from '../diagnostics/runtime-metrics.js';
 import type {
-  ActionInfo, CapturedSnapshot, CaptureStatus, EvalResponse, LeakEvent, LeakLevel, LeakStatus, MemoryLimit, MemoryResponse, ProfileKind, SnapshotsResponse, WorkerInfo,
+  ActionInfo,
+  CapturedSnapshot,
+  CaptureStatus,
+  EvalResponse,
+  LeakEvent,
+  LeakLevel,
+  LeakStatus,
+  MemoryLimit,
+  MemoryResponse,
+  ProfileKind,
+  SnapshotsResponse,
+  WorkerInfo,
 } from '../protocol/index.js';
 
 export type SnapshotPlan =
@@ -25,8 +36,7 @@ export type SnapshotPlan =
 
 export type SnapshotWrite =
   /** The file is in the directory the caller gave; the caller streams and removes it. */
-  | { kind: 'written'; path: string; bytes: number; pauseMs: number }
-  | { kind: 'failed'; errno: string | null; message: string };
+  { kind: 'written'; path: string; bytes: number; pauseMs: number } | { kind: 'failed'; errno: string | null; message: string };
 
 export interface ReplSessionRequest {
   terminal: boolean;

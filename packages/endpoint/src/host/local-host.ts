@@ -159,7 +159,10 @@ export class LocalHost implements Host {
       return { kind: 'written', path, bytes: (await stat(path)).size, pauseMs: Math.round(performance.now() - started) };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? null;
-      const message = code === 'ERR_WORKER_NOT_RUNNING' ? `the worker thread "${workerName}" stopped before its snapshot was taken` : `writing the heap snapshot into ${dir} failed (${describeFsError(error)})`;
+      const message =
+        code === 'ERR_WORKER_NOT_RUNNING'
+          ? `the worker thread "${workerName}" stopped before its snapshot was taken`
+          : `writing the heap snapshot into ${dir} failed (${describeFsError(error)})`;
       return { kind: 'failed', errno: code, message };
     }
   }
@@ -212,7 +215,9 @@ export class LocalHost implements Host {
   async evaluate(code: string, timeoutMs: number, caller: Caller): Promise<Evaluation> {
     const repl = this.#repl();
     const runtime = await loadRepl();
-    return evaluateOnce(runtime, code, timeoutMs, repl.context, (late) => this.#audit(caller, 'repl', 200, 0, { outcome: 'uncaught', error: `${late.name}: ${late.message}`.slice(0, 2000) }));
+    return evaluateOnce(runtime, code, timeoutMs, repl.context, (late) =>
+      this.#audit(caller, 'repl', 200, 0, { outcome: 'uncaught', error: `${late.name}: ${late.message}`.slice(0, 2000) }),
+    );
   }
 
   async startProfile(kind: 'cpu' | 'heap', interval: number): Promise<{ id: number } | { unavailable: string }> {
@@ -287,7 +292,18 @@ export class LocalHost implements Host {
   }
 
   #audit(caller: Caller, kind: AuditEvent['kind'], status: number, durationMs: number, detail: Record<string, unknown>): void {
-    this.#services.audit?.({ time: auditTime(), kind, token: caller.token, address: caller.address, method: caller.method, path: caller.path, route: caller.route, status, durationMs, detail });
+    this.#services.audit?.({
+      time: auditTime(),
+      kind,
+      token: caller.token,
+      address: caller.address,
+      method: caller.method,
+      path: caller.path,
+      route: caller.route,
+      status,
+      durationMs,
+      detail,
+    });
   }
 
   // The routes ask only for what the application enabled; these say so if not.

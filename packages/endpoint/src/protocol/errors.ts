@@ -29,7 +29,7 @@ export const ERRORS = {
   LOW_MEMORY: { status: 503, message: 'Not enough memory headroom for this operation.' },
   LOW_DISK: { status: 507, message: 'Not enough free disk space for this operation.' },
   SHUTTING_DOWN: { status: 503, message: 'The endpoint is shutting down.' },
-  MAIN_THREAD_BLOCKED: { status: 503, message: 'The application\'s main thread is blocked and cannot do this now.' },
+  MAIN_THREAD_BLOCKED: { status: 503, message: "The application's main thread is blocked and cannot do this now." },
   TOO_MANY_CONNECTIONS: { status: 503, message: 'All connections for authenticated callers are in use; close some and try again.' },
   SNAPSHOT_DIR_UNAVAILABLE: { status: 503, message: 'The directory heap snapshots are written to cannot be used.' },
   INTERNAL: { status: 500, message: 'The endpoint failed unexpectedly.' },

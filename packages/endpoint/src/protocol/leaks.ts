@@ -187,7 +187,4 @@ export interface ForcedGcRefusal {
 }
 
 /** One line of the GET /leaks/stream NDJSON stream. */
-export type LeakStreamLine =
-  | ({ type: 'status' } & LeakStatus)
-  | LeakEvent
-  | { type: 'heartbeat'; time: number };
+export type LeakStreamLine = ({ type: 'status' } & LeakStatus) | LeakEvent | { type: 'heartbeat'; time: number };

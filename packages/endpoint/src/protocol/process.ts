@@ -81,10 +81,7 @@ export interface BlocksResponse {
 }
 
 /** One line of the GET /blocks/stream NDJSON stream. */
-export type BlocksStreamLine =
-  | ({ type: 'status' } & BlocksResponse)
-  | { type: 'block'; block: BlockRecord }
-  | { type: 'heartbeat'; time: number };
+export type BlocksStreamLine = ({ type: 'status' } & BlocksResponse) | { type: 'block'; block: BlockRecord } | { type: 'heartbeat'; time: number };
 
 /** What GET /profile records: a CPU profile, or a sampling heap profile. */
 export const PROFILE_KINDS = ['cpu', 'heap'] as const;

@@ -75,7 +75,9 @@ export async function evaluateOnce(
     // Boxed, or resolving with a returned promise would adopt it and wait without a limit;
     // bounded, because node's evaluator waits for a top-level await before answering.
     const evaluation = new Promise<{ value: unknown }>((resolve, reject) =>
-      containment.run(() => evaluateTimed(session.eval, session, code, session.context, 'eval', timeoutMs, (error, result) => (error ? reject(error) : resolve({ value: result })))),
+      containment.run(() =>
+        evaluateTimed(session.eval, session, code, session.context, 'eval', timeoutMs, (error, result) => (error ? reject(error) : resolve({ value: result }))),
+      ),
     );
     // Boxed throughout: resolving a promise with a thenable runs its `then`, the input's
     // code, outside any limit. Only a real promise is awaited.

@@ -14,7 +14,15 @@ import { trimErrorStack } from './stack-trim.js';
  * `timeoutMs` (an ERR_SCRIPT_EXECUTION_TIMEOUT error after it). `{ a: 1 }` is read as
  * an object literal, as node's REPL does.
  */
-export function evaluateTimed(nodeEval: REPLEval, server: REPLServer, code: string, context: Context, file: string, timeoutMs: number, callback: (error: Error | null, result?: unknown) => void): void {
+export function evaluateTimed(
+  nodeEval: REPLEval,
+  server: REPLServer,
+  code: string,
+  context: Context,
+  file: string,
+  timeoutMs: number,
+  callback: (error: Error | null, result?: unknown) => void,
+): void {
   let script: Script;
   try {
     script = compile(code, file);
@@ -53,7 +61,15 @@ function compile(code: string, filename: string): Script {
 export async function settleWithin<T>(value: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`The evaluation did not settle within ${timeoutMs} ms; what it awaits keeps running.`), { code: 'ERR_SCRIPT_EXECUTION_TIMEOUT' })), timeoutMs);
+    timer = setTimeout(
+      () =>
+        reject(
+          Object.assign(new Error(`The evaluation did not settle within ${timeoutMs} ms; what it awaits keeps running.`), {
+            code: 'ERR_SCRIPT_EXECUTION_TIMEOUT',
+          }),
+        ),
+      timeoutMs,
+    );
   });
   try {
     return await Promise.race([value, timeout]);

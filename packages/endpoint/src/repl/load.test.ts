@@ -24,7 +24,10 @@ describe('node:repl, loaded on first use', () => {
     const ep = await startEndpoint({ repl: {} }, { operator: ['repl'], reader: ['read'] });
     process.setUncaughtExceptionCaptureCallback(() => {});
     try {
-      const refusal = await loadRepl().then(() => null, (error: unknown) => error);
+      const refusal = await loadRepl().then(
+        () => null,
+        (error: unknown) => error,
+      );
       expect(isReplUnavailable(refusal)).toBe(true);
       expect(refusal).toMatchObject({ code: REPL_UNAVAILABLE, message: expect.stringMatching(/setUncaughtExceptionCaptureCallback/) });
 
@@ -32,7 +35,11 @@ describe('node:repl, loaded on first use', () => {
       expect(status.status).toBe(500);
       expect((await jsonOf(status)).error).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/setUncaughtExceptionCaptureCallback/) });
 
-      const evaluated = await fetch(`${ep.url}/eval`, { method: 'POST', headers: { ...bearer(ep.tokens['operator']), 'content-type': 'application/json' }, body: JSON.stringify({ code: '1' }) });
+      const evaluated = await fetch(`${ep.url}/eval`, {
+        method: 'POST',
+        headers: { ...bearer(ep.tokens['operator']), 'content-type': 'application/json' },
+        body: JSON.stringify({ code: '1' }),
+      });
       expect(evaluated.status).toBe(500);
       expect((await jsonOf(evaluated)).error).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/setUncaughtExceptionCaptureCallback/) });
 
@@ -41,12 +48,18 @@ describe('node:repl, loaded on first use', () => {
         req.on('upgrade', () => reject(new Error('upgraded')));
         req.on('response', (res) => {
           let text = '';
-          res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+          res
+            .setEncoding('utf8')
+            .on('data', (c: string) => (text += c))
+            .on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
         });
         req.on('error', reject);
         req.end();
       });
-      expect(upgraded).toMatchObject({ status: 500, body: { error: { code: 'INTERNAL', message: expect.stringMatching(/setUncaughtExceptionCaptureCallback/) } } });
+      expect(upgraded).toMatchObject({
+        status: 500,
+        body: { error: { code: 'INTERNAL', message: expect.stringMatching(/setUncaughtExceptionCaptureCallback/) } },
+      });
 
       await new Promise((r) => setTimeout(r, 50));
       const audited = ep.events.filter((e) => e.kind === 'request').map((e) => [e.path, e.detail?.['error']]);

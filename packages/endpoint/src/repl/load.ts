@@ -18,7 +18,7 @@ export interface ReplRuntime {
 export const REPL_UNAVAILABLE = 'ERR_OPSCTL_REPL_UNAVAILABLE';
 
 const UNAVAILABLE_MESSAGE =
-  'The REPL cannot run in this process: the application set process.setUncaughtExceptionCaptureCallback, and node\'s REPL needs domains, which cannot load alongside it.';
+  "The REPL cannot run in this process: the application set process.setUncaughtExceptionCaptureCallback, and node's REPL needs domains, which cannot load alongside it.";
 
 /**
  * Why node's REPL cannot load in this process, without loading it; null when it can.

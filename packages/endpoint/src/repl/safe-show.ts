@@ -32,7 +32,18 @@ export function safeShow(context: Context, timeoutMs: number, options: { colors:
   return {
     value(value) {
       try {
-        return clip(trimStacks(run(() => inspect(value, { ...inspect.defaultOptions, showProxy: true, colors: options.colors, ...(options.depth === undefined ? {} : { depth: options.depth }) }))));
+        return clip(
+          trimStacks(
+            run(() =>
+              inspect(value, {
+                ...inspect.defaultOptions,
+                showProxy: true,
+                colors: options.colors,
+                ...(options.depth === undefined ? {} : { depth: options.depth }),
+              }),
+            ),
+          ),
+        );
       } catch (error) {
         return `[the value could not be shown: ${reason(error)}]`;
       }
@@ -40,9 +51,14 @@ export function safeShow(context: Context, timeoutMs: number, options: { colors:
     error(error) {
       try {
         return run(() => {
-          if (typeof error !== 'object' || error === null || typeof (error as Error).message !== 'string') return { name: 'Thrown', message: clip(inspect(error)), stack: null };
+          if (typeof error !== 'object' || error === null || typeof (error as Error).message !== 'string')
+            return { name: 'Thrown', message: clip(inspect(error)), stack: null };
           const { name, message, stack } = error as Error;
-          return { name: typeof name === 'string' ? clip(name) : 'Error', message: clip(message), stack: typeof stack === 'string' ? clip(trimStacks(stack)) : null };
+          return {
+            name: typeof name === 'string' ? clip(name) : 'Error',
+            message: clip(message),
+            stack: typeof stack === 'string' ? clip(trimStacks(stack)) : null,
+          };
         });
       } catch (failure) {
         return { name: 'Error', message: `an error whose details could not be read (${reason(failure)})`, stack: null };

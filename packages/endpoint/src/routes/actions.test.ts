@@ -103,9 +103,17 @@ describe('POST /actions/:name', () => {
   it('runs an action with typed parameters and answers its result as JSON, audited with the parameters', async () => {
     const res = await run('greet', { params: { name: 'Ada', times: '2', token: 's3cret' } });
     expect(res.status).toBe(200);
-    expect(await jsonOf(res)).toEqual({ action: 'greet', result: { greeting: 'hello Adahello Ada', caller: 'operator', at: '1970-01-01T00:00:00.000Z' }, durationMs: expect.any(Number) });
+    expect(await jsonOf(res)).toEqual({
+      action: 'greet',
+      result: { greeting: 'hello Adahello Ada', caller: 'operator', at: '1970-01-01T00:00:00.000Z' },
+      durationMs: expect.any(Number),
+    });
     const audit = await audited(ep, (e) => e.route === '/actions/:name' && e.detail?.['outcome'] === 'ok');
-    expect(audit).toMatchObject({ token: 'operator', status: 200, detail: { action: 'greet', outcome: 'ok', params: { name: 'Ada', times: 2, token: '[secret]' } } });
+    expect(audit).toMatchObject({
+      token: 'operator',
+      status: 200,
+      detail: { action: 'greet', outcome: 'ok', params: { name: 'Ada', times: 2, token: '[secret]' } },
+    });
     expect(JSON.stringify(ep.events)).not.toContain('s3cret');
   });
 
@@ -116,7 +124,11 @@ describe('POST /actions/:name', () => {
   });
 
   it('refuses bad parameters with 400 naming the parameter, before running anything', async () => {
-    for (const [params, param] of [[{}, 'name'], [{ name: 'x', times: 'many' }, 'times'], [{ name: 'x', colour: 'red' }, 'colour']] as const) {
+    for (const [params, param] of [
+      [{}, 'name'],
+      [{ name: 'x', times: 'many' }, 'times'],
+      [{ name: 'x', colour: 'red' }, 'colour'],
+    ] as const) {
       const res = await run('greet', { params });
       expect(res.status).toBe(400);
       const body = await jsonOf(res);
@@ -134,11 +146,14 @@ describe('POST /actions/:name', () => {
       message: 'The action "explode" failed: the cache is locked',
       details: { action: 'explode', error: { name: 'Error', code: 'ELOCKED' } },
     });
-    expect((await audited(ep, (e) => e.route === '/actions/:name' && e.detail?.['outcome'] === 'failed')).detail).toMatchObject({ outcome: 'failed', error: 'the cache is locked' });
+    expect((await audited(ep, (e) => e.route === '/actions/:name' && e.detail?.['outcome'] === 'failed')).detail).toMatchObject({
+      outcome: 'failed',
+      error: 'the cache is locked',
+    });
     expect((await run('greet', { params: { name: 'again' } })).status).toBe(200);
   });
 
-  it('answers 504 ACTION_TIMEOUT after the time limit and aborts the action\'s signal', async () => {
+  it("answers 504 ACTION_TIMEOUT after the time limit and aborts the action's signal", async () => {
     const res = await run('stall');
     expect(res.status).toBe(504);
     expect((await jsonOf(res)).error.code).toBe('ACTION_TIMEOUT');

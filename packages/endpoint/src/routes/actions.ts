@@ -57,12 +57,18 @@ export function actionRoutes(host: Host, enabled: boolean): Route[] {
         ctx.auditDetail['outcome'] = outcome.kind;
         switch (outcome.kind) {
           case 'unknown':
-            return sendError(res, 'UNKNOWN_ACTION', { message: `The application has no action "${name}"; GET /actions lists them.`, details: { action: name } });
+            return sendError(res, 'UNKNOWN_ACTION', {
+              message: `The application has no action "${name}"; GET /actions lists them.`,
+              details: { action: name },
+            });
           case 'busy':
             return sendError(res, 'BUSY', { message: outcome.message, headers: { 'retry-after': outcome.retryAfterSeconds } });
           case 'invalid':
             ctx.auditDetail['error'] = outcome.message;
-            return sendError(res, 'BAD_PARAM', { message: outcome.message, details: { action: name, ...(outcome.param === null ? {} : { param: outcome.param }) } });
+            return sendError(res, 'BAD_PARAM', {
+              message: outcome.message,
+              details: { action: name, ...(outcome.param === null ? {} : { param: outcome.param }) },
+            });
           case 'ok': {
             // An ActionRunResponse, around the result's JSON as the main thread made it (not parsed again here).
             const head = `{"action":${JSON.stringify(name)},"result":`;

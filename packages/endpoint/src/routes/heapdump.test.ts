@@ -36,7 +36,9 @@ function get(target: TestEndpoint, headers: Record<string, string>): Promise<Ans
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, trailers: res.trailers, body: Buffer.concat(chunks) }));
       res.on('error', reject);
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -45,15 +47,18 @@ function getPaused(target: TestEndpoint): Promise<{ status: number; read(): Prom
   return new Promise((resolve, reject) => {
     request(`${target.url}/heapdump`, { agent: false, headers: bearer(target.tokens['heap']) }, (res) => {
       res.pause();
-      const read = () => new Promise<Buffer>((done, fail) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => done(Buffer.concat(chunks)));
-        res.on('error', fail);
-        res.resume();
-      });
+      const read = () =>
+        new Promise<Buffer>((done, fail) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(Buffer.concat(chunks)));
+          res.on('error', fail);
+          res.resume();
+        });
       resolve({ status: res.statusCode ?? 0, read });
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -89,7 +94,9 @@ describe('GET /heapdump', () => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ encoding: res.headers['content-encoding'], bytes: Buffer.concat(chunks) }));
-      }).on('error', reject).end();
+      })
+        .on('error', reject)
+        .end();
     });
     expect(body.encoding).toBe('gzip');
     expect(JSON.parse(gunzipSync(body.bytes).toString('utf8')).snapshot.node_count).toBeGreaterThan(0);

@@ -44,7 +44,18 @@ import type { PrivateTempDir } from '../diagnostics/temp-dirs.js';
 import { Gate } from '../gate.js';
 import type { Host } from '../host/host.js';
 import { instanceFileName } from '../instance.js';
-import { ERROR_TRAILER, ESTIMATED_SIZE_HEADER, EXPECTED_PAUSE_HEADER, HEAP_USED_HEADER, KERNEL_HEADER, kernelKey, PAUSE_TRAILER, type ErrorCode, type LowMemoryDetails, type MemoryLimit } from '../protocol/index.js';
+import {
+  ERROR_TRAILER,
+  ESTIMATED_SIZE_HEADER,
+  EXPECTED_PAUSE_HEADER,
+  HEAP_USED_HEADER,
+  KERNEL_HEADER,
+  kernelKey,
+  PAUSE_TRAILER,
+  type ErrorCode,
+  type LowMemoryDetails,
+  type MemoryLimit,
+} from '../protocol/index.js';
 import { acceptsGzip, booleanParam } from '../server/params.js';
 import { errorBody, sendError, setCommonHeaders } from '../server/replies.js';
 import type { Route } from '../server/route.js';
@@ -95,7 +106,12 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
           snapshotDir = await makeSnapshotDir(dir);
         } catch (error) {
           ctx.auditDetail['error'] = describeFsError(error);
-          return refuse(res, { kind: 'dir-unusable', message: `Heap snapshots are written into ${dir}, which cannot be used now (${describeFsError(error)}).` }, estimate, limit);
+          return refuse(
+            res,
+            { kind: 'dir-unusable', message: `Heap snapshots are written into ${dir}, which cannot be used now (${describeFsError(error)}).` },
+            estimate,
+            limit,
+          );
         }
         try {
           // A worker's estimate made from the main thread's heap is not worth a progress bar.
@@ -109,7 +125,15 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
     },
   };
 
-  async function snapshotInto(snapshotDir: PrivateTempDir, req: IncomingMessage, worker: string | null, res: ServerResponse, ctx: Parameters<Route['handle']>[2], estimate: SnapshotEstimate, estimateIsTheirs: boolean): Promise<void> {
+  async function snapshotInto(
+    snapshotDir: PrivateTempDir,
+    req: IncomingMessage,
+    worker: string | null,
+    res: ServerResponse,
+    ctx: Parameters<Route['handle']>[2],
+    estimate: SnapshotEstimate,
+    estimateIsTheirs: boolean,
+  ): Promise<void> {
     // Compressing costs more than it saves when the bytes only cross memory (KERNEL_HEADER).
     const sameKernel = req.headers[KERNEL_HEADER] !== undefined && req.headers[KERNEL_HEADER] === kernelKey();
     const gzip = acceptsGzip(req.headers['accept-encoding']) && !sameKernel;
@@ -119,7 +143,9 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
       'content-type': 'application/json',
       'content-disposition': `attachment; filename="${fileName}"`,
       vary: 'accept-encoding',
-      ...(estimateIsTheirs ? { [HEAP_USED_HEADER]: estimate.heapUsedBytes, [EXPECTED_PAUSE_HEADER]: estimate.pauseMs, [ESTIMATED_SIZE_HEADER]: estimate.fileBytes } : {}),
+      ...(estimateIsTheirs
+        ? { [HEAP_USED_HEADER]: estimate.heapUsedBytes, [EXPECTED_PAUSE_HEADER]: estimate.pauseMs, [ESTIMATED_SIZE_HEADER]: estimate.fileBytes }
+        : {}),
       ...(gzip ? { 'content-encoding': 'gzip' } : {}),
       trailer: `${ERROR_TRAILER}, ${PAUSE_TRAILER}`,
     });
@@ -191,7 +217,11 @@ function refuse(res: ServerResponse, refusal: PreflightRefusal, estimate: Snapsh
         limitSource: limit.source,
         memoryFactor: estimate.memoryFactor,
       };
-      return sendError(res, 'LOW_MEMORY', { message: `${refusal.message} Pass skipMemoryCheck=true to take the risk.`, details: { ...details }, headers: { 'retry-after': LOW_MEMORY_RETRY_AFTER_S } });
+      return sendError(res, 'LOW_MEMORY', {
+        message: `${refusal.message} Pass skipMemoryCheck=true to take the risk.`,
+        details: { ...details },
+        headers: { 'retry-after': LOW_MEMORY_RETRY_AFTER_S },
+      });
     }
     case 'low-disk':
       return sendError(res, 'LOW_DISK', {
@@ -207,5 +237,8 @@ function refuse(res: ServerResponse, refusal: PreflightRefusal, estimate: Snapsh
 }
 
 function refuseUnknownWorker(res: ServerResponse, name: string): void {
-  sendError(res, 'UNKNOWN_WORKER', { message: `No running worker thread is registered as "${name.slice(0, 64)}"; GET /workers lists them.`, details: { worker: name.slice(0, 64) } });
+  sendError(res, 'UNKNOWN_WORKER', {
+    message: `No running worker thread is registered as "${name.slice(0, 64)}"; GET /workers lists them.`,
+    details: { worker: name.slice(0, 64) },
+  });
 }

@@ -41,4 +41,3 @@ export function createRoutes(host: Host, config: ServerConfig, heapGate: Gate, w
   const capabilities = ['info', ...routes.filter((route) => route.disabled === undefined).map((route) => route.name)];
   return [infoRoute(host, capabilities, () => mainThreadStatus(watch)), ...routes];
 }
-

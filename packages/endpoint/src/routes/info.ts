@@ -25,7 +25,9 @@ export function infoRoute(host: Host, capabilities: readonly string[], mainThrea
       const status = mainThread();
       // What only the main thread knows waits for it, briefly; not at all while it is busy.
       const mainBusy = status.blocked || status.snapshot !== null || status.lagMs >= MAIN_WAIT_MS;
-      const [capture, workers] = mainBusy ? [null, null] : await Promise.all([within(host.captureStatus(), MAIN_WAIT_MS), within(host.workerNames(), MAIN_WAIT_MS)]);
+      const [capture, workers] = mainBusy
+        ? [null, null]
+        : await Promise.all([within(host.captureStatus(), MAIN_WAIT_MS), within(host.workerNames(), MAIN_WAIT_MS)]);
       const body: InfoResponse = {
         protocol: 1,
         instance: {

@@ -59,7 +59,13 @@ describe('GET /leaks', () => {
     const after = await status('?gc=true');
     expect(after.gcRequest).toEqual({ forced: true, refusal: null });
     expect(after.samples.length).toBeGreaterThan(before.samples.length);
-    expect(after.samples.at(-1)).toEqual({ time: expect.any(Number), heapUsed: expect.any(Number), external: expect.any(Number), rss: expect.any(Number), forced: true });
+    expect(after.samples.at(-1)).toEqual({
+      time: expect.any(Number),
+      heapUsed: expect.any(Number),
+      external: expect.any(Number),
+      rss: expect.any(Number),
+      forced: true,
+    });
     expect(after.sampling.forcedGcs).toBe(before.sampling.forcedGcs + 1);
   });
 

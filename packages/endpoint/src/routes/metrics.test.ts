@@ -27,9 +27,16 @@ describe('GET /metrics', () => {
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const text = await res.text();
     for (const family of [
-      'opsctl_instance_info', 'opsctl_process_resident_memory_bytes', 'opsctl_heap_size_limit_bytes', 'opsctl_memory_limit_bytes',
-      'opsctl_leak_verdict', 'opsctl_gc_pause_seconds_total', 'opsctl_main_thread_lag_seconds', 'opsctl_main_thread_blocks_total',
-    ]) expect(text, family).toMatch(new RegExp(`^# TYPE ${family} `, 'm'));
+      'opsctl_instance_info',
+      'opsctl_process_resident_memory_bytes',
+      'opsctl_heap_size_limit_bytes',
+      'opsctl_memory_limit_bytes',
+      'opsctl_leak_verdict',
+      'opsctl_gc_pause_seconds_total',
+      'opsctl_main_thread_lag_seconds',
+      'opsctl_main_thread_blocks_total',
+    ])
+      expect(text, family).toMatch(new RegExp(`^# TYPE ${family} `, 'm'));
     expect(text).toMatch(/^opsctl_leak_verdict\{series="heap"\} (-1|0|1|2)$/m);
     expect(text).toMatch(/^opsctl_refusals_total\{code="AUTH_REQUIRED"\} [1-9]\d*$/m);
     expect(text).toMatch(new RegExp(`^opsctl_instance_info\\{app="[^"]+",version="[^"]*",host="[^"]+",pid="${process.pid}",`, 'm'));

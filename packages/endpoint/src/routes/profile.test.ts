@@ -34,7 +34,11 @@ describe('GET /profile/cpu and /profile/heap', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
     expect(profile.nodes.length).toBeGreaterThan(0);
     expect(profile.endTime).toBeGreaterThan(profile.startTime);
-    expect((await audited(ep, (e) => e.route === '/profile/cpu' && e.detail?.['profileBytes'] !== undefined)).detail).toMatchObject({ seconds: 1, intervalUs: 1000, profileBytes: expect.any(Number) });
+    expect((await audited(ep, (e) => e.route === '/profile/cpu' && e.detail?.['profileBytes'] !== undefined)).detail).toMatchObject({
+      seconds: 1,
+      intervalUs: 1000,
+      profileBytes: expect.any(Number),
+    });
   });
 
   it('answers a sampling heap profile', async () => {

@@ -34,46 +34,48 @@ const EXTENSIONS: Record<ProfileKind, string> = { cpu: '.cpuprofile', heap: '.he
 export function profileRoutes(host: Host): Route[] {
   // One profile at a time: the heap sampler is one per process, and two CPU profiles cost twice.
   const gate = new Gate({ max: 1, retryAfterSeconds: PROFILE_RETRY_AFTER_S, busyMessage: 'A profile is already running; one at a time.' });
-  return (['cpu', 'heap'] as const).map((kind): Route => ({
-    name: `profile-${kind}`,
-    method: 'GET',
-    path: `/profile/${kind}`,
-    scope: 'profile',
-    gate,
-    async handle(_req, res, ctx) {
-      const seconds = numberParam(ctx.query, 'seconds', PROFILE_DEFAULT_SECONDS, 1, PROFILE_MAX_SECONDS);
-      if (seconds instanceof Error) return sendError(res, 'BAD_PARAM', { message: seconds.message, details: { param: 'seconds', max: PROFILE_MAX_SECONDS } });
-      const spec = INTERVALS[kind];
-      const interval = numberParam(ctx.query, spec.name, spec.fallback, spec.min, spec.max);
-      if (interval instanceof Error) return sendError(res, 'BAD_PARAM', { message: interval.message, details: { param: spec.name } });
-      ctx.auditDetail['seconds'] = seconds;
-      ctx.auditDetail[spec.name] = Math.round(interval);
+  return (['cpu', 'heap'] as const).map(
+    (kind): Route => ({
+      name: `profile-${kind}`,
+      method: 'GET',
+      path: `/profile/${kind}`,
+      scope: 'profile',
+      gate,
+      async handle(_req, res, ctx) {
+        const seconds = numberParam(ctx.query, 'seconds', PROFILE_DEFAULT_SECONDS, 1, PROFILE_MAX_SECONDS);
+        if (seconds instanceof Error) return sendError(res, 'BAD_PARAM', { message: seconds.message, details: { param: 'seconds', max: PROFILE_MAX_SECONDS } });
+        const spec = INTERVALS[kind];
+        const interval = numberParam(ctx.query, spec.name, spec.fallback, spec.min, spec.max);
+        if (interval instanceof Error) return sendError(res, 'BAD_PARAM', { message: interval.message, details: { param: spec.name } });
+        ctx.auditDetail['seconds'] = seconds;
+        ctx.auditDetail[spec.name] = Math.round(interval);
 
-      const started = await host.startProfile(kind, Math.round(interval));
-      if ('unavailable' in started) return sendError(res, 'FEATURE_DISABLED', { message: started.unavailable });
-      let stopped = false;
-      try {
-        if (ctx.signal.aborted) return;
-        setCommonHeaders(res);
-        res.writeHead(200, {
-          'content-type': 'application/json',
-          'content-disposition': `attachment; filename="${instanceFileName(ctx.config.app.name, EXTENSIONS[kind])}"`,
-          [PROFILE_SECONDS_HEADER]: seconds,
-        });
-        res.flushHeaders();
-        const heartbeat = setInterval(() => res.write(' '), HEARTBEAT_MS);
-        const completed = await sleep(seconds * 1000, ctx.signal);
-        clearInterval(heartbeat);
-        if (!completed) return; // the client went away or the endpoint is closing
-        stopped = true;
-        const json = await host.stopProfile(started.id);
-        ctx.auditDetail['profileBytes'] = json.byteLength;
-        res.end(json);
-      } finally {
-        if (!stopped) await host.cancelProfile(started.id).catch(() => {});
-      }
-    },
-  }));
+        const started = await host.startProfile(kind, Math.round(interval));
+        if ('unavailable' in started) return sendError(res, 'FEATURE_DISABLED', { message: started.unavailable });
+        let stopped = false;
+        try {
+          if (ctx.signal.aborted) return;
+          setCommonHeaders(res);
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            'content-disposition': `attachment; filename="${instanceFileName(ctx.config.app.name, EXTENSIONS[kind])}"`,
+            [PROFILE_SECONDS_HEADER]: seconds,
+          });
+          res.flushHeaders();
+          const heartbeat = setInterval(() => res.write(' '), HEARTBEAT_MS);
+          const completed = await sleep(seconds * 1000, ctx.signal);
+          clearInterval(heartbeat);
+          if (!completed) return; // the client went away or the endpoint is closing
+          stopped = true;
+          const json = await host.stopProfile(started.id);
+          ctx.auditDetail['profileBytes'] = json.byteLength;
+          res.end(json);
+        } finally {
+          if (!stopped) await host.cancelProfile(started.id).catch(() => {});
+        }
+      },
+    }),
+  );
 }
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */

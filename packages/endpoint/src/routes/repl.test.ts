@@ -12,7 +12,11 @@ beforeAll(async () => {
 afterAll(() => ep.close());
 
 async function evaluate(code: unknown, token = ep.tokens['operator'], extra: Record<string, unknown> = {}) {
-  const res = await fetch(`${ep.url}/eval`, { method: 'POST', headers: { ...bearer(token), 'content-type': 'application/json' }, body: JSON.stringify({ code, ...extra }) });
+  const res = await fetch(`${ep.url}/eval`, {
+    method: 'POST',
+    headers: { ...bearer(token), 'content-type': 'application/json' },
+    body: JSON.stringify({ code, ...extra }),
+  });
   return { status: res.status, body: await jsonOf(res) };
 }
 
@@ -49,18 +53,30 @@ describe('POST /eval', () => {
 
   it('audits the code with the token name', async () => {
     await evaluate('1 + 1');
-    expect(await audited(ep, (e) => e.route === '/eval' && e.detail?.['code'] === '1 + 1')).toMatchObject({ token: 'operator', status: 200, detail: { code: '1 + 1', outcome: 'ok' } });
+    expect(await audited(ep, (e) => e.route === '/eval' && e.detail?.['code'] === '1 + 1')).toMatchObject({
+      token: 'operator',
+      status: 200,
+      detail: { code: '1 + 1', outcome: 'ok' },
+    });
   });
 
   it('refuses bad bodies with 400, 413 and 415', async () => {
     expect((await evaluate('')).body.error.code).toBe('BAD_PARAM');
     expect((await evaluate(42)).body.error.code).toBe('BAD_PARAM');
     expect((await evaluate('1', ep.tokens['operator'], { timeoutMs: 10 ** 9 })).body.error.code).toBe('BAD_PARAM');
-    const big = await fetch(`${ep.url}/eval`, { method: 'POST', headers: { ...bearer(ep.tokens['operator']), 'content-type': 'application/json' }, body: JSON.stringify({ code: 'x'.repeat(100_000) }) });
+    const big = await fetch(`${ep.url}/eval`, {
+      method: 'POST',
+      headers: { ...bearer(ep.tokens['operator']), 'content-type': 'application/json' },
+      body: JSON.stringify({ code: 'x'.repeat(100_000) }),
+    });
     expect(big.status).toBe(413);
     const text = await fetch(`${ep.url}/eval`, { method: 'POST', headers: { ...bearer(ep.tokens['operator']), 'content-type': 'text/plain' }, body: '1' });
     expect(text.status).toBe(415);
-    const broken = await fetch(`${ep.url}/eval`, { method: 'POST', headers: { ...bearer(ep.tokens['operator']), 'content-type': 'application/json' }, body: '{"code":' });
+    const broken = await fetch(`${ep.url}/eval`, {
+      method: 'POST',
+      headers: { ...bearer(ep.tokens['operator']), 'content-type': 'application/json' },
+      body: '{"code":',
+    });
     expect(broken.status).toBe(400);
     expect((await jsonOf(broken)).error.code).toBe('BAD_BODY');
   });
@@ -93,13 +109,15 @@ function upgrade(url: string, headers: Record<string, string>): Promise<{ socket
     });
     req.on('response', (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      res
+        .setEncoding('utf8')
+        .on('data', (c: string) => (text += c))
+        .on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
     });
     req.on('error', reject);
     req.end();
   });
 }
-
 
 describe('REPL sessions over HTTP Upgrade', () => {
   it('refuses before upgrading: no token 401, no repl scope 403', async () => {
@@ -130,7 +148,10 @@ describe('REPL sessions over HTTP Upgrade', () => {
     expect(await upgrade(ep.url, bearer(ep.tokens['operator']))).toMatchObject({ status: 429, body: { error: { code: 'BUSY' } } });
 
     const lines = ep.events.filter((e) => e.kind === 'repl').map((e) => [e.token, e.detail?.['code'], e.detail?.['outcome']]);
-    expect(lines).toEqual([['operator', 'greet("repl")', 'ok'], ['operator', 'while (true) {}', 'timeout']]);
+    expect(lines).toEqual([
+      ['operator', 'greet("repl")', 'ok'],
+      ['operator', 'while (true) {}', 'timeout'],
+    ]);
 
     const closed = new Promise((resolve) => socket.once('close', resolve));
     socket.write('.exit\n');

@@ -35,11 +35,16 @@ export function replRoutes(host: Host, config: ServerConfig): Route[] {
   const sessions = new Gate({
     max: repl.maxSessions,
     retryAfterSeconds: REPL_RETRY_AFTER_S,
-    busyMessage: () => `All ${repl.maxSessions} REPL sessions are in use${holders.size === 0 ? '' : `: ${[...holders].map((h) => `${h.token} since ${h.since.toISOString().slice(11, 16)} UTC`).join(', ')}`}.`,
+    busyMessage: () =>
+      `All ${repl.maxSessions} REPL sessions are in use${holders.size === 0 ? '' : `: ${[...holders].map((h) => `${h.token} since ${h.since.toISOString().slice(11, 16)} UTC`).join(', ')}`}.`,
   });
   // Each evaluation may hold the event loop for up to evalTimeoutMs: no more of them at
   // once than the application allows REPL sessions.
-  const evaluations = new Gate({ max: repl.maxSessions, retryAfterSeconds: Math.ceil(repl.evalTimeoutMs / 1000), busyMessage: `${repl.maxSessions} evaluations are already running; the application allows no more at once.` });
+  const evaluations = new Gate({
+    max: repl.maxSessions,
+    retryAfterSeconds: Math.ceil(repl.evalTimeoutMs / 1000),
+    busyMessage: `${repl.maxSessions} evaluations are already running; the application allows no more at once.`,
+  });
   const prompt = promptFor(config.app.name);
   return [
     {
@@ -146,7 +151,11 @@ async function openSession(host: Host, req: IncomingMessage, socket: Duplex, hea
 
 /** `tty=1; cols=120; rows=40` → terminal settings; anything missing or odd falls back to a plain 80x24 stream. */
 export function parseTerminal(header: string | string[] | undefined): { tty: boolean; columns: number; rows: number } {
-  const fields = new Map(String(header ?? '').split(';').map((part) => part.trim().split('=') as [string, string]));
+  const fields = new Map(
+    String(header ?? '')
+      .split(';')
+      .map((part) => part.trim().split('=') as [string, string]),
+  );
   const size = (value: string | undefined, fallback: number) => {
     const n = Number(value);
     return Number.isInteger(n) && n >= 10 && n <= 1000 ? n : fallback;

@@ -13,7 +13,7 @@ afterAll(() => ep.close());
 type ReportSettings = typeof process.report & { excludeNetwork?: boolean };
 
 describe('GET /report', () => {
-  it('answers Node\'s diagnostic report with environment values redacted and no network lookups', async () => {
+  it("answers Node's diagnostic report with environment values redacted and no network lookups", async () => {
     process.env['OPSCTL_TEST_SECRET'] = 'hunter2';
     try {
       const res = await fetch(`${ep.url}/report`, { headers: bearer(ep.tokens['profiler']) });
@@ -32,7 +32,7 @@ describe('GET /report', () => {
     }
   });
 
-  it('redacts the environment values in every worker thread\'s report too', async () => {
+  it("redacts the environment values in every worker thread's report too", async () => {
     process.env['OPSCTL_TEST_SECRET'] = 'hunter3';
     const worker = new Worker('setInterval(() => {}, 1000)', { eval: true });
     try {
@@ -49,16 +49,44 @@ describe('GET /report', () => {
   });
 
   it('redacts the values of secret-looking flags on the command line, and keeps the rest', () => {
-    expect(redactCommandLine([
-      'node', '--max-old-space-size=512', 'server.js', '--password=hunter2', '--api-token', 's3cret', '--port', '8080',
-      'DB_PASS=x', '--clientKey', '--verbose', '--credentials-file', '/etc/app/creds', '-e', 'const key = 1',
-    ])).toEqual([
-      'node', '--max-old-space-size=512', 'server.js', `--password=${REDACTED}`, '--api-token', REDACTED, '--port', '8080',
-      `DB_PASS=${REDACTED}`, '--clientKey', '--verbose', '--credentials-file', REDACTED, '-e', 'const key = 1',
+    expect(
+      redactCommandLine([
+        'node',
+        '--max-old-space-size=512',
+        'server.js',
+        '--password=hunter2',
+        '--api-token',
+        's3cret',
+        '--port',
+        '8080',
+        'DB_PASS=x',
+        '--clientKey',
+        '--verbose',
+        '--credentials-file',
+        '/etc/app/creds',
+        '-e',
+        'const key = 1',
+      ]),
+    ).toEqual([
+      'node',
+      '--max-old-space-size=512',
+      'server.js',
+      `--password=${REDACTED}`,
+      '--api-token',
+      REDACTED,
+      '--port',
+      '8080',
+      `DB_PASS=${REDACTED}`,
+      '--clientKey',
+      '--verbose',
+      '--credentials-file',
+      REDACTED,
+      '-e',
+      'const key = 1',
     ]);
   });
 
-  it('restores the application\'s own excludeNetwork setting', async () => {
+  it("restores the application's own excludeNetwork setting", async () => {
     const settings = process.report as ReportSettings;
     settings.excludeNetwork = false;
     await (await fetch(`${ep.url}/report`, { headers: bearer(ep.tokens['profiler']) })).arrayBuffer();

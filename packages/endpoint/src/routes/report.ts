@@ -16,7 +16,11 @@ export function reportRoute(host: Host): Route {
     method: 'GET',
     path: '/report',
     scope: 'profile',
-    gate: new Gate({ max: 1, retryAfterSeconds: REPORT_RETRY_AFTER_S, busyMessage: 'A diagnostic report is being made for another caller; ask again in a moment.' }),
+    gate: new Gate({
+      max: 1,
+      retryAfterSeconds: REPORT_RETRY_AFTER_S,
+      busyMessage: 'A diagnostic report is being made for another caller; ask again in a moment.',
+    }),
     async handle(_req, res, ctx) {
       const started = performance.now();
       const json = await host.report();

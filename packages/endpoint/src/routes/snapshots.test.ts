@@ -13,8 +13,18 @@ const id = '20260101T000000Z-heap-above-abc123';
 const bytes = gzipSync(randomBytes(50_000));
 const sha256 = createHash('sha256').update(bytes).digest('hex');
 const entry: CapturedSnapshot = {
-  id, time: '2026-01-01T00:00:00.000Z', rule: 'heap-above', reason: 'Test.', bytes: bytes.length, sha256,
-  snapshotBytes: 100, heapUsedBytes: 50, pauseMs: 1, app: 'test', host: 'h', pid: 1,
+  id,
+  time: '2026-01-01T00:00:00.000Z',
+  rule: 'heap-above',
+  reason: 'Test.',
+  bytes: bytes.length,
+  sha256,
+  snapshotBytes: 100,
+  heapUsedBytes: 50,
+  pauseMs: 1,
+  app: 'test',
+  host: 'h',
+  pid: 1,
 };
 
 function store(capture: CapturedSnapshot, content: Buffer): void {
@@ -36,7 +46,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const get = (path: string, headers: Record<string, string> = {}, method = 'GET') => fetch(`${ep.url}${path}`, { method, headers: { ...bearer(ep.tokens['sre']), ...headers } });
+const get = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+  fetch(`${ep.url}${path}`, { method, headers: { ...bearer(ep.tokens['sre']), ...headers } });
 
 describe('GET /snapshots', () => {
   it('lists complete captures with the capture status, after clearing what crashes left', async () => {
@@ -44,7 +55,16 @@ describe('GET /snapshots', () => {
     expect(res.status).toBe(200);
     const body = (await jsonOf(res)) as SnapshotsResponse;
     expect(body.snapshots).toEqual([entry]);
-    expect(body.capture).toMatchObject({ enabled: true, disabledReason: null, dir, count: 1, diskBytes: bytes.length, maxCount: 3, cooldownMs: 600_000, lastEvent: null });
+    expect(body.capture).toMatchObject({
+      enabled: true,
+      disabledReason: null,
+      dir,
+      count: 1,
+      diskBytes: bytes.length,
+      maxCount: 3,
+      cooldownMs: 600_000,
+      lastEvent: null,
+    });
     expect(readdirSync(dir).sort()).toEqual([`${id}.heapsnapshot.gz`, `${id}.json`]);
   });
 
@@ -75,7 +95,10 @@ describe('GET /snapshots/:id', () => {
     expect(res.status).toBe(206);
     expect(res.headers.get('content-range')).toBe(`bytes 1000-${bytes.length - 1}/${bytes.length}`);
     expect(Buffer.from(await res.arrayBuffer()).equals(bytes.subarray(1000))).toBe(true);
-    expect((await audited(ep, (e) => e.route === '/snapshots/:id' && e.detail?.['range'] !== undefined)).detail).toMatchObject({ id, range: `1000-${bytes.length - 1}` });
+    expect((await audited(ep, (e) => e.route === '/snapshots/:id' && e.detail?.['range'] !== undefined)).detail).toMatchObject({
+      id,
+      range: `1000-${bytes.length - 1}`,
+    });
   });
 
   it('sends the whole file when If-Range names another version', async () => {
@@ -131,8 +154,15 @@ describe('automatic capture options', () => {
     const broken = await startEndpoint({ capture: { dir: join(file, 'sub'), rules: { nearHeapLimitRatio: 0.9 } } });
     try {
       const info = (await jsonOf(await fetch(`${broken.url}/info`, { headers: bearer(broken.tokens['reader']) }))) as InfoResponse;
-      expect(info.capture).toMatchObject({ enabled: false, disabledReason: expect.stringMatching(/cannot be written \(a part of the path is not a directory\)/) });
-      expect(broken.events.find((e) => e.kind === 'capture')).toMatchObject({ status: 500, code: 'INTERNAL', detail: { outcome: 'disabled', reason: 'dir-unusable' } });
+      expect(info.capture).toMatchObject({
+        enabled: false,
+        disabledReason: expect.stringMatching(/cannot be written \(a part of the path is not a directory\)/),
+      });
+      expect(broken.events.find((e) => e.kind === 'capture')).toMatchObject({
+        status: 500,
+        code: 'INTERNAL',
+        detail: { outcome: 'disabled', reason: 'dir-unusable' },
+      });
     } finally {
       await broken.close();
     }

@@ -20,12 +20,13 @@ import { BEAT_MS } from '../thread/main-thread-state.js';
 import type { ThreadWatch } from '../thread/watch.js';
 
 const MOUNTED: Unavailable = {
-  message: 'The endpoint is mounted in the application\'s server, on its main thread, so it cannot watch that thread: this needs the endpoint on a port of its own (ops.listen()), where it runs on a thread of its own.',
+  message:
+    "The endpoint is mounted in the application's server, on its main thread, so it cannot watch that thread: this needs the endpoint on a port of its own (ops.listen()), where it runs on a thread of its own.",
   fix: 'start the endpoint on its own port with ops.listen() instead of mounting ops.handler',
 };
 const WATCHDOG_OFF: Unavailable = {
   message: 'The application turned the blocked-loop watchdog off (watchdog: false in its endpoint options).',
-  fix: 'remove watchdog: false from the application\'s endpoint options',
+  fix: "remove watchdog: false from the application's endpoint options",
 };
 /** A loop this late is running something long now: its stack is worth taking. */
 const BUSY_AFTER_MS = 3 * BEAT_MS;
@@ -62,7 +63,13 @@ export function threadRoutes(watch: ThreadWatch | null): Route[] {
         const taken = await watch.stacks.take();
         // The stack is fresh: the status around it too.
         const after = mainThreadStatus(watch);
-        Object.assign(status, { blocked: after.blocked, blockedForMs: after.blockedForMs, lagMs: after.lagMs, stack: taken.frames, stackNote: taken.frames === null ? taken.reason : null });
+        Object.assign(status, {
+          blocked: after.blocked,
+          blockedForMs: after.blockedForMs,
+          lagMs: after.lagMs,
+          stack: taken.frames,
+          stackNote: taken.frames === null ? taken.reason : null,
+        });
       } else if (status.snapshot !== null) {
         status.stackNote = 'the main thread is writing a heap snapshot for the endpoint';
       } else {

@@ -10,7 +10,8 @@ import { ERROR_TRAILER, HEAP_USED_HEADER, type InfoResponse, type WorkersRespons
 let ep: TestEndpoint;
 let worker: Worker;
 // A worker of its own, small: a class the main thread does not have, to find in its snapshot.
-const WORKER_CODE = 'class WorkerOnlyThing { constructor(i) { this.i = i; } } globalThis.kept = Array.from({ length: 1000 }, (_, i) => new WorkerOnlyThing(i)); setInterval(() => {}, 1000);';
+const WORKER_CODE =
+  'class WorkerOnlyThing { constructor(i) { this.i = i; } } globalThis.kept = Array.from({ length: 1000 }, (_, i) => new WorkerOnlyThing(i)); setInterval(() => {}, 1000);';
 
 beforeAll(async () => {
   ep = await startEndpoint();
@@ -58,7 +59,10 @@ describe('worker threads', () => {
     // The main thread holds the worker's source text, but only the worker holds its objects.
     expect(objectsOfClass(await jsonOf(res), 'WorkerOnlyThing')).toBe(1000);
     await waitFor(() => ep.events.some((e) => e.route === '/heapdump'));
-    expect(ep.events.findLast((e) => e.route === '/heapdump')?.detail).toMatchObject({ worker: 'indexer', estimateBasis: 'getHeapStatistics' in worker ? 'worker' : 'main-thread' });
+    expect(ep.events.findLast((e) => e.route === '/heapdump')?.detail).toMatchObject({
+      worker: 'indexer',
+      estimateBasis: 'getHeapStatistics' in worker ? 'worker' : 'main-thread',
+    });
   });
 
   it('answers an unknown worker with 404 UNKNOWN_WORKER', async () => {
@@ -67,7 +71,7 @@ describe('worker threads', () => {
     expect((await jsonOf(res)).error).toMatchObject({ code: 'UNKNOWN_WORKER', details: { worker: 'nobody' } });
   });
 
-  it('sends the headers, with the estimate, before the worker\'s snapshot is taken', async () => {
+  it("sends the headers, with the estimate, before the worker's snapshot is taken", async () => {
     await untilSnapshotsAllowed();
     const fake = new FakeWorker();
     const unregister = ep.endpoint.registerWorker('slow', fake as unknown as Worker);
@@ -101,9 +105,15 @@ describe('worker threads', () => {
       fake.fail(Object.assign(new Error('Worker instance not running'), { code: 'ERR_WORKER_NOT_RUNNING' }));
       const { status, body, trailers } = await answer;
       expect({ status, body }).toEqual({ status: 200, body: '' });
-      expect(JSON.parse(trailers[ERROR_TRAILER] ?? '{}').error).toMatchObject({ code: 'UNKNOWN_WORKER', message: expect.stringMatching(/stopped before its snapshot was taken/) });
+      expect(JSON.parse(trailers[ERROR_TRAILER] ?? '{}').error).toMatchObject({
+        code: 'UNKNOWN_WORKER',
+        message: expect.stringMatching(/stopped before its snapshot was taken/),
+      });
       await waitFor(() => ep.events.some((e) => e.route === '/heapdump' && e.detail?.['worker'] === 'stopping'));
-      expect(ep.events.findLast((e) => e.route === '/heapdump')?.detail).toMatchObject({ worker: 'stopping', error: expect.stringMatching(/stopped before its snapshot was taken/) });
+      expect(ep.events.findLast((e) => e.route === '/heapdump')?.detail).toMatchObject({
+        worker: 'stopping',
+        error: expect.stringMatching(/stopped before its snapshot was taken/),
+      });
     } finally {
       unregister();
     }

@@ -24,7 +24,12 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 // How long a close lets aborted handlers end their responses before cutting them off.
 const CLOSE_GRACE_MS = 2_000;
 
-export function assemblePipeline(config: ServerConfig, routes: readonly Route[], audit: AuditSink | null, refusals: RefusalCounter): { state: PipelineState; pipeline: Pipeline } {
+export function assemblePipeline(
+  config: ServerConfig,
+  routes: readonly Route[],
+  audit: AuditSink | null,
+  refusals: RefusalCounter,
+): { state: PipelineState; pipeline: Pipeline } {
   const router = new Router(routes);
   const state: PipelineState = {
     config,
@@ -44,7 +49,13 @@ export function assemblePipeline(config: ServerConfig, routes: readonly Route[],
   return { state, pipeline: createPipeline(state) };
 }
 
-export function createOwnServer(config: ServerConfig, pipeline: Pipeline, admission: ConnectionAdmission, audit: AuditSink | null, refusals: RefusalCounter): Server {
+export function createOwnServer(
+  config: ServerConfig,
+  pipeline: Pipeline,
+  admission: ConnectionAdmission,
+  audit: AuditSink | null,
+  refusals: RefusalCounter,
+): Server {
   const { limits } = config;
   const serverOptions = {
     maxHeaderSize: limits.maxHeaderBytes,
@@ -60,7 +71,10 @@ export function createOwnServer(config: ServerConfig, pipeline: Pipeline, admiss
   const trackRequests = (req: IncomingMessage) => void spoken.add(req.socket);
   const firstRequestDeadline = (socket: Socket) => {
     // A socket that sent a byte is node's: its header timeout answers 408 (slowloris).
-    const timer = setTimeout(guarded('closing a silent connection', () => spoken.has(socket) || socket.bytesRead > 0 || socket.destroy()), limits.headersTimeoutMs);
+    const timer = setTimeout(
+      guarded('closing a silent connection', () => spoken.has(socket) || socket.bytesRead > 0 || socket.destroy()),
+      limits.headersTimeoutMs,
+    );
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
   };
@@ -129,9 +143,7 @@ function answerClientError(audit: AuditSink | null, refusals: RefusalCounter, er
     return;
   }
   const code: ErrorCode =
-    error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE'
-    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT'
-    : 'BAD_REQUEST';
+    error.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'BAD_REQUEST';
   refusals.count(code);
   // The answer to HEAD has no body, however malformed the rest of the request.
   const head = error.rawPacket?.subarray(0, 5).toString('latin1') === 'HEAD ';

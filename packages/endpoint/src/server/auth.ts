@@ -12,9 +12,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ResolvedToken } from '../options.js';
 import { isWellFormedToken } from '../tokens.js';
 
-export type AuthResult =
-  | { ok: true; token: ResolvedToken }
-  | { ok: false; code: 'AUTH_REQUIRED' | 'AUTH_MALFORMED' | 'AUTH_INVALID' };
+export type AuthResult = { ok: true; token: ResolvedToken } | { ok: false; code: 'AUTH_REQUIRED' | 'AUTH_MALFORMED' | 'AUTH_INVALID' };
 
 /** What a dropped credential reads as in the request's headers. */
 export const REDACTED_CREDENTIAL = '[verified by opsctl; removed]';

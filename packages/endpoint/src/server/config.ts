@@ -23,7 +23,10 @@ export function serverConfig(options: ResolvedOptions): ServerConfig {
     basePath: options.basePath,
     limits: options.limits,
     heapSnapshotDir: options.heapSnapshot.dir,
-    repl: options.repl === null ? null : { maxSessions: options.repl.maxSessions, idleTimeoutMs: options.repl.idleTimeoutMs, evalTimeoutMs: options.repl.evalTimeoutMs },
+    repl:
+      options.repl === null
+        ? null
+        : { maxSessions: options.repl.maxSessions, idleTimeoutMs: options.repl.idleTimeoutMs, evalTimeoutMs: options.repl.evalTimeoutMs },
     features: { leaks: options.leaks !== null, actions: options.actions !== null, capture: options.capture !== null },
     blockedThresholdMs: options.watchdog === null ? null : options.watchdog.blockedThresholdMs,
   };

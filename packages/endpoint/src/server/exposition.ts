@@ -27,7 +27,12 @@ export function wantsOpenMetrics(accept: string | undefined): boolean {
   let text = -1;
   for (const part of accept.split(',')) {
     const [type = '', ...params] = part.trim().toLowerCase().split(';');
-    const q = Number(params.map((p) => p.trim()).find((p) => p.startsWith('q='))?.slice(2) ?? 1);
+    const q = Number(
+      params
+        .map((p) => p.trim())
+        .find((p) => p.startsWith('q='))
+        ?.slice(2) ?? 1,
+    );
     if (type.trim() === 'application/openmetrics-text') open = Math.max(open, q);
     if (type.trim() === 'text/plain' || type.trim() === '*/*') text = Math.max(text, q);
   }

@@ -103,13 +103,22 @@ export function createPipeline(state: PipelineState): Pipeline {
 
   const admit = (req: IncomingMessage, address: string, path: string): Admission => {
     if (state.closing) {
-      return { ok: false, code: 'SHUTTING_DOWN', reply: { anonymous: true, headers: { 'retry-after': 1, connection: 'close' } }, audit: { kind: 'refusal', token: null, route: null, status: 503, code: 'SHUTTING_DOWN' } };
+      return {
+        ok: false,
+        code: 'SHUTTING_DOWN',
+        reply: { anonymous: true, headers: { 'retry-after': 1, connection: 'close' } },
+        audit: { kind: 'refusal', token: null, route: null, status: 503, code: 'SHUTTING_DOWN' },
+      };
     }
     if (answering.has(req.socket)) {
       return {
         ok: false,
         code: 'BAD_REQUEST',
-        reply: { anonymous: true, message: 'A request arrived before the one ahead of it on the connection was answered; send one request at a time.', headers: { connection: 'close' } },
+        reply: {
+          anonymous: true,
+          message: 'A request arrived before the one ahead of it on the connection was answered; send one request at a time.',
+          headers: { connection: 'close' },
+        },
         audit: { kind: 'refusal', token: null, route: null, status: 400, code: 'BAD_REQUEST', detail: { reason: 'pipelined' } },
       };
     }
@@ -136,7 +145,14 @@ export function createPipeline(state: PipelineState): Pipeline {
           ok: false,
           code: auth.code,
           reply: { anonymous: true, headers: { 'www-authenticate': WWW_AUTHENTICATE[auth.code] ?? 'Bearer', connection: 'close' } },
-          audit: { kind: 'refusal', token: null, route: null, status: ERRORS[auth.code].status, code: auth.code, ...(blockMs > 0 ? { detail: { throttledForMs: blockMs } } : {}) },
+          audit: {
+            kind: 'refusal',
+            token: null,
+            route: null,
+            status: ERRORS[auth.code].status,
+            code: auth.code,
+            ...(blockMs > 0 ? { detail: { throttledForMs: blockMs } } : {}),
+          },
         };
       }
       throttle.succeed(addressGroup(address), Date.now());
@@ -148,9 +164,10 @@ export function createPipeline(state: PipelineState): Pipeline {
           ok: false,
           code: 'TOO_MANY_CONNECTIONS',
           reply: {
-            message: connection === 'token-limit'
-              ? `The token "${token.name}" already holds ${limit} connections, as many as one token may; close some and try again.`
-              : `All ${limit} connections for authenticated callers are in use; close some and try again.`,
+            message:
+              connection === 'token-limit'
+                ? `The token "${token.name}" already holds ${limit} connections, as many as one token may; close some and try again.`
+                : `All ${limit} connections for authenticated callers are in use; close some and try again.`,
             details: { limit, perToken: connection === 'token-limit' },
             headers: { 'retry-after': 1, connection: 'close' },
           },
@@ -165,7 +182,12 @@ export function createPipeline(state: PipelineState): Pipeline {
 
     const expect = req.headers.expect;
     if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
-      return { ok: false, code: 'EXPECTATION_FAILED', reply: { anonymous, headers: { connection: 'close' } }, audit: { kind: 'refusal', token: caller, route: null, status: 417, code: 'EXPECTATION_FAILED' } };
+      return {
+        ok: false,
+        code: 'EXPECTATION_FAILED',
+        reply: { anonymous, headers: { connection: 'close' } },
+        audit: { kind: 'refusal', token: caller, route: null, status: 417, code: 'EXPECTATION_FAILED' },
+      };
     }
 
     const match = router.match(req.method ?? '', path);
@@ -214,7 +236,15 @@ export function createPipeline(state: PipelineState): Pipeline {
     return { ok: true, route, params, token, release: release ?? undefined };
   };
 
-  const contextFor = (req: IncomingMessage, address: string, route: Route, params: Readonly<Record<string, string>>, token: ResolvedToken | null, signal: AbortSignal, release: (() => void) | undefined): RouteContext => ({
+  const contextFor = (
+    req: IncomingMessage,
+    address: string,
+    route: Route,
+    params: Readonly<Record<string, string>>,
+    token: ResolvedToken | null,
+    signal: AbortSignal,
+    release: (() => void) | undefined,
+  ): RouteContext => ({
     config,
     token,
     query: new URLSearchParams(queryOf(req.url)),
@@ -223,7 +253,8 @@ export function createPipeline(state: PipelineState): Pipeline {
     auditDetail: {},
     caller: { token: token?.name ?? null, address, method: req.method ?? '', path: pathOf(req.url, config.basePath).slice(0, 200), route: route.path },
     upgradeStatus: 101,
-    audit: ({ kind, status, durationMs, detail }) => audit(req, address, performance.now() - durationMs, { kind, token: token?.name ?? null, route: route.path, status, detail }),
+    audit: ({ kind, status, durationMs, detail }) =>
+      audit(req, address, performance.now() - durationMs, { kind, token: token?.name ?? null, route: route.path, status, detail }),
     releaseGate: release ?? (() => {}),
   });
 
@@ -256,7 +287,10 @@ export function createPipeline(state: PipelineState): Pipeline {
         running.end();
         const completed = res.writableFinished;
         audit(req, address, started, {
-          kind: 'request', token: token?.name ?? null, route: route.path, status: res.statusCode,
+          kind: 'request',
+          token: token?.name ?? null,
+          route: route.path,
+          status: res.statusCode,
           bytes: socket.bytesWritten - bytesBefore,
           ...(completed && Object.keys(ctx.auditDetail).length === 0 ? {} : { detail: { ...ctx.auditDetail, ...(completed ? {} : { aborted: true }) } }),
         });
@@ -289,7 +323,11 @@ export function createPipeline(state: PipelineState): Pipeline {
       const { route, params, token, release } = admission;
       if (route.upgrade === undefined) {
         release?.();
-        return refuse('BAD_REQUEST', { message: `${route.method} ${route.path} does not accept an HTTP Upgrade.` }, { kind: 'refusal', token: token?.name ?? null, route: route.path, status: 400, code: 'BAD_REQUEST' });
+        return refuse(
+          'BAD_REQUEST',
+          { message: `${route.method} ${route.path} does not accept an HTTP Upgrade.` },
+          { kind: 'refusal', token: token?.name ?? null, route: route.path, status: 400, code: 'BAD_REQUEST' },
+        );
       }
       const running = state.inFlight.start(() => socket.destroy());
       const ctx = contextFor(req, address, route, params, token, running.signal, release);
@@ -304,7 +342,13 @@ export function createPipeline(state: PipelineState): Pipeline {
       // Audited once the route is done with the session too: it adds what the session did.
       void Promise.all([closed, done]).then(() => {
         release?.();
-        audit(req, address, started, { kind: 'request', token: token?.name ?? null, route: route.path, status: ctx.upgradeStatus, ...(Object.keys(ctx.auditDetail).length > 0 ? { detail: ctx.auditDetail } : {}) });
+        audit(req, address, started, {
+          kind: 'request',
+          token: token?.name ?? null,
+          route: route.path,
+          status: ctx.upgradeStatus,
+          ...(Object.keys(ctx.auditDetail).length > 0 ? { detail: ctx.auditDetail } : {}),
+        });
       });
     },
   };
@@ -326,7 +370,10 @@ function refusalFor(error: unknown, token: ResolvedToken | null): [ErrorCode, Er
       return ['MAIN_THREAD_BLOCKED', { message, details: { ...details, stack: null }, headers: { 'retry-after': retryAfterSeconds } }];
     }
     const where = `${top.function} (${basename(top.file)}:${top.line})`;
-    return ['MAIN_THREAD_BLOCKED', { message: message?.replace(/, and this needs it\.$/, ` in ${where}, and this needs it.`), details, headers: { 'retry-after': retryAfterSeconds } }];
+    return [
+      'MAIN_THREAD_BLOCKED',
+      { message: message?.replace(/, and this needs it\.$/, ` in ${where}, and this needs it.`), details, headers: { 'retry-after': retryAfterSeconds } },
+    ];
   }
   if (code === 'FEATURE_DISABLED') return ['FEATURE_DISABLED', { message }];
   if (code === 'ERR_OPSCTL_RPC_CLOSED') return ['SHUTTING_DOWN', { headers: { 'retry-after': 1 } }];

@@ -18,7 +18,7 @@ const ANY_ADDRESS = new Set(['', '0.0.0.0', '::', '::0']);
  * free the port before it returns) when one does. Returns the unwatch.
  */
 export function yieldPortOnConflict(port: number, host: string, yieldPort: () => void): () => void {
-  const onListen = guarded('watching for a server on the endpoint\'s port', (message: unknown) => {
+  const onListen = guarded("watching for a server on the endpoint's port", (message: unknown) => {
     const { options } = message as { options?: { port?: unknown; host?: unknown } };
     if (options === undefined || Number(options.port) !== port || port === 0) return;
     if (!addressesOverlap(typeof options.host === 'string' ? options.host : '', host)) return;

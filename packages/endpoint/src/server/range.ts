@@ -2,10 +2,7 @@
 // resume a download. Several ranges, and syntax this does not understand, are ignored
 // (the whole file is sent), as the RFC allows; a range starting past the end is 416.
 
-export type RangeAnswer =
-  | { kind: 'full' }
-  | { kind: 'partial'; start: number; end: number }
-  | { kind: 'unsatisfiable' };
+export type RangeAnswer = { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
 
 /**
  * What to send of a file of `size` bytes with this strong `etag`: a `Range` that does

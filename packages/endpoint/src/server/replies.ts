@@ -44,7 +44,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
  * all headers in one writeHead, cheaper than setHeader per header, which matters on the
  * refusal path.
  */
-export function sendPayload(res: ServerResponse, status: number, payload: string | Uint8Array, headers: Record<string, string | number> = {}, anonymous = false): void {
+export function sendPayload(
+  res: ServerResponse,
+  status: number,
+  payload: string | Uint8Array,
+  headers: Record<string, string | number> = {},
+  anonymous = false,
+): void {
   res.writeHead(status, {
     ...(anonymous ? ANONYMOUS_HEADERS : COMMON_HEADERS),
     ...headers,
@@ -67,7 +73,13 @@ export function sendError(res: ServerResponse, code: ErrorCode, reply: ErrorRepl
     payload = DEFAULT_ERROR_PAYLOADS.get(code);
     if (payload === undefined) DEFAULT_ERROR_PAYLOADS.set(code, (payload = JSON.stringify(errorBody(code))));
   }
-  sendPayload(res, ERRORS[code].status, payload ?? JSON.stringify(errorBody(code, reply.message, reply.details)), reply.headers ?? {}, reply.anonymous === true);
+  sendPayload(
+    res,
+    ERRORS[code].status,
+    payload ?? JSON.stringify(errorBody(code, reply.message, reply.details)),
+    reply.headers ?? {},
+    reply.anonymous === true,
+  );
 }
 
 /**
@@ -84,7 +96,9 @@ export function rawErrorResponse(code: ErrorCode, reply: ErrorReply = {}, { body
     `content-length: ${Buffer.byteLength(payload)}`,
     'connection: close',
     ...commonHeaderLines(reply.anonymous === true),
-    ...Object.entries(reply.headers ?? {}).filter(([name]) => name !== 'connection').map(([name, value]) => `${name}: ${value}`),
+    ...Object.entries(reply.headers ?? {})
+      .filter(([name]) => name !== 'connection')
+      .map(([name, value]) => `${name}: ${value}`),
   ];
   return `${head.join('\r\n')}\r\n\r\n${body ? payload : ''}`;
 }

@@ -29,7 +29,11 @@ describe('Router with a :name segment', () => {
   const router = new Router([route('GET', '/snapshots', 'list'), route('GET', '/snapshots/:id', 'get'), route('DELETE', '/snapshots/:id', 'delete')]);
 
   it('matches one safe segment and hands it over as a parameter', () => {
-    expect(router.match('GET', '/snapshots/20260101T000000Z-heap-above-abc123')).toMatchObject({ kind: 'found', route: { name: 'get' }, params: { id: '20260101T000000Z-heap-above-abc123' } });
+    expect(router.match('GET', '/snapshots/20260101T000000Z-heap-above-abc123')).toMatchObject({
+      kind: 'found',
+      route: { name: 'get' },
+      params: { id: '20260101T000000Z-heap-above-abc123' },
+    });
     expect(router.match('DELETE', '/snapshots/a.b_c-d')).toMatchObject({ kind: 'found', route: { name: 'delete' }, params: { id: 'a.b_c-d' } });
     expect(router.match('GET', '/snapshots')).toMatchObject({ kind: 'found', route: { name: 'list' }, params: {} });
   });
@@ -39,7 +43,15 @@ describe('Router with a :name segment', () => {
   });
 
   it('refuses empty, dotted, encoded, nested and oversized segments', () => {
-    for (const path of ['/snapshots/', '/snapshots/..', '/snapshots/.', '/snapshots/a%2Fb', '/snapshots/a/b', `/snapshots/${'x'.repeat(129)}`, '/snapshotsx/a']) {
+    for (const path of [
+      '/snapshots/',
+      '/snapshots/..',
+      '/snapshots/.',
+      '/snapshots/a%2Fb',
+      '/snapshots/a/b',
+      `/snapshots/${'x'.repeat(129)}`,
+      '/snapshotsx/a',
+    ]) {
       expect(router.match('GET', path).kind, path).toBe('not-found');
     }
   });

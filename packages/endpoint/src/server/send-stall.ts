@@ -22,18 +22,21 @@ export function cutOffWhenStalled(res: ServerResponse, stallMs: number): void {
     if (watch !== null || res.destroyed) return;
     let last = handedOn();
     let since = performance.now();
-    watch = setInterval(guarded('watching a stalled answer', () => {
-      if (socket.writableLength === 0) return disarm();
-      const now = performance.now();
-      const sent = handedOn();
-      if (sent !== last) {
-        last = sent;
-        since = now;
-      } else if (now - since >= stallMs) {
-        disarm();
-        res.destroy();
-      }
-    }), Math.min(Math.max(stallMs / 10, 100), 5_000));
+    watch = setInterval(
+      guarded('watching a stalled answer', () => {
+        if (socket.writableLength === 0) return disarm();
+        const now = performance.now();
+        const sent = handedOn();
+        if (sent !== last) {
+          last = sent;
+          since = now;
+        } else if (now - since >= stallMs) {
+          disarm();
+          res.destroy();
+        }
+      }),
+      Math.min(Math.max(stallMs / 10, 100), 5_000),
+    );
     watch.unref();
   };
   const { write, end } = res;

@@ -12,9 +12,10 @@ export function mainThreadBlocked(state: MainThreadState, watchdog: Watchdog | n
   if (lagMs < afterMs && snapshot === null) return null;
   const current = watchdog?.current() ?? null;
   // Where it is stuck is said only to a caller that may see stacks (server/pipeline.ts).
-  const message = snapshot !== null
-    ? `The application's main thread is writing a heap snapshot (${seconds(snapshot.elapsedMs)} of an expected ${seconds(snapshot.expectedMs)}), and this needs it.`
-    : `The application's main thread has been blocked for ${seconds(lagMs)}, and this needs it.`;
+  const message =
+    snapshot !== null
+      ? `The application's main thread is writing a heap snapshot (${seconds(snapshot.elapsedMs)} of an expected ${seconds(snapshot.expectedMs)}), and this needs it.`
+      : `The application's main thread has been blocked for ${seconds(lagMs)}, and this needs it.`;
   // A snapshot says when it should end; a block cannot be told.
   const retryAfterSeconds = snapshot === null ? 5 : Math.max(1, Math.ceil((snapshot.expectedMs - snapshot.elapsedMs) / 1000));
   return Object.assign(new Error(message), {

@@ -55,8 +55,17 @@ const state = new MainThreadState(data.mainThread);
 const stacks = new StackTaker();
 const blockedAfterMs = config.blockedThresholdMs ?? 1_000;
 const watchdog = config.blockedThresholdMs === null ? null : new Watchdog(state, stacks, { thresholdMs: config.blockedThresholdMs });
-const host = new RemoteHost(new RpcClient(data.hostPort), () => mainThreadBlocked(state, watchdog, blockedAfterMs), () => state.sinceLastBeatMs());
-const heapGate = new Gate({ max: 1, retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER_S, busyMessage: 'A heap snapshot is already running; one at a time.', count: new Int32Array(data.heapGate) });
+const host = new RemoteHost(
+  new RpcClient(data.hostPort),
+  () => mainThreadBlocked(state, watchdog, blockedAfterMs),
+  () => state.sinceLastBeatMs(),
+);
+const heapGate = new Gate({
+  max: 1,
+  retryAfterSeconds: HEAP_SNAPSHOT_RETRY_AFTER_S,
+  busyMessage: 'A heap snapshot is already running; one at a time.',
+  count: new Int32Array(data.heapGate),
+});
 
 const sink = auditSink(data.audit);
 const summary = sink === null ? null : new AuditSummary(sink);
@@ -64,7 +73,12 @@ const refusals = new RefusalCounter();
 const routes = createRoutes(host, config, heapGate, { state, watchdog, stacks }, refusals);
 const { state: pipelineState, pipeline } = assemblePipeline(config, routes, summary?.record ?? null, refusals);
 const admission = new ConnectionAdmission(
-  { maxAuthenticated: config.limits.maxConnections, maxAuthenticatedPerToken: config.limits.maxConnectionsPerToken, maxUnauthenticated: config.limits.maxUnauthenticatedConnections, maxUnauthenticatedPerAddress: config.limits.maxUnauthenticatedPerAddress },
+  {
+    maxAuthenticated: config.limits.maxConnections,
+    maxAuthenticatedPerToken: config.limits.maxConnectionsPerToken,
+    maxUnauthenticated: config.limits.maxUnauthenticatedConnections,
+    maxUnauthenticatedPerAddress: config.limits.maxUnauthenticatedPerAddress,
+  },
   (address, reason) => {
     refusals.count('CONNECTION_DROPPED');
     summary?.dropped(address, reason);
@@ -77,8 +91,16 @@ const stopListening = () => (serverClosed ??= new Promise<void>((resolve) => ser
 
 watchdog?.subscribe((block) => {
   summary?.record({
-    time: new Date().toISOString(), kind: 'block', token: null, address: 'in-process', method: '', path: '', route: null, status: 0,
-    durationMs: block.durationMs, detail: { cause: block.cause, top: block.stack?.slice(0, 3) ?? null, ...(block.stackNote === null ? {} : { stackNote: block.stackNote }) },
+    time: new Date().toISOString(),
+    kind: 'block',
+    token: null,
+    address: 'in-process',
+    method: '',
+    path: '',
+    route: null,
+    status: 0,
+    durationMs: block.durationMs,
+    detail: { cause: block.cause, top: block.stack?.slice(0, 3) ?? null, ...(block.stackNote === null ? {} : { stackNote: block.stackNote }) },
   });
 });
 

@@ -37,7 +37,10 @@ export class PortDuplex extends Duplex {
   }
 
   override _writev(chunks: { chunk: Buffer }[], done: (error?: Error | null) => void): void {
-    this.#send(chunks.map(({ chunk }) => chunk), done);
+    this.#send(
+      chunks.map(({ chunk }) => chunk),
+      done,
+    );
   }
 
   /**

@@ -5,9 +5,7 @@
 // move to the other side (a REPL session's byte stream).
 import type { MessagePort, Transferable } from 'node:worker_threads';
 
-type Request =
-  | { kind: 'call'; id: number; method: string; args: unknown[] }
-  | { kind: 'cancel'; id: number };
+type Request = { kind: 'call'; id: number; method: string; args: unknown[] } | { kind: 'cancel'; id: number };
 
 type Reply =
   | { kind: 'result'; id: number; value: unknown }
@@ -36,7 +34,7 @@ export class RpcClient {
   constructor(port: MessagePort) {
     this.#port = port;
     port.on('message', (reply: Reply) => this.#receive(reply));
-    port.once('close', () => this.close('the main thread\'s side of the endpoint has gone'));
+    port.once('close', () => this.close("the main thread's side of the endpoint has gone"));
   }
 
   call<T>(method: string, args: unknown[], options: CallOptions = {}): Promise<T> {
@@ -88,7 +86,10 @@ export class RpcClient {
  * (a report, a profile, an action's JSON) stays off the endpoint thread's small heap.
  */
 export class Transfer<T> {
-  constructor(readonly value: T, readonly list: readonly Transferable[]) {}
+  constructor(
+    readonly value: T,
+    readonly list: readonly Transferable[],
+  ) {}
 }
 
 /** What a handler gets besides its arguments. */
@@ -112,7 +113,12 @@ export function serveRpc(port: MessagePort, handlers: Readonly<Record<string, Rp
       // closed port has nobody waiting.
       if (message.kind === 'error') return;
       try {
-        port.postMessage({ kind: 'error', id: message.id, message: `the main thread's answer could not be sent: ${error instanceof Error ? error.message : String(error)}`, code: 'ERR_OPSCTL_RPC_UNSENDABLE' } satisfies Reply);
+        port.postMessage({
+          kind: 'error',
+          id: message.id,
+          message: `the main thread's answer could not be sent: ${error instanceof Error ? error.message : String(error)}`,
+          code: 'ERR_OPSCTL_RPC_UNSENDABLE',
+        } satisfies Reply);
       } catch {
         // closed
       }
@@ -131,7 +137,8 @@ export function serveRpc(port: MessagePort, handlers: Readonly<Record<string, Rp
       })
       .then(
         (value) => (value instanceof Transfer ? reply({ kind: 'result', id, value: value.value }, value.list) : reply({ kind: 'result', id, value })),
-        (error: unknown) => reply({ kind: 'error', id, message: error instanceof Error ? error.message : String(error), code: (error as NodeJS.ErrnoException | null)?.code }),
+        (error: unknown) =>
+          reply({ kind: 'error', id, message: error instanceof Error ? error.message : String(error), code: (error as NodeJS.ErrnoException | null)?.code }),
       )
       .finally(() => running.delete(id));
   };

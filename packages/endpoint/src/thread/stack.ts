@@ -54,13 +54,18 @@ export class StackTaker {
     session.on('Debugger.scriptParsed', onScript);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const paused = new Promise<PausedFrame[]>((resolve) => session.once('Debugger.paused', (message: { params: { callFrames: PausedFrame[] } }) => resolve(message.params.callFrames)));
+      const paused = new Promise<PausedFrame[]>((resolve) =>
+        session.once('Debugger.paused', (message: { params: { callFrames: PausedFrame[] } }) => resolve(message.params.callFrames)),
+      );
       const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), STACK_TIMEOUT_MS)));
       post(session, 'Debugger.enable');
       post(session, 'Debugger.pause');
       const frames = await Promise.race([paused, timedOut]);
       if (frames === null) {
-        return { frames: null, reason: `the main thread ran no JavaScript within ${STACK_TIMEOUT_MS / 1000} s: it is blocked in a native call (a synchronous file, crypto or compression call), whose stack JavaScript cannot see` };
+        return {
+          frames: null,
+          reason: `the main thread ran no JavaScript within ${STACK_TIMEOUT_MS / 1000} s: it is blocked in a native call (a synchronous file, crypto or compression call), whose stack JavaScript cannot see`,
+        };
       }
       post(session, 'Debugger.resume');
       return { frames: frames.map((frame) => describeFrame(frame, urls)) };

@@ -75,9 +75,12 @@ export class ThreadHost {
     this.#stopServing = serveHost(port1, this.#options.host);
     // A port listening for messages keeps the process alive like the worker itself.
     if (this.#options.unref) port1.unref();
-    worker.on('message', guarded('taking a message from the endpoint\'s thread', (message: FromThread) => {
-      if (message.kind === 'audit') for (const event of message.events) this.#options.forwardTo?.(event);
-    }));
+    worker.on(
+      'message',
+      guarded("taking a message from the endpoint's thread", (message: FromThread) => {
+        if (message.kind === 'audit') for (const event of message.events) this.#options.forwardTo?.(event);
+      }),
+    );
     const listening = new Promise<number>((resolve, reject) => {
       const onMessage = (message: FromThread) => {
         if (message.kind === 'listening') resolve(message.port);
@@ -96,8 +99,14 @@ export class ThreadHost {
       await worker.terminate();
       throw error;
     }
-    worker.on('error', guarded('reporting the endpoint\'s thread\'s failure', (error: Error) => this.#stopped(worker, `an error: ${error.message}`)));
-    worker.on('exit', guarded('restarting the endpoint\'s thread', (code: number) => this.#stopped(worker, `exit code ${code}`)));
+    worker.on(
+      'error',
+      guarded("reporting the endpoint's thread's failure", (error: Error) => this.#stopped(worker, `an error: ${error.message}`)),
+    );
+    worker.on(
+      'exit',
+      guarded("restarting the endpoint's thread", (code: number) => this.#stopped(worker, `exit code ${code}`)),
+    );
     if (this.#options.unref) worker.unref();
     return this.#port;
   }
@@ -156,8 +165,13 @@ export class ThreadHost {
     const oldest = this.#restarts[0];
     if (this.#restarts.length >= MAX_RESTARTS && oldest !== undefined) {
       const waitMs = RESTART_WINDOW_MS - (now - oldest);
-      process.stderr.write(`opsctl: ${what}, the ${MAX_RESTARTS + 1}th time within ${RESTART_WINDOW_MS / 60_000} minutes; it stays off for ${Math.ceil(waitMs / 60_000)} minutes, then starts again. The application is not affected.\n`);
-      this.#pendingRestart = setTimeout(guarded('restarting the endpoint\'s thread', () => this.#restart()), waitMs);
+      process.stderr.write(
+        `opsctl: ${what}, the ${MAX_RESTARTS + 1}th time within ${RESTART_WINDOW_MS / 60_000} minutes; it stays off for ${Math.ceil(waitMs / 60_000)} minutes, then starts again. The application is not affected.\n`,
+      );
+      this.#pendingRestart = setTimeout(
+        guarded("restarting the endpoint's thread", () => this.#restart()),
+        waitMs,
+      );
       this.#pendingRestart.unref();
       return;
     }

@@ -66,7 +66,10 @@ export class Watchdog {
   }
 
   start(): void {
-    this.#timer ??= setInterval(guarded('the blocked-loop watchdog', () => this.#check()), CHECK_MS);
+    this.#timer ??= setInterval(
+      guarded('the blocked-loop watchdog', () => this.#check()),
+      CHECK_MS,
+    );
     this.#timer.unref();
   }
 
@@ -112,7 +115,8 @@ export class Watchdog {
       const open: OpenBlock = { startedAt: now - sinceBeat, cause: snapshot === null ? 'javascript' : 'heap-snapshot', stack: null, stackNote: null };
       this.#open = open;
       if (snapshot !== null) open.stackNote = 'the endpoint was writing a heap snapshot';
-      else if (now - this.#lastStackAt < this.#stackIntervalMs) open.stackNote = `not taken: the watchdog takes at most one stack per ${this.#stackIntervalMs / 1000} s`;
+      else if (now - this.#lastStackAt < this.#stackIntervalMs)
+        open.stackNote = `not taken: the watchdog takes at most one stack per ${this.#stackIntervalMs / 1000} s`;
       else this.#takeStack(open, now);
       return;
     }
