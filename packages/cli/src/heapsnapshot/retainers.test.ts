@@ -123,7 +123,7 @@ describe('who holds what grows, in real snapshots from a child process', () => {
     const expected = devToolsRetainedSizes(graph);
     const actual = retainedSizes(graph, holders);
     expect(holders.length).toBeGreaterThan(20);
-    holders.forEach((holder, i) => expect([holder, actual[i]]).toEqual([holder, expected[holder] === -1 ? null : expected[holder]]));
+    for (const [i, holder] of holders.entries()) expect([holder, actual[i]]).toEqual([holder, expected[holder] === -1 ? null : expected[holder]]);
     for (const holder of reported) expect(holder.retainedSize).toBe(expected[ordinalOf.get(holder.id) as number]);
   });
 

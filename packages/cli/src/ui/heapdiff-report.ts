@@ -16,7 +16,7 @@ export function renderHeapdiff(result: HeapdiffResult, c: ChalkInstance): string
     const { total, classes } = result.newObjects;
     lines.push(
       '',
-      c.bold(`new in ${result.files.b}`) + `: ${count(total.count)} objects, ${formatBytes(total.selfSize)}, by what holds them`,
+      `${c.bold(`new in ${result.files.b}`)}: ${count(total.count)} objects, ${formatBytes(total.selfSize)}, by what holds them`,
       ...renderHolders(classes, result.files.b, c),
     );
   } else if (result.kind === 'retained') {

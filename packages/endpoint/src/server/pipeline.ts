@@ -40,7 +40,6 @@ import type { ConnectionAdmission } from './admission.js';
 import { authenticate } from './auth.js';
 import { hasBody } from './body.js';
 import type { ServerConfig } from './config.js';
-import type { Gate } from '../gate.js';
 import type { InFlight } from './in-flight.js';
 import { closeSocket, rawErrorResponse, sendError, type ErrorReply } from './replies.js';
 import type { Route, RouteContext } from './route.js';
