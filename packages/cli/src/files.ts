@@ -77,7 +77,7 @@ export function safeName(name: string): string {
 }
 
 /** A temp path in the same directory as `path` (so rename is atomic), hidden and recognisable. */
-export function tempPathFor(path: string): string {
+function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.opsctl-tmp-${randomBytes(4).toString('hex')}`);
 }
 

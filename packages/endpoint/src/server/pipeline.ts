@@ -380,7 +380,7 @@ function refusalFor(error: unknown, token: ResolvedToken | null): [ErrorCode, Er
 }
 
 /** The request path without query string and without the mount prefix. */
-export function pathOf(url: string | undefined, basePath: string): string {
+function pathOf(url: string | undefined, basePath: string): string {
   const raw = url ?? '/';
   const end = raw.indexOf('?');
   const path = end === -1 ? raw : raw.slice(0, end);
