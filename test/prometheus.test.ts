@@ -173,7 +173,11 @@ describe.skipIf(missing !== null)('Prometheus and opsctl fleet', () => {
 
   it('opsctl fleet --heapdump-worst writes a heap snapshot of the leaking instance', async () => {
     const out = join(work, 'dumps');
-    const run = await fleet(['--heapdump-worst', '--endpoint', 'http://{instance}', '--out', out, '--json'], { OPSCTL_TOKEN: operator.token }, 170_000);
+    const run = await fleet(
+      ['--heapdump-worst', '--endpoint', 'http://{instance}', '--out', out, '--json', '--yes'],
+      { OPSCTL_TOKEN: operator.token },
+      170_000,
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).not.toMatch(/warning/);
     const { heapdump } = JSON.parse(run.stdout) as { heapdump: { of: string; path: string; instance: string } };

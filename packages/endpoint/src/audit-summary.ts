@@ -13,7 +13,11 @@
 // addresses; past that (guesses from more addresses than the per-address throttle can
 // slow) they are summarised too. Each also counts towards its address's throttle, whose
 // own refusals are written at the 1st, 10th, 100th… of a block.
-// Never summarised: anything by an authenticated caller, REPL lines, captures.
+// A valid token's refusals before its request reached a handler (403 for a scope it
+// lacks, 404, 429 while busy, 503 past its connections) are summarised the same way, per
+// token: the weakest token (the one Prometheus holds) could otherwise write megabytes a
+// second and crowd out the events that matter when stderr is slow.
+// Never summarised: what an authenticated caller's requests did, REPL lines, captures.
 import { auditTime, type AuditEvent, type AuditSink } from './audit.js';
 import { guarded } from './guard.js';
 import type { ErrorCode } from './protocol/index.js';
@@ -38,6 +42,9 @@ interface Entry {
   /** performance.now() of the first event of this interval. */
   since: number;
   counts: Map<string, number>;
+  /** The token whose refusals these are; null for callers without one (grouped by address). */
+  token: string | null;
+  address: string;
 }
 
 export class AuditSummary {
@@ -59,14 +66,20 @@ export class AuditSummary {
   /** The sink to hand the server: summarises what it should, passes the rest through. */
   readonly record: AuditSink = (event) => {
     if (TOKEN_REFUSALS.has(event.code) && event.token === null && this.#mayWriteTokenRefusal()) return this.#sink(event);
+    if (event.kind === 'refusal' && event.token !== null) {
+      // A group per token, apart from addresses (a NUL cannot be in either).
+      if (this.#count(`\u0000${event.token}\u0000${event.status} ${event.code ?? ''}`, `${event.status} ${event.code ?? ''}`, event.token, event.address))
+        this.#sink(event);
+      return;
+    }
     if (!isSummarised(event)) return this.#sink(event);
     const key = event.kind === 'refusal' ? `${event.status} ${event.code ?? ''}` : `${event.status} ${event.route ?? event.path}`;
-    if (this.#count(event.address, key)) this.#sink(event);
+    if (this.#count(event.address, key, null, event.address)) this.#sink(event);
   };
 
   /** Counts a connection the server let go without an answer (its connection limits). */
   dropped(address: string, reason: string): void {
-    if (this.#count(address, `dropped ${reason}`)) {
+    if (this.#count(address, `dropped ${reason}`, null, address)) {
       this.#sink({
         time: auditTime(),
         kind: 'refusal',
@@ -97,14 +110,15 @@ export class AuditSummary {
   }
 
   /** Counts one event; true when it is the first of its address's interval, to be written as it is. */
-  #count(address: string, key: string): boolean {
-    let entry = this.#entries.get(address);
+  #count(group: string, key: string, token: string | null, address: string): boolean {
+    let entry = this.#entries.get(group);
     if (entry === undefined && this.#entries.size >= this.#maxAddresses) {
+      group = '*';
       address = '*';
-      entry = this.#entries.get(address);
+      entry = this.#entries.get(group);
     }
     if (entry === undefined) {
-      this.#entries.set(address, { since: performance.now(), counts: new Map() });
+      this.#entries.set(group, { since: performance.now(), counts: new Map(), token: group === '*' ? null : token, address });
       this.#startTimer();
       return true;
     }
@@ -123,15 +137,15 @@ export class AuditSummary {
 
   #writeSummaries(): void {
     const now = performance.now();
-    for (const [address, entry] of this.#entries) {
+    for (const entry of this.#entries.values()) {
       if (entry.counts.size > 0) {
         const counts = Object.fromEntries(entry.counts);
         const total = [...entry.counts.values()].reduce((a, b) => a + b, 0);
         this.#sink({
           time: auditTime(),
           kind: 'summary',
-          token: null,
-          address,
+          token: entry.token,
+          address: entry.address,
           method: '',
           path: '',
           route: null,

@@ -1,6 +1,7 @@
 // Audit events: who did what, when, with what outcome. Tokens and Authorization
 // headers never reach an event; callers are named by their token's name.
 import { write, writeSync } from 'node:fs';
+import { LineQueue } from './audit-writer.js';
 import { guarded, warnOnce } from './guard.js';
 import type { ErrorCode } from './protocol/index.js';
 
@@ -8,8 +9,9 @@ export interface AuditEvent {
   /** ISO time the request ended (or the REPL line was evaluated). */
   time: string;
   /**
-   * `summary`: the counts of what callers without a token caused at `address` since the
-   * event of theirs written in full (audit-summary.ts); `detail.counts` by status and code.
+   * `summary`: the counts of what callers without a token caused at `address`, or of a
+   * token's refusals, since the event written in full (audit-summary.ts); `detail.counts`
+   * by status and code.
    */
   /** `block`: the main thread's event loop was blocked past the watchdog's threshold (detail: cause, top frames). */
   kind: 'request' | 'refusal' | 'throttle' | 'repl' | 'capture' | 'summary' | 'block';
@@ -53,67 +55,25 @@ export function auditTime(): string {
   return clockIso;
 }
 
-// Lines written within one turn of the event loop go out in one write: under a flood of
-// refusals, one system call per turn instead of one per request. Written to file
-// descriptor 2 directly rather than through process.stderr: a closed stderr pipe then
-// fails this write quietly instead of emitting an 'error' the application never asked
-// to handle. A pipe that is full (EAGAIN) or takes part of a write is written again
-// later; while it takes nothing, up to MAX_QUEUED_BYTES wait, and past that new lines are
-// dropped and counted, and a line saying how many goes out when stderr takes lines again.
-// Flushed at exit too.
+// The default sink's queue to stderr (audit-writer.ts): up to MAX_QUEUED_BYTES wait for a
+// full pipe; past that, lines are dropped and counted. Flushed at exit too.
 const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 const RETRY_MS = 50;
 
 let pending = '';
 let flushesAtExit = false;
-const queue: Buffer[] = [];
-let queuedBytes = 0;
-let writing = false;
-let droppedLines = 0;
+const toStderr = new LineQueue({
+  write: (chunk, done) => write(2, chunk, 0, chunk.length, null, done),
+  maxQueuedBytes: MAX_QUEUED_BYTES,
+  droppedNotice,
+  onError: (error) => warnOnce('writing audit events to stderr', error),
+  retryLater: (drain) => setTimeout(guarded('writing audit events', drain), RETRY_MS).unref(),
+});
 
 function flush(): void {
   const lines = pending;
   pending = '';
-  if (lines === '') return;
-  const bytes = Buffer.from(lines);
-  if (queuedBytes + bytes.length > MAX_QUEUED_BYTES) {
-    droppedLines += countLines(bytes);
-    return;
-  }
-  queue.push(bytes);
-  queuedBytes += bytes.length;
-  drain();
-}
-
-function drain(): void {
-  if (writing || queue.length === 0) return;
-  if (droppedLines > 0) {
-    const notice = Buffer.from(droppedNotice(droppedLines));
-    droppedLines = 0;
-    queue.unshift(notice);
-    queuedBytes += notice.length;
-  }
-  const chunk = queue.length === 1 ? (queue[0] as Buffer) : Buffer.concat(queue);
-  queue.length = 0;
-  queuedBytes = 0;
-  writing = true;
-  write(2, chunk, 0, chunk.length, null, (error, written) => {
-    writing = false;
-    const rest = error ? ((error as NodeJS.ErrnoException).code === 'EAGAIN' ? chunk : null) : chunk.subarray(written);
-    if (error && rest === null) warnOnce('writing audit events to stderr', error);
-    if (rest !== null && rest.length > 0) {
-      queue.unshift(rest);
-      queuedBytes += rest.length;
-    }
-    if (error) setTimeout(guarded('writing audit events', drain), RETRY_MS).unref();
-    else drain();
-  });
-}
-
-function countLines(bytes: Buffer): number {
-  let lines = 0;
-  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) lines++;
-  return lines;
+  toStderr.push(lines);
 }
 
 function droppedNotice(lines: number): string {
@@ -122,10 +82,8 @@ function droppedNotice(lines: number): string {
 
 /** Writes what the default sink holds now, synchronously: at exit, and when the endpoint's thread stops. */
 export function flushAuditNow(): void {
-  const lines = Buffer.concat([...queue, Buffer.from(pending)]);
+  const lines = Buffer.concat([toStderr.takeAll(), Buffer.from(pending)]);
   pending = '';
-  queue.length = 0;
-  queuedBytes = 0;
   try {
     if (lines.length > 0) writeSync(2, lines);
   } catch {

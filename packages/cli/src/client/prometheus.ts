@@ -47,13 +47,18 @@ export class PrometheusApi {
     let status: number;
     let text: string;
     try {
+      // bodyTimeout bounds the gaps between chunks, not the whole: one byte every second
+      // would hold a query for ever. The whole answer within the timeout.
+      const deadline = AbortSignal.timeout(this.#timeoutMs);
       const response = await request(target, {
         dispatcher: this.#agent,
         headers: { accept: 'application/json', ...(this.#token === null ? {} : { authorization: `Bearer ${this.#token}` }) },
-        signal: this.#signal,
+        signal: AbortSignal.any([this.#signal, deadline]),
       });
       status = response.statusCode;
-      text = await readCapped(response.body);
+      text = await readCapped(response.body).catch((error: unknown) => {
+        throw deadline.aborted ? deadline.reason : error;
+      });
     } catch (error) {
       throw this.#explain(error);
     }
@@ -107,10 +112,12 @@ export class PrometheusApi {
   #explain(error: unknown): CliError {
     if (error instanceof CliError) return error;
     const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-    const code = err.code ?? err.cause?.code ?? '';
+    // A DOMException (the deadline's TimeoutError) has a numeric code.
+    const raw: unknown = err.code ?? err.cause?.code;
+    const code = typeof raw === 'string' ? raw : '';
     const where = `Prometheus at ${this.url.host}`;
     if (this.#signal.aborted) return new CliError('CANCELLED', 'cancelled', { cause: error });
-    if (code.startsWith('UND_ERR_') && code.endsWith('TIMEOUT')) {
+    if ((code.startsWith('UND_ERR_') && code.endsWith('TIMEOUT')) || err.name === 'TimeoutError') {
       return new CliError('TIMEOUT', `${where} did not answer within ${formatDurationMs(this.#timeoutMs)}`, {
         hint: 'raise --timeout, or check that Prometheus is up',
         cause: error,

@@ -14,6 +14,7 @@ export function registerFleet(program: Command, run: Runner): void {
     .option('--heapdump-worst', 'then take a heap snapshot of the first instance listed', false)
     .option('--endpoint <template>', "with --heapdump-worst: an instance's endpoint URL, its labels in braces, e.g. 'https://{instance}'")
     .option('-o, --out <dir>', 'with --heapdump-worst: the directory for the snapshot (default: the current directory)')
+    .option('-y, --yes', 'with --heapdump-worst: send the token to the URL the template gives without asking (needed off a terminal)', false)
     .addHelpText(
       'after',
       `
@@ -23,16 +24,20 @@ repository). Worst first: by verdict (suspected, growing, ok, unknown), then by 
 --heapdump-worst reaches the first one through --endpoint: {instance} is the address
 Prometheus scrapes; any other label of the target works too ({pod}, {namespace}). The
 token is OPSCTL_TOKEN, else that of --context or the current context (with its CA); it
-needs the heap scope.
+needs the heap scope. Labels come from what Prometheus scrapes, so opsctl shows where
+the token would go and asks first (--yes off a terminal); use https with your CA.
 ${examples(
   'opsctl fleet --prometheus http://prometheus:9090',
   'opsctl fleet --prometheus http://prometheus:9090 --selector \'{app="shop"}\' --json',
-  "opsctl fleet --prometheus http://prometheus:9090 --heapdump-worst --endpoint 'https://{instance}' --out ./dumps/",
+  "opsctl fleet --prometheus http://prometheus:9090 --heapdump-worst --endpoint 'https://{instance}' --out ./dumps/ --yes",
 )}`,
     )
     .action(
       run(
-        async (ctx, opts: { prometheus: string; selector?: string; prometheusTokenFile?: string; heapdumpWorst: boolean; endpoint?: string; out?: string }) => {
+        async (
+          ctx,
+          opts: { prometheus: string; selector?: string; prometheusTokenFile?: string; heapdumpWorst: boolean; endpoint?: string; out?: string; yes: boolean },
+        ) => {
           const { runFleet } = await import('./fleet.js');
           await runFleet(opts, ctx);
         },

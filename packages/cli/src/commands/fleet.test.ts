@@ -104,6 +104,61 @@ describe('opsctl fleet and what is not Prometheus', () => {
     expect(run.stderr).toMatch(/^error: Prometheus gave instance="evil\.example\/steal\?x=", which cannot go into a URL/);
   });
 
+  it('sends the endpoint token nowhere off a terminal without --yes, and says where it would have gone', async () => {
+    const seen: string[] = [];
+    const endpoint = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    try {
+      const instance = `127.0.0.1:${(endpoint.address() as { port: number }).port}`;
+      const url = await serve(vectors({ instance }));
+      const run = await runCli(['fleet', '--prometheus', url, '--heapdump-worst', '--endpoint', 'http://{instance}', '--out', work], {
+        env: { OPSCTL_TOKEN: 'opsctl_secret' },
+      });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(
+        `error: --heapdump-worst sends your token to http://${instance}/ (instance ${instance}, as Prometheus reports it); nothing was sent`,
+      );
+      expect(run.stderr).toMatch(/^hint: check the URL, then pass --yes/m);
+      expect(seen).toEqual([]);
+    } finally {
+      endpoint.closeAllConnections();
+      endpoint.close();
+    }
+  });
+
+  it('ranks no instance by a verdict value the endpoint never exports', async () => {
+    const url = await serve((req, res) => {
+      const name = (new URL(req.url ?? '/', 'http://x').searchParams.get('query') ?? '').replace(/\{.*$/s, '');
+      const series = (instance: string, verdict: string) => ({
+        metric: { __name__: name, job: 'opsctl', instance, series: 'heap' },
+        value: [1_700_000_000, name === 'opsctl_leak_verdict' ? verdict : '1'],
+      });
+      const result = [series('10.0.0.1:9500', '1e308'), series('10.0.0.2:9500', '2')];
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+    });
+    const run = await runCli(['fleet', '--prometheus', url, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const { instances } = JSON.parse(run.stdout) as { instances: FleetInstance[] };
+    expect(instances.map((i) => [i.instance, i.verdict])).toEqual([
+      ['10.0.0.2:9500', 'suspected'],
+      ['10.0.0.1:9500', null],
+    ]);
+  });
+
+  it('gives up on an answer that trickles in for longer than --timeout: exit 4', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const drip = setInterval(() => res.write(' '), 200);
+      res.once('close', () => clearInterval(drip));
+    });
+    const run = await runCli(['--timeout', '1s', 'fleet', '--prometheus', url]);
+    expect(run.code, run.stderr).toBe(4);
+    expect(run.stderr).toMatch(/^error: Prometheus at 127\.0\.0\.1:\d+ did not answer within 1s/m);
+  });
+
   it("stops reading an answer larger than any fleet's", async () => {
     const url = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });

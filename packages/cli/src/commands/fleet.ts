@@ -26,6 +26,8 @@ export interface FleetOptions {
   endpoint?: string;
   /** With heapdumpWorst: the directory for the snapshot (default: the current one). */
   out?: string;
+  /** With heapdumpWorst: send the token without asking (required off a terminal). */
+  yes?: boolean;
 }
 
 export interface FleetResult {
@@ -59,7 +61,7 @@ export async function runFleet(opts: FleetOptions, ctx: Context): Promise<FleetR
     await api.close();
   }
   const [worst] = instances;
-  const heapdump = opts.heapdumpWorst && worst !== undefined ? await heapdumpOf(worst, opts.endpoint ?? '', opts.out, ctx) : null;
+  const heapdump = opts.heapdumpWorst && worst !== undefined ? await heapdumpOf(worst, opts, ctx) : null;
   const result: FleetResult = { instances, heapdump };
   ctx.out.result(result, render);
   return result;
@@ -101,8 +103,10 @@ async function prometheusToken(opts: FleetOptions, ctx: Context): Promise<string
   return text.trim();
 }
 
-async function heapdumpOf(worst: FleetInstance, template: string, out: string | undefined, ctx: Context): Promise<FleetResult['heapdump']> {
-  const url = endpointUrl(template, worst.targetLabels);
+async function heapdumpOf(worst: FleetInstance, opts: FleetOptions, ctx: Context): Promise<FleetResult['heapdump']> {
+  const { out } = opts;
+  const url = endpointUrl(opts.endpoint ?? '', worst.targetLabels);
+  await confirmDestination(url, worst, opts.yes === true, ctx);
   const client = await ctx.client(await endpointTarget(url, ctx));
   if (!ctx.out.json) ctx.out.info(`heap snapshot of ${worst.instance} (${worst.verdict ?? 'no verdict'}) through ${url.href}; the process pauses meanwhile`);
   // --out names a directory: the file is named after the process, as opsctl heapdump names it.
@@ -118,6 +122,25 @@ async function heapdumpOf(worst: FleetInstance, template: string, out: string | 
     );
   }
   return { ...result, of: worst.instance };
+}
+
+/**
+ * The URL comes from labels of what Prometheus scrapes: a pod that exports the metrics
+ * and a bad enough verdict is listed first, and would get the token. The operator sees
+ * the URL and says yes, on a terminal, or has said --yes.
+ */
+async function confirmDestination(url: URL, worst: FleetInstance, yes: boolean, ctx: Context): Promise<void> {
+  if (yes) return;
+  const where = `--heapdump-worst sends your token to ${url.href} (instance ${worst.instance}, as Prometheus reports it)`;
+  if (!ctx.stdin.isTTY) {
+    throw new CliError('USAGE', `${where}; nothing was sent`, {
+      hint: 'check the URL, then pass --yes; with https and your CA (--ca), only a real endpoint can answer',
+    });
+  }
+  const { confirm } = await import('../ui/prompt.js');
+  if (!(await confirm(ctx.stdin, { write: (text: string) => ctx.out.raw(text) }, `${where}. Send it?`))) {
+    throw new CliError('DECLINED', 'no snapshot taken; the token was not sent');
+  }
 }
 
 /**

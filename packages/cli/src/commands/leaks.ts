@@ -9,6 +9,7 @@ import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import { fetchLeakStatus } from '../operations/leak-status.js';
 import { DIFF_COMMAND, gcRefusalNote, liveness, renderLine, renderStatus } from '../ui/leak-report.js';
+import { InPlaceFrame } from '../ui/redraw.js';
 
 export interface LeaksOptions {
   watch: boolean;
@@ -66,15 +67,12 @@ async function watch(opts: LeaksOptions, ctx: Context): Promise<LeakStatus> {
   const clock = new EndpointClock(ctx.now);
   let watchingSince: number | null = null;
   let status = null as LeakStatus | null;
-  let drawnLines = 0;
+  const screen = new InPlaceFrame(() => ctx.out.columns);
   let toldSuspected = false;
   const times = () => ({ now: clock.now(), watchingSince });
   const draw = () => {
     if (status === null) return;
-    const frame = renderStatus(status, ctx.out.c, ctx.out.columns, times());
-    // Move up over the previous frame and clear it: the frame redraws in place.
-    ctx.out.data(`${drawnLines > 0 ? `\u001b[${drawnLines}A\u001b[J` : ''}${frame}\n`);
-    drawnLines = screenRows(frame, ctx.out.columns);
+    ctx.out.data(screen.next(renderStatus(status, ctx.out.c, ctx.out.columns, times())));
   };
   const ticker = mode === 'redraw' ? setInterval(draw, TICK_MS) : null;
   const timer = setTimeout(() => silence.abort(), STREAM_SILENCE_MS);
@@ -117,9 +115,4 @@ async function watch(opts: LeaksOptions, ctx: Context): Promise<LeakStatus> {
   }
   if (ctx.signal.aborted) return status ?? (await fetchLeakStatus(ctx));
   throw client.connectionLost();
-}
-
-/** Rows a text takes on a terminal `columns` wide, long lines wrapping (escape codes take none). */
-function screenRows(text: string, columns: number): number {
-  return text.split('\n').reduce((rows, line) => rows + Math.max(1, Math.ceil(line.replace(/\u001b\[[0-9;]*m/g, '').length / columns)), 0);
 }

@@ -69,7 +69,7 @@ export async function fetchFleet(api: PrometheusApi, selector: string): Promise<
       host: infoLabel(labels, 'host'),
       pid: numberOrNull(Number(infoLabel(labels, 'pid'))),
       startTime: infoLabel(labels, 'start_time'),
-      verdict: worst === null ? null : (VERDICT_NAMES[worst.value] ?? 'unknown'),
+      verdict: worst === null ? null : (VERDICT_NAMES[worst.value] ?? null),
       verdictValue: worst?.value ?? null,
       series: worst?.labels['series'] ?? null,
       growthBytesPerSecond: largest(samples('growth')),
@@ -116,7 +116,9 @@ function groupByTarget(samples: readonly PrometheusSample[]): Map<string, Promet
 }
 
 function worstVerdict(samples: readonly PrometheusSample[]): PrometheusSample | null {
-  const known = samples.filter((s) => Number.isFinite(s.value));
+  // Only the four values an endpoint exports: a target that exports 1e308 must not rank
+  // itself first (--heapdump-worst sends the operator's token to the first).
+  const known = samples.filter((s) => Object.hasOwn(VERDICT_NAMES, s.value));
   return known.reduce<PrometheusSample | null>((worst, s) => (worst === null || s.value > worst.value ? s : worst), null);
 }
 
