@@ -49,7 +49,7 @@ function renderRetained(r: RetainedResult, c: ChalkInstance): string[] {
   ]);
   const style = (column: number, text: string) => (column === 0 ? c.bold(text) : column === 5 ? c.dim(text) : text);
   const [header = '', ...body] = table(rows, 'l  r  r  r  r  l', style, ['class', 'objects', 'self size', 'they own', 'owned size', `examples (@id in ${r.files.b} and ${r.files.c})`]).lines;
-  return [title, c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects held by a new object'), '', c.dim(header), ...body];
+  return [title, c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects of another class held by a new object'), '', c.dim(header), ...body];
 }
 
 /**
