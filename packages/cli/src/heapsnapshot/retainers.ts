@@ -119,8 +119,8 @@ export function reportHolders(snapshot: HeapSnapshot, explain: Uint8Array, optio
   const { nodes } = snapshot;
   const graph = snapshot.edges === null ? null : (snapshot as SnapshotGraph);
   const tree = graph === null ? null : shortestPaths(graph);
-  const owners = graph === null || tree === null ? null : new Owners(graph, tree, explain);
   const classes = new ClassTable(snapshot);
+  const owners = graph === null || tree === null ? null : new Owners(graph, tree, explain, (node) => classes.groupOf(node));
 
   // Each explained node with its owner, grouped by owner.
   let explained = 0;

@@ -72,7 +72,7 @@ function renderRetained(r: RetainedResult, c: ChalkInstance): string[] {
   ]).lines;
   return [
     title,
-    c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects held by a new object'),
+    c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects of another class held by a new object'),
     '',
     c.dim(header),
     ...body,
