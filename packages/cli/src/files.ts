@@ -30,7 +30,7 @@ export interface Destination {
  * trailing slash (mode 0700: snapshots hold every secret of the process); or a file in
  * an existing directory. Without --out, the current directory.
  */
-export async function resolveDestination(opts: { out?: string | undefined; force: boolean; cwd: string }): Promise<Destination> {
+async function resolveDestination(opts: { out?: string | undefined; force: boolean; cwd: string }): Promise<Destination> {
   if (opts.out === undefined) return { dir: opts.cwd, file: null };
   const path = resolve(opts.cwd, opts.out);
   const isDir = await stat(path).then(
@@ -83,7 +83,7 @@ export async function withDestination<T>(
 }
 
 /** Removes the directories resolveDestination created, innermost first, while they are empty. */
-export async function removeCreatedIfEmpty(destination: Destination): Promise<void> {
+async function removeCreatedIfEmpty(destination: Destination): Promise<void> {
   const created = destination.created ?? null;
   if (created === null) return;
   for (let dir = destination.dir; ; dir = dirname(dir)) {
@@ -116,7 +116,7 @@ export function safeName(name: string): string {
 }
 
 /** A temp path in the same directory as `path` (so rename is atomic), hidden and recognisable. */
-export function tempPathFor(path: string): string {
+function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.opsctl-tmp-${randomBytes(4).toString('hex')}`);
 }
 

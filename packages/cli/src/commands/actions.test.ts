@@ -29,7 +29,7 @@ describe('opsctl actions', () => {
       const run = await runCli(['actions'], { env, tty });
       expect(run.code).toBe(0);
       const plain = run.stdout.replace(/\u001b\[[0-9;]*m/g, '');
-      expect(plain).toMatch(/^warm-cache  Loads the hot keys\.\n {12}keys=<number> \(required\) {2}tier=l1\|l2 \(default l1\)\nnoop {8}Does nothing\.$/m);
+      expect(plain).toMatch(/^warm-cache {2}Loads the hot keys\.\n {12}keys=<number> \(required\) {2}tier=l1\|l2 \(default l1\)\nnoop {8}Does nothing\.$/m);
       expect(run.stdout.includes('\u001b[')).toBe(tty);
     });
   }

@@ -25,9 +25,9 @@ export interface CheckOptions {
   junit?: string;
 }
 
-export type CheckStatus = 'pass' | 'fail' | 'skip';
+type CheckStatus = 'pass' | 'fail' | 'skip';
 
-export interface CheckOutcome {
+interface CheckOutcome {
   name: string;
   status: CheckStatus;
   detail: string;

@@ -75,7 +75,7 @@ async function watch(opts: LeaksOptions, ctx: Context): Promise<LeakStatus> {
     ctx.out.data(screen.next(renderStatus(status, ctx.out.c, ctx.out.columns, times())));
   };
   const ticker = mode === 'redraw' ? setInterval(draw, TICK_MS) : null;
-  let timer = setTimeout(() => silence.abort(), STREAM_SILENCE_MS);
+  const timer = setTimeout(() => silence.abort(), STREAM_SILENCE_MS);
   try {
     for await (const line of ndjsonLines<LeakStreamLine>(response.body)) {
       timer.refresh();

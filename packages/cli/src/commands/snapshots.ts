@@ -61,7 +61,7 @@ export async function runSnapshotsList(ctx: Context): Promise<SnapshotsResponse>
  * Throws USAGE unless `id` is one the endpoint's router accepts in a path: a mistyped or
  * pasted id is a usage error, not a request.
  */
-export function checkSnapshotId(id: string): void {
+function checkSnapshotId(id: string): void {
   if (PATH_SEGMENT_PATTERN.test(id)) return;
   const shown = JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id);
   throw new CliError('USAGE', `${shown} is not a capture id: ids are 1-128 letters, digits, ".", "_" or "-"`, {

@@ -67,7 +67,7 @@ export interface HeapdumpResult {
   stages: HeapdumpStages;
 }
 
-export interface HeapdumpStages {
+interface HeapdumpStages {
   /** From this process's start to the answer's headers: start-up, /memory, the request. */
   untilHeadersMs: number;
   /** V8 writing the snapshot (the endpoint's figure). */

@@ -25,43 +25,43 @@ export type JudgedSample = Pick<MemorySample, 'time' | 'heapUsed' | 'external'>;
 // Defaults, as measured on recorded 300 s runs of real HTTP apps (docs/leak-detection.md,
 // and the recordings under test/fixtures/leak-recordings/ that a test replays).
 /** Start-up allocates (JIT, lazy modules, pools): its growth is not a leak. */
-export const WARMUP_FRACTION = 0.2;
+const WARMUP_FRACTION = 0.2;
 /** ... and at least this much is warm-up however short the record. */
-export const WARMUP_MIN_SECONDS = 10;
+const WARMUP_MIN_SECONDS = 10;
 /** Minimum per time bucket: the live set, robust to a sample taken amid garbage. */
-export const BUCKET_COUNT = 12;
+const BUCKET_COUNT = 12;
 /**
  * The fewest points for which Mann-Kendall can reach Z 2.33 (6 rising points give 2.63): with
  * fewer samples than this after warm-up the verdict is `unknown`. When the samples cluster
  * in fewer buckets than this (V8's major GCs come in bursts), each sample is a point.
  */
-export const MIN_BUCKETS = 6;
+const MIN_BUCKETS = 6;
 /** One-sided p < 0.01 that the bucket minima rise. */
-export const MIN_MANN_KENDALL_Z = 2.33;
+const MIN_MANN_KENDALL_Z = 2.33;
 /** Steps and plateaus fit a straight line badly; a steady leak fits it well. */
-export const MIN_R_SQUARED = 0.6;
+const MIN_R_SQUARED = 0.6;
 /** Growth must matter relative to the heap... */
-export const MIN_GROWTH_FRACTION = 0.05;
+const MIN_GROWTH_FRACTION = 0.05;
 /** ...and in absolute terms: a few MB move with caches and compiled code. 4 MiB. */
-export const MIN_GROWTH_BYTES = 4 * 1024 * 1024;
+const MIN_GROWTH_BYTES = 4 * 1024 * 1024;
 /** The later half rising slower than this share of the first means a plateau ahead (log-like growth, filling caches). */
-export const MIN_HALVES_RATIO = 0.75;
+const MIN_HALVES_RATIO = 0.75;
 /**
  * Each half must rise at least at this share of the whole window's slope to count as rising.
  * "Rising" as merely > 0 let noise pass a step that fell between the halves: 200 false alarms
  * in 12,000 judgements of synthetic steps; a steady leak's halves each rise at about the
  * window's slope.
  */
-export const MIN_HALF_SHARE = 0.5;
+const MIN_HALF_SHARE = 0.5;
 /**
  * A significant trend is `growing` only when its growth reaches this share of the growth
  * `suspected` needs (1 MiB by default). Lazy compilation and small caches grow a steady heap
  * by a few hundred KB over minutes: significant, and not worth a word (seen on a steady
  * node:http app, Node 20 and 24, where it was otherwise `growing` half of the time).
  */
-export const MIN_GROWING_SHARE = 0.25;
+const MIN_GROWING_SHARE = 0.25;
 /** A bounded cache filling linearly for ~80 s looks exactly like a leak until it stops: never suspect sooner. */
-export const MIN_SPAN_SECONDS = 90;
+const MIN_SPAN_SECONDS = 90;
 
 export const DEFAULT_LEAK_SETTINGS: Readonly<LeakSettings> = Object.freeze({
   warmupFraction: WARMUP_FRACTION,
