@@ -84,6 +84,7 @@ try {
   await opsctl(['status']);
 
   step('Ask the process itself: a one-shot evaluation in its REPL context');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template literal for the remote REPL to evaluate.
   await opsctl(['repl', '-e', '`${orders.size} order(s), ${leaked.length} leaked objects so far`']);
 
   step('Take a heap snapshot (the process pauses while V8 writes it)');

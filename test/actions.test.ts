@@ -39,7 +39,7 @@ describe('opsctl actions', () => {
   it('needs the actions scope: exit 3', async () => {
     const run = await opsctl(['actions'], { env: readerEnv });
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/lacks the "actions" scope/);
+    expect(run.stderr).toMatch(/opsctl actions needs a token with the "actions" scope/);
   });
 });
 

@@ -100,6 +100,14 @@ describe('without an OS keychain', () => {
     const env = headless();
     expect((await opsctl(['login', app.ops, '--name', 'prod', '--with-token', '--insecure-storage'], { env, stdin: admin.token })).code).toBe(0);
     expect(JSON.parse((await opsctl(['status', '--json'], { env })).stdout).tokenSource).toBe('file');
+    // The choice was made and warned about at login: status says it in its keychain line, with no warning.
+    const status = await opsctl(['status'], { env });
+    expect(status.stdout).toMatch(
+      /^keychain {2}unavailable \(no D-Bus session .*\); this context's token is kept in a file, as chosen with --insecure-storage$/m,
+    );
+    expect(status.stderr).toBe('');
+    const list = await opsctl(['context', 'list'], { env });
+    expect(list.stderr).toBe('');
     const ci = await opsctl(['status', '--json'], { env: { ...headless(), OPSCTL_URL: app.ops, OPSCTL_TOKEN: reader.token } });
     expect(JSON.parse(ci.stdout)).toMatchObject({ tokenSource: 'environment', caller: { token: 'ci' } });
   });

@@ -145,7 +145,7 @@ describe('an endpoint that sends terminal control sequences', () => {
       expect(run.stdout + run.stderr, args.join(' ')).not.toMatch(ANY_CONTROL);
     }
     const status = await opsctl(['status'], { env });
-    expect(status.stdout).toMatch(/caller    alice/);
+    expect(status.stdout).toMatch(/caller {4}alice/);
     expect(status.stdout).toContain('shop');
   });
 

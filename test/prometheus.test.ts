@@ -53,7 +53,7 @@ const fleet = (args: string[], env: Record<string, string> = {}, timeoutMs?: num
     env: { OPSCTL_CONFIG_DIR: join(work, 'config'), ...env },
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
   });
-const valueOf = (series: PrometheusSeries[], instance: string, labels: Record<string, string> = {}) =>
+const valuesOf = (series: PrometheusSeries[], instance: string, labels: Record<string, string> = {}) =>
   series.filter((s) => s.metric['instance'] === instance && Object.entries(labels).every(([k, v]) => s.metric[k] === v)).map((s) => Number(s.value[1]));
 
 describe.skipIf(missing !== null)('Prometheus and opsctl fleet', () => {
@@ -130,15 +130,15 @@ describe.skipIf(missing !== null)('Prometheus and opsctl fleet', () => {
       let verdicts: PrometheusSeries[] = [];
       while (Date.now() - started < SUSPECTED_WITHIN_MS) {
         verdicts = await prometheus.query('opsctl_leak_verdict');
-        if (valueOf(verdicts, address(leaking)).includes(2)) break;
+        if (valuesOf(verdicts, address(leaking)).includes(2)) break;
         await new Promise((resolve) => setTimeout(resolve, 2_000));
       }
       console.log(
         `opsctl_leak_verdict from Prometheus after ${((Date.now() - started) / 1000).toFixed(0)} s:\n${JSON.stringify(verdicts.map(({ metric, value }) => ({ instance: metric['instance'], series: metric['series'], value: value[1] })))}`,
       );
-      expect(valueOf(verdicts, address(leaking), { series: 'heap' })).toEqual([2]);
-      for (const value of valueOf(verdicts, address(steady))) expect([-1, 0, 1]).toContain(value);
-      expect(valueOf(verdicts, address(steady))).toHaveLength(2);
+      expect(valuesOf(verdicts, address(leaking), { series: 'heap' })).toEqual([2]);
+      for (const value of valuesOf(verdicts, address(steady))) expect([-1, 0, 1]).toContain(value);
+      expect(valuesOf(verdicts, address(steady))).toHaveLength(2);
       const growth = await prometheus.query(`opsctl_leak_growth_bytes_per_second{instance="${address(leaking)}", series="heap"}`);
       expect(Number(growth[0]?.value[1])).toBeGreaterThan(100_000);
       // The shipped rule sees it at its next evaluation; it fires after 5 minutes of it.

@@ -64,7 +64,7 @@ describe.skipIf(noTmux !== null)('an interactive REPL session', () => {
       await tmux.waitFor(/\[exit 0\]/);
       const lines = auditEvents(app.stderr())
         .filter((e) => e.kind === 'repl' && e.token === 'alice')
-        .map((e) => e.detail?.outcome);
+        .map((e) => e.detail?.['outcome']);
       expect(lines).toEqual(expect.arrayContaining(['interrupted', 'ok', 'timeout']));
     } finally {
       tmux.kill();
@@ -130,7 +130,7 @@ describe.skipIf(noTmux !== null)('an interactive REPL session', () => {
       tmux.kill();
     }
     const events = auditEvents(app.stderr()).filter((e) => e.kind === 'repl');
-    expect(events.some((e) => e.detail?.outcome === 'completion-probe' && String(e.detail?.code).includes('cache'))).toBe(true);
+    expect(events.some((e) => e.detail?.['outcome'] === 'completion-probe' && String(e.detail?.['code']).includes('cache'))).toBe(true);
   });
 });
 

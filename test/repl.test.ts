@@ -75,7 +75,7 @@ describe('opsctl repl -e and piped stdin', () => {
     expect(bad.code).toBe(3);
     const scope = await opsctl(['repl', '-e', '1'], { env: { OPSCTL_URL: app.ops, OPSCTL_TOKEN: viewer.token } });
     expect(scope.code).toBe(3);
-    expect(scope.stderr).toMatch(/lacks the "repl" scope/);
+    expect(scope.stderr).toMatch(/opsctl repl needs a token with the "repl" scope/);
     const heapApp = fileURLToPath(new URL('./fixtures/heap-app.mjs', import.meta.url));
     const plain = await startApp(heapApp, { OPSCTL_TOKENS: operator.line });
     try {

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 
 const orders = new Map([[1, 'teapot']]);
-const server = createServer((req, res) => res.end(`${orders.size} order(s)\n`));
+const server = createServer((_req, res) => res.end(`${orders.size} order(s)\n`));
 server.listen(Number(process.env.PORT ?? 8080), '0.0.0.0', () => {
   console.log(JSON.stringify({ ready: true, app: `http://0.0.0.0:${server.address().port}`, pid: process.pid }));
 });

@@ -13,7 +13,7 @@ const inventory = { teapots: 12 };
 // upgrades (the REPL) bypass Express and arrive as /ops/repl: basePath covers both.
 const ops = createMaintenanceEndpoint({ tokens: process.env.OPSCTL_TOKENS, basePath: '/ops', app: { name: 'express-shop' }, repl: { context: { inventory } } });
 app.use('/ops', ops.handler);
-app.get('/inventory', (req, res) => res.json(inventory));
+app.get('/inventory', (_req, res) => res.json(inventory));
 
 const server = createServer(app);
 // The REPL arrives as an HTTP Upgrade. Other upgrades are the application's: one with

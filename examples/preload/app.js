@@ -6,7 +6,7 @@ const greetings = new Map([
   ['en', 'hello'],
   ['fr', 'bonjour'],
 ]);
-const server = createServer((req, res) => res.end(`${greetings.get('en')}\n`));
+const server = createServer((_req, res) => res.end(`${greetings.get('en')}\n`));
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   console.log(JSON.stringify({ ready: true, app: `http://127.0.0.1:${server.address().port}`, pid: process.pid }));
 });

@@ -32,7 +32,7 @@ if (method === 'local') {
   console.log(JSON.stringify({ wallMs }));
   process.stdin.once('data', () => process.exit(0));
 } else if (method === 'classic') {
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     const file = join(tmpdir(), `bench-classic-${process.pid}.heapsnapshot`);
     writeHeapSnapshot(file);
     try {

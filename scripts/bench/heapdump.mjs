@@ -109,13 +109,13 @@ async function stageCosts(file) {
   const gz = join(dir, 'file.gz');
   try {
     await time('read the temp file (page cache)', () =>
-      pipeline(read(), async function* (chunks) {
+      pipeline(read(), async (chunks) => {
         for await (const _ of chunks);
       }),
     );
     await time('gzip level 1', () => pipeline(read(), createGzip({ level: 1, chunkSize: MiB }), createWriteStream(gz)));
     await time('gunzip', () =>
-      pipeline(createReadStream(gz, { highWaterMark: MiB }), createGunzip({ chunkSize: MiB }), async function* (chunks) {
+      pipeline(createReadStream(gz, { highWaterMark: MiB }), createGunzip({ chunkSize: MiB }), async (chunks) => {
         for await (const _ of chunks);
       }),
     );
@@ -136,7 +136,7 @@ async function stageCosts(file) {
 
 /** The file over loopback HTTP in 1 MiB chunks, drained by fetch. */
 async function transfer(file) {
-  const server = createServer((req, res) => void pipeline(createReadStream(file, { highWaterMark: MiB }), res).catch(() => {}));
+  const server = createServer((_req, res) => void pipeline(createReadStream(file, { highWaterMark: MiB }), res).catch(() => {}));
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   try {
     const res = await fetch(`http://127.0.0.1:${server.address().port}/`);

@@ -36,7 +36,15 @@ socket.on('data', (chunk) => {
     waiting();
   }
 });
-const untilPrompt = () => new Promise((resolve) => (buffered.endsWith('> ') ? ((buffered = ''), resolve()) : (waiting = resolve)));
+const untilPrompt = () =>
+  new Promise((resolve) => {
+    if (!buffered.endsWith('> ')) {
+      waiting = resolve;
+      return;
+    }
+    buffered = '';
+    resolve();
+  });
 await untilPrompt();
 const session = [];
 for (let i = 0; i < ROUNDS; i++) {

@@ -15,9 +15,9 @@ import { createMaintenanceEndpoint, generateToken, hashToken } from '@opsctl/end
 const [kind, flavour] = process.argv.slice(2);
 const tokens = [{ name: 'bench', sha256: hashToken(process.env.BENCH_TOKEN ?? generateToken()), scopes: ['admin'] }];
 // A route that allocates a little, like real handlers do, so the GCs the leak monitor watches happen.
-const hello = (req, res) =>
+const hello = (_req, res) =>
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ hello: 'world', at: Date.now(), items: [1, 2, 3] }));
-const helloThenClose = (req, res) =>
+const helloThenClose = (_req, res) =>
   res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ hello: 'world', at: Date.now(), items: [1, 2, 3] }));
 
 function listen(server) {

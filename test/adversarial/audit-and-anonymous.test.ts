@@ -1,7 +1,7 @@
 // What callers without a token get, and what they cost: a bounded amount of audit however
 // fast they come (authenticated events and refused tokens are never lost), and answers
 // that tell them nothing about the process.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, runFlood, startApp } from '../support/processes.js';
 import { auditEvents, getFresh } from '../support/sockets.js';
 import { rawHttp } from '../../packages/endpoint/test-support/index.js';
@@ -32,7 +32,7 @@ describe('the audit under a flood', () => {
     }
     // Closing writes the pending summary: every refusal is counted in it.
     const summaries = auditEvents(app.stderr()).filter((e) => e.kind === 'summary');
-    const counted = summaries.reduce((sum, e) => sum + Number(e.detail?.counts?.['401 AUTH_REQUIRED'] ?? 0), 0);
+    const counted = summaries.reduce((sum, e) => sum + Number((e.detail?.['counts'] as Record<string, number> | undefined)?.['401 AUTH_REQUIRED'] ?? 0), 0);
     expect(counted + 1).toBeGreaterThanOrEqual(responses);
     expect(auditEvents(app.stderr()).length).toBeLessThan(40);
   });
@@ -45,7 +45,7 @@ describe('the audit under a flood', () => {
       const events = auditEvents(app.stderr());
       // 10 bad tokens a minute are allowed; each is written as it is.
       expect(events.filter((e) => e.code === 'AUTH_INVALID')).toHaveLength(10);
-      const throttled = events.filter((e) => e.kind === 'throttle').map((e) => e.detail?.refusedInBlock);
+      const throttled = events.filter((e) => e.kind === 'throttle').map((e) => e.detail?.['refusedInBlock']);
       expect(throttled.slice(0, 3)).toEqual([1, 10, 100]);
       expect(events.length).toBeLessThan(20);
     } finally {

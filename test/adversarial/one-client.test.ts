@@ -95,7 +95,7 @@ describe('one request at a time on a connection', () => {
     expect(answers).toContain('send one request at a time');
     expect(answers.match(/HTTP\/1\.1 \d{3} [A-Z]/g)).toHaveLength(2);
     await closedByServer(socket, 3_000);
-    await waitFor(() => auditEvents(app.stderr()).some((e) => e.detail?.reason === 'pipelined'), 5_000);
+    await waitFor(() => auditEvents(app.stderr()).some((e) => e.detail?.['reason'] === 'pipelined'), 5_000);
     const reports = () => auditEvents(app.stderr()).filter((e) => e.route === '/report' && e.kind === 'request').length - reportsBefore;
     await waitFor(() => reports() > 0, 5_000);
     expect(reports()).toBe(1);
@@ -109,7 +109,7 @@ describe('an answer only while its client reads it', () => {
     // The endpoint gives up its side (the client, reading nothing, cannot see that yet):
     // its audit says the answer was cut off. The snapshot takes a few seconds here; the
     // stall limit is 1 s.
-    await waitFor(() => auditEvents(app.stderr()).some((e) => e.route === '/heapdump' && e.kind === 'request' && e.detail?.aborted === true), 25_000);
+    await waitFor(() => auditEvents(app.stderr()).some((e) => e.route === '/heapdump' && e.kind === 'request' && e.detail?.['aborted'] === true), 25_000);
     const ask = () => fetch(`${app.ops}/heapdump`, { headers: { authorization: `Bearer ${admin.token}` } });
     let next = await ask();
     if (next.status === 429) {

@@ -27,7 +27,10 @@ describe('GET /heapdump', () => {
       rmSync(snapshots, { recursive: true });
       const res = await fetch(`${app.ops}/heapdump`, { headers: { authorization: `Bearer ${admin.token}` } });
       expect(res.status).toBe(503);
-      expect(((await res.json()) as any).error).toMatchObject({ code: 'SNAPSHOT_DIR_UNAVAILABLE', message: expect.stringContaining('no such directory') });
+      expect(((await res.json()) as { error: unknown }).error).toMatchObject({
+        code: 'SNAPSHOT_DIR_UNAVAILABLE',
+        message: expect.stringContaining('no such directory'),
+      });
       const run = await opsctl(['heapdump', '--out', join(dir, 'x.heapsnapshot')], { env: { HOME: dir, OPSCTL_URL: app.ops, OPSCTL_TOKEN: admin.token } });
       expect(run.code).not.toBe(0);
       expect(run.stderr).toMatch(/no such directory/);
@@ -51,7 +54,7 @@ describe('POST /eval', () => {
       expect(answers.map((res) => res.status).sort()).toEqual([200, 200, 429]);
       const refused = answers.find((res) => res.status === 429);
       expect(refused?.headers.get('retry-after')).toBe('5');
-      expect(((await refused?.json()) as any).error.code).toBe('BUSY');
+      expect(((await refused?.json()) as { error: { code: string } } | undefined)?.error.code).toBe('BUSY');
     } finally {
       await app.stop();
     }

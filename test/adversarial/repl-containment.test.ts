@@ -29,7 +29,7 @@ async function stillServes(target: RunningApp): Promise<void> {
 }
 
 const uncaughtAudited = (target: RunningApp, message: string) => () =>
-  auditEvents(target.stderr()).some((e) => e.kind === 'repl' && e.detail?.outcome === 'uncaught' && String(e.detail?.error).includes(message));
+  auditEvents(target.stderr()).some((e) => e.kind === 'repl' && e.detail?.['outcome'] === 'uncaught' && String(e.detail?.['error']).includes(message));
 
 describe('opsctl repl -e', () => {
   it('contains a promise the code leaves rejected: prints the result, then the error, exits 1, and the app goes on', async () => {
@@ -39,7 +39,7 @@ describe('opsctl repl -e', () => {
     expect(run.code).toBe(1);
     await new Promise((r) => setTimeout(r, 200));
     await stillServes(app);
-    expect(auditEvents(app.stderr()).some((e) => e.route === '/eval' && e.detail?.uncaught === 1)).toBe(true);
+    expect(auditEvents(app.stderr()).some((e) => e.route === '/eval' && e.detail?.['uncaught'] === 1)).toBe(true);
   });
 
   it("answers an awaited rejection as the evaluation's own error at once, not after the time limit", async () => {
@@ -94,13 +94,13 @@ describe('an interactive REPL session', () => {
     await waitFor(
       () =>
         auditEvents(app.stderr()).some(
-          (e) => e.detail?.outcome === 'uncaught' && e.detail?.error === 'Error: after the session' && e.detail?.sessionOpen === false,
+          (e) => e.detail?.['outcome'] === 'uncaught' && e.detail?.['error'] === 'Error: after the session' && e.detail?.['sessionOpen'] === false,
         ),
       5_000,
     );
     await stillServes(app);
     const lines = auditEvents(app.stderr()).filter((e) => e.kind === 'repl' && e.route === '/repl');
-    expect(lines.filter((e) => e.detail?.outcome === 'uncaught').map((e) => e.detail?.error)).toEqual([
+    expect(lines.filter((e) => e.detail?.['outcome'] === 'uncaught').map((e) => e.detail?.['error'])).toEqual([
       'Error: in session',
       'Error: timer in session',
       'Error: after the session',

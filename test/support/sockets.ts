@@ -3,6 +3,7 @@
 // open is destroyed by closeAll(), and every wait is bounded.
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import type { AuditEvent } from '@opsctl/endpoint';
 
 /**
  * An open raw connection to `port` on loopback, after `bytes` were written (none: a
@@ -55,11 +56,11 @@ export function upgradeRepl(url: string, headers: Record<string, string>): Promi
 }
 
 /** The audit events a child process wrote on stderr (JSON lines tagged "opsctl":"audit"). */
-export function auditEvents(stderr: string): Record<string, any>[] {
+export function auditEvents(stderr: string): AuditEvent[] {
   return stderr
     .split('\n')
     .filter((line) => line.startsWith('{"opsctl":"audit"'))
-    .map((line) => JSON.parse(line) as Record<string, any>);
+    .map((line) => JSON.parse(line) as AuditEvent);
 }
 
 /** GET `url` on a connection of its own (no keep-alive reuse), as a newly arriving operator; the status, or 0 when the connection failed. */

@@ -28,7 +28,7 @@ export interface ConfigData {
 export function configDir(env: Record<string, string | undefined>): string {
   if (env['OPSCTL_CONFIG_DIR']) return env['OPSCTL_CONFIG_DIR'];
   const xdg = env['XDG_CONFIG_HOME'];
-  return join(xdg && xdg.startsWith('/') ? xdg : join(env['HOME'] ?? homedir(), '.config'), 'opsctl');
+  return join(xdg?.startsWith('/') ? xdg : join(env['HOME'] ?? homedir(), '.config'), 'opsctl');
 }
 
 export class ConfigFile {

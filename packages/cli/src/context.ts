@@ -47,6 +47,8 @@ export interface Context {
   readonly cwd: string;
   /** Aborted on Ctrl-C or SIGTERM (its reason names which): commands stop, requests are cancelled, terminals are restored. */
   readonly signal: AbortSignal;
+  /** The command as typed, without its arguments ("opsctl profile cpu"): what refusals name. */
+  readonly command: string;
   now(): number;
   /** The endpoint this command talks to. */
   target(): Promise<Target>;
@@ -59,7 +61,15 @@ export interface Context {
   dispose(): Promise<void>;
 }
 
-export function createContext(streams: Streams, env: Env, cwd: string, options: GlobalOptions, signal: AbortSignal, now: () => number = Date.now): Context {
+export function createContext(
+  streams: Streams,
+  env: Env,
+  cwd: string,
+  options: GlobalOptions,
+  signal: AbortSignal,
+  now: () => number = Date.now,
+  command = 'opsctl',
+): Context {
   const out = new Output({ stdout: streams.stdout, stderr: streams.stderr, env, json: options.json, noColor: !options.color, verbose: options.verbose });
   const dir = configDir(env);
   const configFile = new ConfigFile(dir);
@@ -74,6 +84,7 @@ export function createContext(streams: Streams, env: Env, cwd: string, options: 
     configDir: dir,
     cwd,
     signal,
+    command,
     now,
 
     async target() {
@@ -113,6 +124,9 @@ export function createContext(streams: Streams, env: Env, cwd: string, options: 
       const client = new Client({
         url: target.url,
         token: secret,
+        // OPSCTL_TOKEN wins over a stored token: a refusal of it says so, since logging in again changes nothing.
+        tokenSource: token !== undefined ? 'given' : env['OPSCTL_TOKEN'] ? 'environment' : 'stored',
+        command,
         ca: target.ca === null ? null : await readCa(target.ca),
         timeoutMs: options.timeout,
         signal,

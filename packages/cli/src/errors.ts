@@ -71,9 +71,6 @@ export const EXIT = {
   terminated: 143,
 } as const;
 
-/** The signals that ask a command to stop; bin.ts aborts the command's signal with one as its reason. */
-export type StopSignal = 'SIGINT' | 'SIGTERM';
-
 /** The exit code of a command stopped by `reason` (an AbortSignal's reason): 143 for SIGTERM, else 130. */
 export function exitCodeForStop(reason: unknown): number {
   return reason === 'SIGTERM' ? EXIT.terminated : EXIT.cancelled;

@@ -4,7 +4,7 @@
 // And where a download goes: --out as a file or a directory, and a safe name for it.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from './errors.js';
 import { downloadTempName, sweepStaleDownloads } from './files-sweep.js';
@@ -21,6 +21,8 @@ export interface Destination {
   dir: string;
   /** Null when PATH is a directory: the name comes from the endpoint. */
   file: string | null;
+  /** The outermost directory created for it (a trailing-slash --out), or null when none was. */
+  created?: string | null;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface Destination {
  * trailing slash (mode 0700: snapshots hold every secret of the process); or a file in
  * an existing directory. Without --out, the current directory.
  */
-export async function resolveDestination(opts: { out?: string | undefined; force: boolean; cwd: string }): Promise<Destination> {
+async function resolveDestination(opts: { out?: string | undefined; force: boolean; cwd: string }): Promise<Destination> {
   if (opts.out === undefined) return { dir: opts.cwd, file: null };
   const path = resolve(opts.cwd, opts.out);
   const isDir = await stat(path).then(
@@ -39,12 +41,13 @@ export async function resolveDestination(opts: { out?: string | undefined; force
   if (opts.out.endsWith('/')) {
     if (isDir === false)
       throw new CliError('USAGE', `${path} is a file, not a directory`, { hint: 'give a directory, or leave out the trailing / to name the file' });
+    let created: string | undefined;
     try {
-      await mkdir(path, { recursive: true, mode: 0o700 });
+      created = await mkdir(path, { recursive: true, mode: 0o700 });
     } catch (error) {
       throw fileError(error, path);
     }
-    return { dir: path, file: null };
+    return { dir: path, file: null, created: created ?? null };
   }
   const dir = dirname(path);
   const dirExists = await stat(dir).then(
@@ -58,6 +61,42 @@ export async function resolveDestination(opts: { out?: string | undefined; force
   if (isDir === false && !opts.force)
     throw new CliError('FILE_EXISTS', `${path} already exists`, { hint: 'choose another --out, or pass --force to replace it' });
   return { dir, file: basename(path) };
+}
+
+/**
+ * Runs `write` with where --out points. When `write` fails or is cancelled, the directories
+ * resolveDestination created for it are removed again if they are still empty: a
+ * cancelled `--out ./prof/` leaves no empty ./prof/ behind. A directory holding anything
+ * (a resumable partial download) is kept.
+ */
+export async function withDestination<T>(
+  opts: { out?: string | undefined; force: boolean; cwd: string },
+  write: (destination: Destination) => Promise<T>,
+): Promise<T> {
+  const destination = await resolveDestination(opts);
+  try {
+    return await write(destination);
+  } catch (error) {
+    await removeCreatedIfEmpty(destination);
+    throw error;
+  }
+}
+
+/** Removes the directories resolveDestination created, innermost first, while they are empty. */
+async function removeCreatedIfEmpty(destination: Destination): Promise<void> {
+  const created = destination.created ?? null;
+  if (created === null) return;
+  for (let dir = destination.dir; ; dir = dirname(dir)) {
+    // rmdir removes only an empty directory: anything written there keeps it.
+    if (
+      !(await rmdir(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return;
+    if (dir === created || dirname(dir) === dir) return;
+  }
 }
 
 /** The endpoint's suggested file name from a Content-Disposition header, made safe; else `fallback`. */
@@ -77,7 +116,7 @@ export function safeName(name: string): string {
 }
 
 /** A temp path in the same directory as `path` (so rename is atomic), hidden and recognisable. */
-export function tempPathFor(path: string): string {
+function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.opsctl-tmp-${randomBytes(4).toString('hex')}`);
 }
 

@@ -28,6 +28,10 @@ describe('durations', () => {
     expect(() => parse('301s')).toThrow('give a duration from 1s to 5m.');
     expect(() => parse('10')).toThrow('give it a unit: 10s, 10ms or 10m.');
   });
+
+  it('name a bound of a day or more in hours, as --help does: no flag takes days', () => {
+    expect(() => durationFlag({ min: 1000, max: 24 * 3_600_000 })('0.5s')).toThrow('give a duration from 1s to 24h.');
+  });
 });
 
 describe('sizes', () => {

@@ -51,6 +51,11 @@ export interface Range {
   max?: number;
 }
 
+/** A bound as a user would type it and --help says it: "24h", not "1d" (no flag takes days). */
+function typedDuration(ms: number): string {
+  return ms >= 86_400_000 && ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : formatDurationMs(ms);
+}
+
 /** A parser for a duration flag, in milliseconds within `range`. */
 export function durationFlag(range: Range = { min: 1 }): (value: string) => number {
   return (value) => {
@@ -63,7 +68,7 @@ export function durationFlag(range: Range = { min: 1 }): (value: string) => numb
     }
     if (ms < range.min || (range.max !== undefined && ms > range.max)) {
       throw new InvalidArgumentError(
-        `give a duration from ${formatDurationMs(range.min)} to ${range.max === undefined ? 'any length' : formatDurationMs(range.max)}.`,
+        `give a duration from ${typedDuration(range.min)} to ${range.max === undefined ? 'any length' : typedDuration(range.max)}.`,
       );
     }
     return ms;

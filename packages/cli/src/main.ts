@@ -26,7 +26,7 @@ export async function main(argv: readonly string[], deps: SystemDeps): Promise<n
     async (...args: [...A, Command]) => {
       const command = args.at(-1) as Command;
       const { createContext } = await import('./context.js');
-      ctx = createContext(streams, env, deps.cwd, command.optsWithGlobals<GlobalOptions>(), deps.signal);
+      ctx = createContext(streams, env, deps.cwd, command.optsWithGlobals<GlobalOptions>(), deps.signal, Date.now, commandPath(command));
       await fn(ctx, ...(args.slice(0, -1) as A));
     };
   const program = buildProgram(runner, {
@@ -73,6 +73,13 @@ export async function main(argv: readonly string[], deps: SystemDeps): Promise<n
       await (ctx as Context | null)?.dispose();
     }
   }
+}
+
+/** "opsctl profile cpu": the command's names from the program down. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 function describeCause(error: unknown): string {

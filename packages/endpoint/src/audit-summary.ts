@@ -22,9 +22,9 @@ import { auditTime, type AuditEvent, type AuditSink } from './audit.js';
 import { guarded } from './guard.js';
 import type { ErrorCode } from './protocol/index.js';
 
-export const SUMMARY_INTERVAL_MS = 10_000;
-export const SUMMARY_MAX_ADDRESSES = 1_000;
-export const FULL_TOKEN_REFUSALS_PER_SECOND = 20;
+const SUMMARY_INTERVAL_MS = 10_000;
+const SUMMARY_MAX_ADDRESSES = 1_000;
+const FULL_TOKEN_REFUSALS_PER_SECOND = 20;
 
 const SUMMARISED_CODES: ReadonlySet<ErrorCode | undefined> = new Set<ErrorCode | undefined>([
   'AUTH_REQUIRED',

@@ -18,7 +18,13 @@ function pipe(take: (chunk: Buffer) => number | 'EAGAIN') {
     onError: () => {},
     retryLater: (drain) => retries.push(drain),
   });
-  return { queue, written: () => Buffer.concat(written).toString(), retry: () => retries.splice(0).forEach((drain) => drain()) };
+  return {
+    queue,
+    written: () => Buffer.concat(written).toString(),
+    retry: () => {
+      for (const drain of retries.splice(0)) drain();
+    },
+  };
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));

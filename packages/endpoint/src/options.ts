@@ -15,26 +15,26 @@ import { EndpointConfigError } from './errors.js';
 import { isLoopback, isScope, SCOPE_LIST, type LeakSettings, type Scope } from './protocol/index.js';
 import { containsToken, isTokenHash, isWellFormedToken, maskTokens } from './tokens.js';
 
-export const DEFAULT_HOST = '127.0.0.1';
-export const DEFAULT_PORT = 9500;
-export const HEADERS_TIMEOUT_MS = 10_000; // slowloris: the whole header block must arrive within this
-export const REQUEST_TIMEOUT_MS = 30_000; // a request body must arrive within this; long answers stream past it
-export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-export const SEND_STALL_MS = 60_000; // an answer its client takes nothing of for this long is cut off (server/send-stall.ts)
-export const MAX_HEADER_BYTES = 8 * 1024; // a bearer token and a few headers; node's default is 16 KiB
-export const MAX_BODY_BYTES = 64 * 1024; // JSON parameters only; nothing large is ever uploaded
-export const MAX_CONNECTIONS = 64; // connections whose requests carried a valid token
-export const MAX_CONNECTIONS_PER_TOKEN = 16; // …of which one token holds at most this many
-export const MAX_UNAUTHENTICATED_CONNECTIONS = 128; // connections yet to authenticate, from anyone (server/admission.ts)
-export const MAX_UNAUTHENTICATED_PER_ADDRESS = 32; // …and from one address
-export const AUTH_FAILURES_ALLOWED = 10; // per address per window before it is throttled
-export const AUTH_FAILURE_WINDOW_MS = 60_000;
-export const AUTH_BLOCK_MS = 60_000; // doubles on each repeat block, up to AUTH_BLOCK_MAX_MS
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_PORT = 9500;
+const HEADERS_TIMEOUT_MS = 10_000; // slowloris: the whole header block must arrive within this
+const REQUEST_TIMEOUT_MS = 30_000; // a request body must arrive within this; long answers stream past it
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+const SEND_STALL_MS = 60_000; // an answer its client takes nothing of for this long is cut off (server/send-stall.ts)
+const MAX_HEADER_BYTES = 8 * 1024; // a bearer token and a few headers; node's default is 16 KiB
+const MAX_BODY_BYTES = 64 * 1024; // JSON parameters only; nothing large is ever uploaded
+const MAX_CONNECTIONS = 64; // connections whose requests carried a valid token
+const MAX_CONNECTIONS_PER_TOKEN = 16; // …of which one token holds at most this many
+const MAX_UNAUTHENTICATED_CONNECTIONS = 128; // connections yet to authenticate, from anyone (server/admission.ts)
+const MAX_UNAUTHENTICATED_PER_ADDRESS = 32; // …and from one address
+const AUTH_FAILURES_ALLOWED = 10; // per address per window before it is throttled
+const AUTH_FAILURE_WINDOW_MS = 60_000;
+const AUTH_BLOCK_MS = 60_000; // doubles on each repeat block, up to AUTH_BLOCK_MAX_MS
 export const AUTH_BLOCK_MAX_MS = 15 * 60_000;
 export const THROTTLE_TRACKED_ADDRESSES = 10_000; // bounds the throttle's memory under a spoofed-address flood
 
 /** Routes an application may open to anonymous callers. */
-export const PUBLIC_ROUTE_NAMES = ['health'] as const;
+const PUBLIC_ROUTE_NAMES = ['health'] as const;
 export type PublicRouteName = (typeof PUBLIC_ROUTE_NAMES)[number];
 
 export interface TokenConfig {
@@ -66,7 +66,7 @@ export interface LimitOptions {
   authBlockMs?: number;
 }
 
-export interface HeapSnapshotOptions {
+interface HeapSnapshotOptions {
   /** Where snapshots are written before they are streamed (and removed). Default: the OS temp dir. */
   dir?: string;
   /**
@@ -78,12 +78,12 @@ export interface HeapSnapshotOptions {
   memoryFactor?: number;
 }
 
-export const REPL_MAX_SESSIONS = 2;
-export const REPL_IDLE_TIMEOUT_MS = 15 * 60_000; // a forgotten session should not hold code execution open
-export const EVAL_TIMEOUT_MS = 5_000; // bounds synchronous code: `while (true) {}` is stopped, the app goes on
-export const EVAL_TIMEOUT_MAX_MS = 60_000;
+const REPL_MAX_SESSIONS = 2;
+const REPL_IDLE_TIMEOUT_MS = 15 * 60_000; // a forgotten session should not hold code execution open
+const EVAL_TIMEOUT_MS = 5_000; // bounds synchronous code: `while (true) {}` is stopped, the app goes on
+const EVAL_TIMEOUT_MAX_MS = 60_000;
 
-export interface ReplOptions {
+interface ReplOptions {
   /** The objects the REPL exposes by name (e.g. { db, cache, config }). */
   context?: Record<string, unknown>;
   maxSessions?: number;
@@ -94,12 +94,12 @@ export interface ReplOptions {
 
 export const BLOCKED_THRESHOLD_MS = 1_000;
 
-export interface WatchdogOptions {
+interface WatchdogOptions {
   /** A main-thread event loop blocked this long is recorded as a block, with its stack (default 1000). */
   blockedThresholdMs?: number;
 }
 
-export interface LeakOptions {
+interface LeakOptions {
   /** Thresholds of the verdict (docs/leak-detection.md gives each default and why). */
   settings?: Partial<LeakSettings>;
   /** Post-GC samples kept: one per major GC, at least one per 10 s. Default 720 (an hour at 5 s). */

@@ -27,7 +27,7 @@ describe('tokens', () => {
     expect(isWellFormedToken(token.replace(TOKEN_PREFIX, 'ghp_'))).toBe(false);
     expect(isWellFormedToken(token.slice(0, -1))).toBe(false);
     expect(isWellFormedToken(`${token}x`)).toBe(false);
-    expect(isWellFormedToken(token.slice(0, -2) + '-_')).toBe(false);
+    expect(isWellFormedToken(`${token.slice(0, -2)}-_`)).toBe(false);
     expect(isWellFormedToken('')).toBe(false);
   });
 

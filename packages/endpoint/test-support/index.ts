@@ -75,6 +75,7 @@ function parseResponse(text: string): RawResponse {
 }
 
 /** The parsed JSON body of a fetch response, loosely typed for assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: the tests read answers of every shape and let the assertions check them.
 export async function jsonOf(res: Response): Promise<any> {
   return res.json();
 }

@@ -28,9 +28,13 @@ export async function inspectCertificate(url: URL, caFile: string | null, timeou
       rejectUnauthorized: false,
     });
     socket.setTimeout(timeoutMs, () => socket.destroy(new CliError('TIMEOUT', `no TLS handshake with ${url.host} within ${timeoutMs / 1000} s`)));
-    socket.once('error', (error) =>
-      reject(error instanceof CliError ? error : new CliError('TLS_FAILED', `TLS with ${url.host} failed: ${error.message}`, { cause: error })),
-    );
+    socket.once('error', (error) => {
+      if (error instanceof CliError) return reject(error);
+      // OpenSSL's "wrong version number": what came back was not TLS, most often plain HTTP.
+      if (/wrong version number/.test(error.message))
+        return reject(new CliError('TLS_FAILED', `${url.host} answered in plain HTTP, not HTTPS`, { hint: `use http://${url.host} in the URL`, cause: error }));
+      reject(new CliError('TLS_FAILED', `TLS with ${url.host} failed: ${error.message}`, { cause: error }));
+    });
     socket.once('secureConnect', () => {
       const cert = socket.getPeerCertificate();
       const authorizationError = socket.authorizationError ? String(socket.authorizationError) : null;

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+import { createServer as createPlainServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
@@ -65,6 +66,34 @@ describe("the client's CA", () => {
     } finally {
       server.close();
       setDefaults?.(previous);
+    }
+  });
+});
+
+describe('a URL with the wrong scheme', () => {
+  it('says an https:// URL reached a plain HTTP endpoint, not what OpenSSL made of it', async () => {
+    const server = createPlainServer((_req, res) => res.end('{"ok":true}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const error = await ask(new URL(`https://${host}/`), ours.ca).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'TLS_FAILED', message: `${host} answered in plain HTTP, not HTTPS`, hint: `use http://${host} in the URL` });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('says an http:// URL reached an HTTPS endpoint, rather than that the connection was lost', async () => {
+    const { url, server } = await serve(ours);
+    try {
+      const error = await ask(new URL(`http://${url.host}/`), ours.ca).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'TLS_FAILED',
+        message: `${url.host} speaks HTTPS, and the URL says http://`,
+        hint: `use https://${url.host} in the URL`,
+      });
+    } finally {
+      server.close();
     }
   });
 });

@@ -3,6 +3,7 @@
 // UNREACHABLE/TIMEOUT/TLS_FAILED/CONNECTION_LOST, and a warning when a different
 // process answers within one command. Every string from the endpoint is made printable
 // as it arrives (ui/sanitize.ts).
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { Agent, request, upgrade, type Dispatcher } from 'undici';
@@ -15,6 +16,10 @@ import { describeRefusal } from './refusals.js';
 export interface ClientOptions {
   url: URL;
   token: string | null;
+  /** Where the token came from: OPSCTL_TOKEN, the context's stored one, or given to this client (opsctl login). */
+  tokenSource?: TokenSource;
+  /** The command as typed ("opsctl heapdump"), named when the token lacks a scope. */
+  command?: string;
   /** PEM CA bundle trusted for this target, in addition to the CAs Node trusts by default (withDefaultCertificates). */
   ca: string | null;
   timeoutMs: number;
@@ -22,6 +27,8 @@ export interface ClientOptions {
   signal: AbortSignal;
   warn(message: string): void;
 }
+
+export type TokenSource = 'environment' | 'stored' | 'given';
 
 export interface RequestOptions {
   method?: string;
@@ -33,6 +40,21 @@ export interface RequestOptions {
   stream?: boolean;
   /** Wait this long for the answer's head instead of --timeout, when the endpoint bounds the work itself (actions). */
   headersTimeoutMs?: number;
+}
+
+/** Whether the server at `url`'s host and port completes a TLS handshake (its certificate unchecked: nothing is sent). */
+function speaksTls(url: URL, timeoutMs: number): Promise<boolean> {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host, port: Number(url.port || 80), rejectUnauthorized: false, ...(isIP(host) ? {} : { servername: host }) });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('secureConnect', () => done(true));
+  });
 }
 
 /** Node 22.15+: the CA certificates a TLS client trusts by default; @types/node 20 does not know it. */
@@ -58,10 +80,14 @@ export class Client {
   readonly #signal: AbortSignal;
   readonly #warn: (message: string) => void;
   #instance: string | null = null;
+  readonly #tokenSource: TokenSource;
+  readonly #command: string | null;
 
   constructor(options: ClientOptions) {
     this.url = options.url;
     this.#token = options.token;
+    this.#tokenSource = options.tokenSource ?? 'given';
+    this.#command = options.command ?? null;
     this.#timeoutMs = options.timeoutMs;
     this.#signal = options.signal;
     this.#warn = options.warn;
@@ -115,7 +141,7 @@ export class Client {
         ...(options.headersTimeoutMs === undefined ? {} : { headersTimeout: options.headersTimeoutMs }),
       });
     } catch (error) {
-      throw this.explain(error);
+      throw await this.#explainUnanswered(error);
     }
     this.noteInstance(response.headers[INSTANCE_HEADER]);
     if (response.statusCode >= 400) throw await this.#refusal(response);
@@ -137,7 +163,7 @@ export class Client {
       this.noteInstance(responseHeaders[INSTANCE_HEADER]);
       return socket;
     } catch (error) {
-      throw this.explain(error);
+      throw await this.#explainUnanswered(error);
     }
   }
 
@@ -201,6 +227,8 @@ export class Client {
     }
     const { message, hint } = describeRefusal(code, typeof body?.error.message === 'string' ? body.error.message : ERRORS[code].message, {
       url: this.url,
+      tokenSource: this.#tokenSource,
+      command: this.#command,
       retryAfterSeconds,
       details: body?.error.details,
     });
@@ -231,6 +259,10 @@ export class Client {
       });
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
       return new CliError('UNREACHABLE', `cannot resolve the host ${this.url.hostname}`, { hint: 'check the URL', cause: error });
+    // OpenSSL's "wrong version number": what came back was not TLS, most often plain HTTP.
+    if (this.url.protocol === 'https:' && (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/.test(String(err.message ?? err.cause?.message)))) {
+      return new CliError('TLS_FAILED', `${where} answered in plain HTTP, not HTTPS`, { hint: `use http://${where} in the URL`, cause: error });
+    }
     if (/CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|EPROTO/.test(code)) {
       return new CliError('TLS_FAILED', `TLS with ${where} failed: ${err.message ?? err.cause?.message}`, {
         hint: "give the CA that signed the endpoint's certificate with --ca FILE",
@@ -239,6 +271,21 @@ export class Client {
     }
     if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') return this.connectionLost(error);
     return new CliError('UNREACHABLE', `cannot reach ${where}: ${err.message}`, { cause: error });
+  }
+
+  /**
+   * A request that got no answer at all. An HTTPS server closes the connection on a plain
+   * HTTP request without a word, which reads as a lost connection: for an http:// URL, a
+   * TLS handshake with the same port tells the two apart (only on this failure).
+   */
+  async #explainUnanswered(error: unknown): Promise<CliError> {
+    const explained = this.explain(error);
+    if (explained.code !== 'CONNECTION_LOST' || this.url.protocol !== 'http:') return explained;
+    if (!(await speaksTls(this.url, Math.min(this.#timeoutMs, 3_000)))) return explained;
+    return new CliError('TLS_FAILED', `${this.url.host} speaks HTTPS, and the URL says http://`, {
+      hint: `use https://${this.url.host} in the URL`,
+      cause: error,
+    });
   }
 
   /** The connection to the process broke off in the middle of something: how far it got (" after 3 MB"), and what became of it ("; no file was written"). */

@@ -24,8 +24,7 @@ describe('describeRefusal', () => {
       facts({ required: 'admin', held: ['heap'], param: 'skipMemoryCheck' }),
     );
     expect(refusal).toEqual({
-      message:
-        '--skip-memory-check risks the application being OOM-killed, and needs the "admin" scope, which the token "heap" lacks; without it the memory check stays on',
+      message: '--skip-memory-check needs a token with the "admin" scope',
       hint: 'leave out --skip-memory-check, or ask the application\'s owner for a token with the "admin" scope',
     });
   });
@@ -55,5 +54,46 @@ describe('describeRefusal', () => {
       describeRefusal('NOT_FOUND', 'No such route.', facts()),
     ];
     for (const { message, hint } of cases) expect(`${message} ${hint}`).not.toMatch(HTTP_WORDS);
+  });
+});
+
+describe('describeRefusal of a token', () => {
+  const url = new URL('http://127.0.0.1:9500');
+
+  it('names OPSCTL_TOKEN when the refused token came from it: logging in again would change nothing', () => {
+    const refusal = describeRefusal('AUTH_INVALID', 'The bearer token is not valid.', {
+      url,
+      retryAfterSeconds: null,
+      details: undefined,
+      tokenSource: 'environment',
+    });
+    expect(refusal.message).toBe('the endpoint does not accept this token (from OPSCTL_TOKEN)');
+    expect(refusal.hint).toMatch(/OPSCTL_TOKEN/);
+    expect(refusal.hint).not.toMatch(/opsctl login http/);
+  });
+
+  it('says to log in again when the token was stored, in plain words', () => {
+    const refusal = describeRefusal('AUTH_INVALID', 'The bearer token is not valid.', {
+      url,
+      retryAfterSeconds: null,
+      details: undefined,
+      tokenSource: 'stored',
+    });
+    expect(refusal).toEqual({
+      message: 'the endpoint does not accept this token',
+      hint: 'the token was mistyped, revoked or belongs elsewhere; log in again: opsctl login http://127.0.0.1:9500',
+    });
+  });
+
+  it('names the command that needs a scope, and the scopes the token has, not the route', () => {
+    const refusal = describeRefusal('SCOPE_MISSING', 'The token "ci" lacks the "heap" scope that GET /heapdump requires.', {
+      url,
+      retryAfterSeconds: null,
+      details: { required: 'heap', held: ['read'] },
+      tokenSource: 'stored',
+      command: 'opsctl heapdump',
+    });
+    expect(refusal.message).toBe('opsctl heapdump needs a token with the "heap" scope; "ci" has read');
+    expect(`${refusal.message} ${refusal.hint}`).not.toMatch(HTTP_WORDS);
   });
 });

@@ -7,6 +7,10 @@ import { formatBytes, formatDurationMs } from '../ui/format.js';
 
 export interface RefusalFacts {
   url: URL;
+  /** Where the token came from (client/http.ts); OPSCTL_TOKEN wins over a stored one. Default: given. */
+  tokenSource?: 'environment' | 'stored' | 'given';
+  /** The command as typed ("opsctl heapdump"); null or absent: "this command". */
+  command?: string | null;
   retryAfterSeconds: number | null;
   details: Record<string, unknown> | undefined;
 }
@@ -36,18 +40,42 @@ export function describeRefusal(code: ErrorCode, endpointMessage: string, facts:
   switch (code) {
     case 'AUTH_REQUIRED':
     case 'AUTH_INVALID':
-    case 'AUTH_MALFORMED':
-      return { message: sentence, hint: `the token was mistyped, revoked or belongs elsewhere; log in again: opsctl login ${facts.url.origin}` };
+    case 'AUTH_MALFORMED': {
+      const message =
+        code === 'AUTH_REQUIRED'
+          ? 'the endpoint wants a token, and none was sent'
+          : code === 'AUTH_INVALID'
+            ? 'the endpoint does not accept this token'
+            : 'the endpoint could not read the token';
+      // A stored token is not used while OPSCTL_TOKEN is set: logging in again would change nothing.
+      if (facts.tokenSource === 'environment')
+        return {
+          message: `${message} (from OPSCTL_TOKEN)`,
+          hint: 'the token in OPSCTL_TOKEN was mistyped, revoked or belongs elsewhere; set it to a valid one, or unset it to use the token stored by opsctl login',
+        };
+      if (facts.tokenSource === 'stored')
+        return { message, hint: `the token was mistyped, revoked or belongs elsewhere; log in again: opsctl login ${facts.url.origin}` };
+      return { message, hint: 'the token was mistyped, revoked or belongs elsewhere' };
+    }
     case 'SCOPE_MISSING': {
+      const required = text('required');
       // A parameter that needs more than the route's scope (skipMemoryCheck needs admin): named as the flag.
       const flag = typeof details['param'] === 'string' ? FLAGS[details['param']]?.flag : undefined;
       if (flag !== undefined) {
         return {
-          message: sentence.replace(new RegExp(`^${String(details['param'])}=true`, 'i'), flag),
-          hint: `leave out ${flag}, or ask the application's owner for a token with the "${text('required')}" scope`,
+          message: `${flag} needs a token with the "${required}" scope`,
+          hint: `leave out ${flag}, or ask the application's owner for a token with the "${required}" scope`,
         };
       }
-      return { message: sentence, hint: `ask the application's owner for a token with the "${text('required')}" scope` };
+      const held = Array.isArray(details['held']) ? details['held'].map((scope) => String(scope).slice(0, 32)) : null;
+      // The endpoint names the token only in its sentence.
+      const name = /^the token "([^"]{1,64})"/i.exec(endpointMessage)?.[1];
+      const who = name === undefined ? 'this token' : `"${name}"`;
+      const has = held === null ? 'does not have it' : held.length === 0 ? 'has no scopes' : `has ${held.join(', ')}`;
+      return {
+        message: `${facts.command ?? 'this command'} needs a token with the "${required}" scope; ${who} ${has}`,
+        hint: `ask the application's owner for a token with the "${required}" scope${facts.tokenSource === 'environment' ? ', and put it in OPSCTL_TOKEN' : ''}`,
+      };
     }
     case 'THROTTLED':
       return { message: sentence, hint: `too many failed logins from this address; try again${retry}` };

@@ -29,7 +29,7 @@ describe('opsctl actions', () => {
       const run = await runCli(['actions'], { env, tty });
       expect(run.code).toBe(0);
       const plain = run.stdout.replace(/\u001b\[[0-9;]*m/g, '');
-      expect(plain).toMatch(/^warm-cache  Loads the hot keys\.\n {12}keys=<number> \(required\) {2}tier=l1\|l2 \(default l1\)\nnoop {8}Does nothing\.$/m);
+      expect(plain).toMatch(/^warm-cache {2}Loads the hot keys\.\n {12}keys=<number> \(required\) {2}tier=l1\|l2 \(default l1\)\nnoop {8}Does nothing\.$/m);
       expect(run.stdout.includes('\u001b[')).toBe(tty);
     });
   }
@@ -48,6 +48,16 @@ describe('opsctl run', () => {
     const json = await runCli(['run', 'noop', '--json'], { env });
     expect(json.stderr).toBe('');
     expect(JSON.parse(json.stdout)).toMatchObject({ action: 'noop', result: null });
+  });
+
+  it('names the action\'s own parameter for a word without "=", not the word as a key', async () => {
+    const run = await runCli(['run', 'warm-cache', '100'], { env });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^hint: write parameters as key=value, e.g. opsctl run warm-cache keys=100; warm-cache takes keys, tier$/m);
+    const second = await runCli(['run', 'warm-cache', 'keys=100', 'l2'], { env });
+    expect(second.stderr).toMatch(/e\.g\. opsctl run warm-cache tier=l2;/);
+    expect((await runCli(['run', 'warm-cache', 'keys=1', 'tier'], { env })).stderr).toMatch(/e\.g\. opsctl run warm-cache tier=VALUE;/);
+    expect((await runCli(['run', 'noop', 'now'], { env })).stderr).toMatch(/^hint: noop takes no parameters: opsctl run noop$/m);
   });
 
   it('exits 2 for a name that cannot be an action, before asking the endpoint', async () => {

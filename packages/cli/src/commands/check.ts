@@ -25,9 +25,9 @@ export interface CheckOptions {
   junit?: string;
 }
 
-export type CheckStatus = 'pass' | 'fail' | 'skip';
+type CheckStatus = 'pass' | 'fail' | 'skip';
 
-export interface CheckOutcome {
+interface CheckOutcome {
   name: string;
   status: CheckStatus;
   detail: string;
@@ -92,16 +92,20 @@ export async function runCheck(opts: CheckOptions, ctx: Context): Promise<CheckR
     for (const name of ['anonymous-refused', 'token', 'main-thread', 'scopes', 'leaks', 'heapdump']) await skip(name, 'the endpoint is unreachable');
   } else {
     await record('anonymous-refused', async () => {
-      for (const path of ['/info', '/memory']) {
+      // Who the process is and its memory use: neither may be told to a caller without a token.
+      for (const [path, what] of [
+        ['/info', 'who the process is'],
+        ['/memory', 'its memory use'],
+      ] as const) {
         try {
           await anonymous.request(path);
         } catch (error) {
           if (isCliError(error) && error.status === 401) continue;
           throw error;
         }
-        throw new CliError('CHECK_FAILED', `GET ${path} answered without a token: something in front of the endpoint lets anyone in`);
+        throw new CliError('CHECK_FAILED', `the endpoint told ${what} to a caller without a token: something in front of it lets anyone in`);
       }
-      return { detail: 'GET /info and /memory refuse anonymous callers with 401' };
+      return { detail: 'a caller without a token is turned away (tried: who the process is, its memory use)' };
     });
 
     let info: InfoResponse | null = null;

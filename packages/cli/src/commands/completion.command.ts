@@ -14,6 +14,7 @@ export function registerCompletion(program: Command, run: Runner): void {
       examples(
         'opsctl completion bash >> ~/.bashrc',
         'source <(opsctl completion bash)              # this shell only',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh's ${fpath[1]}, for the shell to expand.
         'opsctl completion zsh > "${fpath[1]}/_opsctl"',
         'opsctl completion fish > ~/.config/fish/completions/opsctl.fish',
       ),

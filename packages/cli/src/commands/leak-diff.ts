@@ -86,14 +86,14 @@ export async function runLeakDiff(opts: LeakDiffOptions, ctx: Context): Promise<
   }
 }
 
-export interface TakenSnapshot {
+interface TakenSnapshot {
   label: string;
   /** The endpoint's instance header: `<host>; pid=<pid>; start=<time>`; null from an endpoint that sends none. */
   instance: string | null;
 }
 
 /** Throws DIFFERENT_PROCESSES when `next` came from another process than `first`. */
-export function checkSameProcess(first: TakenSnapshot, next: TakenSnapshot): void {
+function checkSameProcess(first: TakenSnapshot, next: TakenSnapshot): void {
   if (first.instance === null || next.instance === null || first.instance === next.instance) return;
   throw new CliError(
     'DIFFERENT_PROCESSES',

@@ -75,7 +75,7 @@ async function watch(opts: LeaksOptions, ctx: Context): Promise<LeakStatus> {
     ctx.out.data(screen.next(renderStatus(status, ctx.out.c, ctx.out.columns, times())));
   };
   const ticker = mode === 'redraw' ? setInterval(draw, TICK_MS) : null;
-  let timer = setTimeout(() => silence.abort(), STREAM_SILENCE_MS);
+  const timer = setTimeout(() => silence.abort(), STREAM_SILENCE_MS);
   try {
     for await (const line of ndjsonLines<LeakStreamLine>(response.body)) {
       timer.refresh();
@@ -87,7 +87,8 @@ async function watch(opts: LeaksOptions, ctx: Context): Promise<LeakStatus> {
         const refused = gcRefusalNote(line.gcRequest, clock.now());
         if (refused !== null && !ctx.out.json) ctx.out.warn(refused);
       } else if (line.type === 'sample' && status !== null) {
-        status = { ...status, verdict: line.verdict, samples: [...status.samples, line.sample].slice(-1000) };
+        // The GC counts move with every sample; an endpoint without `sampling` on samples leaves the status line's.
+        status = { ...status, verdict: line.verdict, samples: [...status.samples, line.sample].slice(-1000), sampling: line.sampling ?? status.sampling };
       }
       if (status === null) continue;
       if (mode === 'redraw' && line.type !== 'heartbeat') draw();

@@ -74,12 +74,29 @@ describe('login, status, contexts, logout (file storage)', () => {
   });
 });
 
+describe('a refused token', () => {
+  it('from OPSCTL_TOKEN is named as such: logging in again would not replace it', async () => {
+    const { generateToken } = await import('@opsctl/endpoint/tokens');
+    const run = await runCli(['status'], { env: { ...env, OPSCTL_URL: ep.url, OPSCTL_TOKEN: generateToken() } });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/error: the endpoint does not accept this token \(from OPSCTL_TOKEN\)/);
+    expect(run.stderr).toMatch(/hint: .*OPSCTL_TOKEN/);
+    expect(run.stderr).not.toMatch(/log in again/);
+  });
+
+  it('that lacks a scope names the command that needs it, not the route', async () => {
+    const run = await runCli(['heapdump', '--out', `${config.dir}/`], { env: { ...env, OPSCTL_URL: ep.url, OPSCTL_TOKEN: ep.tokens['reader'] ?? '' } });
+    expect(run.stderr).toMatch(/error: opsctl heapdump needs a token with the "heap" scope; "reader" has read/);
+    expect(run.stderr).not.toMatch(/GET|\/heapdump/);
+  });
+});
+
 describe('login stores nothing unless the endpoint accepts the token', () => {
   it('refuses a wrong token with exit 3', async () => {
     const { generateToken } = await import('@opsctl/endpoint/tokens');
     const run = await login(generateToken());
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/error: the bearer token is not valid/);
+    expect(run.stderr).toMatch(/error: the endpoint does not accept this token/);
     expect(run.stderr).toMatch(/hint: /);
     expect(existsSync(join(config.dir, 'config.json'))).toBe(false);
     expect(existsSync(join(config.dir, 'credentials.json'))).toBe(false);

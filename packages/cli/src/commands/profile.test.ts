@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ const work = mkdtempSync(join(tmpdir(), 'opsctl-cli-profile-'));
 let ep: TestEndpoint;
 let env: Record<string, string>;
 beforeAll(async () => {
-  ep = await startEndpoint({}, { perf: ['profile'] });
+  ep = await startEndpoint({}, { perf: ['profile'], reader: ['read'] });
   env = { OPSCTL_URL: ep.url, OPSCTL_TOKEN: ep.tokens['perf'] ?? '' };
 });
 afterAll(async () => {
@@ -35,6 +35,26 @@ describe('opsctl profile', () => {
     const again = await runCli(['profile', 'heap', '-d', '1s', '--out', path], { env });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);
+  });
+});
+
+describe('a directory --out created', () => {
+  it('is removed again when the command is cancelled and writes nothing', async () => {
+    const controller = new AbortController();
+    controller.abort('SIGINT');
+    const run = await runCli(['profile', 'cpu', '-d', '20s', '--out', `${work}/cancelled/deeper/`], { env, signal: controller.signal });
+    expect(run.code).toBe(130);
+    expect(existsSync(join(work, 'cancelled'))).toBe(false);
+  });
+
+  it('is removed again when the endpoint refuses, but one that existed before is kept', async () => {
+    const reader = { ...env, OPSCTL_TOKEN: ep.tokens['reader'] ?? '' };
+    const refused = await runCli(['profile', 'cpu', '-d', '1s', '--out', `${work}/refused/`], { env: reader });
+    expect(refused.code).toBe(3);
+    expect(existsSync(join(work, 'refused'))).toBe(false);
+    mkdirSync(join(work, 'existing'));
+    expect((await runCli(['profile', 'cpu', '-d', '1s', '--out', `${work}/existing/`], { env: reader })).code).toBe(3);
+    expect(existsSync(join(work, 'existing'))).toBe(true);
   });
 });
 

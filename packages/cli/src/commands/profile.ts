@@ -5,8 +5,8 @@
 import { INSTANCE_HEADER, PROFILE_SECONDS_HEADER, type ProfileKind } from '../endpoint/protocol.js';
 import { saveJson } from '../client/download.js';
 import type { Context } from '../context.js';
-import { resolveDestination, suggestedName } from '../files.js';
-import { formatBytes, formatDuration } from '../ui/format.js';
+import { type Destination, suggestedName, withDestination } from '../files.js';
+import { formatBytes, formatCountOf, formatDuration } from '../ui/format.js';
 
 export interface ProfileOptions {
   kind: ProfileKind;
@@ -37,8 +37,11 @@ const LABELS: Record<ProfileKind, { what: string; extension: string; panel: stri
 const COUNTDOWN_TICK_MS = 1_000;
 
 export async function runProfile(opts: ProfileOptions, ctx: Context): Promise<ProfileResult> {
+  return withDestination({ ...opts, cwd: ctx.cwd }, (destination) => profileTo(destination, opts, ctx));
+}
+
+async function profileTo(destination: Destination, opts: ProfileOptions, ctx: Context): Promise<ProfileResult> {
   const label = LABELS[opts.kind];
-  const destination = await resolveDestination({ ...opts, cwd: ctx.cwd });
   const client = await ctx.client();
   const spinner = await ctx.out.spinner(`starting ${label.what}…`);
   let countdown: NodeJS.Timeout | undefined;
@@ -84,7 +87,7 @@ export async function runProfile(opts: ProfileOptions, ctx: Context): Promise<Pr
     };
     ctx.out.result(result, (r, c) =>
       [
-        `${c.green('✔')} ${r.kind === 'cpu' ? 'CPU' : 'Heap'} profile written to ${c.bold(r.path)} (${formatBytes(r.bytes)}, ${r.samples.toLocaleString('en-US')} samples over ${formatDuration(r.seconds)})`,
+        `${c.green('✔')} ${r.kind === 'cpu' ? 'CPU' : 'Heap'} profile written to ${c.bold(r.path)} (${formatBytes(r.bytes)}, ${formatCountOf(r.samples, 'sample')} over ${formatDuration(r.seconds)})`,
         `  open it in Chrome DevTools: ${label.panel}`,
       ].join('\n'),
     );

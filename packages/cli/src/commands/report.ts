@@ -3,7 +3,7 @@
 // endpoint skips network lookups and redacts environment values.
 import type { Context } from '../context.js';
 import { saveJson } from '../client/download.js';
-import { resolveDestination, safeName } from '../files.js';
+import { type Destination, safeName, withDestination } from '../files.js';
 import { formatBytes } from '../ui/format.js';
 import { printable } from '../ui/sanitize.js';
 
@@ -21,7 +21,10 @@ export interface ReportResult {
 }
 
 export async function runReport(opts: ReportOptions, ctx: Context): Promise<ReportResult> {
-  const destination = await resolveDestination({ ...opts, cwd: ctx.cwd });
+  return withDestination({ ...opts, cwd: ctx.cwd }, (destination) => reportTo(destination, opts, ctx));
+}
+
+async function reportTo(destination: Destination, opts: ReportOptions, ctx: Context): Promise<ReportResult> {
   const client = await ctx.client();
   const spinner = await ctx.out.spinner('generating the diagnostic report…');
   try {

@@ -21,7 +21,7 @@ import { transferFailure } from '../client/download.js';
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';
 import { CliError, isCliError } from '../errors.js';
-import { AtomicFile, isFileSystemError, resolveDestination, STREAM_CHUNK_BYTES } from '../files.js';
+import { AtomicFile, type Destination, isFileSystemError, STREAM_CHUNK_BYTES, withDestination } from '../files.js';
 import { validateHeapSnapshot } from '../heapsnapshot/validate.js';
 import type { Spinner } from '../ui/output.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
@@ -61,7 +61,7 @@ export async function runSnapshotsList(ctx: Context): Promise<SnapshotsResponse>
  * Throws USAGE unless `id` is one the endpoint's router accepts in a path: a mistyped or
  * pasted id is a usage error, not a request.
  */
-export function checkSnapshotId(id: string): void {
+function checkSnapshotId(id: string): void {
   if (PATH_SEGMENT_PATTERN.test(id)) return;
   const shown = JSON.stringify(id.length > 40 ? `${id.slice(0, 40)}…` : id);
   throw new CliError('USAGE', `${shown} is not a capture id: ids are 1-128 letters, digits, ".", "_" or "-"`, {
@@ -100,7 +100,10 @@ function checkListed(entry: CapturedSnapshot): CapturedSnapshot {
 
 export async function runSnapshotGet(opts: SnapshotGetOptions, ctx: Context): Promise<SnapshotGetResult> {
   checkSnapshotId(opts.id);
-  const destination = await resolveDestination({ ...opts, cwd: ctx.cwd });
+  return withDestination({ ...opts, cwd: ctx.cwd }, (destination) => getSnapshotTo(destination, opts, ctx));
+}
+
+async function getSnapshotTo(destination: Destination, opts: SnapshotGetOptions, ctx: Context): Promise<SnapshotGetResult> {
   const client = await ctx.client();
   const { snapshots } = await client.json<SnapshotsResponse>('/snapshots');
   const listed = snapshots.find((s) => s.id === opts.id);

@@ -105,7 +105,7 @@ describe('summarizeByClass on a real snapshot', () => {
     const summary = summarizeByClass(await parseHeapSnapshot(file));
     expect(summary.ids.length).toBe(summary.groups.reduce((sum, group) => sum + group.count, 0));
     expect(summary.ids.every((id, index) => index === 0 || (summary.ids[index - 1] as number) < id)).toBe(true);
-    summary.groups.forEach((group, index) => expect(idsOfGroup(summary, index)).toHaveLength(group.count));
+    for (const [index, group] of summary.groups.entries()) expect(idsOfGroup(summary, index)).toHaveLength(group.count);
   });
 });
 

@@ -82,7 +82,7 @@ export function finishSummary(groups: readonly ClassGroup[], ids: Uint32Array, g
     .map((_, group) => group)
     .sort((a, b) => (groups[b] as ClassGroup).selfSize - (groups[a] as ClassGroup).selfSize || byName(groups[a] as ClassGroup, groups[b] as ClassGroup));
   const rank = new Uint32Array(order.length);
-  order.forEach((group, position) => (rank[group] = position));
+  for (const [position, group] of order.entries()) rank[group] = position;
   for (let i = 0; i < groupOf.length; i++) groupOf[i] = rank[groupOf[i] as number] as number;
   if (sortIds) sortPairs(ids, groupOf);
   return { groups: order.map((group) => groups[group] as ClassGroup), ids, groupOf };

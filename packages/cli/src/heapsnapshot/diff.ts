@@ -79,7 +79,7 @@ export function diffClassSummaries(before: ClassSummary, after: ClassSummary, op
     if (before.ids[hint] === id && beforeRows[group] === to) survivors[group] = (survivors[group] as number) + 1;
     else to.added++;
   }
-  before.groups.forEach((group, index) => ((beforeRows[index] as MutableDelta).removed += group.count - (survivors[index] as number)));
+  for (const [index, group] of before.groups.entries()) (beforeRows[index] as MutableDelta).removed += group.count - (survivors[index] as number);
   const changed: ClassDelta[] = [];
   for (const row of rows.values()) {
     row.countDelta = row.countAfter - row.countBefore;

@@ -3,7 +3,7 @@
 // sentence; the next step depends on the caller (download again, take a new snapshot),
 // so commands add it.
 
-export const HEAPSNAPSHOT_ERROR_CODES = [
+const HEAPSNAPSHOT_ERROR_CODES = [
   /** It does not start like a V8 heap snapshot: other JSON, binary data, another format. */
   'NOT_A_HEAPSNAPSHOT',
   /** It starts like one but ends early: an interrupted download or write, a cut gzip stream, an empty file. */

@@ -1,24 +1,13 @@
-// Heap snapshot reading and comparison for `opsctl heapdump` (validation) and `opsctl
-// heapdiff` (two- and three-snapshot reports, who holds what grows): the public API.
-// Everything else is internal.
-export { HEAPSNAPSHOT_ERROR_CODES, HeapSnapshotError, isHeapSnapshotError, type HeapSnapshotErrorCode } from './errors.js';
-export type { SnapshotHeader } from './header.js';
-export { DEFAULT_CHUNK_BYTES, readFileChunks, type ReadOptions, type SnapshotSource } from './source.js';
-export type { SnapshotCounts } from './scanner.js';
-export { validateHeapSnapshot } from './validate.js';
-export { parseHeapSnapshot, type ParseOptions } from './parse.js';
-export type { HeapSnapshot, HeapTotals, SnapshotEdges, SnapshotNodes } from './snapshot.js';
-export { classNamesByType, classNameStrings, idsOfGroup, summarizeByClass, type ClassGroup, type ClassSummary } from './classes.js';
-export type { RankBy, RankOptions } from './rank.js';
-export { diffClassSummaries, diffHeapSnapshots, type ClassDelta, type DiffOptions, type HeapDiff } from './diff.js';
-export { findRetainedAllocations, type RetainedOptions } from './retained.js';
-export type {
-  HolderClass,
-  HolderExample,
-  HolderReport,
-  PathOrigin,
-  PathStep,
-  RetainerHolder,
-  RetainerOptions,
-  RetainerPath,
-} from './retainers.js';
+// Heap snapshot reading and comparison for `opsctl heapdiff` (two- and three-snapshot
+// reports, who holds what grows): what operations/heap-diff.ts and the tests use.
+// `opsctl heapdump` and `snapshots` import their checks from their own files
+// (validate.ts, verify-stream.ts, errors.ts).
+export { isHeapSnapshotError } from './errors.js';
+export { DEFAULT_CHUNK_BYTES, readFileChunks, type SnapshotSource } from './source.js';
+export { parseHeapSnapshot } from './parse.js';
+export type { HeapTotals } from './snapshot.js';
+export { summarizeByClass } from './classes.js';
+export type { RankBy } from './rank.js';
+export { diffHeapSnapshots, type ClassDelta, type HeapDiff } from './diff.js';
+export { findRetainedAllocations } from './retained.js';
+export type { HolderClass, HolderReport, PathStep, RetainerPath } from './retainers.js';

@@ -13,7 +13,7 @@ export interface EdgeKinds {
   readonly weak: number;
 }
 
-export interface NodeKinds {
+interface NodeKinds {
   readonly array: number;
   readonly string: number;
   readonly number: number;

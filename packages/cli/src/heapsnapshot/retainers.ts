@@ -30,7 +30,7 @@ export interface PathStep {
   readonly times: number;
 }
 
-export interface RetainerHolder {
+interface RetainerHolder {
   readonly id: number;
   readonly class: string;
   /** The name it is held under (a variable, a property), or null for an index. */
@@ -40,7 +40,7 @@ export interface RetainerHolder {
 }
 
 /** Where a cluster's paths start: the program (globals, embedder), running code (stack, handles), only V8's tables, or nothing strong. */
-export type PathOrigin = 'program' | 'runtime' | 'internal' | 'unreachable';
+type PathOrigin = 'program' | 'runtime' | 'internal' | 'unreachable';
 
 export interface RetainerPath {
   /** Objects in the cluster, with the parts they hold, and their bytes. */
@@ -53,7 +53,7 @@ export interface RetainerPath {
   readonly holder: RetainerHolder | null;
 }
 
-export interface HolderExample {
+interface HolderExample {
   readonly id: number;
   /** The node's own name: the constructor for objects, the text for strings (when kept), the function's name for closures. */
   readonly name: string;
@@ -119,8 +119,8 @@ export function reportHolders(snapshot: HeapSnapshot, explain: Uint8Array, optio
   const { nodes } = snapshot;
   const graph = snapshot.edges === null ? null : (snapshot as SnapshotGraph);
   const tree = graph === null ? null : shortestPaths(graph);
-  const owners = graph === null || tree === null ? null : new Owners(graph, tree, explain);
   const classes = new ClassTable(snapshot);
+  const owners = graph === null || tree === null ? null : new Owners(graph, tree, explain, (node) => classes.groupOf(node));
 
   // Each explained node with its owner, grouped by owner.
   let explained = 0;

@@ -55,13 +55,13 @@ export class ValueSkipper {
     const n = buf.length;
     const stack = this.#stack;
     let state = this.#state;
-    let escape = this.#escape;
+    let escaping = this.#escape;
     let i = start;
     for (; i < n; i++) {
       const c = buf[i] as number;
       if (state === STRING) {
-        if (escape) escape = false;
-        else if (c === BACKSLASH) escape = true;
+        if (escaping) escaping = false;
+        else if (c === BACKSLASH) escaping = true;
         else if (c === QUOTE) {
           state = CONTAINER;
           if (stack.length === 0) {
@@ -92,7 +92,7 @@ export class ValueSkipper {
           break;
         }
       } else if (isSpace(c)) {
-        continue;
+        // whitespace between tokens: nothing to track
       } else if (state === START && isScalarChar(c)) {
         state = SCALAR;
       } else if (state === START || !(c === COMMA || c === COLON || isScalarChar(c))) {
@@ -100,7 +100,7 @@ export class ValueSkipper {
       }
     }
     this.#state = state;
-    this.#escape = escape;
+    this.#escape = escaping;
     if (this.#maxCapture > 0) this.#capture(buf, start, i, offset);
     return i;
   }

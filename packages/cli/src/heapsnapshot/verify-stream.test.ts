@@ -18,7 +18,12 @@ async function through(verify: VerifyingStream, bytes: Buffer, size = 65_536): P
   const pieces: Buffer[] = [];
   for (let at = 0; at < bytes.length; at += size) pieces.push(bytes.subarray(at, at + size));
   const out: Buffer[] = [];
-  const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (out.push(chunk), done()) });
+  const sink = new Writable({
+    write: (chunk: Buffer, _encoding, done) => {
+      out.push(chunk);
+      done();
+    },
+  });
   const error = await pipeline(Readable.from(pieces), verify, sink).then(
     () => null,
     (e: unknown) => e,

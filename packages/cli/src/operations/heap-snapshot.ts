@@ -32,7 +32,7 @@ import { transferFailure } from '../client/download.js';
 import type { Client } from '../client/http.js';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
-import { AtomicFile, resolveDestination, STREAM_CHUNK_BYTES, suggestedName } from '../files.js';
+import { AtomicFile, type Destination, STREAM_CHUNK_BYTES, suggestedName, withDestination } from '../files.js';
 import { isHeapSnapshotError } from '../heapsnapshot/errors.js';
 import { VerifyingStream } from '../heapsnapshot/verify-stream.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
@@ -43,7 +43,7 @@ import { formatBytes, formatDuration } from '../ui/format.js';
  * endpoint's SnapshotPacing, packages/endpoint/src/diagnostics/snapshot-preflight.ts)
  * before it gives up with the endpoint's refusal.
  */
-export const PACING_WAIT_MAX_MS = 30_000;
+const PACING_WAIT_MAX_MS = 30_000;
 
 export interface HeapdumpOptions {
   /** A file, or a directory; the current directory when absent. */
@@ -76,7 +76,7 @@ export interface HeapdumpResult {
   stages: HeapdumpStages;
 }
 
-export interface HeapdumpStages {
+interface HeapdumpStages {
   /** From this process's start to the answer's headers: start-up, /memory, the request. */
   untilHeadersMs: number;
   /** V8 writing the snapshot (the endpoint's figure). */
@@ -98,7 +98,10 @@ export interface HeapdumpStages {
 
 /** Takes a heap snapshot of the process `client` talks to and writes it where `opts` says; prints only progress. */
 export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ctx: Context): Promise<HeapdumpResult> {
-  const destination = await resolveDestination({ ...opts, cwd: ctx.cwd });
+  return withDestination({ ...opts, cwd: ctx.cwd }, (destination) => snapshotTo(destination, opts, client, ctx));
+}
+
+async function snapshotTo(destination: Destination, opts: HeapdumpOptions, client: Client, ctx: Context): Promise<HeapdumpResult> {
   const before = await client.json<MemoryResponse>('/memory');
   const file = await AtomicFile.create(destination.dir, (text) => ctx.out.info(text));
   const spinner = await ctx.out.spinner('requesting a heap snapshot…');

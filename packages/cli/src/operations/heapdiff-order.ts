@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { CliError } from '../errors.js';
 
-export interface SnapshotOrigin {
+interface SnapshotOrigin {
   /** Who took it: `<app>-<host>-<pid>` (opsctl heapdump) or `pid <pid>` (Node's default name). */
   process: string;
   /** Sorts in the order the snapshots were taken, within one process. */
@@ -19,7 +19,7 @@ const OPSCTL_NAME = /^(.+-\d+)-(\d{8}T\d{6}Z)\.heapsnapshot(?:\.gz)?$/;
 const NODE_NAME = /^Heap\.(\d{8})\.(\d{6})\.(\d+)\.(\d+)\.(\d+)\.heapsnapshot(?:\.gz)?$/;
 
 /** The process and time a snapshot's file name gives, or null for a name that says neither. */
-export function originFromName(file: string): SnapshotOrigin | null {
+function originFromName(file: string): SnapshotOrigin | null {
   const name = basename(file);
   const opsctl = OPSCTL_NAME.exec(name);
   if (opsctl) return { process: opsctl[1] as string, order: opsctl[2] as string };

@@ -31,6 +31,11 @@ export function formatDurationMs(ms: number): string {
   return formatDuration(ms / 1000);
 }
 
+/** "1 sample", "2 samples", "1,500 samples": a count with its noun in the right number. */
+export function formatCountOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${formatCount(n)} ${n === 1 ? singular : plural}`;
+}
+
 /** 1234567 → "1,234,567", whatever the locale. */
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');

@@ -16,7 +16,7 @@ export function renderHeapdiff(result: HeapdiffResult, c: ChalkInstance): string
     const { total, classes } = result.newObjects;
     lines.push(
       '',
-      c.bold(`new in ${result.files.b}`) + `: ${count(total.count)} objects, ${formatBytes(total.selfSize)}, by what holds them`,
+      `${c.bold(`new in ${result.files.b}`)}: ${count(total.count)} objects, ${formatBytes(total.selfSize)}, by what holds them`,
       ...renderHolders(classes, result.files.b, c),
     );
   } else if (result.kind === 'retained') {
@@ -72,7 +72,7 @@ function renderRetained(r: RetainedResult, c: ChalkInstance): string[] {
   ]).lines;
   return [
     title,
-    c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects held by a new object'),
+    c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects of another class held by a new object'),
     '',
     c.dim(header),
     ...body,

@@ -13,15 +13,15 @@ export function junitReport(suite: string, cases: readonly JunitCase[]): string 
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
   const total = cases.reduce((sum, c) => sum + c.durationMs, 0);
   const body = cases.map((c) => {
-    const open = `    <testcase classname="${escape(suite)}" name="${escape(c.name)}" time="${seconds(c.durationMs)}"`;
-    if (c.status === 'pass') return `${open}>\n      <system-out>${escape(c.detail)}</system-out>\n    </testcase>`;
-    if (c.status === 'skip') return `${open}>\n      <skipped message="${escape(c.detail)}"/>\n    </testcase>`;
-    return `${open}>\n      <failure message="${escape(c.detail)}" type="${escape(c.name)}">${escape(c.detail)}</failure>\n    </testcase>`;
+    const open = `    <testcase classname="${escapeXml(suite)}" name="${escapeXml(c.name)}" time="${seconds(c.durationMs)}"`;
+    if (c.status === 'pass') return `${open}>\n      <system-out>${escapeXml(c.detail)}</system-out>\n    </testcase>`;
+    if (c.status === 'skip') return `${open}>\n      <skipped message="${escapeXml(c.detail)}"/>\n    </testcase>`;
+    return `${open}>\n      <failure message="${escapeXml(c.detail)}" type="${escapeXml(c.name)}">${escapeXml(c.detail)}</failure>\n    </testcase>`;
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${escape(suite)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${seconds(total)}">`,
-    `  <testsuite name="${escape(suite)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${seconds(total)}" timestamp="${new Date().toISOString().slice(0, 19)}">`,
+    `<testsuites name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${seconds(total)}">`,
+    `  <testsuite name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${seconds(total)}" timestamp="${new Date().toISOString().slice(0, 19)}">`,
     ...body,
     '  </testsuite>',
     '</testsuites>',
@@ -30,7 +30,7 @@ export function junitReport(suite: string, cases: readonly JunitCase[]): string 
 }
 
 /** XML-escapes text for both attributes and element content, dropping characters XML 1.0 forbids. */
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text
     .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/gu, '')
     .replace(/&/g, '&amp;')

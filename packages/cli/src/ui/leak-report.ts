@@ -3,7 +3,7 @@
 // next. `unknown` never reads as OK: it says how much is missing and how long that takes.
 import type { ChalkInstance } from 'chalk';
 import type { GcRequestResult, LeakStatus, MemorySample } from '../endpoint/protocol.js';
-import { formatBytes, formatDuration } from './format.js';
+import { formatBytes, formatCountOf, formatDuration } from './format.js';
 import { sparkline } from './sparkline.js';
 
 /** The command that shows what grows, named when a leak is suspected. */
@@ -50,9 +50,10 @@ export function renderStatus(status: LeakStatus, c: ChalkInstance, columns: numb
     `${'verdict'.padEnd(10)}${level(c, verdict.verdict, verdict.verdict.toUpperCase())}  ${verdict.reason}`,
     series('heapUsed', 'heap'),
     series('external', 'external'),
-    `${'evidence'.padEnd(10)}${verdict.samplesUsed} samples over ${formatDuration(verdict.spanSeconds)} (${verdict.bucketsFilled} buckets), ${formatDuration(verdict.warmupSeconds)} of warm-up dropped${forced}`,
+    `${'evidence'.padEnd(10)}${formatCountOf(verdict.samplesUsed, 'sample')} over ${formatDuration(verdict.spanSeconds)} (${formatCountOf(verdict.bucketsFilled, 'bucket')}), ${formatDuration(verdict.warmupSeconds)} of warm-up dropped${forced}`,
     ...(next === null ? [] : [`${'next'.padEnd(10)}${next}`]),
-    `${'watching'.padEnd(10)}${liveness(status, times)}`,
+    // A one-shot status watches nothing: its row says when the monitor last sampled.
+    `${(times.watchingSince === null ? 'sampling' : 'watching').padEnd(10)}${liveness(status, times)}`,
   ].join('\n');
 }
 

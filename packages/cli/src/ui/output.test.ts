@@ -6,8 +6,20 @@ function capture(json: boolean): { out: Output; stdout: () => string; stderr: ()
   let stdout = '';
   let stderr = '';
   const out = new Output({
-    stdout: { write: (text: string) => ((stdout += text), true), isTTY: false },
-    stderr: { write: (text: string) => ((stderr += text), true), isTTY: false },
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+        return true;
+      },
+      isTTY: false,
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+        return true;
+      },
+      isTTY: false,
+    },
     env: {},
     json,
     noColor: true,

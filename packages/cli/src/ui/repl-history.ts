@@ -7,7 +7,7 @@ import { appendFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync } fro
 import { join } from 'node:path';
 
 /** Lines kept: more are trimmed, oldest first, when the file is next read. */
-export const HISTORY_LINES = 1000;
+const HISTORY_LINES = 1000;
 
 export class ReplHistory {
   readonly path: string;

@@ -17,7 +17,7 @@ export function printable(text: string): string {
 }
 
 /** A parsed JSON value with every string in it (keys too) made printable. */
-export function printableDeep<T>(value: T): T {
+function printableDeep<T>(value: T): T {
   if (typeof value === 'string') return printable(value) as T;
   if (Array.isArray(value)) return value.map((item: unknown) => printableDeep(item)) as T;
   if (value !== null && typeof value === 'object') {

@@ -6,12 +6,12 @@
 import { ACTION_NAME_PATTERN, ACTION_TIMEOUT_MAX_MS, type ActionInfo, type ActionParamInfo, type ActionParamType } from '../protocol/index.js';
 
 /** Most maintenance commands take seconds; a stuck one must not hold its caller forever. */
-export const ACTION_TIMEOUT_MS = 30_000;
+const ACTION_TIMEOUT_MS = 30_000;
 // ACTION_TIMEOUT_MAX_MS (10 min, protocol/actions.ts): longer work belongs in a job the action starts, not in an open request.
 /** Two operators running the same "reindex" at once is rarely what either wants. */
-export const ACTION_CONCURRENCY = 1;
+const ACTION_CONCURRENCY = 1;
 /** Parameter values quoted in the audit log are cut here: enough to recognise, not a data dump. */
-export const AUDIT_VALUE_CHARS = 200;
+const AUDIT_VALUE_CHARS = 200;
 
 const PARAM_TYPES: readonly ActionParamType[] = ['string', 'number', 'boolean', 'enum'];
 // Safe as the key of `opsctl run NAME key=value`.
@@ -49,7 +49,7 @@ export interface ActionDefinition {
   concurrency?: number;
 }
 
-export interface ResolvedParam {
+interface ResolvedParam {
   type: ActionParamType;
   description: string | null;
   required: boolean;

@@ -20,9 +20,9 @@ const ERROR_MESSAGE_CHARS = 1_000;
  * A result's JSON is at most this: it crosses to the endpoint's thread, whose heap is
  * small, and an action that makes more should write a file and return where.
  */
-export const MAX_RESULT_BYTES = 16 * 1024 * 1024;
+const MAX_RESULT_BYTES = 16 * 1024 * 1024;
 
-export type ActionOutcome =
+type ActionOutcome =
   /** `resultJson` is what the action returned, as JSON text (undefined becomes null). */
   | { kind: 'ok'; resultJson: string; durationMs: number }
   | { kind: 'failed'; error: { name: string; message: string; code: string | null }; durationMs: number }

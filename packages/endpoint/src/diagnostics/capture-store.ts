@@ -38,7 +38,7 @@ async function warnIfOpen(dir: string): Promise<void> {
   );
 }
 
-export function isCaptureId(id: string): boolean {
+function isCaptureId(id: string): boolean {
   return CAPTURE_ID_PATTERN.test(id);
 }
 
@@ -201,7 +201,7 @@ async function fsync(path: string): Promise<void> {
   }
 }
 
-export async function sha256Of(path: string): Promise<string> {
+async function sha256Of(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path, { highWaterMark: ZLIB_CHUNK_BYTES })) hash.update(chunk as Buffer);
   return hash.digest('hex');

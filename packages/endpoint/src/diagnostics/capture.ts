@@ -45,11 +45,11 @@ const PREFLIGHT_CODES: Record<PreflightRefusal['kind'], ErrorCode> = {
 };
 
 /** A snapshot pauses the process and raises its RSS for good: at most one per 10 minutes. */
-export const CAPTURE_COOLDOWN_MS = 10 * 60_000;
+const CAPTURE_COOLDOWN_MS = 10 * 60_000;
 /** Three: what the three-snapshot technique (opsctl heapdiff A B C) needs. */
-export const CAPTURE_MAX_COUNT = 3;
+const CAPTURE_MAX_COUNT = 3;
 /** Room for the three of a ~300 MB heap while one more is written. */
-export const CAPTURE_MAX_DISK_BYTES = 2 * 1024 ** 3;
+const CAPTURE_MAX_DISK_BYTES = 2 * 1024 ** 3;
 
 export interface CaptureRuleOptions {
   /** Capture when the heap used after a major GC exceeds this many bytes. */

@@ -19,7 +19,7 @@ import { PauseBudget } from './pause-budget.js';
 /** At most one forced GC per this, whoever asks: a flood of requests cannot stall the app. */
 export const FORCED_GC_MIN_INTERVAL_MS = 5_000;
 /** Share of wall time forced GCs may take: 0.5%, half the endpoint's 1% throughput goal. */
-export const FORCED_GC_BUDGET = 0.005;
+const FORCED_GC_BUDGET = 0.005;
 /**
  * Credit accrues over at most this long, 1.5 s at 0.5%: an app running for hours cannot bank
  * a burst of pauses, and a young one can afford the samples a first verdict needs. With 600 ms
@@ -27,7 +27,7 @@ export const FORCED_GC_BUDGET = 0.005;
  * reached 90 s (docs/leak-detection.md). In any interval, at most 1.5 s plus 0.5% of it:
  * 1.75% of the first two minutes, 1% of any five, 0.5% over hours.
  */
-export const BUDGET_WINDOW_MS = 300_000;
+const BUDGET_WINDOW_MS = 300_000;
 /**
  * Never force a GC expected to pause longer. 100 ms, as before, refused every forced GC once
  * the heap passed ~40-80 MB: within a minute for a 1 MB/s leak, and for most real apps, which

@@ -28,7 +28,7 @@ export const SAMPLE_CAPACITY = 720;
  * cuts its 90 s minimum into 12 buckets of 7.5 s, while Node 24 went 40-80 s between major
  * GCs under load, and a steady app minutes. The default gap; the leak monitor's grows.
  */
-export const MAX_SAMPLE_GAP_MS = 10_000;
+const MAX_SAMPLE_GAP_MS = 10_000;
 
 // The young generation: where everything allocated since the GC lives.
 const YOUNG_SPACES = new Set(['new_space', 'new_large_object_space']);

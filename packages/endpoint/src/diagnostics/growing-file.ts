@@ -11,9 +11,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Bytes read at a time at most: large reads, few calls; a few MiB in flight is nothing next to the snapshot's graph. */
-export const GROWING_READ_MAX_BYTES = 4 * 1024 * 1024;
+const GROWING_READ_MAX_BYTES = 4 * 1024 * 1024;
 /** How often to look for new bytes while the writer is at work. */
-export const GROWING_POLL_MS = 10;
+const GROWING_POLL_MS = 10;
 
 export interface GrowingFileRead {
   /** The chunks, in order, until the writer has finished and everything it wrote has been read. */

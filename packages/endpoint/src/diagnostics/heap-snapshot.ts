@@ -26,11 +26,11 @@ export const HEAP_TEMP_PREFIX = 'opsctl-heap-';
  */
 export const SMALL_OBJECT_MEMORY_FACTOR = 24;
 /** Extra peak RSS of even a near-empty heap's snapshot (measured 25-50 MB). */
-export const SNAPSHOT_BASE_BYTES = 64 * 1024 * 1024;
+const SNAPSHOT_BASE_BYTES = 64 * 1024 * 1024;
 /** The file's size per byte of heap used, for progress (measured 1.8-2.0 for objects). */
-export const FILE_BYTES_PER_HEAP_BYTE = 2;
+const FILE_BYTES_PER_HEAP_BYTE = 2;
 /** The same, at its worst (short strings: 2.8-3.2), for the free-disk check. */
-export const FILE_BYTES_PER_HEAP_BYTE_MAX = 3.2;
+const FILE_BYTES_PER_HEAP_BYTE_MAX = 3.2;
 /** Event-loop pause per MB of heap used: measured 120-150 ms on Node 20, 55-80 ms on Node 22+. */
 export const PAUSE_MS_PER_HEAP_MB = Number(process.versions.node.split('.')[0]) >= 22 ? 80 : 150;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { awaitsOnlyTheWindow, JUDGED_WINDOW_MS, sampleGap } from './leak-monitor.js';
+import type { LeakEvent } from '../protocol/leaks.js';
+import { awaitsOnlyTheWindow, JUDGED_WINDOW_MS, LeakMonitor, sampleGap } from './leak-monitor.js';
 import { DEFAULT_LEAK_SETTINGS, judgeLeak, type JudgedSample } from './leak-verdict.js';
 
 const MB = 1024 * 1024;
@@ -65,5 +66,24 @@ describe('awaitsOnlyTheWindow', () => {
         ),
       ),
     ).toBe(false);
+  });
+});
+
+describe('LeakMonitor events', () => {
+  it("carry the sampler's stats after each sample, so that a watch's GC counts stay current", () => {
+    const monitor = new LeakMonitor();
+    monitor.start();
+    try {
+      const events: LeakEvent[] = [];
+      const unsubscribe = monitor.subscribe((event) => events.push(event));
+      const status = monitor.status(true);
+      unsubscribe();
+      expect(status.gcRequest?.forced).toBe(true);
+      const forced = events.find((event) => event.sample.forced);
+      expect(forced?.sampling).toEqual(status.sampling);
+      expect(forced?.sampling?.forcedGcs).toBeGreaterThanOrEqual(1);
+    } finally {
+      monitor.stop();
+    }
   });
 });

@@ -77,9 +77,10 @@ export class LeakMonitor {
     if (this.#listeners.size === 0) return;
     const changed = verdict.verdict !== this.#level;
     this.#level = verdict.verdict;
+    const sampling = this.#sampler.stats();
     for (const listener of this.#listeners.keys()) {
       try {
-        listener({ type: 'sample', sample, verdict, changed });
+        listener({ type: 'sample', sample, verdict, changed, sampling });
       } catch (error) {
         // One broken listener must not silence the others, nor reach the application.
         this.#listeners.delete(listener);

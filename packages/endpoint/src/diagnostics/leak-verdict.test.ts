@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatBytes } from '../bytes.js';
 import type { LeakLevel, MemorySample } from '../protocol/leaks.js';
 import { DEFAULT_LEAK_SETTINGS, judgeLeak, leakSettingsProblems } from './leak-verdict.js';
 
@@ -147,6 +148,11 @@ describe('judgeLeak on leaks', () => {
     expect(verdict.series.heapUsed.failed).toEqual([]);
     expect((verdict.series.heapUsed.slopeBytesPerHour ?? 0) / (3600 * MB)).toBeCloseTo(1, 1);
     expect(verdict.reason).toMatch(/heap used/);
+    // In the decimal units the CLI prints its lines under the reason in (docs/operations.md).
+    const { growthBytes, slopeBytesPerHour } = verdict.series.heapUsed;
+    expect(verdict.reason).toContain(`grew ${formatBytes(growthBytes ?? 0)} over`);
+    expect(verdict.reason).toContain(`(${formatBytes(slopeBytesPerHour ?? 0)}/h)`);
+    expect(verdict.reason).not.toMatch(/MiB/);
   });
 
   it('suspects a 100 KB/s leak within 200 s', () => {

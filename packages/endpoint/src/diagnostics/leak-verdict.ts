@@ -6,6 +6,7 @@
 // so a rise that is significant but not conclusive (too early, too small, slowing down)
 // is only `growing`; too few samples to judge at all is `unknown`, never `ok`.
 
+import { formatBytes } from '../bytes.js';
 import {
   LEAK_LEVELS,
   type LeakCondition,
@@ -24,43 +25,43 @@ export type JudgedSample = Pick<MemorySample, 'time' | 'heapUsed' | 'external'>;
 // Defaults, as measured on recorded 300 s runs of real HTTP apps (docs/leak-detection.md,
 // and the recordings under test/fixtures/leak-recordings/ that a test replays).
 /** Start-up allocates (JIT, lazy modules, pools): its growth is not a leak. */
-export const WARMUP_FRACTION = 0.2;
+const WARMUP_FRACTION = 0.2;
 /** ... and at least this much is warm-up however short the record. */
-export const WARMUP_MIN_SECONDS = 10;
+const WARMUP_MIN_SECONDS = 10;
 /** Minimum per time bucket: the live set, robust to a sample taken amid garbage. */
-export const BUCKET_COUNT = 12;
+const BUCKET_COUNT = 12;
 /**
  * The fewest points for which Mann-Kendall can reach Z 2.33 (6 rising points give 2.63): with
  * fewer samples than this after warm-up the verdict is `unknown`. When the samples cluster
  * in fewer buckets than this (V8's major GCs come in bursts), each sample is a point.
  */
-export const MIN_BUCKETS = 6;
+const MIN_BUCKETS = 6;
 /** One-sided p < 0.01 that the bucket minima rise. */
-export const MIN_MANN_KENDALL_Z = 2.33;
+const MIN_MANN_KENDALL_Z = 2.33;
 /** Steps and plateaus fit a straight line badly; a steady leak fits it well. */
-export const MIN_R_SQUARED = 0.6;
+const MIN_R_SQUARED = 0.6;
 /** Growth must matter relative to the heap... */
-export const MIN_GROWTH_FRACTION = 0.05;
+const MIN_GROWTH_FRACTION = 0.05;
 /** ...and in absolute terms: a few MB move with caches and compiled code. 4 MiB. */
-export const MIN_GROWTH_BYTES = 4 * 1024 * 1024;
+const MIN_GROWTH_BYTES = 4 * 1024 * 1024;
 /** The later half rising slower than this share of the first means a plateau ahead (log-like growth, filling caches). */
-export const MIN_HALVES_RATIO = 0.75;
+const MIN_HALVES_RATIO = 0.75;
 /**
  * Each half must rise at least at this share of the whole window's slope to count as rising.
  * "Rising" as merely > 0 let noise pass a step that fell between the halves: 200 false alarms
  * in 12,000 judgements of synthetic steps; a steady leak's halves each rise at about the
  * window's slope.
  */
-export const MIN_HALF_SHARE = 0.5;
+const MIN_HALF_SHARE = 0.5;
 /**
  * A significant trend is `growing` only when its growth reaches this share of the growth
  * `suspected` needs (1 MiB by default). Lazy compilation and small caches grow a steady heap
  * by a few hundred KB over minutes: significant, and not worth a word (seen on a steady
  * node:http app, Node 20 and 24, where it was otherwise `growing` half of the time).
  */
-export const MIN_GROWING_SHARE = 0.25;
+const MIN_GROWING_SHARE = 0.25;
 /** A bounded cache filling linearly for ~80 s looks exactly like a leak until it stops: never suspect sooner. */
-export const MIN_SPAN_SECONDS = 90;
+const MIN_SPAN_SECONDS = 90;
 
 export const DEFAULT_LEAK_SETTINGS: Readonly<LeakSettings> = Object.freeze({
   warmupFraction: WARMUP_FRACTION,
@@ -335,12 +336,12 @@ function explain(verdict: LeakLevel, series: Record<LeakSeriesName, LeakSeriesEv
   const name = series.heapUsed.level === verdict ? 'heapUsed' : 'external';
   const evidence = series[name];
   const what = name === 'heapUsed' ? 'heap used' : 'external memory';
-  const grew = `${what} after major GCs grew ${megabytes(evidence.growthBytes)} over ${span} (${megabytes(evidence.slopeBytesPerHour)}/hour)`;
+  const grew = `${what} after major GCs grew ${size(evidence.growthBytes)} over ${span} (${size(evidence.slopeBytesPerHour)}/h)`;
   if (verdict === 'suspected') return `${grew}, steadily and without slowing down: a leak is likely.`;
   if (verdict === 'growing') return `${grew}, but ${HOLD_BACK[evidence.failed[0] ?? 'no-significant-trend'](settings)}.`;
   if (verdict === 'unknown')
     return `not enough data yet: ${used} post-GC sample${used === 1 ? '' : 's'} after warm-up, and a verdict needs ${settings.minBuckets}.`;
-  return `no growth worth noting in heap used or external memory after major GCs over ${span} (${used} samples).`;
+  return `no growth worth noting in heap used or external memory after major GCs over ${span} (${used} sample${used === 1 ? '' : 's'}).`;
 }
 
 // Why a significant trend is not (yet) called a leak, completing "..., but ".
@@ -375,8 +376,9 @@ function bytes(value: number | null): number | null {
   return value === null ? null : Math.round(value);
 }
 
-function megabytes(value: number | null): string {
-  return `${value === null ? '?' : (value / (1024 * 1024)).toFixed(1)} MiB`;
+/** In the decimal units the CLI prints under the reason ("37.2 MB after GC, +1.8 GB/h"). */
+function size(value: number | null): string {
+  return value === null ? '?' : formatBytes(value);
 }
 
 function round(value: number, decimals: number): number {

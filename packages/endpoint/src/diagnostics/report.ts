@@ -40,7 +40,7 @@ export function diagnosticReport(): Record<string, unknown> {
 }
 
 /** Redacts, in place, `report` and every worker thread's report within it. */
-export function redactReport(report: Record<string, unknown>): void {
+function redactReport(report: Record<string, unknown>): void {
   redactUrlCredentials(report);
   const env = report['environmentVariables'];
   if (isObject(env)) report['environmentVariables'] = Object.fromEntries(Object.keys(env).map((name) => [name, REDACTED]));
@@ -70,7 +70,7 @@ export function redactCommandLine(args: readonly unknown[]): unknown[] {
 }
 
 /** `text` with the userinfo of every URL in it replaced. */
-export function redactUrlUserinfo(text: string): string {
+function redactUrlUserinfo(text: string): string {
   return text.replace(URL_USERINFO, `$1${REDACTED}@`);
 }
 

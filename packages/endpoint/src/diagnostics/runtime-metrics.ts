@@ -7,9 +7,9 @@ import { PerformanceObserver, constants, createHistogram, type PerformanceEntry,
 import { guarded } from '../guard.js';
 
 /** Delay quantiles describe the last full window of this long (the one being filled, until there is one). */
-export const DELAY_WINDOW_MS = 60_000;
+const DELAY_WINDOW_MS = 60_000;
 
-export const GC_KINDS = ['minor', 'major', 'incremental', 'weakcb'] as const;
+const GC_KINDS = ['minor', 'major', 'incremental', 'weakcb'] as const;
 export type GcKind = (typeof GC_KINDS)[number];
 
 const KIND_OF: Readonly<Record<number, GcKind>> = {

@@ -11,7 +11,7 @@ const WORKER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** What Node 22.16+ adds to Worker; @types/node 20 does not know it. */
 type WorkerWithHeapStatistics = Worker & { getHeapStatistics?: () => Promise<Record<string, number>> };
 
-export const HEAP_STATISTICS_UNAVAILABLE = `Node ${process.version} cannot read a worker's heap statistics (Worker#getHeapStatistics needs Node 22.16 or later).`;
+const HEAP_STATISTICS_UNAVAILABLE = `Node ${process.version} cannot read a worker's heap statistics (Worker#getHeapStatistics needs Node 22.16 or later).`;
 
 export class WorkerRegistry {
   readonly #workers = new Map<string, Worker>();

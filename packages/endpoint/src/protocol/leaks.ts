@@ -150,6 +150,11 @@ export interface LeakEvent {
   sample: MemorySample;
   verdict: LeakVerdict;
   changed: boolean;
+  /**
+   * The sampler's stats right after this sample, as in LeakStatus.sampling: a watcher keeps
+   * its GC counts current from these. Absent from endpoints older than this field.
+   */
+  sampling?: SamplerStats;
 }
 
 /** What the sampler has done since it started. */

@@ -10,7 +10,7 @@
 import type { ReplOptions } from 'node:repl';
 import { PassThrough } from 'node:stream';
 import { types } from 'node:util';
-import type { EvalError, EvalResponse } from '../protocol/index.js';
+import type { EvalError as EvalErrorBody, EvalResponse } from '../protocol/index.js';
 import { createContainment } from './containment.js';
 import { ownValue } from './own-value.js';
 import { evaluateTimed, settleWithin } from './evaluate.js';
@@ -34,7 +34,7 @@ export async function evaluateOnce(
   code: string,
   timeoutMs: number,
   exposed: Record<string, unknown>,
-  onLateError: (error: EvalError) => void,
+  onLateError: (error: EvalErrorBody) => void,
 ): Promise<OnceResult> {
   // A REPLServer builds the same context an interactive session gets (require, console
   // writing to the session), here writing into a buffer.
@@ -48,11 +48,12 @@ export async function evaluateOnce(
   let phase: 'evaluating' | 'answering' | 'answered' = 'evaluating';
   let failEvaluation: (error: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => (failEvaluation = reject));
-  const uncaught: EvalError[] = [];
+  const uncaught: EvalErrorBody[] = [];
   let uncaughtCount = 0;
   // Showing the result or an error runs the input's code too (custom inspect, getters): bounded alike.
   let show: ReturnType<typeof safeShow> | null = null;
-  const describe = (error: unknown): EvalError => show?.error(error) ?? { name: 'Error', message: 'an error raised before the evaluation began', stack: null };
+  const describe = (error: unknown): EvalErrorBody =>
+    show?.error(error) ?? { name: 'Error', message: 'an error raised before the evaluation began', stack: null };
   const containment = createContainment(runtime.domains, (error) => {
     if (phase === 'evaluating') return failEvaluation(error);
     const described = describe(error);

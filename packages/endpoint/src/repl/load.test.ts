@@ -43,7 +43,7 @@ describe('node:repl, loaded on first use', () => {
       expect(evaluated.status).toBe(500);
       expect((await jsonOf(evaluated)).error).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/setUncaughtExceptionCaptureCallback/) });
 
-      const upgraded = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+      const upgraded = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
         const req = request(`${ep.url}/repl`, { headers: { connection: 'Upgrade', upgrade: REPL_PROTOCOL, ...bearer(ep.tokens['operator']) } });
         req.on('upgrade', () => reject(new Error('upgraded')));
         req.on('response', (res) => {

@@ -6,7 +6,7 @@
 import type * as NodeRepl from 'node:repl';
 import type { DomainModule } from './containment.js';
 
-export type ReplModule = typeof NodeRepl;
+type ReplModule = typeof NodeRepl;
 
 /** What a REPL session or evaluation needs, loaded together. */
 export interface ReplRuntime {

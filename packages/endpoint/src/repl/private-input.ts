@@ -9,7 +9,7 @@ const ESC = 0x1b;
 const BEL = 0x07;
 const OPEN = Buffer.from(`\u001b]${REPL_PRIVATE_OSC};`);
 /** Room for 1000 lines of history. */
-export const MAX_PRIVATE_MESSAGE_BYTES = 256 * 1024;
+const MAX_PRIVATE_MESSAGE_BYTES = 256 * 1024;
 
 export class PrivateInput extends Transform {
   readonly #onMessage: (kind: ReplPrivateKind, text: string) => void;

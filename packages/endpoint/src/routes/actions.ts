@@ -36,7 +36,7 @@ export function actionRoutes(host: Host, enabled: boolean): Route[] {
       async handle(req, res, ctx) {
         const name = ctx.params['name'] ?? '';
         ctx.auditDetail['action'] = name;
-        let raw: unknown = undefined;
+        let raw: unknown;
         if (hasBody(req)) {
           const body = await readJsonBody(req, ctx.config.limits.maxBodyBytes);
           if (!body.ok) {

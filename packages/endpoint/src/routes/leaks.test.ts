@@ -23,7 +23,7 @@ function openStream(query = '') {
       expect(res.headers['content-type']).toMatch(/^application\/x-ndjson/);
       res.setEncoding('utf8').on('data', (chunk: string) => {
         buffer += chunk;
-        let newline;
+        let newline: number;
         while ((newline = buffer.indexOf('\n')) >= 0) {
           lines.push(JSON.parse(buffer.slice(0, newline)));
           buffer = buffer.slice(newline + 1);

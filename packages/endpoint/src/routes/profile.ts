@@ -20,8 +20,8 @@ import { sendError, setCommonHeaders } from '../server/replies.js';
 import type { Route } from '../server/route.js';
 
 /** Five minutes: the request stays open meanwhile, and longer profiles make files DevTools opens slowly. */
-export const PROFILE_MAX_SECONDS = 300;
-export const PROFILE_DEFAULT_SECONDS = 10;
+const PROFILE_MAX_SECONDS = 300;
+const PROFILE_DEFAULT_SECONDS = 10;
 // Profiles run 10 s by default: about when the running one ends.
 const PROFILE_RETRY_AFTER_S = 10;
 

@@ -150,7 +150,7 @@ async function openSession(host: Host, req: IncomingMessage, socket: Duplex, hea
 }
 
 /** `tty=1; cols=120; rows=40` → terminal settings; anything missing or odd falls back to a plain 80x24 stream. */
-export function parseTerminal(header: string | string[] | undefined): { tty: boolean; columns: number; rows: number } {
+function parseTerminal(header: string | string[] | undefined): { tty: boolean; columns: number; rows: number } {
   const fields = new Map(
     String(header ?? '')
       .split(';')

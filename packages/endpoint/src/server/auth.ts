@@ -15,7 +15,7 @@ import { isWellFormedToken } from '../tokens.js';
 export type AuthResult = { ok: true; token: ResolvedToken } | { ok: false; code: 'AUTH_REQUIRED' | 'AUTH_MALFORMED' | 'AUTH_INVALID' };
 
 /** What a dropped credential reads as in the request's headers. */
-export const REDACTED_CREDENTIAL = '[verified by opsctl; removed]';
+const REDACTED_CREDENTIAL = '[verified by opsctl; removed]';
 
 export function authenticate(req: IncomingMessage, tokens: readonly ResolvedToken[]): AuthResult {
   const at = authorizationIndex(req.rawHeaders);

@@ -3,7 +3,7 @@
 // `_seconds`); a counter's samples end in `_total`; an info family is one sample of
 // value 1 whose labels are the information.
 
-export interface MetricSample {
+interface MetricSample {
   labels?: Readonly<Record<string, string>>;
   value: number;
 }

@@ -40,7 +40,6 @@ import type { ConnectionAdmission } from './admission.js';
 import { authenticate } from './auth.js';
 import { hasBody } from './body.js';
 import type { ServerConfig } from './config.js';
-import type { Gate } from '../gate.js';
 import type { InFlight } from './in-flight.js';
 import { closeSocket, rawErrorResponse, sendError, type ErrorReply } from './replies.js';
 import type { Route, RouteContext } from './route.js';
@@ -381,7 +380,7 @@ function refusalFor(error: unknown, token: ResolvedToken | null): [ErrorCode, Er
 }
 
 /** The request path without query string and without the mount prefix. */
-export function pathOf(url: string | undefined, basePath: string): string {
+function pathOf(url: string | undefined, basePath: string): string {
   const raw = url ?? '/';
   const end = raw.indexOf('?');
   const path = end === -1 ? raw : raw.slice(0, end);

@@ -108,7 +108,7 @@ export function rawErrorResponse(code: ErrorCode, reply: ErrorReply = {}, { body
  * server allows half-open connections (node:http does), so end() alone would keep the
  * socket, and its place under the connection limits, until the client closed its side.
  */
-export const REFUSAL_LINGER_MS = 1_000;
+const REFUSAL_LINGER_MS = 1_000;
 
 /**
  * Ends the socket, after `lastBytes` (a raw refusal, a farewell), and frees it: destroyed

@@ -93,7 +93,7 @@ export class Transfer<T> {
 }
 
 /** What a handler gets besides its arguments. */
-export interface RpcCall {
+interface RpcCall {
   /** Aborts when the caller cancels, or the port closes. */
   signal: AbortSignal;
   /** Sends an event to the caller before the result. */

@@ -12,7 +12,7 @@ import type { Session } from 'node:inspector';
 import { fileURLToPath } from 'node:url';
 import type { StackFrame } from '../protocol/index.js';
 
-export const STACK_TIMEOUT_MS = 2_000;
+const STACK_TIMEOUT_MS = 2_000;
 
 export type StackResult = { frames: StackFrame[] } | { frames: null; reason: string };
 

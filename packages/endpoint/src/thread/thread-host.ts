@@ -18,7 +18,7 @@ import type { EndpointThreadData, FromThread, ToThread } from './endpoint-thread
 import type { MainThreadState } from './main-thread-state.js';
 
 /** Restarts made at once within RESTART_WINDOW_MS; past them the next waits for the window. */
-export const MAX_RESTARTS = 3;
+const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 10 * 60_000;
 /** The heap of the endpoint's thread: requests, routes and buffers, never the application's data. */
 const THREAD_HEAP_MB = 64;

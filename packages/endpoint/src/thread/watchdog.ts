@@ -13,11 +13,11 @@ import type { BlockRecord, StackFrame } from '../protocol/index.js';
 import { BEAT_MS, sharedClock, type MainThreadState } from './main-thread-state.js';
 import type { StackTaker } from './stack.js';
 
-export const CHECK_MS = 100;
+const CHECK_MS = 100;
 /** Blocks kept for `opsctl blocks`. */
-export const BLOCKS_KEPT = 50;
+const BLOCKS_KEPT = 50;
 /** Watchdog stacks are taken at most this often. */
-export const STACK_MIN_INTERVAL_MS = 10_000;
+const STACK_MIN_INTERVAL_MS = 10_000;
 /** A beat this recent means the event loop turns again. */
 const RESUMED_WITHIN_MS = 3 * BEAT_MS;
 
