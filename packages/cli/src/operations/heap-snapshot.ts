@@ -122,6 +122,9 @@ async function snapshotTo(destination: Destination, opts: HeapdumpOptions, clien
         response = await ask();
         break;
       } catch (error) {
+        // Lost before the answer began (the process died as V8 started): nothing arrived.
+        if (error instanceof CliError && error.code === 'CONNECTION_LOST')
+          throw client.connectionLost(error, { progress: ' after 0 B', outcome: '; no file was written' });
         const retryInMs = error instanceof CliError && error.code === 'ENDPOINT_BUSY' ? error.retryInMs : undefined;
         if (retryInMs === undefined || waitedMs + retryInMs > PACING_WAIT_MAX_MS) throw error;
         spinner.text(`${(error as CliError).message}; waiting…`);
