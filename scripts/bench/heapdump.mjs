@@ -49,7 +49,7 @@ const resetHwm = (pid) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
 
 function startChild(heapMb, method, extraEnv = {}) {
   const proc = spawn(process.execPath, [child], {
-    env: { ...process.env, HEAP_MB: String(heapMb), METHOD: method, OPSCTL_TOKENS: `bench:${hashToken(token)}:heap`, ...extraEnv },
+    env: { ...process.env, HEAP_MB: String(heapMb), METHOD: method, OPSCTL_TOKENS: `bench:${hashToken(token)}:admin`, ...extraEnv },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: proc.stdout });
@@ -80,7 +80,8 @@ async function measure(heapMb, method, keep) {
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'bench-heapdump-'));
     const started = performance.now();
-    // The preflight is conservative (x24); the bench measures what it may refuse on a small machine.
+    // The preflight is conservative (x24); the bench measures what it may refuse on a small
+    // machine, and skipping it takes an admin token (the child's only token).
     const stdout = execFileSync(process.execPath, [opsctl, 'heapdump', '--out', `${dir}/`, '--skip-memory-check', '--json'], {
       env: { ...process.env, OPSCTL_URL: ready.url, OPSCTL_TOKEN: token },
       stdio: ['ignore', 'pipe', 'ignore'],

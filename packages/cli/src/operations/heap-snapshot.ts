@@ -10,7 +10,8 @@
 // (KERNEL_HEADER): on the same machine the endpoint sends the bytes uncompressed, since
 // gzip would cost both sides CPU to save a copy through memory; to anywhere else, gzip
 // level 1. Loopback is necessary, not sufficient (kubectl port-forward is loopback on
-// both sides): the key decides, and no other host learns it.
+// both sides): the key decides, and no other host learns it. On the same machine the CLI
+// also lowers its own CPU priority, so that V8's writer keeps a core (cpu-priority.ts).
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
@@ -36,6 +37,7 @@ import { AtomicFile, type Destination, STREAM_CHUNK_BYTES, suggestedName, withDe
 import { isHeapSnapshotError } from '../heapsnapshot/errors.js';
 import { VerifyingStream } from '../heapsnapshot/verify-stream.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
+import { yieldCpuToLocalProcess } from './cpu-priority.js';
 
 /**
  * How long a command waits, all told, for the endpoint's pacing of heap snapshots (after
@@ -166,6 +168,9 @@ async function snapshotTo(destination: Destination, opts: HeapdumpOptions, clien
     });
     // The file gets what was asked for (the JSON, or gzip with --gzip), the scanner always the JSON.
     const compressed = header('content-encoding') === 'gzip';
+    // Uncompressed to a client that sent its kernel's key: the process is on this machine,
+    // paused while V8 writes, and this CLI's work would compete with V8's writer.
+    if (kernel !== null && !compressed) yieldCpuToLocalProcess();
     const stages: NodeJS.ReadWriteStream[] = [];
     let verify: VerifyingStream;
     if (compressed && opts.gzip) stages.push((verify = new VerifyingStream({ compressed: true, chunkSize: STREAM_CHUNK_BYTES })));
