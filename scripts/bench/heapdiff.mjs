@@ -7,7 +7,8 @@
 //               detection with A as baseline and B as target and final
 //   3 snapshots who holds what was allocated between A and B and is alive in C: opsctl
 //               heapdiff A B C against memlab's leak detection (A, B, C)
-// memlab's leak detection is `memlab find-leaks --baseline --target --final
+// Each command runs BENCH_REPEAT times (default 3), one fresh process each: medians, with
+// every run listed. memlab's leak detection is `memlab find-leaks --baseline --target --final
 // --trace-all-objects` through its API (findLeaksBySnapshotFilePaths, with the config
 // that option sets): without it memlab reports only browser leaks (detached DOM, React
 // fibers), none in a Node heap. Each run is a fresh process: wall time, and peak RSS
@@ -25,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 
 const sizes = (process.env.BENCH_HEAP_MB ?? '100,300').split(',').map(Number);
 const chosen = new Set((process.env.BENCH_RUNS ?? 'class,pair,three').split(','));
+const repeat = Number(process.env.BENCH_REPEAT ?? 3);
 const cache = join(tmpdir(), 'opsctl-bench-heapdiff');
 const memlabDir = join(cache, 'memlab');
 const opsctl = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
@@ -181,9 +183,34 @@ mkdirSync(cache, { recursive: true });
 const tools = memlab();
 const heaps = sizes.map(snapshots);
 
-console.log(`\nNode ${process.version}; one fresh process per run; peak RSS is VmHWM; load averages (1, 5, 15 min) before → after each run`);
+console.log(
+  `\nNode ${process.version}; ${repeat} runs of each command, one fresh process per run, medians; peak RSS is VmHWM; load averages (1, 5, 15 min) before the first → after the last`,
+);
+const median = (values) => {
+  const sorted = [...values].sort((p, q) => p - q);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+/** `repeat` runs of `args` (a fresh work directory each, when given): the medians, each run, the last stdout. */
+async function measureRepeated(args, workDir) {
+  const all = [];
+  for (let i = 0; i < repeat; i++) {
+    if (workDir) {
+      rmSync(workDir, { recursive: true, force: true });
+      mkdirSync(workDir, { recursive: true });
+    }
+    all.push(await measure(workDir ? [...args, workDir] : args));
+  }
+  return {
+    wallMs: median(all.map((r) => r.wallMs)),
+    peak: median(all.map((r) => r.peak)),
+    stdout: all.at(-1).stdout,
+    runs: all.map((r) => `${(r.wallMs / 1000).toFixed(2)} s ${mb(r.peak)}`).join(', '),
+    load: `${all[0].load.split(' → ')[0]} → ${all.at(-1).load.split(' → ')[1]}`,
+  };
+}
 const row = (label, r, answer) =>
-  `  ${label.padEnd(22)} ${`${(r.wallMs / 1000).toFixed(1)} s`.padStart(8)} ${mb(r.peak).padStart(9)}   load ${r.load}\n${answer.map((line) => `      ${line}`).join('\n')}`;
+  `  ${label.padEnd(22)} ${`${(r.wallMs / 1000).toFixed(2)} s`.padStart(8)} ${mb(r.peak).padStart(9)}   load ${r.load}\n      runs: ${r.runs}\n${answer.map((line) => `      ${line}`).join('\n')}`;
 const ratio = (o, m) =>
   `  ${'memlab ÷ opsctl'.padEnd(22)} ${`${(m.wallMs / o.wallMs).toFixed(1)}x`.padStart(8)} ${`${(m.peak / o.peak).toFixed(1)}x`.padStart(9)}`;
 
@@ -225,15 +252,13 @@ for (const { heapMB, a, b, c, heap } of heaps) {
   ];
   for (const run of runs.filter((candidate) => chosen.has(candidate.key))) {
     console.log(`\n ${run.name}`);
-    const o = await measure(run.opsctl);
+    const o = await measureRepeated(run.opsctl);
     console.log(row('opsctl heapdiff', o, run.answer(o.stdout)));
     if (run.memlab === null) continue;
-    const workDir = join(cache, 'memlab-work');
-    rmSync(workDir, { recursive: true, force: true });
-    mkdirSync(workDir, { recursive: true });
+    const workDir = run.memlab.includes(tools.leaks) ? join(cache, 'memlab-work') : undefined;
     let m;
     try {
-      m = await measure(run.memlab.includes(tools.leaks) ? [...run.memlab, workDir] : run.memlab);
+      m = await measureRepeated(run.memlab, workDir);
     } catch (error) {
       console.log(`  memlab failed: ${error.message}`);
       continue;

@@ -172,6 +172,21 @@ describe('opsctl heapdiff on real snapshots from a child process', () => {
       expect(stderr).toMatch(/truncated/);
     });
 
+    it('names the file at fault when a class diff reads both at once (A on a thread, B here)', async () => {
+      const truncated = join(dir, 'truncated-class.heapsnapshot');
+      await writeFile(truncated, (await readFile(a)).subarray(0, 50_000));
+      for (const files of [
+        [truncated, b],
+        [a, truncated],
+      ]) {
+        const { code, stdout, stderr } = await runCli(['heapdiff', ...files, '--retainers', '0', '--force']);
+        expect(code).toBe(1);
+        expect(stdout).toBe('');
+        expectOneSentence(stderr, truncated, /opsctl heapdump --out/);
+        expect(stderr).toMatch(/truncated/);
+      }
+    });
+
     it('refuses a JSON file that is not a heap snapshot with exit 1', async () => {
       const other = join(dir, 'package.json');
       await writeFile(other, JSON.stringify({ name: 'not-a-snapshot', nodes: [1, 2, 3] }));

@@ -1,11 +1,11 @@
 // A snapshot's class census (summarizeByClass's answer) taken as the snapshot is read, for
 // the two-snapshot diff without retainers: no node columns, no edges. The reader fills
 // small columns a window of rows at a time; each window is reduced at once to what the
-// census keeps per object (its id and a class key, 8 bytes) and per class key (count and
+// census keeps per object (its id and a class key, 6 bytes) and per class key (count and
 // bytes). Class keys are the node's type for fixed-name types and its name's string index
 // for objects and natives; once the names are read, keys with the same class name become
 // one group, as in ClassTable.
-import { classNamesByType, finishSummary, type ClassGroup, type ClassSummary } from './classes.js';
+import { classNamesByType, finishSummary, type ClassGroup, type ClassSummary, type GroupNumbers } from './classes.js';
 import { HeapSnapshotError } from './errors.js';
 import type { SnapshotHeader } from './header.js';
 import type { NodeColumns, ScanHandlers } from './scanner.js';
@@ -14,6 +14,8 @@ import { scanSnapshot, type ReadOptions, type SnapshotSource } from './source.js
 // Rows per window: 1.1 MB of columns, and few hand-overs.
 const WINDOW_ROWS = 1 << 16;
 const NO_KEY = -1;
+/** Keys 0 to 65535 fit a Uint16Array. */
+const MAX_UINT16_KEYS = 1 << 16;
 
 /** With sortIds false, the ids stay in node order: no sort, and none of its scratch memory (see diffClassSummaries). */
 export async function readClassSummary(source: SnapshotSource, options: ReadOptions & { sortIds?: boolean } = {}): Promise<ClassSummary> {
@@ -29,9 +31,13 @@ class Census implements ScanHandlers {
     id: new Uint32Array(WINDOW_ROWS),
     selfSize: new Float64Array(WINDOW_ROWS),
   };
-  /** Per counted object (non-zero size), in node order: its id, and its class key (later its group). */
+  /**
+   * Per counted object (non-zero size), in node order: its id, and its class key (later
+   * its group): 16 bits until a key needs more (one snapshot has a few thousand classes;
+   * 2 bytes an object saved, 6 MB of a 3-million-node snapshot).
+   */
   #ids = new Uint32Array(0);
-  #keys = new Uint32Array(0);
+  #keys: GroupNumbers = new Uint16Array(0);
   #counted = 0;
   /** Per node type: its class key for a fixed-name type, NO_KEY for a named one. */
   #keyOfType = new Int32Array(0);
@@ -47,7 +53,7 @@ class Census implements ScanHandlers {
   header(header: SnapshotHeader): NodeColumns {
     try {
       this.#ids = new Uint32Array(header.nodeCount);
-      this.#keys = new Uint32Array(header.nodeCount);
+      this.#keys = new Uint16Array(header.nodeCount);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       throw new HeapSnapshotError('HEAPSNAPSHOT_MALFORMED', `the heap snapshot is malformed: node_count (${header.nodeCount}) is too large to hold`, null, {
@@ -62,7 +68,7 @@ class Census implements ScanHandlers {
   rows(count: number): void {
     const { type, name, id, selfSize } = this.#window;
     const ids = this.#ids;
-    const keys = this.#keys;
+    let keys = this.#keys;
     const keyOfType = this.#keyOfType;
     const keyCount = this.#keyCount;
     const keySize = this.#keySize;
@@ -71,7 +77,10 @@ class Census implements ScanHandlers {
       const size = selfSize[row] as number;
       if (size === 0) continue;
       let key = keyOfType[type[row] as number] as number;
-      if (key === NO_KEY) key = this.#keyOfNamed(name[row] as number);
+      if (key === NO_KEY) {
+        key = this.#keyOfNamed(name[row] as number);
+        keys = this.#keys; // widened when the key did not fit 16 bits
+      }
       keyCount[key] = (keyCount[key] as number) + 1;
       keySize[key] = (keySize[key] as number) + size;
       ids[counted] = id[row] as number;
@@ -134,6 +143,7 @@ class Census implements ScanHandlers {
   }
 
   #newKey(name: number): number {
+    if (this.#keyName.length === MAX_UINT16_KEYS && this.#keys instanceof Uint16Array) this.#keys = Uint32Array.from(this.#keys);
     this.#keyName.push(name);
     this.#keyCount.push(0);
     this.#keySize.push(0);

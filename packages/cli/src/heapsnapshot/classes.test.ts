@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readClassSummary } from './census.js';
 import { classNamesByType, idsOfGroup, summarizeByClass } from './classes.js';
 import { parseHeapSnapshot } from './parse.js';
-import { sortPairs } from './sort.js';
+import { GroupById } from './ids.js';
+import { sortDistinctPairsInPlace, sortPairs } from './sort.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/snapshot-child.mjs', import.meta.url));
 
@@ -97,7 +98,36 @@ describe('summarizeByClass on a real snapshot', () => {
       const census = await readClassSummary(source);
       expect(census.groups).toEqual(expected.groups);
       expect(census.ids).toEqual(expected.ids);
-      expect(census.groupOf).toEqual(expected.groupOf);
+      expect(Array.from(census.groupOf)).toEqual(Array.from(expected.groupOf));
+    }
+  });
+
+  it('widens its class keys past 16 bits when a snapshot names more classes than that', async () => {
+    // A snapshot written by hand: 70,000 objects, each of a class of its own, then one more of class 0.
+    const classes = 70_000;
+    const rows: string[] = [];
+    for (let i = 0; i <= classes; i++) rows.push(`3,${i % classes},${2 * i + 1},${16 + (i % 7)},0,0,0`);
+    const meta = {
+      node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness'],
+      node_types: [['hidden', 'array', 'string', 'object'], 'string', 'number', 'number', 'number', 'number', 'number'],
+      edge_fields: ['type', 'name_or_index', 'to_node'],
+      edge_types: [['context', 'element', 'property'], 'string_or_number', 'node'],
+    };
+    const names = Array.from({ length: classes }, (_, i) => `"Class${i}"`);
+    const text = `{"snapshot":${JSON.stringify({ meta, node_count: classes + 1, edge_count: 0 })},\n"nodes":[${rows.join(',\n')}],\n"edges":[],\n"strings":[${names.join(',')}]}`;
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from(text);
+    }
+    const census = await readClassSummary(chunks());
+    expect(census.groupOf).toBeInstanceOf(Uint32Array);
+    expect(census.groups).toHaveLength(classes);
+    const byName = new Map(census.groups.map((group, index) => [group.name, { ...group, index }]));
+    expect(byName.get('Class0')).toMatchObject({ count: 2, selfSize: 16 + 16 + (classes % 7) });
+    expect(byName.get('Class69999')).toMatchObject({ count: 1 });
+    // Each id in its class: id 2i + 1 is object i, of class i mod 70,000.
+    for (const i of [0, 1, 65_535, 65_536, 69_999, 70_000]) {
+      const at = census.ids.indexOf(2 * i + 1);
+      expect(census.groups[census.groupOf[at] as number]?.name).toBe(`Class${i % classes}`);
     }
   });
 
@@ -119,5 +149,41 @@ describe('sortPairs', () => {
     sortPairs(keys, values);
     expect(keys).toEqual(expected);
     expect(values).toEqual(Uint32Array.from(expected, (key) => key % 1000));
+  });
+});
+
+describe('sortDistinctPairsInPlace', () => {
+  it('sorts distinct ids in place across the 32-bit range, small and large buckets alike, carrying the values along', () => {
+    const distinct = new Set<number>([0, 2 ** 32 - 1, 1, 2 ** 24, 2 ** 24 - 1]);
+    // Dense runs like a snapshot's odd ids, sparse ones like native ids derived from addresses.
+    for (let id = 1; distinct.size < 60_000; id += 2) distinct.add(id);
+    while (distinct.size < 80_000) distinct.add(Math.floor(Math.random() * 2 ** 32));
+    const keys = Uint32Array.from([...distinct].sort(() => Math.random() - 0.5));
+    const values = Uint32Array.from(keys, (key) => key % 1000);
+    const expected = keys.slice().sort();
+    sortDistinctPairsInPlace(keys, values);
+    expect(keys).toEqual(expected);
+    expect(values).toEqual(Uint32Array.from(expected, (key) => key % 1000));
+    const empty = new Uint32Array(0);
+    sortDistinctPairsInPlace(empty, empty);
+    const one = Uint32Array.of(7);
+    sortDistinctPairsInPlace(one, Uint32Array.of(1));
+    expect(Array.from(one)).toEqual([7]);
+  });
+});
+
+describe('GroupById', () => {
+  it('finds the group of each id through the table (odd ids) and the sorted rest (even ids), -1 for the others', () => {
+    const ids = Uint32Array.of(7, 1, 1_000_000_002, 5, 64, 9);
+    const groupOf = Uint16Array.of(3, 0, 2, 1, 4, 0);
+    const lookup = new GroupById(ids, groupOf, 5);
+    expect([1, 5, 7, 9, 64, 1_000_000_002].map((id) => lookup.groupOf(id))).toEqual([0, 1, 3, 0, 4, 2]);
+    expect([3, 11, 2, 1_000_000_000, 2 ** 32 - 1].map((id) => lookup.groupOf(id))).toEqual([-1, -1, -1, -1, -1]);
+  });
+
+  it('sorts and searches every id when odd ids are too sparse for a table', () => {
+    const ids = Uint32Array.of(4_000_000_001, 3, 2_000_000_001);
+    const lookup = new GroupById(ids, Uint32Array.of(70_000, 1, 2), 70_001);
+    expect([3, 2_000_000_001, 4_000_000_001, 5].map((id) => lookup.groupOf(id))).toEqual([1, 2, 70_000, -1]);
   });
 });

@@ -19,7 +19,7 @@
 // read here).
 import type { SnapshotHeader } from './header.js';
 import type { HeapSnapshot, SnapshotNodes } from './snapshot.js';
-import { sortPairs } from './sort.js';
+import { sortDistinctPairsInPlace } from './sort.js';
 
 const FIXED_CLASS_NAMES: Readonly<Record<string, string>> = {
   hidden: '(system)',
@@ -51,13 +51,16 @@ export interface ClassGroup {
   readonly selfSize: number;
 }
 
+/** Group numbers, one per object: 2 bytes each while they fit. */
+export type GroupNumbers = Uint16Array | Uint32Array;
+
 export interface ClassSummary {
   /** Largest self size first. */
   readonly groups: readonly ClassGroup[];
   /** Ids of the objects counted, ascending (in node order from readClassSummary with sortIds false). */
   readonly ids: Uint32Array;
-  /** For each entry of `ids`, the index of its group in `groups`. */
-  readonly groupOf: Uint32Array;
+  /** For each entry of `ids`, the index of its group in `groups` (16 bits while there are few enough groups). */
+  readonly groupOf: GroupNumbers;
 }
 
 /** Counts and sizes per class, with the id of every object counted. */
@@ -76,7 +79,7 @@ export function summarizeByClass(snapshot: HeapSnapshot): ClassSummary {
 }
 
 /** Renumbers the groups by size (then name), so that groups[0] is the largest, and sorts the ids (groupOf along) unless told not to. */
-export function finishSummary(groups: readonly ClassGroup[], ids: Uint32Array, groupOf: Uint32Array, sortIds = true): ClassSummary {
+export function finishSummary(groups: readonly ClassGroup[], ids: Uint32Array, groupOf: GroupNumbers, sortIds = true): ClassSummary {
   const byName = (a: ClassGroup, b: ClassGroup) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   const order = groups
     .map((_, group) => group)
@@ -84,7 +87,8 @@ export function finishSummary(groups: readonly ClassGroup[], ids: Uint32Array, g
   const rank = new Uint32Array(order.length);
   for (const [position, group] of order.entries()) rank[group] = position;
   for (let i = 0; i < groupOf.length; i++) groupOf[i] = rank[groupOf[i] as number] as number;
-  if (sortIds) sortPairs(ids, groupOf);
+  // Ids are distinct within a snapshot: the in-place sort needs no scratch.
+  if (sortIds) sortDistinctPairsInPlace(ids, groupOf);
   return { groups: order.map((group) => groups[group] as ClassGroup), ids, groupOf };
 }
 

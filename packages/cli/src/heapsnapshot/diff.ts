@@ -5,7 +5,7 @@
 // objects new in B are also explained: who holds them (retainers.ts).
 import { readClassSummary } from './census.js';
 import { summarizeByClass, type ClassSummary } from './classes.js';
-import { lowerBound, markByIds, newestId } from './ids.js';
+import { GroupById, markByIds, newestId } from './ids.js';
 import { parseHeapSnapshot } from './parse.js';
 import { rank, type RankOptions } from './rank.js';
 import { reportHolders, retainerStrings, type HolderReport, type RetainerOptions } from './retainers.js';
@@ -43,7 +43,7 @@ export interface DiffOptions extends RankOptions, ReadOptions, RetainerOptions {
   retainers?: boolean;
 }
 
-/** `before`'s ids must ascend; `after`'s may be in any order. */
+/** The two summaries' ids may be in any order. */
 export function diffClassSummaries(before: ClassSummary, after: ClassSummary, options: RankOptions = {}): HeapDiff {
   const rows = new Map<string, MutableDelta>();
   const rowOf = (name: string): MutableDelta => {
@@ -66,19 +66,25 @@ export function diffClassSummaries(before: ClassSummary, after: ClassSummary, op
     row.sizeAfter = group.selfSize;
     return row;
   });
-  // Each object of B looked up among A's ascending ids: new, or still there (in the same
-  // class, or moved when V8 now names its class differently). A's objects not found in
-  // their class were freed. B's ids need no order, so B's summary needs no sort.
-  const survivors = new Uint32Array(before.groups.length);
-  let hint = 0;
-  for (let j = 0; j < after.ids.length; j++) {
-    const id = after.ids[j] as number;
-    const to = afterRows[after.groupOf[j] as number] as MutableDelta;
-    hint = lowerBound(before.ids, id, hint);
-    const group = before.groupOf[hint] as number;
-    if (before.ids[hint] === id && beforeRows[group] === to) survivors[group] = (survivors[group] as number) + 1;
-    else to.added++;
+  // Rows by number, for the loop below: it runs once per object of B.
+  const rowList = [...rows.values()];
+  const rowNumber = new Map(rowList.map((row, index) => [row, index]));
+  const rowOfBefore = Uint32Array.from(beforeRows, (row) => rowNumber.get(row) as number);
+  const rowOfAfter = Uint32Array.from(afterRows, (row) => rowNumber.get(row) as number);
+  // Each object of B looked up among A's: new, or still there (in the same class, or moved
+  // when V8 now names its class differently). A's objects not found in their class were
+  // freed. Neither summary's ids need an order.
+  const survivors = new Float64Array(before.groups.length);
+  const added = new Float64Array(rowList.length);
+  const inBefore = new GroupById(before.ids, before.groupOf, before.groups.length);
+  const { ids: idsAfter, groupOf: groupAfter } = after;
+  for (let j = 0; j < idsAfter.length; j++) {
+    const to = rowOfAfter[groupAfter[j] as number] as number;
+    const group = inBefore.groupOf(idsAfter[j] as number);
+    if (group !== -1 && rowOfBefore[group] === to) survivors[group] = (survivors[group] as number) + 1;
+    else added[to] = (added[to] as number) + 1;
   }
+  for (const [index, row] of rowList.entries()) row.added = added[index] as number;
   for (const [index, group] of before.groups.entries()) (beforeRows[index] as MutableDelta).removed += group.count - (survivors[index] as number);
   const changed: ClassDelta[] = [];
   for (const row of rows.values()) {
@@ -98,7 +104,8 @@ export function diffClassSummaries(before: ClassSummary, after: ClassSummary, op
 
 /** Reads two snapshots one after the other (of A only ids and classes stay in memory, 8 bytes an object) and compares them. */
 export async function diffHeapSnapshots(before: SnapshotSource, after: SnapshotSource, options: DiffOptions = {}): Promise<HeapDiff> {
-  const summaryBefore = await readClassSummary(before, options);
+  // Sorted only for markByIds below: the class diff itself needs no order.
+  const summaryBefore = await readClassSummary(before, { ...options, sortIds: options.retainers === true });
   if (options.retainers !== true) return diffClassSummaries(summaryBefore, await readClassSummary(after, { ...options, sortIds: false }), options);
   let explain: Uint8Array = new Uint8Array(0);
   const snapshot = await parseHeapSnapshot(after, {

@@ -3,7 +3,7 @@
 // "was it there before?" by binary search, 4 bytes an object.
 import { readNodeIds } from './parse.js';
 import type { SnapshotNodes } from './snapshot.js';
-import { sortKeys } from './sort.js';
+import { sortDistinctPairsInPlace, sortKeys } from './sort.js';
 import type { ReadOptions, SnapshotSource } from './source.js';
 
 /** A snapshot's object ids, ascending. */
@@ -58,7 +58,7 @@ export function markByIds(nodes: SnapshotNodes, ids: Uint32Array, inList: boolea
 }
 
 /** The first position in ascending `ids` whose id is not below `id`, searched outwards from `hint`. */
-export function lowerBound(ids: Uint32Array, id: number, hint: number): number {
+function lowerBound(ids: Uint32Array, id: number, hint: number): number {
   let low: number;
   let high: number;
   if (hint < ids.length && (ids[hint] as number) < id) {
@@ -90,4 +90,57 @@ export function lowerBound(ids: Uint32Array, id: number, hint: number): number {
     else high = middle;
   }
   return low;
+}
+
+/**
+ * A's objects by id, for looking up each of B's: which group (class) an id had in A, or
+ * -1. JavaScript objects have odd ids numbered from 1 as V8 first sees them, so a table
+ * indexed by id / 2 answers in one step and needs no sort: used when it costs no more
+ * than 2 entries per object. The rest (native nodes' even ids, derived from addresses;
+ * or every id, in a process whose ids have grown far past its object count) are sorted
+ * and searched.
+ */
+export class GroupById {
+  readonly #table: Uint16Array | Uint32Array;
+  readonly #sortedIds: Uint32Array;
+  readonly #sortedGroups: Uint16Array | Uint32Array;
+  #hint = 0;
+
+  /** `ids` distinct, in any order; `groupOf[i]` is the group of `ids[i]`, below `groupCount`. */
+  constructor(ids: Uint32Array, groupOf: Uint16Array | Uint32Array, groupCount: number) {
+    let tableSize = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      if (id % 2 === 1 && id >>> 1 >= tableSize) tableSize = (id >>> 1) + 1;
+    }
+    if (tableSize > 2 * ids.length) tableSize = 0;
+    // Entries hold the group plus one: 0 is "no object with this id".
+    const table = groupCount < 0xffff ? new Uint16Array(tableSize) : new Uint32Array(tableSize);
+    let rest = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      if (id % 2 === 1 && id >>> 1 < tableSize) table[id >>> 1] = (groupOf[i] as number) + 1;
+      else rest++;
+    }
+    const sortedIds = new Uint32Array(rest);
+    const sortedGroups = groupCount < 0xffff ? new Uint16Array(rest) : new Uint32Array(rest);
+    let next = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i] as number;
+      if (id % 2 === 1 && id >>> 1 < tableSize) continue;
+      sortedIds[next] = id;
+      sortedGroups[next++] = groupOf[i] as number;
+    }
+    sortDistinctPairsInPlace(sortedIds, sortedGroups);
+    this.#table = table;
+    this.#sortedIds = sortedIds;
+    this.#sortedGroups = sortedGroups;
+  }
+
+  /** The group `id` had, or -1. Fastest when ids come in runs, as a snapshot's nodes do. */
+  groupOf(id: number): number {
+    if (id % 2 === 1 && id >>> 1 < this.#table.length) return (this.#table[id >>> 1] as number) - 1;
+    const at = (this.#hint = lowerBound(this.#sortedIds, id, this.#hint));
+    return this.#sortedIds[at] === id ? (this.#sortedGroups[at] as number) : -1;
+  }
 }

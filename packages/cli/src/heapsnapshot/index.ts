@@ -7,7 +7,9 @@ export { DEFAULT_CHUNK_BYTES, readFileChunks, type SnapshotSource } from './sour
 export { parseHeapSnapshot } from './parse.js';
 export type { HeapTotals } from './snapshot.js';
 export { summarizeByClass } from './classes.js';
-export type { RankBy } from './rank.js';
-export { diffHeapSnapshots, type ClassDelta, type HeapDiff } from './diff.js';
+export type { RankBy, RankOptions } from './rank.js';
+export { diffClassSummaries, diffHeapSnapshots, type ClassDelta, type HeapDiff } from './diff.js';
+export { readClassSummary } from './census.js';
+export { readClassSummaryOnThread } from './thread-read.js';
 export { findRetainedAllocations } from './retained.js';
 export type { HolderClass, HolderReport, PathStep, RetainerPath } from './retainers.js';

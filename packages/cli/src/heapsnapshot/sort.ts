@@ -42,3 +42,98 @@ function radixPass(keys: Uint32Array, values: Uint32Array | null, toKeys: Uint32
     if (values !== null && toValues !== null) toValues[to] = values[i] as number;
   }
 }
+
+/** Below this many pairs, insertion sort beats another radix pass. */
+const INSERTION_MAX = 48;
+/** The in-place sort's digits: 8 bits, four levels, so that a pass over a small bucket costs little. */
+const FLAG_BITS = 8;
+const FLAG_BUCKETS = 1 << FLAG_BITS;
+const FLAG_LEVELS = 32 / FLAG_BITS;
+
+/**
+ * Sorts distinct `keys` ascending in place, `values` along, with no scratch arrays: an
+ * in-place MSD radix sort (American flag sort) on four 8-bit digits. Not stable, which
+ * distinct keys (a snapshot's object ids) do not need. For the class census read on a
+ * thread while another file is read: the scratch of sortPairs (8 bytes a pair) was the
+ * largest allocation then alive (see thread-read.ts).
+ */
+export function sortDistinctPairsInPlace(keys: Uint32Array, values: Uint16Array | Uint32Array): void {
+  // Counters per level: a level's are in use while the levels below it run.
+  const next = Array.from({ length: FLAG_LEVELS }, () => new Uint32Array(FLAG_BUCKETS));
+  const ends = Array.from({ length: FLAG_LEVELS }, () => new Uint32Array(FLAG_BUCKETS));
+  flagPass(keys, values, 0, keys.length, 0, next, ends);
+}
+
+function flagPass(
+  keys: Uint32Array,
+  values: Uint16Array | Uint32Array,
+  start: number,
+  end: number,
+  level: number,
+  nexts: Uint32Array[],
+  endsByLevel: Uint32Array[],
+): void {
+  if (end - start <= INSERTION_MAX) return insertionSort(keys, values, start, end);
+  const shift = 32 - FLAG_BITS * (level + 1);
+  const next = nexts[level] as Uint32Array;
+  const ends = endsByLevel[level] as Uint32Array;
+  next.fill(0);
+  for (let i = start; i < end; i++) {
+    const digit = ((keys[i] as number) >>> shift) & (FLAG_BUCKETS - 1);
+    next[digit] = (next[digit] as number) + 1;
+  }
+  let position = start;
+  for (let digit = 0; digit < FLAG_BUCKETS; digit++) {
+    const count = next[digit] as number;
+    next[digit] = position;
+    position += count;
+    ends[digit] = position;
+  }
+  // Each pair is carried to the next free slot of its bucket, and the pair found there
+  // carried on in turn, until a pair belonging to the bucket being filled comes back.
+  for (let digit = 0; digit < FLAG_BUCKETS; digit++) {
+    const bucketEnd = ends[digit] as number;
+    while ((next[digit] as number) < bucketEnd) {
+      const at = next[digit] as number;
+      let key = keys[at] as number;
+      let value = values[at] as number;
+      let to = (key >>> shift) & (FLAG_BUCKETS - 1);
+      while (to !== digit) {
+        const slot = next[to] as number;
+        next[to] = slot + 1;
+        const displacedKey = keys[slot] as number;
+        const displacedValue = values[slot] as number;
+        keys[slot] = key;
+        values[slot] = value;
+        key = displacedKey;
+        value = displacedValue;
+        to = (key >>> shift) & (FLAG_BUCKETS - 1);
+      }
+      keys[at] = key;
+      values[at] = value;
+      next[digit] = at + 1;
+    }
+  }
+  if (level === FLAG_LEVELS - 1) return;
+  let from = start;
+  for (let digit = 0; digit < FLAG_BUCKETS; digit++) {
+    const to = ends[digit] as number;
+    if (to - from > 1) flagPass(keys, values, from, to, level + 1, nexts, endsByLevel);
+    from = to;
+  }
+}
+
+function insertionSort(keys: Uint32Array, values: Uint16Array | Uint32Array, start: number, end: number): void {
+  for (let i = start + 1; i < end; i++) {
+    const key = keys[i] as number;
+    const value = values[i] as number;
+    let j = i - 1;
+    while (j >= start && (keys[j] as number) > key) {
+      keys[j + 1] = keys[j] as number;
+      values[j + 1] = values[j] as number;
+      j--;
+    }
+    keys[j + 1] = key;
+    values[j + 1] = value;
+  }
+}
