@@ -95,6 +95,8 @@ describe('opsctl heapdump', () => {
     expect(counts.nodeCount).toBe(result.nodes);
     expect(counts.nodeCount).toBeGreaterThan(40_000);
     expect(result.instance).toContain(`pid=${app.pid}`);
+    // On the app's machine: uncompressed, and the CLI stepped aside for V8's writer.
+    expect(result.stages).toMatchObject({ wireEncoding: 'identity', lowPriority: true });
     expect(leftovers(dir)).toEqual([]);
     expect(readdirSync(serverDir)).toEqual([]);
   });

@@ -89,6 +89,8 @@ describe.skipIf(missing !== null)('on a terminal that reports 0 columns (script 
       pty.signal('SIGTERM');
       expect(await pty.exited).toBe(143);
       expect(pty.output).toMatch(/cancelled; no file was written/);
+      // Stopped during the pause: the operator learns that the process is not released.
+      expect(pty.output).toMatch(/the process stays paused until V8 has written the whole snapshot/);
       expect(pty.bytes).toBeLessThan(BOUNDED_BYTES);
       expect(readdirSync(dir)).toEqual([]);
     } finally {

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify, stripVTControlCharacters } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -195,6 +195,17 @@ describe('opsctl heapdiff on real snapshots from a child process', () => {
       expectOneSentence(stderr, other, /heapdump|writeHeapSnapshot/);
     });
 
+    it('refuses one file given twice (under any path) with exit 2, unless --force', async () => {
+      const { code, stdout, stderr } = await runCli(['heapdiff', a, join(dirname(a), '.', basename(a)), '--retainers', '0']);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expectOneSentence(stderr, a, /taken some time apart/);
+      expect(stderr).toMatch(/same file/);
+      const forced = await runCli(['heapdiff', a, a, '--retainers', '0', '--force']);
+      expect(forced.code).toBe(0);
+      expect(forced.stdout).toMatch(/nothing grew/);
+    });
+
     it('names a missing file, with exit 2', async () => {
       const missing = join(dir, 'missing.heapsnapshot');
       const { code, stdout, stderr } = await runCli(['heapdiff', a, b, missing]);
@@ -247,13 +258,15 @@ describe('opsctl heapdiff: who holds what grows', () => {
       name: 'Array',
       times: 1,
     });
+    expect(result.ownersCounted).toBe(true);
     const off = await runCli(['heapdiff', a, b, c, '--retainers', '0']);
     expect(off.stdout).not.toContain('who holds them');
-    expect(
-      (JSON.parse((await runCli(['heapdiff', a, b, c, '--retainers', '0', '--json'])).stdout) as RetainedResult).classes.every(
-        (row) => row.retainers.length === 0,
-      ),
-    ).toBe(true);
+    // Nothing was charged to owners without the edges: no zero-filled columns claiming so.
+    expect(off.stdout).not.toMatch(/they own|owned size|counts with the object that owns it/);
+    expect(off.stdout).toMatch(/LeakRecord/);
+    const offJson = JSON.parse((await runCli(['heapdiff', a, b, c, '--retainers', '0', '--json'])).stdout) as RetainedResult;
+    expect(offJson.ownersCounted).toBe(false);
+    expect(offJson.classes.every((row) => row.retainers.length === 0)).toBe(true);
   });
 
   it('explains the objects new in B under a two-snapshot diff', async () => {

@@ -24,7 +24,9 @@ export function registerHeapdump(program: Command, run: Runner): void {
 The process is paused while V8 writes the snapshot (about 15-30 s per 200 MB of heap)
 and needs far more memory meanwhile (13-18x the heap for small objects, up to 45x
 for short strings); the endpoint refuses (exit 1, LOW_MEMORY) when its estimate
-would not fit under the process's memory limit.
+would not fit under the process's memory limit. On the same machine as the process,
+opsctl lowers its own CPU priority (nice 19) while it downloads, so that the paused
+process keeps the CPU; stopping it (Ctrl-C) does not shorten the pause.
 ${examples('opsctl heapdump', 'opsctl heapdump --out ./dumps/ --gzip', 'opsctl heapdump --worker indexer --out before.heapsnapshot')}`,
     )
     .action(

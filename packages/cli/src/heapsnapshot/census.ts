@@ -79,7 +79,7 @@ class Census implements ScanHandlers {
       let key = keyOfType[type[row] as number] as number;
       if (key === NO_KEY) {
         key = this.#keyOfNamed(name[row] as number);
-        keys = this.#keys; // widened when the key did not fit 16 bits
+        if (key >= MAX_UINT16_KEYS && keys instanceof Uint16Array) keys = this.#widenKeys(counted);
       }
       keyCount[key] = (keyCount[key] as number) + 1;
       keySize[key] = (keySize[key] as number) + size;
@@ -142,8 +142,19 @@ class Census implements ScanHandlers {
     return key === NO_KEY ? (this.#keyOfName[name] = this.#newKey(name)) : key;
   }
 
+  /**
+   * Keys in 32 bits from now on. Only the rows counted so far are copied: the array is
+   * sized by the header's node_count, which a crafted file can inflate, and untouched
+   * pages cost nothing until written.
+   */
+  #widenKeys(counted: number): Uint32Array {
+    const wide = new Uint32Array(this.#keys.length);
+    wide.set(this.#keys.subarray(0, counted));
+    this.#keys = wide;
+    return wide;
+  }
+
   #newKey(name: number): number {
-    if (this.#keyName.length === MAX_UINT16_KEYS && this.#keys instanceof Uint16Array) this.#keys = Uint32Array.from(this.#keys);
     this.#keyName.push(name);
     this.#keyCount.push(0);
     this.#keySize.push(0);

@@ -172,6 +172,31 @@ describe('sortDistinctPairsInPlace', () => {
   });
 });
 
+describe('a crafted node_count', () => {
+  it('costs no memory for the rows it claims but does not hold, even past 65,536 classes (child process, the build)', async () => {
+    // 400 million nodes claimed, 70,001 held: before, widening the class keys to 32 bits
+    // copied the whole claimed array (1.6 GB touched); now only the rows read.
+    const child = `
+      import(process.argv[1]).then(async ({ readClassSummary }) => {
+        const classes = 70_000;
+        const rows = [];
+        for (let i = 0; i <= classes; i++) rows.push('3,' + (i % classes) + ',' + (2 * i + 1) + ',16,0,0,0');
+        const meta = { node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness'],
+          node_types: [['hidden', 'array', 'string', 'object'], 'string', 'number', 'number', 'number', 'number', 'number'],
+          edge_fields: ['type', 'name_or_index', 'to_node'], edge_types: [['context', 'element', 'property'], 'string_or_number', 'node'] };
+        const names = Array.from({ length: classes }, (_, i) => '"C' + i + '"');
+        const text = '{"snapshot":' + JSON.stringify({ meta, node_count: 400_000_000, edge_count: 0 }) + ',"nodes":[' + rows.join(',') + '],"edges":[],"strings":[' + names.join(',') + ']}';
+        const error = await readClassSummary((async function* () { yield Buffer.from(text); })()).catch((caught) => caught);
+        console.log(JSON.stringify({ code: error.code, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+      });`;
+    const module = new URL('../../dist/heapsnapshot/census.js', import.meta.url).href;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', child, module]);
+    const { code, maxRssBytes } = JSON.parse(stdout) as { code: string; maxRssBytes: number };
+    expect(code).toBe('HEAPSNAPSHOT_MALFORMED');
+    expect(maxRssBytes).toBeLessThan(400 * 1024 * 1024);
+  });
+});
+
 describe('GroupById', () => {
   it('finds the group of each id through the table (odd ids) and the sorted rest (even ids), -1 for the others', () => {
     const ids = Uint32Array.of(7, 1, 1_000_000_002, 5, 64, 9);
@@ -179,6 +204,12 @@ describe('GroupById', () => {
     const lookup = new GroupById(ids, groupOf, 5);
     expect([1, 5, 7, 9, 64, 1_000_000_002].map((id) => lookup.groupOf(id))).toEqual([0, 1, 3, 0, 4, 2]);
     expect([3, 11, 2, 1_000_000_000, 2 ** 32 - 1].map((id) => lookup.groupOf(id))).toEqual([-1, -1, -1, -1, -1]);
+  });
+
+  it('keeps the first of a repeated id (a malformed file), in the table as in the sorted rest', () => {
+    const lookup = new GroupById(Uint32Array.of(3, 1, 3, 8, 8), Uint16Array.of(1, 0, 2, 3, 3), 4);
+    expect(lookup.groupOf(3)).toBe(1);
+    expect(lookup.groupOf(8)).toBe(3);
   });
 
   it('sorts and searches every id when odd ids are too sparse for a table', () => {

@@ -119,8 +119,10 @@ export class GroupById {
     let rest = 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as number;
-      if (id % 2 === 1 && id >>> 1 < tableSize) table[id >>> 1] = (groupOf[i] as number) + 1;
-      else rest++;
+      // A malformed file may repeat an id: the first one counts, as in a search of sorted ids.
+      if (id % 2 === 1 && id >>> 1 < tableSize) {
+        if (table[id >>> 1] === 0) table[id >>> 1] = (groupOf[i] as number) + 1;
+      } else rest++;
     }
     const sortedIds = new Uint32Array(rest);
     const sortedGroups = groupCount < 0xffff ? new Uint16Array(rest) : new Uint32Array(rest);

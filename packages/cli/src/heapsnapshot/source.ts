@@ -3,6 +3,7 @@
 // A file is read into two buffers in turn, the next chunk read while the scanner reads
 // the last: a stream's fresh 1 MiB buffer per chunk is garbage the collector frees late
 // (tens of MB of RSS here), and the scanner keeps nothing of a chunk once it has read it.
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,7 +42,13 @@ export async function scanSnapshot(source: SnapshotSource, handlers: ScanHandler
  * is valid until the next one is asked for.
  */
 export async function* readFileChunks(path: string, chunkSize: number = DEFAULT_CHUNK_BYTES, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  const file = await open(path, 'r');
+  // Non-blocking, then checked once open: a path swapped for a FIFO after the caller's
+  // own check would otherwise block the open in libuv's pool, where no signal reaches it.
+  const file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  if (!(await file.stat().catch(() => null))?.isFile()) {
+    await file.close();
+    throw new HeapSnapshotError('NOT_A_HEAPSNAPSHOT', 'the file is not a V8 heap snapshot: it is not a regular file (a FIFO, a device or a directory)', 0);
+  }
   let current = Buffer.allocUnsafe(chunkSize);
   let next = Buffer.allocUnsafe(chunkSize);
   let reading = file.read(current, 0, chunkSize, null);

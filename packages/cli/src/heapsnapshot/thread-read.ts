@@ -1,6 +1,6 @@
 // Reading a snapshot file on a thread of its own (reader-thread.ts), while this thread
 // reads another: the scan is CPU-bound at one core per file, so on two cores a class diff
-// takes about as long as reading its larger file (docs/benchmarks.md#heapdiff). A thread
+// takes about as long as reading its larger file (docs/benchmarks.md#heap-diffs). A thread
 // costs its own isolate (a few MB) and holds what it reads only until it hands it over.
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';

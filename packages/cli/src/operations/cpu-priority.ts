@@ -7,7 +7,9 @@
 //
 // Lowering a priority needs no privilege; raising it back would, so this lasts until the
 // CLI exits (one command). On Linux every thread has its own nice value: each is lowered,
-// and threads started later inherit it from the thread that starts them.
+// and threads started later inherit it from the thread that starts them. (A thread that
+// ends between the listing and its turn could, in theory, have its id reused by another
+// process at that moment: ids wrap far too slowly for that to matter.)
 import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 

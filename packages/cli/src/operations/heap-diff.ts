@@ -7,6 +7,7 @@
 // follows the largest snapshot's node and edge counts, not the sum of the files; a class
 // diff reads its two files at once, A on a thread of its own (heapsnapshot/thread-read.ts),
 // and keeps 8 bytes an object of each.
+import type { Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
@@ -70,6 +71,8 @@ export interface GrowthResult extends Ranking {
 export interface RetainedResult extends Ranking {
   kind: 'retained';
   files: { a: string; b: string; c: string };
+  /** Whether what each object owns was counted (it needs C's edges: not with --retainers 0). */
+  ownersCounted: boolean;
   /** Everything allocated between A and B and alive in C, before minSize and limit. */
   total: HeapTotals;
   /** By the class of what holds them (strings and internal arrays count with their owner), the top ones with retainer paths. */
@@ -89,8 +92,22 @@ export async function diffSnapshotFiles(opts: HeapdiffOptions, ctx: Context): Pr
     opts.force === true,
   );
   const sizes = new Map<string, number>();
-  for (const file of opts.files) if (file !== undefined) sizes.set(file, await sizeOf(file));
-  const spinner = await ctx.out.spinner(`reading ${a} (${formatBytes(sizes.get(a) ?? 0)})…`);
+  const seen = new Map<string, string>();
+  for (const file of opts.files) {
+    if (file === undefined) continue;
+    const info = await statFile(file);
+    sizes.set(file, info.size);
+    // One file given twice (a completion slip) would report "nothing grew".
+    const same = seen.get(`${info.dev}:${info.ino}`);
+    if (same !== undefined && opts.force !== true) {
+      throw new CliError('USAGE', `${same} and ${file} are the same file: a snapshot compared with itself shows nothing`, {
+        hint: 'give snapshots taken some time apart, oldest first; pass --force to compare them anyway',
+      });
+    }
+    seen.set(`${info.dev}:${info.ino}`, file);
+  }
+  const atOnce = c === undefined && opts.retainers === 0;
+  const spinner = await ctx.out.spinner(atOnce ? bothLabel(a, b, sizes) : `reading ${a} (${formatBytes(sizes.get(a) ?? 0)})…`);
   // The library reads the files one after another, except for a class diff (two files at
   // once); the one being read is the one at fault, unless a thread's failure names its own.
   let reading = a;
@@ -98,7 +115,7 @@ export async function diffSnapshotFiles(opts: HeapdiffOptions, ctx: Context): Pr
   try {
     const tracing = { sortBy: opts.sort, retainers: opts.retainers > 0, classes: opts.retainers, examples: EXAMPLES_PER_CLASS };
     let result: HeapdiffResult;
-    if (c === undefined && !tracing.retainers) {
+    if (atOnce) {
       const diff = await classDiffAtOnce(a, b, sizes, spinner, ctx.signal, tracing);
       checkIdOrder(
         [
@@ -149,19 +166,19 @@ function growth(diff: HeapDiff, opts: HeapdiffOptions, files: GrowthResult['file
 
 function retained(report: HolderReport, opts: HeapdiffOptions, files: RetainedResult['files']): RetainedResult {
   const kept = report.classes.filter((row) => row.selfSize + row.held.selfSize >= opts.minSize);
-  return { kind: 'retained', files, total: report.total, classes: kept.slice(0, opts.limit), ...ranking(opts, kept.length) };
+  return { kind: 'retained', files, ownersCounted: opts.retainers > 0, total: report.total, classes: kept.slice(0, opts.limit), ...ranking(opts, kept.length) };
 }
 
 function ranking(opts: HeapdiffOptions, rows: number): Ranking {
   return { sort: opts.sort, limit: opts.limit, minSize: opts.minSize, more: Math.max(0, rows - opts.limit) };
 }
 
-async function sizeOf(file: string): Promise<number> {
+async function statFile(file: string): Promise<Stats> {
   const info = await stat(file).catch((error: unknown) => {
     throw unreadable(file, error);
   });
   if (!info.isFile()) throw new CliError('USAGE', `${file} is not a file`, { hint: HINT_FILES });
-  return info.size;
+  return info;
 }
 
 const HINT_FILES = 'give two or three heap snapshots of one process, oldest first, e.g. from: opsctl heapdump --out DIR/';
@@ -195,10 +212,10 @@ async function classDiffAtOnce(
   options: RankOptions,
 ): Promise<HeapDiff> {
   const read = { [a]: 0, [b]: 0 };
-  const show = () =>
-    spinner.text(
-      `reading ${[a, b].map((file) => `${file} (${formatBytes(sizes.get(file) ?? 0)}) ${percent(read[file] ?? 0, sizes.get(file) ?? 0)}`).join(' and ')}…`,
-    );
+  // As for one file: the label stays, the percentages follow it (a plain-line terminal
+  // then prints the label once, not a line per update).
+  const label = bothLabel(a, b, sizes);
+  const show = () => spinner.text(`${label} ${percent(read[a] ?? 0, sizes.get(a) ?? 0)}, ${percent(read[b] ?? 0, sizes.get(b) ?? 0)}`);
   const stop = new AbortController();
   const both = AbortSignal.any([signal, stop.signal]);
   const failed = (file: string) => (error: unknown) => {
@@ -234,6 +251,8 @@ async function* countBytes(chunks: AsyncIterable<Uint8Array>, onBytes: (bytes: n
     yield chunk;
   }
 }
+
+const bothLabel = (a: string, b: string, sizes: Map<string, number>) => `reading ${a} and ${b} (${formatBytes((sizes.get(a) ?? 0) + (sizes.get(b) ?? 0))})…`;
 
 const percent = (read: number, size: number) => `${size > 0 ? Math.floor((read / size) * 100) : 100}%`;
 

@@ -93,6 +93,8 @@ interface HeapdumpStages {
   renameMs: number;
   /** From this process's start to the end of the command. */
   doneAtMs: number;
+  /** The CLI lowered its own CPU priority (nice 19): the process is on this machine. */
+  lowPriority: boolean;
   /** What crossed the wire: gzip or identity, and how many bytes. */
   wireEncoding: 'gzip' | 'identity';
   wireBytes: number;
@@ -168,9 +170,10 @@ async function snapshotTo(destination: Destination, opts: HeapdumpOptions, clien
     });
     // The file gets what was asked for (the JSON, or gzip with --gzip), the scanner always the JSON.
     const compressed = header('content-encoding') === 'gzip';
-    // Uncompressed to a client that sent its kernel's key: the process is on this machine,
-    // paused while V8 writes, and this CLI's work would compete with V8's writer.
-    if (kernel !== null && !compressed) yieldCpuToLocalProcess();
+    // The endpoint sent our kernel's key back: the process is on this machine, paused
+    // while V8 writes, and this CLI's work would compete with V8's writer.
+    const lowPriority = kernel !== null && header(KERNEL_HEADER) === kernel;
+    if (lowPriority) yieldCpuToLocalProcess();
     const stages: NodeJS.ReadWriteStream[] = [];
     let verify: VerifyingStream;
     if (compressed && opts.gzip) stages.push((verify = new VerifyingStream({ compressed: true, chunkSize: STREAM_CHUNK_BYTES })));
@@ -183,11 +186,15 @@ async function snapshotTo(destination: Destination, opts: HeapdumpOptions, clien
       await pipeline([response.body, progress, ...stages, file.stream()], { signal: ctx.signal });
     } catch (error) {
       if (isHeapSnapshotError(error)) throw incomplete(error);
+      // Stopped before the answer ended: V8 is most likely still writing, and nothing stops it.
+      const stillPaused = ctx.signal.aborted
+        ? `; ${opts.worker === undefined ? 'the process' : `worker "${opts.worker}"`} stays paused until V8 has written the whole snapshot${pauseMs > 0 ? ` (expected ~${formatDuration(pauseMs / 1000)} in all, ${formatDuration((performance.now() - headersAt) / 1000)} so far)` : ''}`
+        : '';
       throw transferFailure(error, {
         client,
         signal: ctx.signal,
         where: destination.dir,
-        outcome: '; no file was written',
+        outcome: `; no file was written${stillPaused}`,
         progress: ` after ${formatBytes(received)}`,
       });
     }
@@ -241,6 +248,7 @@ async function snapshotTo(destination: Destination, opts: HeapdumpOptions, clien
         fsyncMs: Math.round(committed.syncMs),
         renameMs: Math.round(committed.renameMs),
         doneAtMs: Math.round(performance.now()),
+        lowPriority,
         wireEncoding: compressed ? 'gzip' : 'identity',
         wireBytes: received,
       },

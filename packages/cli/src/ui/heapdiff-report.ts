@@ -49,30 +49,33 @@ function renderGrowth(r: GrowthResult, c: ChalkInstance): string[] {
 function renderRetained(r: RetainedResult, c: ChalkInstance): string[] {
   const title = `${c.bold(`allocated between ${r.files.a} and ${r.files.b}, still alive in ${r.files.c}`)}: ${count(r.total.count)} objects, ${formatBytes(r.total.selfSize)}`;
   if (r.classes.length === 0) return [title, `nothing${r.minSize > 0 ? ` of ${formatBytes(r.minSize)} or more per class` : ''}`];
+  // Without C's edges (--retainers 0) nothing was charged to an owner: no such columns.
+  const owned = r.ownersCounted;
   const rows = r.classes.map((row) => [
     truncate(row.name, MAX_NAME_CHARS),
     count(row.count),
     formatBytes(row.selfSize),
-    count(row.held.count),
-    formatBytes(row.held.selfSize),
+    ...(owned ? [count(row.held.count), formatBytes(row.held.selfSize)] : []),
     row.examples
       .map((example) =>
         example.name === row.name || example.name === '' ? `@${example.id}` : `@${example.id} ${JSON.stringify(truncate(example.name, MAX_EXAMPLE_CHARS))}`,
       )
       .join(', '),
   ]);
-  const style = (column: number, text: string) => (column === 0 ? c.bold(text) : column === 5 ? c.dim(text) : text);
-  const [header = '', ...body] = table(rows, 'l  r  r  r  r  l', style, [
+  const examplesColumn = owned ? 5 : 3;
+  const style = (column: number, text: string) => (column === 0 ? c.bold(text) : column === examplesColumn ? c.dim(text) : text);
+  const [header = '', ...body] = table(rows, owned ? 'l  r  r  r  r  l' : 'l  r  r  l', style, [
     'class',
     'objects',
     'self size',
-    'they own',
-    'owned size',
+    ...(owned ? ['they own', 'owned size'] : []),
     `examples (@id in ${r.files.b} and ${r.files.c})`,
   ]).lines;
   return [
     title,
-    c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects of another class held by a new object'),
+    ...(owned
+      ? [c.dim('each object counts with the object that owns it: strings, internal arrays, and new objects of another class held by a new object')]
+      : []),
     '',
     c.dim(header),
     ...body,

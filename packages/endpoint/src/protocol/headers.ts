@@ -30,7 +30,9 @@ export const PAUSE_TRAILER = 'opsctl-pause-ms';
  * (measured: gzip level 1 at 125-180 MB/s, gunzip at 180-350 MB/s, on a machine whose
  * other core is writing the snapshot; docs/benchmarks.md#heap-snapshots). Over any network, gzip level 1 (6-6.5:1) wins up
  * to about 1 Gbit/s. The host's address cannot tell: behind `kubectl port-forward` both
- * sides see loopback while the bytes cross a network.
+ * sides see loopback while the bytes cross a network. An endpoint that recognised the key
+ * sends it back on its answer, which tells the client that the process it paused is on
+ * its machine (the CLI then lowers its own CPU priority meanwhile).
  */
 export const KERNEL_HEADER = 'opsctl-kernel';
 

@@ -110,6 +110,8 @@ describe('GET /heapdump', () => {
     expect(kernel).toMatch(/^[\w-]{32}$/); // Linux: the tests run there
     const local = await get(ep, { 'accept-encoding': 'gzip', [KERNEL_HEADER]: kernel ?? '' });
     expect(local.headers['content-encoding']).toBeUndefined();
+    // The key back: the client learns that the process it paused is on its machine.
+    expect(local.headers[KERNEL_HEADER]).toBe(kernel);
     expect(JSON.parse(local.body.toString('utf8')).snapshot.node_count).toBeGreaterThan(0);
     expect(Number(local.trailers[PAUSE_TRAILER])).toBeGreaterThan(0);
     const audit = await audited(ep, (e) => e.route === '/heapdump' && e.detail?.['sameKernel'] === true);
@@ -118,6 +120,7 @@ describe('GET /heapdump', () => {
     // Another machine's key, or none: gzip as accepted.
     const remote = await get(ep, { 'accept-encoding': 'gzip', [KERNEL_HEADER]: 'another-machine-entirely-0000000' });
     expect(remote.headers['content-encoding']).toBe('gzip');
+    expect(remote.headers[KERNEL_HEADER]).toBeUndefined();
     expect(JSON.parse(gunzipSync(remote.body).toString('utf8')).snapshot.node_count).toBeGreaterThan(0);
     await emptied(dir);
   });

@@ -169,6 +169,7 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
         ? { [HEAP_USED_HEADER]: estimate.heapUsedBytes, [EXPECTED_PAUSE_HEADER]: estimate.pauseMs, [ESTIMATED_SIZE_HEADER]: estimate.fileBytes }
         : {}),
       ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      ...(sameKernel ? { [KERNEL_HEADER]: req.headers[KERNEL_HEADER] } : {}),
       trailer: `${ERROR_TRAILER}, ${PAUSE_TRAILER}`,
     });
     res.flushHeaders();
