@@ -60,40 +60,46 @@ function startChild(heapMb, method, extraEnv = {}) {
 /** One fresh child, one snapshot by `method`; `keep` names a path for (a)'s file. */
 async function measure(heapMb, method, keep) {
   const { proc, next } = startChild(heapMb, method, keep ? { KEEP_SNAPSHOT: keep } : {});
-  const ready = await next();
-  resetHwm(ready.pid);
-  const rssBefore = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))[1]) * 1024;
-  let wallMs;
-  let failed = null;
-  let result = null;
-  if (method === 'local') {
-    proc.stdin.write('go\n');
-    ({ wallMs } = await next());
-  } else if (method === 'classic') {
-    const started = performance.now();
-    const res = await fetch(`${ready.url}/dump`);
-    for await (const _ of res.body) {
-      /* drain */
+  // Killed however the measurement ends: a failed run must not leave a heap of hundreds of MB behind.
+  try {
+    const ready = await next();
+    resetHwm(ready.pid);
+    const rssBefore = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))[1]) * 1024;
+    let wallMs;
+    let failed = null;
+    let result = null;
+    if (method === 'local') {
+      proc.stdin.write('go\n');
+      ({ wallMs } = await next());
+    } else if (method === 'classic') {
+      const started = performance.now();
+      const res = await fetch(`${ready.url}/dump`);
+      for await (const _ of res.body) {
+        /* drain */
+      }
+      wallMs = performance.now() - started;
+      if (res.status !== 200) failed = 'failed: the snapshot does not fit in one string';
+    } else {
+      const dir = mkdtempSync(join(tmpdir(), 'bench-heapdump-'));
+      try {
+        const started = performance.now();
+        // The preflight is conservative (x24); the bench measures what it may refuse on a small
+        // machine, and skipping it takes an admin token (the child's only token).
+        const stdout = execFileSync(process.execPath, [opsctl, 'heapdump', '--out', `${dir}/`, '--skip-memory-check', '--json'], {
+          env: { ...process.env, OPSCTL_URL: ready.url, OPSCTL_TOKEN: token },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        wallMs = performance.now() - started;
+        result = JSON.parse(stdout.toString('utf8'));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
-    wallMs = performance.now() - started;
-    if (res.status !== 200) failed = 'failed: the snapshot does not fit in one string';
-  } else {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-heapdump-'));
-    const started = performance.now();
-    // The preflight is conservative (x24); the bench measures what it may refuse on a small
-    // machine, and skipping it takes an admin token (the child's only token).
-    const stdout = execFileSync(process.execPath, [opsctl, 'heapdump', '--out', `${dir}/`, '--skip-memory-check', '--json'], {
-      env: { ...process.env, OPSCTL_URL: ready.url, OPSCTL_TOKEN: token },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    wallMs = performance.now() - started;
-    result = JSON.parse(stdout.toString('utf8'));
-    rmSync(dir, { recursive: true, force: true });
+    const extraPeak = hwm(ready.pid) - rssBefore;
+    return { wallMs, extraPeak, heapUsed: ready.heapUsed, failed, result };
+  } finally {
+    proc.kill('SIGKILL');
   }
-  const extraPeak = hwm(ready.pid) - rssBefore;
-  proc.stdin.write('bye\n');
-  proc.kill('SIGKILL');
-  return { wallMs, extraPeak, heapUsed: ready.heapUsed, failed, result };
 }
 
 /** What each stage of a download costs alone, one after the other, on `file`. */
