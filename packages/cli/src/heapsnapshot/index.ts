@@ -3,7 +3,7 @@
 // `opsctl heapdump` and `snapshots` import their checks from their own files
 // (validate.ts, verify-stream.ts, errors.ts).
 export { isHeapSnapshotError } from './errors.js';
-export { DEFAULT_CHUNK_BYTES, readFileChunks, type SnapshotSource } from './source.js';
+export { countingBytes, DEFAULT_CHUNK_BYTES, readFileChunks, type SnapshotSource } from './source.js';
 export { parseHeapSnapshot } from './parse.js';
 export type { HeapTotals } from './snapshot.js';
 export { summarizeByClass } from './classes.js';

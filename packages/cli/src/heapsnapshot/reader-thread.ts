@@ -5,7 +5,7 @@
 // syscall).
 import { parentPort, workerData } from 'node:worker_threads';
 import { readClassSummary } from './census.js';
-import { readFileChunks } from './source.js';
+import { countingBytes, readFileChunks } from './source.js';
 import type { FromReader, ReaderTask } from './thread-read.js';
 
 /** Progress is posted each time this many more bytes have been read. */
@@ -14,22 +14,18 @@ const PROGRESS_EVERY_BYTES = 8 * 1024 * 1024;
 const task = workerData as ReaderTask;
 const post = (message: FromReader, transfer: ArrayBuffer[] = []) => parentPort?.postMessage(message, transfer);
 
-async function* chunksWithProgress(): AsyncGenerator<Uint8Array> {
-  let read = 0;
-  let posted = 0;
-  for await (const chunk of readFileChunks(task.path, task.chunkSize)) {
-    read += chunk.length;
-    if (read - posted >= PROGRESS_EVERY_BYTES) {
-      post({ kind: 'progress', bytes: read });
-      posted = read;
-    }
-    yield chunk;
-  }
+let read = 0;
+let posted = 0;
+const chunks = countingBytes(readFileChunks(task.path, task.chunkSize), (bytes) => {
+  read = bytes;
+  if (read - posted < PROGRESS_EVERY_BYTES) return;
   post({ kind: 'progress', bytes: read });
-}
+  posted = read;
+});
 
 try {
-  const summary = await readClassSummary(chunksWithProgress(), { chunkSize: task.chunkSize, sortIds: task.sortIds });
+  const summary = await readClassSummary(chunks, { chunkSize: task.chunkSize, sortIds: task.sortIds });
+  post({ kind: 'progress', bytes: read });
   post({ kind: 'class-summary', summary }, [summary.ids.buffer as ArrayBuffer, summary.groupOf.buffer as ArrayBuffer]);
 } catch (error) {
   const { name, message, code, offset, syscall } = error as Error & { code?: unknown; offset?: unknown; syscall?: unknown };

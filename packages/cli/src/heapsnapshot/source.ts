@@ -68,6 +68,16 @@ export async function* readFileChunks(path: string, chunkSize: number = DEFAULT_
   }
 }
 
+/** The chunks as they are, calling `onBytes` with the running total after each: for progress. */
+export async function* countingBytes(chunks: AsyncIterable<Uint8Array>, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  let read = 0;
+  for await (const chunk of chunks) {
+    read += chunk.length;
+    onBytes(read);
+    yield chunk;
+  }
+}
+
 async function* gunzipIfCompressed(source: AsyncIterable<Uint8Array>, chunkSize: number): AsyncGenerator<Uint8Array> {
   const iterator = source[Symbol.asyncIterator]();
   try {

@@ -12,6 +12,7 @@ import { stat } from 'node:fs/promises';
 import type { Context } from '../context.js';
 import { CliError } from '../errors.js';
 import {
+  countingBytes,
   DEFAULT_CHUNK_BYTES,
   diffClassSummaries,
   diffHeapSnapshots,
@@ -233,7 +234,7 @@ async function classDiffAtOnce(
       },
     }).catch(failed(a)),
     readClassSummary(
-      countBytes(readFileChunks(b, DEFAULT_CHUNK_BYTES, both), (bytes) => {
+      countingBytes(readFileChunks(b, DEFAULT_CHUNK_BYTES, both), (bytes) => {
         read[b] = bytes;
         show();
       }),
@@ -241,15 +242,6 @@ async function classDiffAtOnce(
     ).catch(failed(b)),
   ]);
   return diffClassSummaries(before, after, options);
-}
-
-async function* countBytes(chunks: AsyncIterable<Uint8Array>, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
-  let read = 0;
-  for await (const chunk of chunks) {
-    read += chunk.length;
-    onBytes(read);
-    yield chunk;
-  }
 }
 
 const bothLabel = (a: string, b: string, sizes: Map<string, number>) => `reading ${a} and ${b} (${formatBytes((sizes.get(a) ?? 0) + (sizes.get(b) ?? 0))})…`;
@@ -261,12 +253,7 @@ async function* readWithProgress(file: string, size: number, spinner: Spinner, s
   started();
   const label = `reading ${file} (${formatBytes(size)})…`;
   spinner.text(label);
-  let read = 0;
-  for await (const chunk of readFileChunks(file, DEFAULT_CHUNK_BYTES, signal)) {
-    read += chunk.length;
-    spinner.text(`${label} ${percent(read, size)}`);
-    yield chunk;
-  }
+  yield* countingBytes(readFileChunks(file, DEFAULT_CHUNK_BYTES, signal), (read) => spinner.text(`${label} ${percent(read, size)}`));
 }
 
 function describeFailure(error: unknown, file: string, signal: AbortSignal): unknown {
