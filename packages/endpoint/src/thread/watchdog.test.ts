@@ -25,11 +25,15 @@ function blockedWatchdog(names: string[]): { watchdog: Watchdog; state: MainThre
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Polls until `ready` holds, up to 5 s: a loaded machine runs the watchdog's timer late. */
+async function until(ready: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5_000; !ready() && Date.now() < deadline; ) await sleep(20);
+}
 
 describe('Watchdog', () => {
   it('takes the stack of a block soon after it begins', async () => {
     const { watchdog } = blockedWatchdog(['parse']);
-    await sleep(400);
+    await until(() => watchdog.current()?.stack?.[0] !== undefined);
     expect(watchdog.current()?.stack?.[0]?.function).toBe('parse');
   });
 
@@ -54,7 +58,7 @@ describe('Watchdog', () => {
   it("records a heap snapshot past the threshold as the endpoint's, ending when the snapshot does, before the next beat", async () => {
     const { watchdog, state } = blockedWatchdog(['parse']);
     state.snapshotStarting(300);
-    await sleep(400);
+    await until(() => watchdog.current() !== null);
     expect(watchdog.current()?.cause).toBe('heap-snapshot');
     const ended = new Promise((resolve) => watchdog.subscribe(resolve));
     // No beat follows: the main thread's timer has not turned yet.
