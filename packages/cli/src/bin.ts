@@ -1,4 +1,8 @@
 #!/usr/bin/env node
+import { enableCompileCache } from './compile-cache.js';
+
+// Before anything else is loaded: what is loaded from here on can come from the cache.
+enableCompileCache(process.env);
 
 // Ctrl-C (SIGINT) and SIGTERM ask the command to stop: requests are cancelled, partial
 // files removed, the terminal restored, and the exit code is 130 or 143 as shells expect.
