@@ -7,7 +7,9 @@
 // and once per size, unless BENCH_CLASSIC=0:
 //   (b) the classic pattern: snapshot to a temp file, read it whole into a string, res.end
 // Wall time and the child's extra peak RSS (VmHWM after minus RSS before, with VmHWM
-// reset first), as medians, each as a ratio to (a)'s median; the pair-by-pair ratios too.
+// reset first), as medians, each as a ratio to (a)'s median; the pair-by-pair ratios too;
+// and the child's main thread's time on a CPU, which tells V8 doing more work (or the same
+// work on a slower machine) from V8 waiting.
 // Goals (issue 22): (c) wall <= 1.1x (a), extra peak <= 1.05x (a).
 //
 // Then where (c)'s time goes once V8's write has returned, from the CLI's --json
@@ -44,6 +46,9 @@ const median = (values) => {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
+// Time the child's main thread spent on a CPU (ns in schedstat), whatever the wall says: it
+// shows when V8's own work took longer, rather than V8 waiting for a CPU.
+const onCpuMs = (pid) => Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 const hwm = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 const resetHwm = (pid) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
 
@@ -65,6 +70,7 @@ async function measure(heapMb, method, keep) {
     const ready = await next();
     resetHwm(ready.pid);
     const rssBefore = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))[1]) * 1024;
+    const cpuBefore = onCpuMs(ready.pid);
     let wallMs;
     let failed = null;
     let result = null;
@@ -96,7 +102,8 @@ async function measure(heapMb, method, keep) {
       }
     }
     const extraPeak = hwm(ready.pid) - rssBefore;
-    return { wallMs, extraPeak, heapUsed: ready.heapUsed, failed, result };
+    const mainCpuMs = onCpuMs(ready.pid) - cpuBefore;
+    return { wallMs, extraPeak, mainCpuMs, heapUsed: ready.heapUsed, failed, result };
   } finally {
     proc.kill('SIGKILL');
   }
@@ -184,6 +191,8 @@ for (const size of sizes) {
   row('(a) v8.writeHeapSnapshot', a);
   if (b) row('(b) classic read+end', [b]);
   row('(c) opsctl heapdump', c);
+  const cpu = (rs) => `${s(median(rs.map((r) => r.mainCpuMs)))} [${rs.map((r) => (r.mainCpuMs / 1000).toFixed(1)).join(' ')}]`;
+  console.log(`  the process's main thread on a CPU meanwhile (V8's own work): (a) ${cpu(a)}, (c) ${cpu(c)}`);
   const pairWall = c.map((r, i) => r.wallMs / a[i].wallMs);
   const pairPeak = c.map((r, i) => r.extraPeak / a[i].extraPeak);
   console.log(

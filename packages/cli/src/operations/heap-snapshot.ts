@@ -46,6 +46,8 @@ import { yieldCpuToLocalProcess } from './cpu-priority.js';
  * before it gives up with the endpoint's refusal.
  */
 const PACING_WAIT_MAX_MS = 30_000;
+/** How long the spinner waits for the answer to begin before it shows (see snapshotTo). */
+const SPINNER_DELAY_MS = 100;
 
 export interface HeapdumpOptions {
   /** A file, or a directory; the current directory when absent. */
@@ -108,22 +110,30 @@ export async function takeHeapSnapshot(opts: HeapdumpOptions, client: Client, ct
 async function snapshotTo(destination: Destination, opts: HeapdumpOptions, client: Client, ctx: Context): Promise<HeapdumpResult> {
   const before = await client.json<MemoryResponse>('/memory');
   const file = await AtomicFile.create(destination.dir, (text) => ctx.out.info(text));
-  const spinner = await ctx.out.spinner('requesting a heap snapshot…');
+  const kernel = isLoopback(client.url.hostname) ? kernelKey() : null;
+  const ask = () => {
+    const asked = client.request('/heapdump', {
+      query: { skipMemoryCheck: opts.skipMemoryCheck || undefined, worker: opts.worker },
+      headers: { 'accept-encoding': 'gzip', ...(kernel === null ? {} : { [KERNEL_HEADER]: kernel }) },
+      stream: true,
+    });
+    asked.catch(noop); // awaited below: not unhandled meanwhile
+    return asked;
+  };
   let started = performance.now();
+  let pending = ask();
+  // The spinner (ora: ~50 ms to load in a terminal) is made once the answer has begun, or
+  // after SPINNER_DELAY_MS: made first, it delayed the request, and so the snapshot. The
+  // answer begins before V8 does, and this process has nothing else to do while V8 works.
+  await Promise.race([pending.then(noop, noop), sleep(SPINNER_DELAY_MS, undefined, { ref: false })]);
+  const spinner = await ctx.out.spinner('requesting a heap snapshot…');
   try {
-    const kernel = isLoopback(client.url.hostname) ? kernelKey() : null;
-    const ask = () =>
-      client.request('/heapdump', {
-        query: { skipMemoryCheck: opts.skipMemoryCheck || undefined, worker: opts.worker },
-        headers: { 'accept-encoding': 'gzip', ...(kernel === null ? {} : { [KERNEL_HEADER]: kernel }) },
-        stream: true,
-      });
     let response: Awaited<ReturnType<typeof ask>>;
     // Refused because the previous snapshot paused the process a moment ago: wait as long
     // as the endpoint says, a few times, up to PACING_WAIT_MAX_MS in all.
     for (let waitedMs = 0; ; ) {
       try {
-        response = await ask();
+        response = await pending;
         break;
       } catch (error) {
         // Lost before the answer began (the process died as V8 started): nothing arrived.
@@ -137,6 +147,7 @@ async function snapshotTo(destination: Destination, opts: HeapdumpOptions, clien
         });
         waitedMs += retryInMs;
         started = performance.now();
+        pending = ask();
       }
     }
     const headersAt = performance.now();
@@ -259,6 +270,8 @@ async function snapshotTo(destination: Destination, opts: HeapdumpOptions, clien
     throw error;
   }
 }
+
+function noop(): void {}
 
 function incomplete(error: unknown): CliError {
   return new CliError('INCOMPLETE_DOWNLOAD', `the downloaded snapshot is not complete: ${(error as Error).message}; no file was written`, { cause: error });
