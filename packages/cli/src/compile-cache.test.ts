@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import module from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,14 @@ describe.runIf(supported)('enableCompileCache on Node 22.1+', () => {
     chmodSync(dir, 0o777);
     expect(await outcome()).toBe('unsafe');
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it.runIf(process.getuid?.() === 0)("makes nothing in another user's directory (sudo keeping the user's HOME)", async () => {
+    const cache = join(home, 'cache');
+    mkdirSync(cache);
+    chownSync(cache, 65534, 65534);
+    expect(await outcome()).toBe('unsafe');
+    expect(readdirSync(cache)).toEqual([]);
   });
 
   it("leaves the user's own NODE_COMPILE_CACHE or NODE_DISABLE_COMPILE_CACHE to Node", async () => {

@@ -4,10 +4,10 @@
 //
 // Cached code is run as is, so the directory must be writable by this user alone: a
 // directory that someone else could write is not used (they could plant code there).
-import { lstatSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, type Stats, statSync } from 'node:fs';
 import module from 'node:module';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export type CompileCacheOutcome = 'enabled' | 'unsupported' | 'user-setting' | 'unsafe' | 'unavailable';
 
@@ -30,14 +30,28 @@ export function enableCompileCache(env: Record<string, string | undefined>): Com
   // The user's own choice wins: off, or a cache directory of their own (already enabled).
   if (env['NODE_DISABLE_COMPILE_CACHE'] || env['NODE_COMPILE_CACHE']) return 'user-setting';
   const dir = compileCacheDir(env);
+  const uid = process.getuid?.();
   try {
+    // Nothing is made in someone else's directory: `sudo` keeping the user's HOME would
+    // otherwise leave a root-owned cache there, which the user could no longer use.
+    if (uid !== undefined && nearestExisting(dir).uid !== uid) return 'unsafe';
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const stat = lstatSync(dir);
-    const uid = process.getuid?.();
     if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o022) !== 0) return 'unsafe';
     // Failures (a full disk, a read-only home) are reported in the result, never thrown.
     return node.enableCompileCache(dir).status === node.constants?.compileCacheStatus?.FAILED ? 'unavailable' : 'enabled';
   } catch {
     return 'unavailable';
+  }
+}
+
+/** `path` itself if it exists, else its nearest ancestor that does (symbolic links followed). */
+function nearestExisting(path: string): Stats {
+  for (let at = path; ; at = dirname(at)) {
+    try {
+      return statSync(at);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(at) === at) throw error;
+    }
   }
 }
