@@ -278,18 +278,20 @@ describe('opsctl heapdump against an endpoint pacing its snapshots', () => {
     execFileSync(process.execPath, ['-e', `require('v8').writeHeapSnapshot(${JSON.stringify(snapshot)})`]);
     const { createServer } = await import('node:http');
     let retryInMs = 0;
+    let refuseForever = false;
     const server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       if (path === '/memory') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ process: { rss: 1 } }));
       if (path === '/pace') {
         retryInMs = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms'));
+        refuseForever = new URL(req.url ?? '/', 'http://x').searchParams.has('forever');
         return res.end();
       }
       asked.push(path);
       if (path !== '/heapdump') return res.writeHead(404).end();
-      if (retryInMs > 0) {
+      if (retryInMs > 0 || refuseForever) {
         const ms = retryInMs;
-        retryInMs = 0;
+        if (!refuseForever) retryInMs = 0;
         const message = `The previous heap snapshot paused the application for ${(ms / 1000).toFixed(1)} s; the next may start in ${(ms / 1000).toFixed(1)} s.`;
         return res
           .writeHead(429, { 'content-type': 'application/json', 'retry-after': String(Math.ceil(ms / 1000)) })
@@ -313,6 +315,21 @@ describe('opsctl heapdump against an endpoint pacing its snapshots', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(asked).toEqual(['/heapdump', '/heapdump']);
+    expect(readdirSync(dir)).toEqual(['fake.heapsnapshot']);
+  });
+
+  it('asks again at most every 250 ms when a hostile endpoint keeps answering "retry in 0 ms"', async () => {
+    await fetch(`${url}/pace?ms=0&forever`);
+    asked.length = 0;
+    const dir = outDir('paced-zero');
+    const running = opsctl(['heapdump', '--out', `${dir}/`], { env: { OPSCTL_URL: url, OPSCTL_TOKEN: token.token } });
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const askedIn2s = asked.length;
+    await fetch(`${url}/pace?ms=0`); // answered now: the run ends
+    const run = await running;
+    expect(askedIn2s).toBeGreaterThanOrEqual(2);
+    expect(askedIn2s).toBeLessThanOrEqual(10);
+    expect(run.code).toBe(0);
     expect(readdirSync(dir)).toEqual(['fake.heapsnapshot']);
   });
 

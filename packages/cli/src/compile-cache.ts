@@ -1,13 +1,15 @@
 // Node 22.1+ can keep the code it compiled for opsctl's modules on disk, so that the next
 // run skips compiling them: a start of 0.24 s instead of 0.28 s on Node 24, time that
-// `opsctl heapdump` spends before the snapshot even begins (docs/operations.md#targets-and-credentials).
+// `opsctl heapdump` spends before the snapshot even begins (docs/operations.md#the-clis-compile-cache).
 //
-// Cached code is run as is, so the directory must be writable by this user alone: a
-// directory that someone else could write is not used (they could plant code there).
-import { lstatSync, mkdirSync, type Stats, statSync } from 'node:fs';
+// Node runs cached code as it is, and the CLI holds tokens to production processes: the
+// cache is used only where nobody else can put a file or swap a directory. Node opens
+// the directory again for every module, so every directory on its real path is checked,
+// and Node is given that path, with no symbolic link left in it to swap.
+import { lstatSync, mkdirSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import module from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 
 export type CompileCacheOutcome = 'enabled' | 'unsupported' | 'user-setting' | 'unsafe' | 'unavailable';
 
@@ -17,10 +19,21 @@ interface ModuleWithCompileCache {
   constants?: { compileCacheStatus?: { FAILED: number } };
 }
 
-/** $XDG_CACHE_HOME/opsctl/compile-cache, else ~/.cache/opsctl/compile-cache. */
-export function compileCacheDir(env: Record<string, string | undefined>): string {
+/** Below this much free space, no cache: Node leaves a temp file per module behind on a full disk. */
+const MIN_FREE_BYTES = 64 * 1024 * 1024;
+const STICKY = 0o1000;
+const WRITABLE_BY_OTHERS = 0o022;
+
+/**
+ * The cache directory, and the existing directory of the user's it goes under:
+ * $XDG_CACHE_HOME/opsctl/compile-cache, else $HOME/.cache/opsctl/compile-cache. Null
+ * without an absolute base (an empty HOME would put it in the current directory).
+ */
+export function compileCacheDir(env: Record<string, string | undefined>): { dir: string; base: string } | null {
   const xdg = env['XDG_CACHE_HOME'];
-  return join(xdg?.startsWith('/') ? xdg : join(env['HOME'] ?? homedir(), '.cache'), 'opsctl', 'compile-cache');
+  if (xdg !== undefined && isAbsolute(xdg)) return { dir: join(xdg, 'opsctl', 'compile-cache'), base: xdg };
+  const home = env['HOME'] || homedir();
+  return isAbsolute(home) ? { dir: join(home, '.cache', 'opsctl', 'compile-cache'), base: home } : null;
 }
 
 /** Turns Node's compile cache on for the modules loaded from now on, where that is safe. */
@@ -29,27 +42,50 @@ export function enableCompileCache(env: Record<string, string | undefined>): Com
   if (typeof node.enableCompileCache !== 'function') return 'unsupported'; // Node 20
   // The user's own choice wins: off, or a cache directory of their own (already enabled).
   if (env['NODE_DISABLE_COMPILE_CACHE'] || env['NODE_COMPILE_CACHE']) return 'user-setting';
-  const dir = compileCacheDir(env);
   const uid = process.getuid?.();
+  if (uid === undefined) return 'unavailable'; // Windows: no owners to check
   try {
-    // Nothing is made in someone else's directory: `sudo` keeping the user's HOME would
-    // otherwise leave a root-owned cache there, which the user could no longer use.
-    if (uid !== undefined && nearestExisting(dir).uid !== uid) return 'unsafe';
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const stat = lstatSync(dir);
-    if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o022) !== 0) return 'unsafe';
-    // Failures (a full disk, a read-only home) are reported in the result, never thrown.
-    return node.enableCompileCache(dir).status === node.constants?.compileCacheStatus?.FAILED ? 'unavailable' : 'enabled';
+    const where = compileCacheDir(env); // homedir() throws for a uid with no passwd entry
+    if (where === null) return 'unavailable';
+    // Only under an existing directory of the user's own: a missing HOME is not made (as
+    // root, /nonexistent would be), and `sudo` keeping the user's HOME does not leave a
+    // root-owned cache there that the user could no longer use.
+    if (statSync(where.base).uid !== uid) return 'unsafe';
+    // Nothing is made where someone else could swap it, nor used from there once made.
+    if (!onlyOwnerCanChange(realpathSync(nearestExisting(where.dir)), uid)) return 'unsafe';
+    mkdirSync(where.dir, { recursive: true, mode: 0o700 });
+    const real = realpathSync(where.dir);
+    const made = lstatSync(real);
+    if (made.uid !== uid || (made.mode & WRITABLE_BY_OTHERS) !== 0 || !onlyOwnerCanChange(real, uid)) return 'unsafe';
+    const disk = statfsSync(real);
+    if (disk.bavail * disk.bsize < MIN_FREE_BYTES) return 'unavailable';
+    // Other failures (a read-only home) are reported in the result, never thrown.
+    return node.enableCompileCache(real).status === node.constants?.compileCacheStatus?.FAILED ? 'unavailable' : 'enabled';
   } catch {
     return 'unavailable';
   }
 }
 
-/** `path` itself if it exists, else its nearest ancestor that does (symbolic links followed). */
-function nearestExisting(path: string): Stats {
+/**
+ * Whether nobody but `uid` and root can change what `real` (a path with no symbolic link
+ * in it) leads to: it and every directory above it are theirs, and none can be written by
+ * others, except a sticky one (/tmp), where others cannot move what is not theirs.
+ */
+function onlyOwnerCanChange(real: string, uid: number): boolean {
+  for (let at = real; ; at = dirname(at)) {
+    const stat = lstatSync(at);
+    if (!stat.isDirectory() || (stat.uid !== uid && stat.uid !== 0)) return false;
+    if ((stat.mode & WRITABLE_BY_OTHERS) !== 0 && (stat.mode & STICKY) === 0) return false;
+    if (dirname(at) === at) return true;
+  }
+}
+
+/** `path` itself if it exists, else its nearest ancestor that does. */
+function nearestExisting(path: string): string {
   for (let at = path; ; at = dirname(at)) {
     try {
-      return statSync(at);
+      statSync(at);
+      return at;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(at) === at) throw error;
     }

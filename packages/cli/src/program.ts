@@ -104,8 +104,9 @@ Environment:
   OPSCTL_CONTEXT             context to use instead of the current one
   OPSCTL_CONFIG_DIR          where contexts live (default: $XDG_CONFIG_HOME/opsctl)
   OPSCTL_PROMETHEUS_TOKEN    bearer token for Prometheus (opsctl fleet)
-  XDG_CACHE_HOME             Node 22.1+ keeps compiled code in $XDG_CACHE_HOME/opsctl
-                             (default ~/.cache/opsctl); NODE_DISABLE_COMPILE_CACHE=1: off
+  XDG_CACHE_HOME             on Node 22.1+, compiled code is kept in $XDG_CACHE_HOME/opsctl/
+                             compile-cache (default ~/.cache/...; safe to delete);
+                             NODE_DISABLE_COMPILE_CACHE=1 turns it off
   NO_COLOR, FORCE_COLOR      colour control
 
 Durations: 1500ms, 10s, 5m, 1m30s. Sizes: 65536, 64KB, 1.5MB (KB = 1000 bytes;

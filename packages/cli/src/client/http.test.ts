@@ -97,3 +97,21 @@ describe('a URL with the wrong scheme', () => {
     }
   });
 });
+
+describe('a request stopped by Ctrl-C', () => {
+  it("says cancelled, whatever undici rejects with (the signal's reason)", async () => {
+    const server = createPlainServer((_req, res) => setTimeout(() => res.end('{}'), 5_000).unref());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const interrupt = new AbortController();
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    const client = new Client({ url, token: null, ca: null, timeoutMs: 5_000, signal: interrupt.signal, warn: () => {} });
+    try {
+      setTimeout(() => interrupt.abort('SIGINT'), 100);
+      await expect(client.json('/memory')).rejects.toMatchObject({ code: 'CANCELLED', message: 'cancelled' });
+    } finally {
+      await client.close().catch(() => {});
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

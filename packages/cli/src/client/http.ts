@@ -240,6 +240,8 @@ export class Client {
   /** A failure of this client (a request, a body read, an upgraded socket) as a CliError that says what happened. */
   explain(error: unknown): CliError {
     if (error instanceof CliError) return error;
+    // Ctrl-C: undici rejects with the signal's reason itself (the signal's name, a string).
+    if (this.#signal.aborted) return new CliError('CANCELLED', 'cancelled', { cause: error });
     const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
     const code = err.code ?? err.cause?.code ?? '';
     const where = this.url.host;

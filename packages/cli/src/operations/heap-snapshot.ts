@@ -46,6 +46,7 @@ import { yieldCpuToLocalProcess } from './cpu-priority.js';
  * before it gives up with the endpoint's refusal.
  */
 const PACING_WAIT_MAX_MS = 30_000;
+const PACING_RETRY_MIN_MS = 250;
 /** How long the spinner waits for the answer to begin before it shows (see snapshotTo). */
 const SPINNER_DELAY_MS = 100;
 
@@ -111,13 +112,17 @@ async function snapshotTo(destination: Destination, opts: HeapdumpOptions, clien
   const before = await client.json<MemoryResponse>('/memory');
   const file = await AtomicFile.create(destination.dir, (text) => ctx.out.info(text));
   const kernel = isLoopback(client.url.hostname) ? kernelKey() : null;
+  let headersAt = 0;
   const ask = () => {
     const asked = client.request('/heapdump', {
       query: { skipMemoryCheck: opts.skipMemoryCheck || undefined, worker: opts.worker },
       headers: { 'accept-encoding': 'gzip', ...(kernel === null ? {} : { [KERNEL_HEADER]: kernel }) },
       stream: true,
     });
-    asked.catch(noop); // awaited below: not unhandled meanwhile
+    // When the answer began, whatever this process was doing then (loading the spinner).
+    asked.then(() => {
+      headersAt = performance.now();
+    }, noop); // the rejection is awaited below: not unhandled meanwhile
     return asked;
   };
   let started = performance.now();
@@ -126,7 +131,10 @@ async function snapshotTo(destination: Destination, opts: HeapdumpOptions, clien
   // after SPINNER_DELAY_MS: made first, it delayed the request, and so the snapshot. The
   // answer begins before V8 does, and this process has nothing else to do while V8 works.
   await Promise.race([pending.then(noop, noop), sleep(SPINNER_DELAY_MS, undefined, { ref: false })]);
-  const spinner = await ctx.out.spinner('requesting a heap snapshot…');
+  const spinner = await ctx.out.spinner('requesting a heap snapshot…').catch(async (error: unknown) => {
+    await file.discard();
+    throw error;
+  });
   try {
     let response: Awaited<ReturnType<typeof ask>>;
     // Refused because the previous snapshot paused the process a moment ago: wait as long
@@ -140,17 +148,19 @@ async function snapshotTo(destination: Destination, opts: HeapdumpOptions, clien
         if (error instanceof CliError && error.code === 'CONNECTION_LOST')
           throw client.connectionLost(error, { progress: ' after 0 B', outcome: '; no file was written' });
         const retryInMs = error instanceof CliError && error.code === 'ENDPOINT_BUSY' ? error.retryInMs : undefined;
-        if (retryInMs === undefined || waitedMs + retryInMs > PACING_WAIT_MAX_MS) throw error;
+        if (retryInMs === undefined) throw error;
+        // At least PACING_RETRY_MIN_MS apart: an endpoint answering "retry in 0 ms" is not asked in a tight loop.
+        const waitMs = Math.max(retryInMs, PACING_RETRY_MIN_MS);
+        if (waitedMs + waitMs > PACING_WAIT_MAX_MS) throw error;
         spinner.text(`${(error as CliError).message}; waiting…`);
-        await sleep(retryInMs, undefined, { signal: ctx.signal }).catch(() => {
+        await sleep(waitMs, undefined, { signal: ctx.signal }).catch(() => {
           throw new CliError('CANCELLED', 'cancelled; no file was written');
         });
-        waitedMs += retryInMs;
+        waitedMs += waitMs;
         started = performance.now();
         pending = ask();
       }
     }
-    const headersAt = performance.now();
     const header = (name: string) => {
       const value = response.headers[name];
       return Array.isArray(value) ? value[0] : value;
