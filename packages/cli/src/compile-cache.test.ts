@@ -88,6 +88,14 @@ describe.runIf(supported)('enableCompileCache on Node 22.1+', () => {
     expect(await outcome()).toBe('enabled');
   });
 
+  it("closes a cache directory of the user's that others could enter to 0700: Node's own directory inside follows the umask", async () => {
+    const dir = cacheDir();
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    chmodSync(dir, 0o755);
+    expect(await outcome()).toBe('enabled');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
   it("leaves the user's own NODE_COMPILE_CACHE or NODE_DISABLE_COMPILE_CACHE to Node", async () => {
     expect(await outcome({ NODE_DISABLE_COMPILE_CACHE: '1' })).toBe('user-setting');
     expect(existsSync(cacheDir())).toBe(false);

@@ -6,7 +6,7 @@
 // cache is used only where nobody else can put a file or swap a directory. Node opens
 // the directory again for every module, so every directory on its real path is checked,
 // and Node is given that path, with no symbolic link left in it to swap.
-import { lstatSync, mkdirSync, realpathSync, statfsSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, realpathSync, statfsSync, statSync } from 'node:fs';
 import module from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -42,8 +42,10 @@ export function enableCompileCache(env: Record<string, string | undefined>): Com
   if (typeof node.enableCompileCache !== 'function') return 'unsupported'; // Node 20
   // The user's own choice wins: off, or a cache directory of their own (already enabled).
   if (env['NODE_DISABLE_COMPILE_CACHE'] || env['NODE_COMPILE_CACHE']) return 'user-setting';
-  const uid = process.getuid?.();
+  const uid = process.geteuid?.();
   if (uid === undefined) return 'unavailable'; // Windows: no owners to check
+  // Set-uid or set-gid: whoever ran it could have planted the code that would then run with these rights.
+  if (uid !== process.getuid?.() || process.getegid?.() !== process.getgid?.()) return 'unsafe';
   try {
     const where = compileCacheDir(env); // homedir() throws for a uid with no passwd entry
     if (where === null) return 'unavailable';
@@ -55,8 +57,11 @@ export function enableCompileCache(env: Record<string, string | undefined>): Com
     if (!onlyOwnerCanChange(realpathSync(nearestExisting(where.dir)), uid)) return 'unsafe';
     mkdirSync(where.dir, { recursive: true, mode: 0o700 });
     const real = realpathSync(where.dir);
-    const made = lstatSync(real);
-    if (made.uid !== uid || (made.mode & WRITABLE_BY_OTHERS) !== 0 || !onlyOwnerCanChange(real, uid)) return 'unsafe';
+    if (lstatSync(real).uid !== uid || !onlyOwnerCanChange(real, uid)) return 'unsafe';
+    // Closed to everyone else (0700 also empties an ACL's mask): Node makes a directory per
+    // Node version inside with the umask and any default ACL, and never checks it.
+    chmodSync(real, 0o700);
+    if ((lstatSync(real).mode & 0o077) !== 0) return 'unsafe';
     const disk = statfsSync(real);
     if (disk.bavail * disk.bsize < MIN_FREE_BYTES) return 'unavailable';
     // Other failures (a read-only home) are reported in the result, never thrown.
