@@ -1,13 +1,17 @@
 // A child for pnpm bench:heapdump: builds HEAP_MB of small objects, then, by METHOD,
-//   local     writes a heap snapshot itself (v8.writeHeapSnapshot: the floor) and exits;
-//             into KEEP_SNAPSHOT, left there, when given
+//   local     writes a heap snapshot itself (v8.writeHeapSnapshot: the floor) for each line
+//             it reads on stdin, and prints { wallMs }
 //   classic   serves GET /dump the classic way: snapshot to a temp file, read it whole, res.end
-//   endpoint  serves the opsctl endpoint (token hash in OPSCTL_TOKENS)
-// It prints one JSON line when ready: { pid, url?, rssBytes }, and for `local` a result line.
+//   endpoint  serves the opsctl endpoint (token hash in OPSCTL_TOKENS), and takes stdin lines
+//             as `local` does, so that one process can be measured both ways
+// The first local snapshot goes to KEEP_SNAPSHOT, left there, when given (the bench then
+// measures the download's stages on it). It prints one JSON line when ready:
+// { pid, url?, rssBytes, heapUsed }.
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { writeHeapSnapshot } from 'node:v8';
 import { createMaintenanceEndpoint } from '@opsctl/endpoint';
 
@@ -20,17 +24,23 @@ const method = process.env.METHOD;
 const ready = (extra) =>
   console.log(JSON.stringify({ pid: process.pid, rssBytes: process.memoryUsage.rss(), heapUsed: process.memoryUsage().heapUsed, ...extra }));
 
+/** A local snapshot per stdin line; the parent resets VmHWM before it asks. */
+function snapshotOnRequest() {
+  let keep = process.env.KEEP_SNAPSHOT;
+  createInterface({ input: process.stdin }).on('line', () => {
+    const file = keep || join(tmpdir(), `bench-local-${process.pid}.heapsnapshot`);
+    const started = performance.now();
+    writeHeapSnapshot(file);
+    const wallMs = performance.now() - started;
+    if (!keep) rmSync(file, { force: true });
+    keep = undefined;
+    console.log(JSON.stringify({ wallMs }));
+  });
+}
+
 if (method === 'local') {
+  snapshotOnRequest();
   ready({});
-  await new Promise((resolve) => process.stdin.once('data', resolve)); // the parent resets VmHWM first
-  // KEEP_SNAPSHOT: the bench measures the download's stages on this file afterwards.
-  const file = process.env.KEEP_SNAPSHOT || join(tmpdir(), `bench-local-${process.pid}.heapsnapshot`);
-  const started = performance.now();
-  writeHeapSnapshot(file);
-  const wallMs = performance.now() - started;
-  if (!process.env.KEEP_SNAPSHOT) rmSync(file, { force: true });
-  console.log(JSON.stringify({ wallMs }));
-  process.stdin.once('data', () => process.exit(0));
 } else if (method === 'classic') {
   const server = createServer((_req, res) => {
     const file = join(tmpdir(), `bench-classic-${process.pid}.heapsnapshot`);
@@ -49,5 +59,6 @@ if (method === 'local') {
 } else {
   const ops = createMaintenanceEndpoint({ tokens: process.env.OPSCTL_TOKENS, port: 0, audit: false });
   const { url } = await ops.listen();
+  snapshotOnRequest();
   ready({ url });
 }

@@ -1,10 +1,16 @@
-// pnpm bench:heapdump — one child process per measurement, with HEAP_MB of live heap
-// (default sizes 50, 200 and 500 MB; BENCH_HEAP_MB=50,200 to choose). For each size,
-// BENCH_RUNS rounds (default 3), each round running (a) then (c), so that a machine
-// whose speed drifts slows both alike:
+// pnpm bench:heapdump — (a) and (c) below, at HEAP_MB of live heap (default sizes 50, 200
+// and 500 MB; BENCH_HEAP_MB=50,200 to choose), BENCH_RUNS rounds of each (default 3):
 //   (a) v8.writeHeapSnapshot inside the process: the floor
 //   (c) opsctl heapdump end to end (the built binary, --json: verified, fsynced, renamed)
-// and once per size, unless BENCH_CLASSIC=0:
+// BENCH_CHILD chooses where they run:
+//   shared (default)  one child per size takes both, (a) then (c) in even rounds and (c)
+//                     then (a) in odd ones, after a first (a) that is left out (a process's
+//                     first snapshot is slower); a (c) waits out the endpoint's pacing first.
+//                     Between fresh children this machine's speed drifts by up to a quarter,
+//                     which no 10% bound survives; in one process both see the same heap.
+//   fresh             one fresh child per measurement, (a) then (c) in each round: what an
+//                     operator's first snapshot of a process costs
+// and once per size, unless BENCH_CLASSIC=0, in a fresh child:
 //   (b) the classic pattern: snapshot to a temp file, read it whole into a string, res.end
 // Wall time and the child's extra peak RSS (VmHWM after minus RSS before, with VmHWM
 // reset first), as medians, each as a ratio to (a)'s median; the pair-by-pair ratios too;
@@ -25,6 +31,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { generateToken, hashToken } from '@opsctl/endpoint';
 
@@ -32,6 +39,8 @@ const sizes = (process.env.BENCH_HEAP_MB ?? '50,200,500').split(',').map(Number)
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const classic = process.env.BENCH_CLASSIC !== '0';
 const stagesAlone = process.env.BENCH_STAGES !== '0';
+const shared = (process.env.BENCH_CHILD ?? 'shared') === 'shared';
+if (!['shared', 'fresh', undefined].includes(process.env.BENCH_CHILD)) throw new Error('BENCH_CHILD is shared or fresh');
 const child = fileURLToPath(new URL('./heap-child.mjs', import.meta.url));
 const opsctl = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
 const validatorUrl = pathToFileURL(fileURLToPath(new URL('../../packages/cli/dist/heapsnapshot/validate.js', import.meta.url))).href;
@@ -52,61 +61,96 @@ const onCpuMs = (pid) => Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat
 const hwm = (pid) => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 const resetHwm = (pid) => writeFileSync(`/proc/${pid}/clear_refs`, '5');
 
-function startChild(heapMb, method, extraEnv = {}) {
+/** A child by `method`, ready; `work(child)` runs, and the child is killed however it ends. */
+async function withChild(heapMb, method, extraEnv, work) {
   const proc = spawn(process.execPath, [child], {
     env: { ...process.env, HEAP_MB: String(heapMb), METHOD: method, OPSCTL_TOKENS: `bench:${hashToken(token)}:admin`, ...extraEnv },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: proc.stdout });
   const next = () => new Promise((resolve) => lines.once('line', (line) => resolve(JSON.parse(line))));
-  return { proc, next };
-}
-
-/** One fresh child, one snapshot by `method`; `keep` names a path for (a)'s file. */
-async function measure(heapMb, method, keep) {
-  const { proc, next } = startChild(heapMb, method, keep ? { KEEP_SNAPSHOT: keep } : {});
-  // Killed however the measurement ends: a failed run must not leave a heap of hundreds of MB behind.
+  // A failed run must not leave a heap of hundreds of MB behind.
   try {
-    const ready = await next();
-    resetHwm(ready.pid);
-    const rssBefore = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))[1]) * 1024;
-    const cpuBefore = onCpuMs(ready.pid);
-    let wallMs;
-    let failed = null;
-    let result = null;
-    if (method === 'local') {
-      proc.stdin.write('go\n');
-      ({ wallMs } = await next());
-    } else if (method === 'classic') {
-      const started = performance.now();
-      const res = await fetch(`${ready.url}/dump`);
-      for await (const _ of res.body) {
-        /* drain */
-      }
-      wallMs = performance.now() - started;
-      if (res.status !== 200) failed = 'failed: the snapshot does not fit in one string';
-    } else {
-      const dir = mkdtempSync(join(tmpdir(), 'bench-heapdump-'));
-      try {
-        const started = performance.now();
-        // The preflight is conservative (x24); the bench measures what it may refuse on a small
-        // machine, and skipping it takes an admin token (the child's only token).
-        const stdout = execFileSync(process.execPath, [opsctl, 'heapdump', '--out', `${dir}/`, '--skip-memory-check', '--json'], {
-          env: { ...process.env, OPSCTL_URL: ready.url, OPSCTL_TOKEN: token },
-          stdio: ['ignore', 'pipe', 'ignore'],
-        });
-        wallMs = performance.now() - started;
-        result = JSON.parse(stdout.toString('utf8'));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }
-    const extraPeak = hwm(ready.pid) - rssBefore;
-    const mainCpuMs = onCpuMs(ready.pid) - cpuBefore;
-    return { wallMs, extraPeak, mainCpuMs, heapUsed: ready.heapUsed, failed, result };
+    return await work({ proc, next, ready: await next() });
   } finally {
     proc.kill('SIGKILL');
   }
+}
+
+/** One snapshot by `how` (local, classic, endpoint) of the child's heap. */
+async function measure(ch, how) {
+  const { proc, next, ready } = ch;
+  resetHwm(ready.pid);
+  // Against the RSS before the child's first snapshot: what a snapshot frees stays counted
+  // in RSS afterwards, which would make later snapshots look cheap.
+  ch.rssBefore ??= Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${ready.pid}/status`, 'utf8'))[1]) * 1024;
+  const cpuBefore = onCpuMs(ready.pid);
+  let wallMs;
+  let failed = null;
+  let result = null;
+  if (how === 'local') {
+    proc.stdin.write('go\n');
+    ({ wallMs } = await next());
+  } else if (how === 'classic') {
+    const started = performance.now();
+    const res = await fetch(`${ready.url}/dump`);
+    for await (const _ of res.body) {
+      /* drain */
+    }
+    wallMs = performance.now() - started;
+    if (res.status !== 200) failed = 'failed: the snapshot does not fit in one string';
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-heapdump-'));
+    try {
+      const started = performance.now();
+      // The preflight is conservative (x24); the bench measures what it may refuse on a small
+      // machine, and skipping it takes an admin token (the child's only token).
+      const stdout = execFileSync(process.execPath, [opsctl, 'heapdump', '--out', `${dir}/`, '--skip-memory-check', '--json'], {
+        env: { ...process.env, OPSCTL_URL: ready.url, OPSCTL_TOKEN: token },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      wallMs = performance.now() - started;
+      result = JSON.parse(stdout.toString('utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const extraPeak = hwm(ready.pid) - ch.rssBefore;
+  const mainCpuMs = onCpuMs(ready.pid) - cpuBefore;
+  return { wallMs, extraPeak, mainCpuMs, heapUsed: ready.heapUsed, failed, result };
+}
+
+/** BENCH_RUNS rounds of (a) and (c) at `size`, as BENCH_CHILD says; the first (a) keeps its file in `keep`. */
+async function rounds(size, keep) {
+  const a = [];
+  const c = [];
+  const keepEnv = keep ? { KEEP_SNAPSHOT: keep } : {};
+  if (!shared) {
+    for (let round = 0; round < runs; round++) {
+      a.push(await withChild(size, 'local', round === 0 ? keepEnv : {}, (ch) => measure(ch, 'local')));
+      c.push(await withChild(size, 'endpoint', {}, (ch) => measure(ch, 'endpoint')));
+    }
+    return { a, c };
+  }
+  await withChild(size, 'endpoint', keepEnv, async (ch) => {
+    await measure(ch, 'local');
+    // The endpoint refuses a snapshot until as long as the last one paused has passed; the
+    // CLI would wait that out inside its own wall time.
+    let endpointFreeAt = 0;
+    for (let round = 0; round < runs; round++) {
+      for (const how of round % 2 === 0 ? ['local', 'endpoint'] : ['endpoint', 'local']) {
+        if (how === 'local') {
+          a.push(await measure(ch, 'local'));
+          continue;
+        }
+        await sleep(Math.max(0, endpointFreeAt - performance.now()));
+        const result = await measure(ch, 'endpoint');
+        endpointFreeAt = performance.now() + (result.result?.stages?.pauseMs ?? result.wallMs) + 500;
+        c.push(result);
+      }
+    }
+  });
+  return { a, c };
 }
 
 /** What each stage of a download costs alone, one after the other, on `file`. */
@@ -162,17 +206,13 @@ async function transfer(file) {
   }
 }
 
-console.log(`Node ${process.version}; ${runs} round${runs === 1 ? '' : 's'} per size, each (a) then (c), one fresh child per run\n`);
+const how = shared ? 'one child per size, after a first (a) left out: (a) then (c), then (c) then (a)' : 'each (a) then (c), one fresh child per run';
+console.log(`Node ${process.version}; ${runs} round${runs === 1 ? '' : 's'} per size, ${how}\n`);
 const summary = [];
 for (const size of sizes) {
   const kept = join(tmpdir(), `bench-heapdump-kept-${process.pid}.heapsnapshot`);
-  const a = [];
-  const c = [];
-  for (let round = 0; round < runs; round++) {
-    a.push(await measure(size, 'local', round === 0 && stagesAlone ? kept : undefined));
-    c.push(await measure(size, 'endpoint'));
-  }
-  const b = classic ? await measure(size, 'classic') : null;
+  const { a, c } = await rounds(size, stagesAlone ? kept : undefined);
+  const b = classic ? await withChild(size, 'classic', {}, (ch) => measure(ch, 'classic')) : null;
   const aWall = median(a.map((r) => r.wallMs));
   const aPeak = median(a.map((r) => r.extraPeak));
   const cWall = median(c.map((r) => r.wallMs));

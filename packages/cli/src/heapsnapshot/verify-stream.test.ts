@@ -70,6 +70,33 @@ describe('VerifyingStream', () => {
     expect(() => verify.result()).toThrow(expect.objectContaining({ code: 'HEAPSNAPSHOT_TRUNCATED' }));
   });
 
+  it('finds a cut inside the edges array, which it passes over unread', async () => {
+    const edges = snapshot.indexOf('"edges":[');
+    const cut = snapshot.subarray(0, edges + Math.floor((snapshot.indexOf('"strings":[') - edges) / 2));
+    const verify = new VerifyingStream();
+    expect((await through(verify, cut)).error).toBeNull();
+    expect(() => verify.result()).toThrow(expect.objectContaining({ code: 'HEAPSNAPSHOT_TRUNCATED' }));
+  });
+
+  it('leaves an edge pointing nowhere to a full read of the file', async () => {
+    // The first edge's target (its third number) set past the last node: complete, but wrong.
+    const start = snapshot.indexOf('"edges":[') + '"edges":['.length;
+    const fields = snapshot
+      .subarray(start, start + 200)
+      .toString('latin1')
+      .split(',');
+    const target = fields.slice(0, 2).join(',').length + 1;
+    const edited = Buffer.concat([
+      snapshot.subarray(0, start + target),
+      Buffer.from('999999999'),
+      snapshot.subarray(start + target + (fields[2] as string).length),
+    ]);
+    const verify = new VerifyingStream();
+    expect((await through(verify, edited)).error).toBeNull();
+    expect(verify.result().nodeCount).toBeGreaterThan(0);
+    await expect(validateHeapSnapshot(Readable.from([edited]))).rejects.toMatchObject({ code: 'HEAPSNAPSHOT_MALFORMED' });
+  });
+
   it('stops the stream at the first bytes that cannot be a snapshot', async () => {
     const notSnapshot = Buffer.concat([Buffer.from('{"other":1}'), Buffer.alloc(1_000_000, 0x20)]);
     const verify = new VerifyingStream();
