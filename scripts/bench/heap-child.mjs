@@ -7,7 +7,7 @@
 // The first local snapshot goes to KEEP_SNAPSHOT, left there, when given (the bench then
 // measures the download's stages on it). It prints one JSON line when ready:
 // { pid, url?, rssBytes, heapUsed }.
-import { readFileSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,12 @@ function snapshotOnRequest() {
     const started = performance.now();
     writeHeapSnapshot(file);
     const wallMs = performance.now() - started;
-    if (!keep) rmSync(file, { force: true });
+    if (keep) {
+      // On disk before the next snapshot: its write-back would otherwise overlap the rounds.
+      const fd = openSync(keep, 'r');
+      fsyncSync(fd);
+      closeSync(fd);
+    } else rmSync(file, { force: true });
     keep = undefined;
     console.log(JSON.stringify({ wallMs }));
   });

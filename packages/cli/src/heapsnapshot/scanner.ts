@@ -14,7 +14,7 @@
 import { HeapSnapshotError, malformed } from './errors.js';
 import { readHeader, type SnapshotHeader } from './header.js';
 import { EdgeArrayReader, NodeArrayReader, type EdgeColumns, type NodeColumns } from './numbers.js';
-import { FlatArraySkipper, ValueSkipper } from './skip.js';
+import { FlatArrayCounter, FlatArraySkipper, ValueSkipper } from './skip.js';
 import { StringArrayReader } from './strings.js';
 
 export type { EdgeColumns, NodeColumns } from './numbers.js';
@@ -24,8 +24,12 @@ export interface ScanHandlers {
   header?(header: SnapshotHeader): NodeColumns | null;
   /** With NodeColumns.window: the columns hold `count` more rows, from slot 0, to be used before returning. */
   rows?(count: number): void;
-  /** The nodes are read: where to store the edges; null checks them and stores nothing, 'skip' passes over them unread. */
-  edges?(header: SnapshotHeader): EdgeColumns | 'skip' | null;
+  /**
+   * The nodes are read: where to store the edges; null checks them and stores nothing,
+   * 'count' checks only that they are as many numbers as the header says, 'skip' passes
+   * over them unread.
+   */
+  edges?(header: SnapshotHeader): EdgeColumns | 'count' | 'skip' | null;
   /** Nodes and edges are read: which strings to decode, as a byte per string index (1 = decode). */
   stringsWanted?(header: SnapshotHeader): Uint8Array | null;
   /** A wanted string, decoded. */
@@ -73,7 +77,7 @@ const VALUE = 5; // a reader has the bytes
 const AFTER_VALUE = 6;
 const DOC_END = 7;
 
-type Reader = NodeArrayReader | EdgeArrayReader | FlatArraySkipper | StringArrayReader | ValueSkipper;
+type Reader = NodeArrayReader | EdgeArrayReader | FlatArrayCounter | FlatArraySkipper | StringArrayReader | ValueSkipper;
 
 export class SnapshotScanner {
   readonly #handlers: ScanHandlers;
@@ -87,7 +91,7 @@ export class SnapshotScanner {
   #reader: Reader | null = null;
   #header: SnapshotHeader | null = null;
   #nodes: NodeArrayReader | null = null;
-  #edges: EdgeArrayReader | FlatArraySkipper | null = null;
+  #edges: EdgeArrayReader | FlatArrayCounter | FlatArraySkipper | null = null;
   #strings: StringArrayReader | null = null;
 
   constructor(handlers: ScanHandlers = {}) {
@@ -123,8 +127,14 @@ export class SnapshotScanner {
     if (this.#nodes === null) throw malformed('it has no "nodes" array', at);
     if (this.#edges === null) throw malformed('it has no "edges" array', at);
     if (this.#strings === null) throw malformed('it has no "strings" array', at);
-    // Skipped edges were not counted: the nodes' edge counts, which add up to the header's, stand in.
-    const edgeCount = this.#edges instanceof EdgeArrayReader ? this.#edges.rows : header.edgeCount;
+    // Skipped edges were not counted: the nodes' edge counts, which add up to the header's,
+    // stand in. Counted ones are as many numbers as the header's count needs (or threw).
+    const edgeCount =
+      this.#edges instanceof FlatArraySkipper
+        ? header.edgeCount
+        : this.#edges instanceof FlatArrayCounter
+          ? this.#edges.numbers / header.edgeFields.length
+          : this.#edges.rows;
     return { header, nodeCount: this.#nodes.rows, edgeCount, stringCount: this.#strings.count, bytes: at };
   }
 
@@ -207,7 +217,12 @@ export class SnapshotScanner {
       throw malformed(`"${key}" comes before "nodes"`, at);
     } else if (key === 'edges') {
       const columns = this.#handlers.edges?.(header) ?? null;
-      this.#reader = this.#edges = columns === 'skip' ? new FlatArraySkipper() : new EdgeArrayReader(header, columns);
+      this.#reader = this.#edges =
+        columns === 'skip'
+          ? new FlatArraySkipper()
+          : columns === 'count'
+            ? new FlatArrayCounter('edges', header.edgeCount * header.edgeFields.length)
+            : new EdgeArrayReader(header, columns);
     } else {
       const onString = this.#handlers.string?.bind(this.#handlers) ?? (() => {});
       const onNumber = this.#handlers.number?.bind(this.#handlers) ?? null;
@@ -240,6 +255,7 @@ export class SnapshotScanner {
     if (reader === null) return `after "${this.#key}"`;
     if (reader instanceof NodeArrayReader) return `inside the nodes array at row ${reader.rows} of ${(this.#header as SnapshotHeader).nodeCount}`;
     if (reader instanceof EdgeArrayReader) return `inside the edges array at row ${reader.rows} of ${(this.#header as SnapshotHeader).edgeCount}`;
+    if (reader instanceof FlatArrayCounter) return `inside "${this.#key}" after ${reader.numbers} numbers`;
     if (reader instanceof FlatArraySkipper) return `inside "${this.#key}"`;
     if (reader instanceof StringArrayReader) return `inside the strings array at string ${reader.count}`;
     return this.#key === FIRST_KEY ? 'inside the snapshot header' : `inside "${this.#key}"`;

@@ -1,6 +1,7 @@
 // Readers for the values the scan does not use: any JSON value byte by byte, whatever its
 // shape (trace_tree, title…; it can also capture the value's bytes, which is how the
-// small `snapshot` header is read), and arrays of numbers at the speed of a memory search.
+// small `snapshot` header is read), arrays of numbers at the speed of a memory search, and
+// arrays of numbers counted but not read.
 import { malformed, type HeapSnapshotError } from './errors.js';
 
 // Local, not imported: see numbers.ts.
@@ -139,5 +140,86 @@ export class FlatArraySkipper {
     if (end === -1) return buf.length;
     this.done = true;
     return end + 1;
+  }
+}
+
+/**
+ * Checks an array of numbers without reading them: `edges`, as `opsctl heapdump` checks a
+ * download (verify-stream.ts). Every byte must be a digit, a comma or whitespace, and the
+ * commas must be as many as `count` numbers need: a hole of zeros, garbage, or bytes lost
+ * or sent twice is found, and past `count` numbers it stops. A number changed into another
+ * (or two commas in a row) is not found; a reader that uses the edges checks those.
+ *
+ * Four bytes at a time (SWAR): a word of digits, commas and line feeds (all V8 writes
+ * there) counts its commas with a few integer operations; any other word goes byte by
+ * byte. Measured on a 62 MB edges array: 3-4x the speed of reading the edges.
+ */
+export class FlatArrayCounter {
+  done = false;
+  /** Commas seen so far. */
+  commas = 0;
+  readonly #key: string;
+  readonly #count: number;
+  #anyDigit = false;
+
+  constructor(key: string, count: number) {
+    this.#key = key;
+    this.#count = count;
+  }
+
+  /** Numbers seen so far, by their commas. */
+  get numbers(): number {
+    return this.#anyDigit ? this.commas + 1 : 0;
+  }
+
+  feed(buf: Uint8Array, start: number, offset: number): number {
+    const n = buf.length;
+    // Byte by byte up to a 4-byte boundary, then by word, then the last bytes.
+    let i = start;
+    const aligned = Math.min(n, i + ((4 - ((buf.byteOffset + i) & 3)) & 3));
+    for (; i < aligned; i++) if (this.#byte(buf[i] as number, offset + i)) return i + 1;
+    const words = new Uint32Array(buf.buffer, buf.byteOffset + i, (n - i) >> 2);
+    const limit = this.#count;
+    let commas = this.commas;
+    for (let k = 0; k < words.length; k++) {
+      const x = words[k] as number;
+      // High bit per byte: a digit (0x30-0x39, for bytes below 0x80), a comma, a line feed.
+      const digits = (0xb9b9b9b9 - x) & ~x & (x + 0x50505050);
+      const c = x ^ 0x2c2c2c2c;
+      const comma = ~(((c & 0x7f7f7f7f) + 0x7f7f7f7f) | c | 0x7f7f7f7f);
+      const l = x ^ 0x0a0a0a0a;
+      const lineFeed = ~(((l & 0x7f7f7f7f) + 0x7f7f7f7f) | l | 0x7f7f7f7f);
+      if ((x & 0x80808080) === 0 && ((digits | comma | lineFeed) & 0x80808080) === (0x80808080 | 0)) {
+        commas += Math.imul((comma & 0x80808080) >>> 7, 0x01010101) >>> 24;
+        if (digits & 0x80808080) this.#anyDigit = true;
+        if (commas >= limit) throw this.#malformed(`"${this.#key}" holds more than the ${limit} numbers the header says`, offset + i + k * 4);
+        continue;
+      }
+      this.commas = commas;
+      const at = i + k * 4;
+      for (let j = at; j < at + 4; j++) if (this.#byte(buf[j] as number, offset + j)) return j + 1;
+      commas = this.commas;
+    }
+    this.commas = commas;
+    for (i += words.length * 4; i < n; i++) if (this.#byte(buf[i] as number, offset + i)) return i + 1;
+    return n;
+  }
+
+  /** One byte; true at the closing bracket. */
+  #byte(c: number, at: number): boolean {
+    if (c >= DIGIT_0 && c <= DIGIT_9) this.#anyDigit = true;
+    else if (c === COMMA) {
+      this.commas++;
+      if (this.commas >= this.#count) throw this.#malformed(`"${this.#key}" holds more than the ${this.#count} numbers the header says`, at);
+    } else if (c === RBRACKET) {
+      if (this.numbers !== this.#count) throw this.#malformed(`"${this.#key}" holds ${this.numbers} numbers but the header says ${this.#count}`, at);
+      this.done = true;
+      return true;
+    } else if (c !== SPACE && c !== LF && c !== CR && c !== TAB) throw this.#malformed(`"${this.#key}" holds a byte that is not part of a number`, at);
+    return false;
+  }
+
+  #malformed(what: string, at: number): HeapSnapshotError {
+    return malformed(what, at);
   }
 }

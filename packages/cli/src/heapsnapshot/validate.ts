@@ -1,6 +1,8 @@
-// Checks that a snapshot file is complete and consistent, storing nothing: memory stays
-// flat whatever the file's size. `opsctl heapdump` runs it on a download before renaming
-// the file into place; parseHeapSnapshot runs the same checks as it reads.
+// Checks that a snapshot file is complete and consistent, every edge included, storing
+// nothing: memory stays flat whatever the file's size. `opsctl snapshots get` runs it on
+// a download; parseHeapSnapshot runs the same checks as it reads. (`opsctl heapdump`
+// checks its download as it arrives, counting the edges rather than reading them:
+// verify-stream.ts.)
 import type { SnapshotCounts } from './scanner.js';
 import { scanSnapshot, type ReadOptions, type SnapshotSource } from './source.js';
 

@@ -43,7 +43,7 @@ describe('VerifyingStream', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('passes the bytes on unchanged and reaches the verdict a second pass over them would', async () => {
+  it('passes the bytes on unchanged and counts what a full read of them counts', async () => {
     const verify = new VerifyingStream();
     const { out, error } = await through(verify, snapshot);
     expect(error).toBeNull();
@@ -70,31 +70,60 @@ describe('VerifyingStream', () => {
     expect(() => verify.result()).toThrow(expect.objectContaining({ code: 'HEAPSNAPSHOT_TRUNCATED' }));
   });
 
-  it('finds a cut inside the edges array, which it passes over unread', async () => {
-    const edges = snapshot.indexOf('"edges":[');
-    const cut = snapshot.subarray(0, edges + Math.floor((snapshot.indexOf('"strings":[') - edges) / 2));
-    const verify = new VerifyingStream();
-    expect((await through(verify, cut)).error).toBeNull();
-    expect(() => verify.result()).toThrow(expect.objectContaining({ code: 'HEAPSNAPSHOT_TRUNCATED' }));
+  /** The snapshot with the bytes from `from` to `to` replaced by `by`. */
+  const edited = (from: number, to: number, by: Buffer) => Buffer.concat([snapshot.subarray(0, from), by, snapshot.subarray(to)]);
+  const edgesAt = () => snapshot.indexOf('"edges":[') + '"edges":['.length;
+
+  it('counts the edges in pieces of any size and alignment', async () => {
+    const full = await validateHeapSnapshot(Readable.from([snapshot]));
+    for (const size of [4093, 65_537]) {
+      const verify = new VerifyingStream();
+      expect((await through(verify, snapshot, size)).error).toBeNull();
+      expect(verify.result().edgeCount).toBe(full.edgeCount);
+    }
   });
 
-  it('leaves an edge pointing nowhere to a full read of the file', async () => {
+  it('finds a cut inside the edges array', async () => {
+    const cut = snapshot.subarray(0, edgesAt() + Math.floor((snapshot.indexOf('"strings":[') - edgesAt()) / 2));
+    const verify = new VerifyingStream();
+    expect((await through(verify, cut)).error).toBeNull();
+    expect(() => verify.result()).toThrow(
+      expect.objectContaining({ code: 'HEAPSNAPSHOT_TRUNCATED', message: expect.stringContaining('inside "edges" after') }),
+    );
+  });
+
+  it('finds a hole of zeros, and bytes lost or sent twice, inside the edges array', async () => {
+    const at = edgesAt() + 10_001;
+    const hole = edited(at, at + 4096, Buffer.alloc(4096));
+    expect((await through(new VerifyingStream(), hole)).error).toMatchObject({
+      code: 'HEAPSNAPSHOT_MALFORMED',
+      message: expect.stringContaining('not part of a number'),
+    });
+    // A whole row of three numbers, so that the rest still parses: only the count tells.
+    const row = snapshot.subarray(at, snapshot.indexOf(',', snapshot.indexOf(',', snapshot.indexOf(',', at) + 1) + 1) + 1);
+    expect((await through(new VerifyingStream(), edited(at, at + row.length, Buffer.alloc(0)))).error).toMatchObject({
+      code: 'HEAPSNAPSHOT_MALFORMED',
+      message: expect.stringContaining('numbers but the header says'),
+    });
+    expect((await through(new VerifyingStream(), edited(at, at, row))).error).toMatchObject({ message: expect.stringContaining('more than the') });
+  });
+
+  it('leaves an edge pointing nowhere to a reader of the edges', async () => {
     // The first edge's target (its third number) set past the last node: complete, but wrong.
-    const start = snapshot.indexOf('"edges":[') + '"edges":['.length;
+    const start = edgesAt();
     const fields = snapshot
       .subarray(start, start + 200)
       .toString('latin1')
-      .split(',');
-    const target = fields.slice(0, 2).join(',').length + 1;
-    const edited = Buffer.concat([
-      snapshot.subarray(0, start + target),
-      Buffer.from('999999999'),
-      snapshot.subarray(start + target + (fields[2] as string).length),
-    ]);
+      .split(/[,\n]+/);
+    const target = snapshot.indexOf(fields[2] as string, snapshot.indexOf(',', snapshot.indexOf(',', start) + 1));
+    const wrong = edited(target, target + (fields[2] as string).length, Buffer.from('999999999'));
     const verify = new VerifyingStream();
-    expect((await through(verify, edited)).error).toBeNull();
+    expect((await through(verify, wrong)).error).toBeNull();
     expect(verify.result().nodeCount).toBeGreaterThan(0);
-    await expect(validateHeapSnapshot(Readable.from([edited]))).rejects.toMatchObject({ code: 'HEAPSNAPSHOT_MALFORMED' });
+    await expect(validateHeapSnapshot(Readable.from([wrong]))).rejects.toMatchObject({
+      code: 'HEAPSNAPSHOT_MALFORMED',
+      message: expect.stringContaining('points at no node'),
+    });
   });
 
   it('stops the stream at the first bytes that cannot be a snapshot', async () => {

@@ -262,7 +262,7 @@ function describeFailure(error: unknown, file: string, signal: AbortSignal): unk
     const hint =
       error.code === 'NOT_A_HEAPSNAPSHOT'
         ? 'give a snapshot written by V8: opsctl heapdump, Chrome DevTools (Memory tab), or v8.writeHeapSnapshot()'
-        : 'take the snapshot again: opsctl heapdump --out FILE (it checks the file is complete before keeping it)';
+        : 'take the snapshot again: opsctl heapdump --out FILE (it checks the file is complete and whole before keeping it)';
     return new CliError('BAD_SNAPSHOT', `${file}: ${error.message}`, { hint, cause: error });
   }
   if (typeof (error as NodeJS.ErrnoException).syscall === 'string') return unreadable(file, error);
