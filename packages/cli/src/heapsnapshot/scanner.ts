@@ -255,7 +255,7 @@ export class SnapshotScanner {
     if (reader === null) return `after "${this.#key}"`;
     if (reader instanceof NodeArrayReader) return `inside the nodes array at row ${reader.rows} of ${(this.#header as SnapshotHeader).nodeCount}`;
     if (reader instanceof EdgeArrayReader) return `inside the edges array at row ${reader.rows} of ${(this.#header as SnapshotHeader).edgeCount}`;
-    if (reader instanceof FlatArrayCounter) return `inside "${this.#key}" after ${reader.numbers} numbers`;
+    if (reader instanceof FlatArrayCounter) return `inside "${this.#key}" at number ${reader.commas + 1}`;
     if (reader instanceof FlatArraySkipper) return `inside "${this.#key}"`;
     if (reader instanceof StringArrayReader) return `inside the strings array at string ${reader.count}`;
     return this.#key === FIRST_KEY ? 'inside the snapshot header' : `inside "${this.#key}"`;

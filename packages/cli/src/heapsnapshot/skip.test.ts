@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { FlatArrayCounter } from './skip.js';
+
+/** `text` (the bytes after '[') fed in `pieces`, each copied to `shift` bytes into a buffer of its own. */
+function count(text: string, expected: number, pieces: number[], shift: number): { numbers: number; done: boolean } {
+  const bytes = Buffer.from(text, 'latin1');
+  const counter = new FlatArrayCounter('edges', expected);
+  let at = 0;
+  for (let p = 0; at < bytes.length && !counter.done; p++) {
+    const size = pieces[p % pieces.length] as number;
+    const piece = new Uint8Array(new ArrayBuffer(size + shift + 4), shift, Math.min(size, bytes.length - at));
+    piece.set(bytes.subarray(at, at + piece.length));
+    const end = counter.feed(piece, 0, at);
+    at += end;
+  }
+  return { numbers: counter.numbers, done: counter.done };
+}
+
+// V8's own layout: a row per line, the line feed before the comma.
+const rows = Array.from({ length: 500 }, (_, i) => `${i % 7},${i * 13},${i * 1009}`).join('\n,');
+const ROWS = `${rows}]`;
+
+describe('FlatArrayCounter', () => {
+  it('counts the same in pieces of any size, at any alignment', () => {
+    for (const shift of [0, 1, 2, 3])
+      for (const pieces of [[1], [2], [3], [5], [7, 1, 4, 2], [4096], [13, 64, 9]]) {
+        expect(count(ROWS, 1500, pieces, shift)).toEqual({ numbers: 1500, done: true });
+      }
+    expect(count(']', 0, [1], 1)).toEqual({ numbers: 0, done: true });
+  });
+
+  it('refuses a number missing, a byte that is no part of a number, and a count other than the header says', () => {
+    const refusal = (text: string, expected: number) => {
+      try {
+        for (const shift of [0, 3]) count(text, expected, [1, 4096], shift);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refusal(',1,2,3]', 3)).toContain('a number is missing');
+    expect(refusal('1,2,,3,4,5,6,7,8,9]', 9)).toContain('a number is missing');
+    expect(refusal('1,2,3,4,5,6,7,8,]', 9)).toContain('a number is missing');
+    expect(refusal(`1,2,3,4\u0000\u0000\u0000\u00005,6]`, 6)).toContain('not part of a number');
+    expect(refusal(`${rows.replace('\n,1,13,', '\n,13,')}]`, 1500)).toContain('holds 1499 numbers but the header says 1500');
+    expect(refusal(`${rows}\n,1,2]`, 1500)).toContain('more numbers than the header');
+    expect(refusal('1]', 0)).toContain('holds 1 number but');
+  });
+
+  it('names the byte where a surplus comma is, on the fast path too', () => {
+    const counter = new FlatArrayCounter('edges', 4);
+    expect(() => counter.feed(Buffer.from('1,2,3,4,5,6,7,8'), 0, 100)).toThrow('(byte 107)');
+  });
+});
