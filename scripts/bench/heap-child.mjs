@@ -1,6 +1,6 @@
 // A child for pnpm bench:heapdump: builds HEAP_MB of small objects, then, by METHOD,
 //   local     writes a heap snapshot itself (v8.writeHeapSnapshot: the floor) for each line
-//             it reads on stdin, and prints { wallMs }
+//             it reads on stdin, and prints { wallMs } (for a line `ping`, { pong: true })
 //   classic   serves GET /dump the classic way: snapshot to a temp file, read it whole, res.end
 //   endpoint  serves the opsctl endpoint (token hash in OPSCTL_TOKENS), and takes stdin lines
 //             as `local` does, so that one process can be measured both ways
@@ -27,7 +27,9 @@ const ready = (extra) =>
 /** A local snapshot per stdin line; the parent resets VmHWM before it asks. */
 function snapshotOnRequest() {
   let keep = process.env.KEEP_SNAPSHOT;
-  createInterface({ input: process.stdin }).on('line', () => {
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    // Answered from the event loop: the parent knows the loop is free again.
+    if (line === 'ping') return console.log(JSON.stringify({ pong: true }));
     const file = keep || join(tmpdir(), `bench-local-${process.pid}.heapsnapshot`);
     const started = performance.now();
     writeHeapSnapshot(file);

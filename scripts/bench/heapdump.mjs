@@ -54,6 +54,8 @@ const opsctl = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.me
 const dist = (path) => pathToFileURL(fileURLToPath(new URL(`../../packages/cli/dist/${path}`, import.meta.url))).href;
 const token = generateToken();
 const MiB = 1024 * 1024;
+/** Between snapshots in one process, once its event loop answers again. */
+const SETTLE_MS = 1000;
 const mb = (bytes) => `${Math.round(bytes / MiB)} MB`;
 const s = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const x = (ratio) => `${ratio.toFixed(2)}x`;
@@ -146,6 +148,11 @@ async function rounds(size, keep) {
     let endpointFreeAt = 0;
     for (let round = 0; round < runs; round++) {
       for (const how of round % 2 === 0 ? ['local', 'endpoint'] : ['endpoint', 'local']) {
+        // The last snapshot's aftermath (freeing, a GC) over: the endpoint refuses requests
+        // that need the main thread (MAIN_THREAD_BLOCKED) while the loop has not beaten.
+        ch.proc.stdin.write('ping\n');
+        await ch.next();
+        await sleep(SETTLE_MS);
         if (how === 'local') {
           a.push(await measure(ch, 'local'));
           continue;
