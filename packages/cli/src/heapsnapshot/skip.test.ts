@@ -45,6 +45,18 @@ describe('FlatArrayCounter', () => {
     expect(refusal(`${rows.replace('\n,1,13,', '\n,13,')}]`, 1500)).toContain('holds 1499 numbers but the header says 1500');
     expect(refusal(`${rows}\n,1,2]`, 1500)).toContain('more numbers than the header');
     expect(refusal('1]', 0)).toContain('holds 1 number but');
+    // A number lost before V8's line feed ("a,b,c\n,d" losing c): the commas still add up.
+    for (const shift of [0, 1, 2, 3]) {
+      for (const [text, expected] of [
+        ['7,8,\n,4,5,6\n]', 6],
+        ['1,\n,2]', 3],
+        ['\n,1,2,3]', 4],
+        ['1,\n\n,2]', 3],
+        ['1,2,3\n,\n,4,5]', 6],
+      ] as const) {
+        expect(() => count(text, expected, [4096], shift)).toThrow('a number is missing');
+      }
+    }
   });
 
   it('names the byte where a surplus comma is, on the fast path too', () => {

@@ -143,6 +143,8 @@ export class FlatArraySkipper {
   }
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /**
  * Checks an array of numbers without reading them: `edges`, as `opsctl heapdump` checks a
  * download (verify-stream.ts). Every byte must be a digit, a comma or whitespace, no
@@ -183,7 +185,8 @@ export class FlatArrayCounter {
     let i = start;
     const aligned = Math.min(n, i + ((4 - ((buf.byteOffset + i) & 3)) & 3));
     for (; i < aligned; i++) if (this.#byte(buf[i] as number, offset + i)) return i + 1;
-    const wordCount = (n - i) >> 2;
+    // The word tricks read byte k at bits 8k-8k+7: little-endian only; elsewhere, byte by byte.
+    const wordCount = LITTLE_ENDIAN ? (n - i) >> 2 : 0;
     // A view must start on a 4-byte boundary even when empty: a short chunk may end before one.
     const words = wordCount === 0 ? null : new Uint32Array(buf.buffer, buf.byteOffset + i, wordCount);
     const limit = this.#count;
@@ -194,20 +197,21 @@ export class FlatArrayCounter {
       const c = x ^ 0x2c2c2c2c;
       const comma = ~(((c & 0x7f7f7f7f) + 0x7f7f7f7f) | c | 0x7f7f7f7f) & 0x80808080;
       const l = x ^ 0x0a0a0a0a;
-      const lineFeed = ~(((l & 0x7f7f7f7f) + 0x7f7f7f7f) | l | 0x7f7f7f7f);
+      const lineFeed = ~(((l & 0x7f7f7f7f) + 0x7f7f7f7f) | l | 0x7f7f7f7f) & 0x80808080;
+      const marks = (digits | comma) & 0x80808080;
       const commas = this.commas + (Math.imul(comma >>> 7, 0x01010101) >>> 24);
       if (
         (x & 0x80808080) === 0 &&
         ((digits | comma | lineFeed) & 0x80808080) === (0x80808080 | 0) &&
-        // No comma right after another (little-endian: the next byte is 8 bits up), nor first after one.
-        (comma & (comma << 8)) === 0 &&
-        !(this.#afterComma && (comma & 0x80) !== 0) &&
+        // No comma after another with only line feeds between (the next byte is 8 bits up),
+        // nor a comma as the word's first mark when the last word's was one.
+        (comma & ((comma << 8) | ((comma << 16) & (lineFeed << 8)) | ((comma << 24) & (lineFeed << 16) & (lineFeed << 8)))) === 0 &&
+        !(this.#afterComma && (comma & marks & -marks) !== 0) &&
         commas < limit
       ) {
         this.commas = commas;
         if ((digits & 0x80808080) !== 0) this.#anyDigit = true;
         // The word's last digit or comma decides what must come next (a word of line feeds changes nothing).
-        const marks = (digits | comma) & 0x80808080;
         if (marks !== 0) this.#afterComma = ((comma >>> (31 - Math.clz32(marks))) & 1) === 1;
         continue;
       }
