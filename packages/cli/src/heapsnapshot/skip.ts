@@ -156,8 +156,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  *
  * Four bytes at a time (SWAR): a word of digits, commas and line feeds (all V8 writes
  * there) counts its commas with a few integer operations; any other word, and any word
- * with something to report, goes byte by byte. Measured on a 62 MB edges array: 3-4x the
- * speed of reading the edges.
+ * with something to report, goes byte by byte. Measured on a 107 MB snapshot's 62 MB of
+ * edges (Node 24): about 1.5x the speed of reading them edge by edge.
  */
 export class FlatArrayCounter {
   done = false;
