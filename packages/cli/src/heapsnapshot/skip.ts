@@ -193,16 +193,16 @@ export class FlatArrayCounter {
     for (let k = 0; k < wordCount; k++) {
       const x = (words as Uint32Array)[k] as number;
       // High bit per byte: a digit (0x30-0x39, for bytes below 0x80), a comma, a line feed.
-      const digits = (0xb9b9b9b9 - x) & ~x & (x + 0x50505050);
+      const digits = (0xb9b9b9b9 - x) & ~x & (x + 0x50505050) & 0x80808080;
       const c = x ^ 0x2c2c2c2c;
       const comma = ~(((c & 0x7f7f7f7f) + 0x7f7f7f7f) | c | 0x7f7f7f7f) & 0x80808080;
       const l = x ^ 0x0a0a0a0a;
       const lineFeed = ~(((l & 0x7f7f7f7f) + 0x7f7f7f7f) | l | 0x7f7f7f7f) & 0x80808080;
-      const marks = (digits | comma) & 0x80808080;
+      const marks = digits | comma;
       const commas = this.commas + (Math.imul(comma >>> 7, 0x01010101) >>> 24);
       if (
         (x & 0x80808080) === 0 &&
-        ((digits | comma | lineFeed) & 0x80808080) === (0x80808080 | 0) &&
+        (marks | lineFeed) === (0x80808080 | 0) &&
         // No comma after another with only line feeds between (the next byte is 8 bits up),
         // nor a comma as the word's first mark when the last word's was one.
         (comma & ((comma << 8) | ((comma << 16) & (lineFeed << 8)) | ((comma << 24) & (lineFeed << 16) & (lineFeed << 8)))) === 0 &&
@@ -210,7 +210,7 @@ export class FlatArrayCounter {
         commas < limit
       ) {
         this.commas = commas;
-        if ((digits & 0x80808080) !== 0) this.#anyDigit = true;
+        if (digits !== 0) this.#anyDigit = true;
         // The word's last digit or comma decides what must come next (a word of line feeds changes nothing).
         if (marks !== 0) this.#afterComma = ((comma >>> (31 - Math.clz32(marks))) & 1) === 1;
         continue;
