@@ -1,4 +1,4 @@
-// Removes the package's dist/ so a renamed module never survives as a stale file.
+// Removes the package's build output, so a renamed module never survives as a stale file.
 import { rmSync } from 'node:fs';
 
-rmSync('dist', { recursive: true, force: true });
+for (const dir of ['dist', 'build']) rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliCopyWith, exampleApp, mintToken, opsctl, opsctlBin, repoRoot, startApp, type RunningApp } from './support/processes.js';
+import { cliCopyWithout, exampleApp, mintToken, opsctl, opsctlBin, repoRoot, startApp, type RunningApp } from './support/processes.js';
 import { missingSecretServiceReason, startSecretService, type SecretService } from './support/secret-service.js';
 import { missingTmuxReason, TmuxSession } from './support/tmux.js';
 
@@ -113,7 +113,7 @@ describe('without an OS keychain', () => {
   });
 
   it('works when keytar is not installed at all', async () => {
-    const { bin, remove } = cliCopyWith(['commander', 'undici', 'ora', 'chalk']);
+    const { bin, remove } = cliCopyWithout(['keytar']);
     try {
       const env = headless();
       const login = await opsctl(['login', app.ops, '--name', 'prod', '--with-token'], { env, stdin: admin.token, bin });
@@ -220,7 +220,7 @@ describe('Ctrl-C at a login prompt', () => {
 
 describe('keytar installed but its native part not built (the optional build failed)', () => {
   it('is named as the reason, by login and by status', async () => {
-    const copy = cliCopyWith(['commander', 'undici', 'ora', 'chalk']);
+    const copy = cliCopyWithout(['keytar']);
     try {
       const keytar = realpathSync(join(repoRoot, 'packages/cli/node_modules/keytar'));
       cpSync(keytar, join(dirname(dirname(copy.bin)), 'node_modules/keytar'), { recursive: true, filter: (source) => !source.includes('/build') });

@@ -51,7 +51,8 @@ const shared = (process.env.BENCH_CHILD ?? 'shared') === 'shared';
 if (!['shared', 'fresh', undefined].includes(process.env.BENCH_CHILD)) throw new Error('BENCH_CHILD is shared or fresh');
 const child = fileURLToPath(new URL('./heap-child.mjs', import.meta.url));
 const opsctl = fileURLToPath(new URL('../../packages/cli/dist/bin.js', import.meta.url));
-const dist = (path) => pathToFileURL(fileURLToPath(new URL(`../../packages/cli/dist/${path}`, import.meta.url))).href;
+/** One of the CLI's modules, as tsc built it (dist/ holds the bundle). */
+const built = (path) => pathToFileURL(fileURLToPath(new URL(`../../packages/cli/build/${path}`, import.meta.url))).href;
 const token = generateToken();
 const MiB = 1024 * 1024;
 /** Between snapshots in one process, once its event loop answers again. */
@@ -169,8 +170,8 @@ async function rounds(size, keep) {
 
 /** What each stage of a download costs alone, one after the other, on `file`. */
 async function stageCosts(file) {
-  const { validateHeapSnapshot } = await import(dist('heapsnapshot/validate.js'));
-  const { VerifyingStream } = await import(dist('heapsnapshot/verify-stream.js'));
+  const { validateHeapSnapshot } = await import(built('heapsnapshot/validate.js'));
+  const { VerifyingStream } = await import(built('heapsnapshot/verify-stream.js'));
   const dir = mkdtempSync(join(tmpdir(), 'bench-heapdump-stages-'));
   const costs = [];
   const time = async (name, work) => {

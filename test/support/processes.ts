@@ -1,10 +1,10 @@
 // Real processes for end-to-end tests: the example application, and the built opsctl
 // binary run as a user would run it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -103,22 +103,25 @@ export function freePort(): Promise<number> {
   });
 }
 
-// The installed CLI's dependencies; it carries the endpoint's protocol in dist/ (docs/install.md).
-const CLI_DEPENDENCIES = ['commander', 'undici', 'ora', 'chalk', 'keytar'];
-
 /**
- * A copy of the built CLI whose node_modules hold only `keep` of its dependencies, as
- * after a failed optional build, or to prove a command never loads the others (it would
- * fail with ERR_MODULE_NOT_FOUND). Returns its bin and a function that removes it.
+ * A copy of the built CLI (its dist/ bundle and package.json) without `packages`: keytar
+ * is linked in unless it is listed (as after a failed optional build); a bundled package
+ * listed is taken out with every chunk that holds it (build/bundle-meta.json, written by
+ * scripts/bundle-cli.mjs), to prove a command never loads it (it would fail with
+ * ERR_MODULE_NOT_FOUND). Returns its bin and a function that removes it.
  */
-export function cliCopyWith(keep: string[]): { bin: string; remove: () => void } {
+export function cliCopyWithout(packages: string[]): { bin: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'opsctl-cli-copy-'));
   const cli = join(repoRoot, 'packages/cli');
   cpSync(join(cli, 'dist'), join(dir, 'dist'), { recursive: true });
   cpSync(join(cli, 'package.json'), join(dir, 'package.json'));
-  for (const dep of CLI_DEPENDENCIES.filter((name) => keep.includes(name))) {
-    mkdirSync(dirname(join(dir, 'node_modules', dep)), { recursive: true });
-    symlinkSync(join(cli, 'node_modules', dep), join(dir, 'node_modules', dep));
+  const { packagesIn } = JSON.parse(readFileSync(join(cli, 'build/bundle-meta.json'), 'utf8')) as { packagesIn: Record<string, string[]> };
+  for (const [file, held] of Object.entries(packagesIn)) {
+    if (held.some((name) => packages.includes(name))) rmSync(join(dir, 'dist', file));
+  }
+  if (!packages.includes('keytar')) {
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(join(cli, 'node_modules/keytar'), join(dir, 'node_modules/keytar'));
   }
   return { bin: join(dir, 'dist/bin.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -10,7 +10,7 @@ import { compileCacheDir } from './compile-cache.js';
 // In children of their own, from the build (pnpm test builds first): a cache, once on,
 // stays on for the process that turned it on.
 const BIN = new URL('../dist/bin.js', import.meta.url).pathname;
-const MODULE = new URL('../dist/compile-cache.js', import.meta.url).href;
+const MODULE = new URL('../build/compile-cache.js', import.meta.url).href;
 const supported = typeof (module as unknown as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 const run = promisify(execFile);
 

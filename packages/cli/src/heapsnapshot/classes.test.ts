@@ -189,7 +189,7 @@ describe('a crafted node_count', () => {
         const error = await readClassSummary((async function* () { yield Buffer.from(text); })()).catch((caught) => caught);
         console.log(JSON.stringify({ code: error.code, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
       });`;
-    const module = new URL('../../dist/heapsnapshot/census.js', import.meta.url).href;
+    const module = new URL('../../build/heapsnapshot/census.js', import.meta.url).href;
     const { stdout } = await promisify(execFile)(process.execPath, ['-e', child, module]);
     const { code, maxRssBytes } = JSON.parse(stdout) as { code: string; maxRssBytes: number };
     expect(code).toBe('HEAPSNAPSHOT_MALFORMED');

@@ -72,5 +72,5 @@ function rebuildError(message: Extract<FromReader, { kind: 'error' }>): Error {
  */
 function readerScript(): URL {
   const sibling = new URL('./reader-thread.js', import.meta.url);
-  return existsSync(sibling) ? sibling : new URL('../../dist/heapsnapshot/reader-thread.js', import.meta.url);
+  return existsSync(sibling) ? sibling : new URL('../../build/heapsnapshot/reader-thread.js', import.meta.url);
 }

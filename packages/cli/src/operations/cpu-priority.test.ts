@@ -18,7 +18,7 @@ import(process.argv[1]).then(({ yieldCpuToLocalProcess }) => {
 
 describe.runIf(process.platform === 'linux')('yieldCpuToLocalProcess', () => {
   it('lowers every thread of the process to nice 19, and threads started later inherit it', async () => {
-    const module = new URL('../../dist/operations/cpu-priority.js', import.meta.url).href;
+    const module = new URL('../../build/operations/cpu-priority.js', import.meta.url).href;
     const { stdout } = await promisify(execFile)(process.execPath, ['-e', CHILD, module]);
     const { after, later } = JSON.parse(stdout) as { after: number[]; later: number[] };
     expect(after.length).toBeGreaterThan(1);
