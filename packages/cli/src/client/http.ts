@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import { Agent, request, upgrade, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher, request, upgrade } from './undici.js';
 import { ERROR_TRAILER, ERRORS, INSTANCE_HEADER, isErrorCode, type ErrorBody } from '../endpoint/protocol.js';
 import { CliError } from '../errors.js';
 import { formatDurationMs } from '../ui/format.js';
@@ -127,8 +127,7 @@ export class Client {
     const target = this.resolve(path, options.query);
     let response: Dispatcher.ResponseData;
     try {
-      response = await request(target, {
-        dispatcher: this.#agent,
+      response = await request(target, this.#agent, {
         method: (options.method ?? (options.body === undefined ? 'GET' : 'POST')) as Dispatcher.HttpMethod,
         headers: {
           ...this.authHeaders(),
@@ -154,8 +153,7 @@ export class Client {
    */
   async upgrade(path: string, protocol: string, headers: Record<string, string>): Promise<Duplex> {
     try {
-      const { socket, headers: responseHeaders } = await upgrade(this.resolve(path), {
-        dispatcher: this.#agent,
+      const { socket, headers: responseHeaders } = await upgrade(this.resolve(path), this.#agent, {
         protocol,
         headers: { ...this.authHeaders(), ...headers },
         signal: this.#signal,

@@ -2,7 +2,7 @@
 // with a bearer token when Prometheus sits behind a proxy that wants one. Its answers
 // are untrusted input: read up to a cap, their shape checked before use, and every
 // label made one printable line (ui/sanitize.ts) before it can reach a terminal.
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher, request } from './undici.js';
 import { CliError } from '../errors.js';
 import { formatDurationMs } from '../ui/format.js';
 import { printable } from '../ui/sanitize.js';
@@ -50,8 +50,8 @@ export class PrometheusApi {
       // bodyTimeout bounds the gaps between chunks, not the whole: one byte every second
       // would hold a query for ever. The whole answer within the timeout.
       const deadline = AbortSignal.timeout(this.#timeoutMs);
-      const response = await request(target, {
-        dispatcher: this.#agent,
+      const response = await request(target, this.#agent, {
+        method: 'GET',
         headers: { accept: 'application/json', ...(this.#token === null ? {} : { authorization: `Bearer ${this.#token}` }) },
         signal: AbortSignal.any([this.#signal, deadline]),
       });
