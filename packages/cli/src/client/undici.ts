@@ -26,6 +26,8 @@ export function upgrade(url: URL, dispatcher: Dispatcher, options: Options<Dispa
   return apiUpgrade.call(dispatcher, { ...options, ...originAndPath(url) });
 }
 
+/** undici's own split (util.parseURL): http and https only, the query kept with the path. */
 function originAndPath(url: URL): { origin: string; path: string } {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`not an http or https URL: ${url.protocol}`);
   return { origin: url.origin, path: `${url.pathname}${url.search}` };
 }
