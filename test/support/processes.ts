@@ -116,6 +116,8 @@ export function cliCopyWithout(packages: string[]): { bin: string; remove: () =>
   cpSync(join(cli, 'dist'), join(dir, 'dist'), { recursive: true });
   cpSync(join(cli, 'package.json'), join(dir, 'package.json'));
   const { packagesIn } = JSON.parse(readFileSync(join(cli, 'build/bundle-meta.json'), 'utf8')) as { packagesIn: Record<string, string[]> };
+  const unknown = packages.filter((name) => name !== 'keytar' && !Object.values(packagesIn).some((held) => held.includes(name)));
+  if (unknown.length > 0) throw new Error(`the bundle holds no ${unknown.join(', ')} (build/bundle-meta.json): nothing to take out`);
   for (const [file, held] of Object.entries(packagesIn)) {
     if (held.some((name) => packages.includes(name))) rmSync(join(dir, 'dist', file));
   }

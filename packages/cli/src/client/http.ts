@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { Agent, type Dispatcher, request, upgrade } from './undici.js';
+import { urlUnder } from './url.js';
 import { ERROR_TRAILER, ERRORS, INSTANCE_HEADER, isErrorCode, type ErrorBody } from '../endpoint/protocol.js';
 import { CliError } from '../errors.js';
 import { formatDurationMs } from '../ui/format.js';
@@ -171,7 +172,7 @@ export class Client {
   }
 
   resolve(path: string, query: RequestOptions['query'] = {}): URL {
-    const target = new URL(this.url.pathname.replace(/\/$/, '') + path, this.url);
+    const target = urlUnder(this.url, path);
     for (const [key, value] of Object.entries(query)) if (value !== undefined) target.searchParams.set(key, String(value));
     return target;
   }

@@ -3,6 +3,7 @@
 // are untrusted input: read up to a cap, their shape checked before use, and every
 // label made one printable line (ui/sanitize.ts) before it can reach a terminal.
 import { Agent, type Dispatcher, request } from './undici.js';
+import { urlUnder } from './url.js';
 import { CliError } from '../errors.js';
 import { formatDurationMs } from '../ui/format.js';
 import { printable } from '../ui/sanitize.js';
@@ -42,7 +43,7 @@ export class PrometheusApi {
 
   /** The instant vector `promql` evaluates to now. */
   async query(promql: string): Promise<PrometheusSample[]> {
-    const target = new URL(`${this.url.pathname.replace(/\/$/, '')}/api/v1/query`, this.url);
+    const target = urlUnder(this.url, '/api/v1/query');
     target.searchParams.set('query', promql);
     let status: number;
     let text: string;

@@ -55,6 +55,15 @@ describe('undici parts', () => {
     }
   });
 
+  it("types the Agent without the methods undici's index would add (it is not loaded): calls go through request and upgrade", async () => {
+    const agent = new Agent();
+    // @ts-expect-error not on the type: undefined at run time unless something else loads undici's index
+    const method: unknown = agent.request;
+    expect(['undefined', 'function']).toContain(typeof method);
+    expect(typeof agent.dispatch).toBe('function');
+    await agent.close();
+  });
+
   it('refuses a URL that is not http or https, as undici did', () => {
     const agent = new Agent();
     expect(() => request(new URL('file:///etc/passwd'), agent, { method: 'GET' })).toThrow(/not an http or https URL: file:/);

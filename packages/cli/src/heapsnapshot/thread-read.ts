@@ -2,7 +2,6 @@
 // reads another: the scan is CPU-bound at one core per file, so on two cores a class diff
 // takes about as long as reading its larger file (docs/benchmarks.md#heap-diffs). A thread
 // costs its own isolate (a few MB) and holds what it reads only until it hands it over.
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { ClassSummary } from './classes.js';
 import { HeapSnapshotError } from './errors.js';
@@ -67,10 +66,12 @@ function rebuildError(message: Extract<FromReader, { kind: 'error' }>): Error {
 }
 
 /**
- * The thread's script: beside this module in the build. Run from the TypeScript sources
- * (the unit tests), the built one, which `pnpm test` builds first.
+ * The thread's script: beside this module, in build/ or in the bundle's dist/. Run from
+ * the TypeScript sources (the unit tests), the one in build/, which `pnpm test` builds
+ * first. Nowhere else: from the bundle, a path above dist/ would leave the package.
  */
 function readerScript(): URL {
-  const sibling = new URL('./reader-thread.js', import.meta.url);
-  return existsSync(sibling) ? sibling : new URL('../../build/heapsnapshot/reader-thread.js', import.meta.url);
+  const here = import.meta.url;
+  if (here.endsWith('/src/heapsnapshot/thread-read.ts')) return new URL('../../build/heapsnapshot/reader-thread.js', here);
+  return new URL('./reader-thread.js', here);
 }
