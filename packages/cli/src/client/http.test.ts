@@ -115,3 +115,23 @@ describe('a request stopped by Ctrl-C', () => {
     }
   });
 });
+
+describe('the target URL', () => {
+  it('keeps every request on the target host, even when the target path starts with //', async () => {
+    const paths: string[] = [];
+    const server = createPlainServer((req, res) => {
+      paths.push(req.url ?? '');
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}//evil.example/`);
+    const client = new Client({ url, token: 'secret', timeoutMs: 5_000, signal: new AbortController().signal, warn: () => {} });
+    try {
+      expect(await client.json('/info', { query: { a: 'b' } })).toEqual({ ok: true });
+      expect(paths).toEqual(['//evil.example/info?a=b']);
+    } finally {
+      await client.close();
+      server.close();
+    }
+  });
+});
