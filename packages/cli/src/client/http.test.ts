@@ -125,7 +125,7 @@ describe('the target URL', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}//evil.example/`);
-    const client = new Client({ url, token: 'secret', timeoutMs: 5_000, signal: new AbortController().signal, warn: () => {} });
+    const client = new Client({ url, token: 'secret', ca: null, timeoutMs: 5_000, signal: new AbortController().signal, warn: () => {} });
     try {
       expect(await client.json('/info', { query: { a: 'b' } })).toEqual({ ok: true });
       expect(paths).toEqual(['//evil.example/info?a=b']);
