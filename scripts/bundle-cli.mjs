@@ -1,7 +1,7 @@
 // Run after tsc in packages/cli (which compiles src/ into build/): bundles the program into
 // dist/, what the tarball ships and `opsctl` runs. Why (docs/install.md#how-the-cli-is-built):
 //   - start-up: the 175 modules `opsctl heapdump` loaded before its request (53 of ours,
-//     111 of undici's, commander's, chalk's) become about a dozen files; each module cost
+//     111 of undici's, commander's, chalk's) become about twenty files; each module cost
 //     a lookup, a read and a compile before the request could leave;
 //   - the endpoint's protocol and token functions come in with the rest, so the tarball
 //     installs without @opsctl/endpoint (docs/install.md#why-the-cli-does-not-depend-on-the-endpoint).
@@ -51,8 +51,8 @@ if (early.length > 0 || !AFTER_CACHE.every((path) => binImports.some((i) => i.pa
 }
 
 // Every import left in dist/ is a builtin, keytar, or a chunk of dist/ itself. (`node:`
-// alone marks a builtin: node:sqlite, which undici's cache store loads when used, is one
-// Node 20 does not have.)
+// alone marks a builtin: node:sqlite, which undici's runtime-feature check may load, is
+// one Node 20 does not have.)
 const builtins = new Set(builtinModules);
 const isBuiltin = (path) => path.startsWith('node:') || builtins.has(path);
 const stray = Object.entries(outputs).flatMap(([file, output]) =>
