@@ -3,9 +3,9 @@
 // the temp files of a killed opsctl are swept by the next download (files-sweep.ts).
 // And where a download goes: --out as a file or a directory, and a safe name for it.
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { link, mkdir, open, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { BatchedFileStream } from './batched-file-stream.js';
 import { CliError } from './errors.js';
 import { downloadTempName, sweepStaleDownloads } from './files-sweep.js';
 import { formatBytes } from './ui/format.js';
@@ -174,9 +174,9 @@ export class AtomicFile {
     return new AtomicFile(tempPath);
   }
 
-  /** A writable stream into the temp file. */
+  /** A writable stream into the temp file, in large writes. */
   stream(): NodeJS.WritableStream {
-    return createWriteStream(this.tempPath, { flags: 'w', mode: 0o600 });
+    return new BatchedFileStream(this.tempPath, 0o600);
   }
 
   /**

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FlatArrayCounter } from './skip.js';
 
@@ -21,6 +23,11 @@ const rows = Array.from({ length: 500 }, (_, i) => `${i % 7},${i * 13},${i * 100
 const ROWS = `${rows}]`;
 
 describe('FlatArrayCounter', () => {
+  it('runs the WebAssembly that scan-simd.wat compiles to', () => {
+    // Throws, with the script's message, when scan-simd.wasm.ts is out of date.
+    execFileSync(process.execPath, [fileURLToPath(new URL('../../../../scripts/build-wasm.mjs', import.meta.url)), '--check'], { stdio: 'pipe' });
+  });
+
   it('counts the same in pieces of any size, at any alignment', () => {
     for (const shift of [0, 1, 2, 3])
       for (const pieces of [[1], [2], [3], [5], [7, 1, 4, 2], [4096], [13, 64, 9]]) {
@@ -56,6 +63,47 @@ describe('FlatArrayCounter', () => {
       ] as const) {
         expect(() => count(text, expected, [4096], shift)).toThrow('a number is missing');
       }
+    }
+  });
+
+  it('says the same in WebAssembly as byte by byte, of whole and damaged arrays past one slice', () => {
+    /** What counting `text` comes to: the numbers, or the error with its byte. */
+    const outcome = (text: string, expected: number, pieces: number[], shift: number) => {
+      try {
+        return count(text, expected, pieces, shift);
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    // Rows as Node 20's V8 writes them (a line feed before each row's comma) and as Node 24's does (none), over 64 KiB.
+    const big = Array.from({ length: 12_000 }, (_, i) => `${i % 7},${(i * 7919) % 100_003},${i * 28}`);
+    const layouts = [`${big.join('\n,')}]`, `${big.join(',')}]`];
+    const damage = ['', ',', ',,', '\n\n', '\n', ']', '\u0000', 'x', ' ', '\r', '-', '123', '\u00e9'];
+    let random = 12345;
+    const next = (n: number) => {
+      random = (Math.imul(random, 1103515245) + 12345) >>> 0;
+      return random % n;
+    };
+    for (const layout of layouts) {
+      expect(outcome(layout, 36_000, [70_000], 1)).toEqual({ numbers: 36_000, done: true });
+      const kinds = new Set<string>();
+      for (let round = 0; round < 50; round++) {
+        const at = next(layout.length);
+        const cut = next(3);
+        const text = layout.slice(0, at) + (damage[next(damage.length)] as string) + layout.slice(at + cut);
+        const expected = 36_000 + next(3) - 1;
+        const byByte = outcome(text, expected, [15], 0); // shorter than a block: all byte by byte
+        kinds.add(typeof byByte === 'string' ? byByte.replace(/ \(byte \d+\)|\d+/g, '') : 'counted');
+        for (const [pieces, shift] of [
+          [[70_000], 0],
+          [[65_536], 3],
+          [[4096, 17, 100_000], 1],
+        ] as const) {
+          expect(outcome(text, expected, [...pieces], shift), `damage at ${at}`).toEqual(byByte);
+        }
+      }
+      // The damage was found in more ways than one, and some of it was counted through.
+      expect(kinds.size).toBeGreaterThan(3);
     }
   });
 

@@ -3,6 +3,7 @@
 // small `snapshot` header is read), arrays of numbers at the speed of a memory search, and
 // arrays of numbers counted but not read.
 import { malformed, type HeapSnapshotError } from './errors.js';
+import { SIMD_BLOCK_BYTES, SIMD_SLICE_BYTES, scanSimd } from './scan-simd.js';
 
 // Local, not imported: see numbers.ts.
 const TAB = 0x09;
@@ -143,8 +144,6 @@ export class FlatArraySkipper {
   }
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 /**
  * Checks an array of numbers without reading them: `edges`, as `opsctl heapdump` checks a
  * download (verify-stream.ts). Every byte must be a digit, a comma or whitespace, no
@@ -154,10 +153,11 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * found: a number changed into another, two run together by whitespace, or a block lost
  * and another sent twice with as many commas; a reader that uses the edges checks those.
  *
- * Four bytes at a time (SWAR): a word of digits, commas and line feeds (all V8 writes
- * there) counts its commas with a few integer operations; any other word, and any word
- * with something to report, goes byte by byte. Measured on a 107 MB snapshot's 62 MB of
- * edges (Node 24): about 1.5x the speed of reading them edge by edge.
+ * Sixteen bytes at a time in WebAssembly SIMD (scan-simd.wat): a block of digits,
+ * commas and single line feeds (all V8 writes there) with no number missing is counted
+ * there; any other block, and the closing bracket, is read here byte by byte, which is
+ * where every error is worded. Measured on a 112 MB snapshot's 66 MB of edges (Node 24):
+ * docs/benchmarks.md, issue 22 rows.
  */
 export class FlatArrayCounter {
   done = false;
@@ -168,6 +168,8 @@ export class FlatArrayCounter {
   #anyDigit = false;
   /** The last byte that was not whitespace was a comma, or there was none yet: a number must come next. */
   #afterComma = true;
+  readonly #simd = scanSimd();
+  readonly #memory = new Uint8Array(this.#simd.memory.buffer, 0, SIMD_SLICE_BYTES);
 
   constructor(key: string, count: number) {
     this.#key = key;
@@ -181,46 +183,37 @@ export class FlatArrayCounter {
 
   feed(buf: Uint8Array, start: number, offset: number): number {
     const n = buf.length;
-    // Byte by byte up to a 4-byte boundary, then by word, then the last bytes.
     let i = start;
-    const aligned = Math.min(n, i + ((4 - ((buf.byteOffset + i) & 3)) & 3));
-    for (; i < aligned; i++) if (this.#byte(buf[i] as number, offset + i)) return i + 1;
-    // The word tricks read byte k at bits 8k-8k+7: little-endian only; elsewhere, byte by byte.
-    const wordCount = LITTLE_ENDIAN ? (n - i) >> 2 : 0;
-    // A view must start on a 4-byte boundary even when empty: a short chunk may end before one.
-    const words = wordCount === 0 ? null : new Uint32Array(buf.buffer, buf.byteOffset + i, wordCount);
-    const limit = this.#count;
-    for (let k = 0; k < wordCount; k++) {
-      const x = (words as Uint32Array)[k] as number;
-      // High bit per byte: a digit (0x30-0x39, for bytes below 0x80), a comma, a line feed.
-      const digits = (0xb9b9b9b9 - x) & ~x & (x + 0x50505050) & 0x80808080;
-      const c = x ^ 0x2c2c2c2c;
-      const comma = ~(((c & 0x7f7f7f7f) + 0x7f7f7f7f) | c | 0x7f7f7f7f) & 0x80808080;
-      const l = x ^ 0x0a0a0a0a;
-      const lineFeed = ~(((l & 0x7f7f7f7f) + 0x7f7f7f7f) | l | 0x7f7f7f7f) & 0x80808080;
-      const marks = digits | comma;
-      const commas = this.commas + (Math.imul(comma >>> 7, 0x01010101) >>> 24);
-      if (
-        (x & 0x80808080) === 0 &&
-        (marks | lineFeed) === (0x80808080 | 0) &&
-        // No comma after another with only line feeds between (the next byte is 8 bits up),
-        // nor a comma as the word's first mark when the last word's was one.
-        (comma & ((comma << 8) | ((comma << 16) & (lineFeed << 8)) | ((comma << 24) & (lineFeed << 16) & (lineFeed << 8)))) === 0 &&
-        !(this.#afterComma && (comma & marks & -marks) !== 0) &&
-        commas < limit
-      ) {
-        this.commas = commas;
-        if (digits !== 0) this.#anyDigit = true;
-        // The word's last digit or comma decides what must come next (a word of line feeds changes nothing).
-        if (marks !== 0) this.#afterComma = ((comma >>> (31 - Math.clz32(marks))) & 1) === 1;
-        continue;
+    // Whole blocks go into the module's memory, a slice at a time and each byte once; in a
+    // slice, the module counts until a block it does not take, which is read here byte by
+    // byte, and then carries on after it.
+    while (n - i >= SIMD_BLOCK_BYTES) {
+      const length = Math.min(n - i, SIMD_SLICE_BYTES) & -SIMD_BLOCK_BYTES;
+      this.#memory.set(buf.subarray(i, i + length));
+      for (let at = 0; at < length; ) {
+        const stop = this.#countFrom(at, length);
+        const end = Math.min(stop + SIMD_BLOCK_BYTES, length);
+        for (let j = stop; j < end; j++) if (this.#byte(buf[i + j] as number, offset + i + j)) return i + j + 1;
+        at = end;
       }
-      // Something to report, or a byte the fast path does not take: the exact path says what.
-      const at = i + k * 4;
-      for (let j = at; j < at + 4; j++) if (this.#byte(buf[j] as number, offset + j)) return j + 1;
+      i += length;
     }
-    for (i += wordCount * 4; i < n; i++) if (this.#byte(buf[i] as number, offset + i)) return i + 1;
+    for (; i < n; i++) if (this.#byte(buf[i] as number, offset + i)) return i + 1;
     return n;
+  }
+
+  /** The module's count over memory[from, to), with this counter's state in and out; where it stopped. */
+  #countFrom(from: number, to: number): number {
+    const wasm = this.#simd;
+    wasm.commas.value = this.commas;
+    wasm.afterComma.value = this.#afterComma ? 1 : 0;
+    wasm.anyDigit.value = this.#anyDigit ? 1 : 0;
+    // Its globals are 32-bit: read back unsigned; a count past 2^32 - 1 leaves the rest to #byte.
+    const stop = wasm.countNumbers(from, to, Math.min(this.#count, 0xffff_ffff));
+    this.commas = wasm.commas.value >>> 0;
+    this.#afterComma = wasm.afterComma.value === 1;
+    this.#anyDigit = wasm.anyDigit.value === 1;
+    return stop;
   }
 
   /** One byte; true at the closing bracket. */

@@ -2,6 +2,7 @@
 // objects (V8 cuts those at 1024 characters). Every string is checked; only the wanted
 // ones are decoded, which keeps memory bounded by what the caller needs.
 import { malformed, type HeapSnapshotError } from './errors.js';
+import { type ScanSimd, SIMD_BLOCK_BYTES, SIMD_SLICE_BYTES, scanSimd } from './scan-simd.js';
 
 // Local, not imported: see numbers.ts.
 const TAB = 0x09;
@@ -27,6 +28,10 @@ const ESC_NONE = 0;
 const ESC_BACKSLASH = 1;
 const ESC_HEX_LAST = 2;
 const ESC_HEX_FIRST = 5;
+// Where the SIMD loop's last block ended (its `place`): in a string, after its closing quote, after the comma (or a line feed after it).
+const PLACE_INSIDE = 1;
+const PLACE_CLOSED = 2;
+const PLACE_COMMA = 3;
 
 export class StringArrayReader {
   done = false;
@@ -41,6 +46,9 @@ export class StringArrayReader {
   #escaped = false;
   /** Bytes of a wanted string that began in an earlier chunk. */
   #pieces: Buffer[] = [];
+  /** With no string wanted (the download's check), the SIMD loop that passes over them (scan-simd.wat). */
+  readonly #simd: ScanSimd | null;
+  readonly #memory: Uint8Array | null;
 
   /**
    * `wanted` has a 1 at the index of each string to decode and pass to `onString`; those
@@ -48,16 +56,55 @@ export class StringArrayReader {
    */
   constructor(wanted: Uint8Array | null, onString: (index: number, value: string) => void, onNumber: ((index: number, value: number) => void) | null = null) {
     this.#wanted = wanted;
+    this.#simd = wanted === null ? scanSimd() : null;
+    this.#memory = this.#simd === null ? null : new Uint8Array(this.#simd.memory.buffer, 0, SIMD_SLICE_BYTES);
     this.#onString = onString;
     this.#onNumber = onNumber;
   }
 
   /** Reads from `start` until ']' or the chunk's end; `offset` is the chunk's position in the text. */
   feed(buf: Uint8Array, start: number, offset: number): number {
+    const n = buf.length;
+    if (this.#simd === null) return this.#bytes(buf, start, n, offset);
     let i = start;
-    while (i < buf.length) {
+    // As FlatArrayCounter does (skip.ts): whole blocks into the module's memory a slice at
+    // a time, and each block its loop stops at read here byte by byte.
+    while (n - i >= SIMD_BLOCK_BYTES) {
+      const length = Math.min(n - i, SIMD_SLICE_BYTES) & -SIMD_BLOCK_BYTES;
+      (this.#memory as Uint8Array).set(buf.subarray(i, i + length));
+      for (let at = 0; at < length; ) {
+        const stop = this.#passFrom(at, length);
+        const end = i + Math.min(stop + SIMD_BLOCK_BYTES, length);
+        const next = this.#bytes(buf, i + stop, end, offset);
+        if (this.done) return next;
+        at = end - i;
+      }
+      i += length;
+    }
+    return this.#bytes(buf, i, n, offset);
+  }
+
+  /** The module's pass over memory[from, to), when the state it starts in is one it knows; where it stopped. */
+  #passFrom(from: number, to: number): number {
+    const simd = this.#simd as ScanSimd;
+    const state = this.#state;
+    // After '[' (the first string may follow whitespace), and inside an escape, bytes are read here.
+    if (state === FIRST || (state === IN_STRING && this.#esc !== ESC_NONE)) return from;
+    simd.place.value = state === IN_STRING ? PLACE_INSIDE : state === AFTER ? PLACE_CLOSED : PLACE_COMMA;
+    simd.strings.value = 0;
+    const stop = simd.passStrings(from, to);
+    const place = simd.place.value;
+    this.#state = place === PLACE_INSIDE ? IN_STRING : place === PLACE_CLOSED ? AFTER : NEXT;
+    this.count += simd.strings.value >>> 0;
+    return stop;
+  }
+
+  /** Reads buf[start, end) byte by byte, until ']' or `end`; `offset` is the chunk's position in the text. */
+  #bytes(buf: Uint8Array, start: number, end: number, offset: number): number {
+    let i = start;
+    while (i < end) {
       if (this.#state === IN_STRING) {
-        i = this.#stringBytes(buf, i, offset);
+        i = this.#stringBytes(buf, i, end, offset);
         continue;
       }
       const c = buf[i] as number;
@@ -83,8 +130,7 @@ export class StringArrayReader {
   }
 
   /** Consumes string bytes up to and including the closing quote, or to the chunk's end. */
-  #stringBytes(buf: Uint8Array, start: number, offset: number): number {
-    const n = buf.length;
+  #stringBytes(buf: Uint8Array, start: number, n: number, offset: number): number {
     let esc = this.#esc;
     let escaped = this.#escaped;
     let i = start;

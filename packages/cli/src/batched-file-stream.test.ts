@@ -1,0 +1,50 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BatchedFileStream } from './batched-file-stream.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'opsctl-batched-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `count` chunks of `size` bytes, each of its own value, so a chunk lost, doubled or reordered shows. */
+function chunks(count: number, size: number): Buffer[] {
+  return Array.from({ length: count }, (_, i) => Buffer.alloc(size, i % 251));
+}
+
+describe('BatchedFileStream', () => {
+  it('writes every chunk in order, in batches and the rest at the end, with the mode asked for', async () => {
+    for (const [count, size] of [
+      [0, 1],
+      [1, 10],
+      [40, 65_536], // a download's socket reads: past two batches, and a partial one
+      [3000, 1], // many tiny chunks in one batch
+      [3, 3 * 1024 * 1024], // chunks bigger than a batch
+    ] as const) {
+      const path = join(dir, `out-${count}-${size}`);
+      const input = chunks(count, size);
+      await pipeline(Readable.from(input), new BatchedFileStream(path, 0o600));
+      expect(readFileSync(path).equals(Buffer.concat(input))).toBe(true);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+    }
+  });
+
+  it('truncates a file that exists', async () => {
+    const path = join(dir, 'existing');
+    writeFileSync(path, 'x'.repeat(10_000));
+    await pipeline(Readable.from([Buffer.from('short')]), new BatchedFileStream(path, 0o600));
+    expect(readFileSync(path, 'utf8')).toBe('short');
+  });
+
+  it('fails the pipeline with the file system error when the file cannot be opened or written', async () => {
+    await expect(pipeline(Readable.from([Buffer.from('x')]), new BatchedFileStream(join(dir, 'no-such-dir', 'f'), 0o600))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    // /dev/full takes the open and refuses every write with ENOSPC: the error reaches the pipeline, from a batch and from the end.
+    for (const count of [40, 1]) {
+      await expect(pipeline(Readable.from(chunks(count, 65_536)), new BatchedFileStream('/dev/full', 0o600))).rejects.toMatchObject({ code: 'ENOSPC' });
+    }
+  });
+});
