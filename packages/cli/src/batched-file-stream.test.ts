@@ -15,36 +15,31 @@ function chunks(count: number, size: number): Buffer[] {
 }
 
 describe('BatchedFileStream', () => {
-  it('writes every chunk in order, in batches and the rest at the end, with the mode asked for', async () => {
+  it('writes every chunk in order, in batches and the rest at the end, into the file as it was made', async () => {
     for (const [count, size] of [
       [0, 1],
       [1, 10],
       [40, 65_536], // a download's socket reads: past two batches, and a partial one
       [3000, 1], // many tiny chunks in one batch
       [3, 3 * 1024 * 1024], // chunks bigger than a batch
+      [40, 1024 * 1024], // past the bytes between two background syncs
     ] as const) {
       const path = join(dir, `out-${count}-${size}`);
+      writeFileSync(path, '', { mode: 0o600 });
       const input = chunks(count, size);
-      await pipeline(Readable.from(input), new BatchedFileStream(path, 0o600));
+      await pipeline(Readable.from(input), new BatchedFileStream(path));
       expect(readFileSync(path).equals(Buffer.concat(input))).toBe(true);
       expect(statSync(path).mode & 0o777).toBe(0o600);
     }
   });
 
-  it('truncates a file that exists', async () => {
-    const path = join(dir, 'existing');
-    writeFileSync(path, 'x'.repeat(10_000));
-    await pipeline(Readable.from([Buffer.from('short')]), new BatchedFileStream(path, 0o600));
-    expect(readFileSync(path, 'utf8')).toBe('short');
-  });
-
   it('fails the pipeline with the file system error when the file cannot be opened or written', async () => {
-    await expect(pipeline(Readable.from([Buffer.from('x')]), new BatchedFileStream(join(dir, 'no-such-dir', 'f'), 0o600))).rejects.toMatchObject({
+    await expect(pipeline(Readable.from([Buffer.from('x')]), new BatchedFileStream(join(dir, 'no-such-file')))).rejects.toMatchObject({
       code: 'ENOENT',
     });
     // /dev/full takes the open and refuses every write with ENOSPC: the error reaches the pipeline, from a batch and from the end.
     for (const count of [40, 1]) {
-      await expect(pipeline(Readable.from(chunks(count, 65_536)), new BatchedFileStream('/dev/full', 0o600))).rejects.toMatchObject({ code: 'ENOSPC' });
+      await expect(pipeline(Readable.from(chunks(count, 65_536)), new BatchedFileStream('/dev/full'))).rejects.toMatchObject({ code: 'ENOSPC' });
     }
   });
 });

@@ -176,7 +176,7 @@ export class AtomicFile {
 
   /** A writable stream into the temp file, in large writes. */
   stream(): NodeJS.WritableStream {
-    return new BatchedFileStream(this.tempPath, 0o600);
+    return new BatchedFileStream(this.tempPath);
   }
 
   /**

@@ -10,9 +10,9 @@
 // half the bytes) are counted, not read edge by edge (skip.ts, FlatArrayCounter): a cut,
 // a hole of zeros, a number missing, or bytes lost or sent twice that change the count is
 // found; a number changed into another is not (opsctl snapshots get, and heapdiff's
-// retainer paths, read every edge). Counting instead of reading cut the check's time by
-// a quarter to a third, and with it the wait once V8 has finished (docs/benchmarks.md,
-// issue 22 rows).
+// retainer paths, read every edge). The count, and the pass over the strings, run in
+// WebAssembly SIMD (scan-simd.wat): the check's speed sets how far the CLI falls behind
+// V8's writer, and so the wait once V8 has finished (docs/benchmarks.md, issue 22 rows).
 import { Transform, type TransformCallback } from 'node:stream';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { SnapshotScanner, type SnapshotCounts } from './scanner.js';

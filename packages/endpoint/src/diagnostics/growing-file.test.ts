@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readGrowingFile } from './growing-file.js';
+import { openWhenCreated, readGrowingFile } from './growing-file.js';
 
 let dir = '';
 beforeAll(async () => {
@@ -67,5 +67,27 @@ describe('readGrowingFile', () => {
       for await (const _ of waiting);
     }).rejects.toMatchObject({ name: 'AbortError' });
     await reader.close();
+  });
+});
+
+describe('openWhenCreated', () => {
+  it('opens the file once its writer has made it, and makes it 0600', async () => {
+    const path = join(dir, 'made-later');
+    // The writer makes it 60 ms later, with the mode a umask leaves (V8's file is 0666 less the umask).
+    const writing = sleep(60).then(async () => (await open(path, 'w', 0o644)).close());
+    const handle = await openWhenCreated(path, writing, new AbortController().signal);
+    expect(handle).not.toBeNull();
+    await handle?.close();
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+  });
+
+  it('gives null when the writer fails before it makes the file, and stops when aborted', async () => {
+    const failing = sleep(30).then(() => Promise.reject(new Error('no such directory')));
+    failing.catch(() => {});
+    expect(await openWhenCreated(join(dir, 'never-made'), failing, new AbortController().signal)).toBeNull();
+    const abort = new AbortController();
+    const waiting = openWhenCreated(join(dir, 'never-either'), new Promise(() => {}), abort.signal);
+    abort.abort();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

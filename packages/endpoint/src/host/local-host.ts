@@ -155,7 +155,8 @@ export class LocalHost implements Host {
       if (worker === undefined) return { kind: 'failed', errno: null, message: `the worker thread "${workerName}" stopped before its snapshot was taken` };
       const started = performance.now();
       // The worker's own event loop pauses while V8 writes it; the main thread's goes on.
-      await pipeline(await worker.getHeapSnapshot(), createWriteStream(path, { mode: 0o600 }));
+      // A new file, as V8 makes the main thread's (growing-file.ts says why).
+      await pipeline(await worker.getHeapSnapshot(), createWriteStream(path, { flags: 'wx', mode: 0o600 }));
       return { kind: 'written', path, bytes: (await stat(path)).size, pauseMs: Math.round(performance.now() - started) };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? null;

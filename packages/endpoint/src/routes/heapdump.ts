@@ -10,8 +10,8 @@
 //              LOW_DISK when it cannot hold the file; 404 UNKNOWN_WORKER
 //   headers    sent before the snapshot blocks its thread, with the heap size, the
 //              expected pause and the estimated size, so the client can warn and show progress
-//   snapshot   written by the thread whose heap it is (host.writeSnapshot) into a
-//              mode-0700 temp dir; a failure once the answer has begun (the disk filling
+//   snapshot   written by the thread whose heap it is (host.writeSnapshot) into a new
+//              file (made 0600 once it exists) in a mode-0700 temp dir; a failure once the answer has begun (the disk filling
 //              up) ends the body with the error in the `opsctl-error` trailer
 //   stream     the file, read as it grows (growing-file.ts) by the thread that serves
 //              HTTP (the endpoint's own, on its own port), so that its bytes travel while
@@ -34,14 +34,13 @@
 //   - disk: the file is whole, so the next preflight's free-space check sees its full
 //     size; and at most MAX_SNAPSHOT_FILES files exist at once, so slow clients cannot
 //     fill the volume with snapshots waiting to be read.
-import { constants as fs } from 'node:fs';
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, constants as zlib } from 'node:zlib';
 import { describeFsError } from '../diagnostics/capture-store.js';
-import { readGrowingFile } from '../diagnostics/growing-file.js';
+import { openWhenCreated, readGrowingFile } from '../diagnostics/growing-file.js';
 import { makeSnapshotDir, type SnapshotEstimate } from '../diagnostics/heap-snapshot.js';
 import { SnapshotPacing, snapshotPreflight, type PreflightRefusal } from '../diagnostics/snapshot-preflight.js';
 import type { PrivateTempDir } from '../diagnostics/temp-dirs.js';
@@ -180,29 +179,40 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
     await new Promise((resolve) => setImmediate(resolve));
     if (ctx.signal.aborted) return;
 
-    // Made here, empty and 0600, so that it can be read from its first byte: the writer
-    // truncates it (empty already) and appends.
-    const file = await open(join(snapshotDir.path, fileName), fs.O_RDONLY | fs.O_CREAT | fs.O_EXCL, 0o600);
+    const writing = host.writeSnapshot(snapshotDir.path, fileName, worker);
+    // V8's write has returned (or failed): the rest is a download from a whole file. The
+    // next snapshot asked for over HTTP waits as long as this one paused its thread.
+    void writing.then((written) => {
+      if (written.kind === 'written')
+        pacing.ended(worker ?? '', written.pauseMs, worker === null ? 'the application' : `the worker thread "${worker.slice(0, 64)}"`);
+      ctx.releaseGate();
+    }, ctx.releaseGate);
+    // Opened once the writer has made it (growing-file.ts: why the writer makes it); null
+    // when the writer failed before it did. The snapshot is written to its end, even when
+    // nobody is left to send it to: the directory is removed only then, and the gate held
+    // until then.
+    let file: FileHandle | null;
     try {
-      const writing = host.writeSnapshot(snapshotDir.path, fileName, worker);
-      // V8's write has returned (or failed): the rest is a download from a whole file. The
-      // next snapshot asked for over HTTP waits as long as this one paused its thread.
-      void writing.then((written) => {
-        if (written.kind === 'written')
-          pacing.ended(worker ?? '', written.pauseMs, worker === null ? 'the application' : `the worker thread "${worker.slice(0, 64)}"`);
-        ctx.releaseGate();
-      }, ctx.releaseGate);
-      const body = readGrowingFile(file, writing, ctx.signal);
+      file = await openWhenCreated(join(snapshotDir.path, fileName), writing, ctx.signal);
+    } catch (error) {
+      await writing;
+      if (ctx.signal.aborted) return;
+      throw error;
+    }
+    try {
       let sent: Error | null = null;
-      try {
-        // Level 1: 6-6.5x smaller for little CPU. 1 MiB output chunks: fewer, larger socket writes.
-        if (gzip) await pipeline(body.chunks, createGzip({ level: zlib.Z_BEST_SPEED, chunkSize: 1024 * 1024 }), res, { signal: ctx.signal, end: false });
-        else await pipeline(body.chunks, res, { signal: ctx.signal, end: false });
-      } catch (error) {
-        sent = error as Error;
+      let bytes = 0;
+      if (file !== null) {
+        const body = readGrowingFile(file, writing, ctx.signal);
+        try {
+          // Level 1: 6-6.5x smaller for little CPU. 1 MiB output chunks: fewer, larger socket writes.
+          if (gzip) await pipeline(body.chunks, createGzip({ level: zlib.Z_BEST_SPEED, chunkSize: 1024 * 1024 }), res, { signal: ctx.signal, end: false });
+          else await pipeline(body.chunks, res, { signal: ctx.signal, end: false });
+        } catch (error) {
+          sent = error as Error;
+        }
+        bytes = body.bytes;
       }
-      // The snapshot is written to its end, even when nobody is left to send it to: the
-      // directory is removed only then, and the gate held until then.
       const written = await writing;
       if (sent !== null) {
         // The client went away or the endpoint is closing: nothing to answer.
@@ -217,14 +227,14 @@ export function heapdumpRoute(host: Host, gate: Gate): Route {
       }
       ctx.auditDetail['pauseMs'] = written.pauseMs;
       ctx.auditDetail['snapshotBytes'] = written.bytes;
-      if (body.bytes !== written.bytes) {
-        ctx.auditDetail['error'] = `sent ${body.bytes} of ${written.bytes} bytes`;
-        return endWithError(res, 'INTERNAL', `The snapshot file held ${written.bytes} bytes once written, but ${body.bytes} were read from it.`);
+      if (bytes !== written.bytes) {
+        ctx.auditDetail['error'] = `sent ${bytes} of ${written.bytes} bytes`;
+        return endWithError(res, 'INTERNAL', `The snapshot file held ${written.bytes} bytes once written, but ${bytes} were read from it.`);
       }
       res.addTrailers({ [PAUSE_TRAILER]: String(written.pauseMs) });
       res.end();
     } finally {
-      await file.close();
+      await file?.close();
     }
   }
 }
