@@ -28,18 +28,10 @@ const GROWING_POLL_MS = 10;
  * writer failed before it made the file.
  */
 export async function openWhenCreated(path: string, finished: Promise<unknown>, signal: AbortSignal): Promise<FileHandle | null> {
-  let done = false;
-  const settled = finished.then(
-    () => {
-      done = true;
-    },
-    () => {
-      done = true;
-    },
-  );
+  const writer = watch(finished);
   for (;;) {
     // Looked at before the open: a writer that has finished made the file then, or never.
-    const writerDone = done;
+    const writerDone = writer.done;
     try {
       const handle = await open(path, fs.O_RDONLY | fs.O_NOFOLLOW);
       await handle.chmod(0o600).catch(async (error: unknown) => {
@@ -51,7 +43,7 @@ export async function openWhenCreated(path: string, finished: Promise<unknown>, 
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
     if (writerDone) return null;
-    await Promise.race([settled, sleep(GROWING_POLL_MS, undefined, { signal })]);
+    await Promise.race([writer.settled, sleep(GROWING_POLL_MS, undefined, { signal })]);
   }
 }
 
@@ -67,20 +59,12 @@ export interface GrowingFileRead {
  * the file's end is reached. Each chunk is a buffer of its own, never reused.
  */
 export function readGrowingFile(handle: FileHandle, finished: Promise<unknown>, signal: AbortSignal): GrowingFileRead {
-  let done = false;
-  const settled = finished.then(
-    () => {
-      done = true;
-    },
-    () => {
-      done = true;
-    },
-  );
+  const writer = watch(finished);
   let position = 0;
   async function* chunks(): AsyncGenerator<Buffer> {
     for (;;) {
       // Looked at before the size: once the writer has finished, the size read after is final.
-      const writerDone = done;
+      const writerDone = writer.done;
       const { size } = await handle.stat();
       if (size > position) {
         const length = Math.min(size - position, GROWING_READ_MAX_BYTES);
@@ -92,7 +76,7 @@ export function readGrowingFile(handle: FileHandle, finished: Promise<unknown>, 
       } else if (writerDone) {
         return;
       } else {
-        await Promise.race([settled, sleep(GROWING_POLL_MS, undefined, { signal })]);
+        await Promise.race([writer.settled, sleep(GROWING_POLL_MS, undefined, { signal })]);
       }
     }
   }
@@ -102,4 +86,14 @@ export function readGrowingFile(handle: FileHandle, finished: Promise<unknown>, 
       return position;
     },
   };
+}
+
+/** Whether `finished` has settled (either way), and a promise that never rejects for when it does. */
+function watch(finished: Promise<unknown>): { readonly done: boolean; settled: Promise<void> } {
+  const state = { done: false, settled: Promise.resolve() };
+  const end = () => {
+    state.done = true;
+  };
+  state.settled = finished.then(end, end);
+  return state;
 }
