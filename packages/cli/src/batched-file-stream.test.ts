@@ -42,4 +42,24 @@ describe('BatchedFileStream', () => {
       await expect(pipeline(Readable.from(chunks(count, 65_536)), new BatchedFileStream('/dev/full'))).rejects.toMatchObject({ code: 'ENOSPC' });
     }
   });
+
+  it('stops cleanly when destroyed while a batch or a sync is under way, wherever that falls', async () => {
+    // Aborted near where a background sync starts (every 16 MiB) and elsewhere: the pipeline
+    // rejects with the abort, and nothing throws later (vitest fails a run on a stray error).
+    for (const abortAtMiB of [1, 15.9, 16, 16.1, 17, 32.5, 33]) {
+      const path = join(dir, `aborted-${abortAtMiB}`);
+      writeFileSync(path, '', { mode: 0o600 });
+      const abort = new AbortController();
+      let sent = 0;
+      async function* source() {
+        for (let i = 0; i < 800; i++) {
+          if (sent >= abortAtMiB * 1024 * 1024) abort.abort();
+          sent += 65_536;
+          yield Buffer.alloc(65_536, i % 251);
+        }
+      }
+      await expect(pipeline(source(), new BatchedFileStream(path), { signal: abort.signal })).rejects.toMatchObject({ name: 'AbortError' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  });
 });

@@ -15,6 +15,8 @@ import { Writable } from 'node:stream';
 
 /** Bytes gathered before a write. */
 const BATCH_BYTES = 1024 * 1024;
+/** Chunks gathered before a write, at most: what one writev takes (IOV_MAX on Linux). */
+const BATCH_CHUNKS = 1024;
 /** Bytes written between two fdatasyncs started in the background. */
 const SYNC_BYTES = 16 * 1024 * 1024;
 
@@ -24,7 +26,9 @@ export class BatchedFileStream extends Writable {
   #chunks: Buffer[] = [];
   #bytes = 0;
   #unsynced = 0;
-  /** The fdatasync under way, which settles with its error or null; null when none is. */
+  /** The batch being written, which settles with its error or null; null when none is. */
+  #writing: Promise<Error | null> | null = null;
+  /** The fdatasync under way, likewise. */
   #syncing: Promise<Error | null> | null = null;
 
   /** Writes into `path` from its start, which must exist and be empty (AtomicFile.create made it, with its mode). */
@@ -45,12 +49,13 @@ export class BatchedFileStream extends Writable {
     // Kept, not copied: a stream's writer hands its chunks over and does not change them.
     this.#chunks.push(chunk);
     this.#bytes += chunk.length;
-    if (this.#bytes < BATCH_BYTES) return done();
+    // A batch is also as many chunks as one writev takes: tiny chunks do not pile up by the million.
+    if (this.#bytes < BATCH_BYTES && this.#chunks.length < BATCH_CHUNKS) return done();
     this.#flush(done);
   }
 
   override _final(done: (error?: Error | null) => void): void {
-    // The last batch, then the sync under way: the fd stays open until it has settled, and its error is this stream's.
+    // The last batch, then the sync under way: its error is this stream's.
     this.#flush((error) => {
       if (error) return done(error);
       if (this.#syncing === null) return done();
@@ -63,47 +68,54 @@ export class BatchedFileStream extends Writable {
     this.#fd = null;
     this.#chunks = [];
     if (fd === null) return done(error);
-    // Closed once a sync under way has settled: never an fd number another open may have taken.
-    const closeFd = () => close(fd, (closeError) => done(error ?? closeError));
-    if (this.#syncing === null) closeFd();
-    else this.#syncing.then(closeFd);
+    // Closed once the write and the sync under way have settled: never an fd number that another open may have taken meanwhile.
+    Promise.all([this.#writing, this.#syncing]).then(() => close(fd, (closeError) => done(error ?? closeError)));
   }
 
   #flush(done: (error?: Error | null) => void): void {
+    const fd = this.#fd;
     const chunks = this.#chunks;
     this.#unsynced += this.#bytes;
     this.#chunks = [];
     this.#bytes = 0;
-    writeAll(this.#fd as number, chunks, (error) => {
-      if (error) return done(error);
+    if (fd === null) return done(); // destroyed meanwhile: nothing more goes to the file
+    const writing = new Promise<Error | null>((settle) => writeAll(fd, chunks, () => this.destroyed, settle));
+    this.#writing = writing;
+    writing.then((error) => {
+      this.#writing = null;
+      if (error !== null) return done(error);
       this.#startSync();
       done();
     });
   }
 
-  /** An fdatasync in the background once SYNC_BYTES are written since the last, one at a time; a failure fails the next write or the end. */
+  /** An fdatasync in the background once SYNC_BYTES are written since the last, one at a time; a failure fails the stream. */
   #startSync(): void {
-    if (this.#unsynced < SYNC_BYTES || this.#syncing !== null) return;
+    const fd = this.#fd;
+    if (fd === null || this.destroyed || this.#unsynced < SYNC_BYTES || this.#syncing !== null) return;
     this.#unsynced = 0;
-    const fd = this.#fd as number;
-    this.#syncing = new Promise<Error | null>((settle) => fdatasync(fd, (error) => settle(error))).then((error) => {
+    this.#syncing = new Promise<Error | null>((settle) => fdatasync(fd, settle)).then((error) => {
+      this.#syncing = null;
       if (error !== null) this.destroy(error);
-      else this.#syncing = null;
       return error;
     });
   }
 }
 
-/** Writes every byte of `chunks`: a short write (libuv returns what got written before an error) goes on with the rest, which then fails with the error. */
-function writeAll(fd: number, chunks: Buffer[], done: (error?: Error | null) => void): void {
-  if (chunks.length === 0) return done();
+/**
+ * Writes every byte of `chunks`, then `done(null)` or `done(error)`: a short write (libuv
+ * returns what got written before an error) goes on with the rest, which then fails with
+ * the error, unless `stopped()` says the stream is gone.
+ */
+function writeAll(fd: number, chunks: Buffer[], stopped: () => boolean, done: (error: Error | null) => void): void {
+  if (chunks.length === 0) return done(null);
   writev(fd, chunks, (error, written) => {
     if (error !== null) return done(error);
     if (written === 0) return done(new Error('the file system took none of the bytes written'));
     let skip = written;
     let first = 0;
     while (first < chunks.length && skip >= (chunks[first] as Buffer).length) skip -= (chunks[first++] as Buffer).length;
-    if (first === chunks.length) return done();
-    writeAll(fd, [(chunks[first] as Buffer).subarray(skip), ...chunks.slice(first + 1)], done);
+    if (first === chunks.length || stopped()) return done(null);
+    writeAll(fd, [(chunks[first] as Buffer).subarray(skip), ...chunks.slice(first + 1)], stopped, done);
   });
 }

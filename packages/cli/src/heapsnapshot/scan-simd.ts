@@ -27,7 +27,9 @@ export const SIMD_BLOCK_BYTES = 16;
 /** Compiled once, on first use: well under a millisecond. */
 let compiled: WebAssembly.Module | null = null;
 
-export function scanSimd(): ScanSimd {
+/** A new instance; null where Node has no WebAssembly (--jitless): the readers then read every byte themselves. */
+export function scanSimd(): ScanSimd | null {
+  if (typeof WebAssembly === 'undefined') return null;
   compiled ??= new WebAssembly.Module(Buffer.from(SCAN_SIMD_WASM, 'base64'));
   return new WebAssembly.Instance(compiled).exports as unknown as ScanSimd;
 }

@@ -107,6 +107,13 @@ describe('FlatArrayCounter', () => {
     }
   });
 
+  it('counts past 2^32 numbers without wrapping', () => {
+    const counter = new FlatArrayCounter('edges', 2 ** 32 + 100);
+    counter.commas = 2 ** 32 - 8;
+    counter.feed(Buffer.from('1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,'), 0, 0);
+    expect(counter.commas).toBe(2 ** 32 + 8);
+  });
+
   it('names the byte where a surplus comma is, on the fast path too', () => {
     const counter = new FlatArrayCounter('edges', 4);
     expect(() => counter.feed(Buffer.from('1,2,3,4,5,6,7,8'), 0, 100)).toThrow('(byte 107)');

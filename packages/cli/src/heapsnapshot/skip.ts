@@ -3,7 +3,7 @@
 // small `snapshot` header is read), arrays of numbers at the speed of a memory search, and
 // arrays of numbers counted but not read.
 import { malformed, type HeapSnapshotError } from './errors.js';
-import { SIMD_BLOCK_BYTES, SIMD_SLICE_BYTES, scanSimd } from './scan-simd.js';
+import { type ScanSimd, SIMD_BLOCK_BYTES, SIMD_SLICE_BYTES, scanSimd } from './scan-simd.js';
 
 // Local, not imported: see numbers.ts.
 const TAB = 0x09;
@@ -169,7 +169,7 @@ export class FlatArrayCounter {
   /** The last byte that was not whitespace was a comma, or there was none yet: a number must come next. */
   #afterComma = true;
   readonly #simd = scanSimd();
-  readonly #memory = new Uint8Array(this.#simd.memory.buffer, 0, SIMD_SLICE_BYTES);
+  readonly #memory = this.#simd === null ? null : new Uint8Array(this.#simd.memory.buffer, 0, SIMD_SLICE_BYTES);
 
   constructor(key: string, count: number) {
     this.#key = key;
@@ -187,7 +187,7 @@ export class FlatArrayCounter {
     // Whole blocks go into the module's memory, a slice at a time and each byte once; in a
     // slice, the module counts until a block it does not take, which is read here byte by
     // byte, and then carries on after it.
-    while (n - i >= SIMD_BLOCK_BYTES) {
+    while (this.#memory !== null && n - i >= SIMD_BLOCK_BYTES) {
       const length = Math.min(n - i, SIMD_SLICE_BYTES) & -SIMD_BLOCK_BYTES;
       this.#memory.set(buf.subarray(i, i + length));
       for (let at = 0; at < length; ) {
@@ -204,15 +204,16 @@ export class FlatArrayCounter {
 
   /** The module's count over memory[from, to), with this counter's state in and out; where it stopped. */
   #countFrom(from: number, to: number): number {
-    const wasm = this.#simd;
-    wasm.commas.value = this.commas;
-    wasm.afterComma.value = this.#afterComma ? 1 : 0;
-    wasm.anyDigit.value = this.#anyDigit ? 1 : 0;
-    // Its globals are 32-bit: read back unsigned; a count past 2^32 - 1 leaves the rest to #byte.
-    const stop = wasm.countNumbers(from, to, Math.min(this.#count, 0xffff_ffff));
-    this.commas = wasm.commas.value >>> 0;
-    this.#afterComma = wasm.afterComma.value === 1;
-    this.#anyDigit = wasm.anyDigit.value === 1;
+    const simd = this.#simd as ScanSimd;
+    // It counts from 0 each call, up to what is left below the header's count: a slice
+    // holds far fewer commas than its 32-bit count could wrap at, whatever the total.
+    simd.commas.value = 0;
+    simd.afterComma.value = this.#afterComma ? 1 : 0;
+    simd.anyDigit.value = this.#anyDigit ? 1 : 0;
+    const stop = simd.countNumbers(from, to, Math.min(this.#count - this.commas, 0x7fff_ffff));
+    this.commas += simd.commas.value;
+    this.#afterComma = simd.afterComma.value === 1;
+    this.#anyDigit = simd.anyDigit.value === 1;
     return stop;
   }
 

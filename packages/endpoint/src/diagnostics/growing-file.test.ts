@@ -73,7 +73,7 @@ describe('readGrowingFile', () => {
 describe('openWhenCreated', () => {
   it('opens the file once its writer has made it, and makes it 0600', async () => {
     const path = join(dir, 'made-later');
-    // The writer makes it 60 ms later, with the mode a umask leaves (V8's file is 0666 less the umask).
+    // The writer makes it 60 ms later, and with another mode than 0600 (Node's own snapshot writer makes it 0600).
     const writing = sleep(60).then(async () => (await open(path, 'w', 0o644)).close());
     const handle = await openWhenCreated(path, writing, new AbortController().signal);
     expect(handle).not.toBeNull();

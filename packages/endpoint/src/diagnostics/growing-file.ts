@@ -23,9 +23,10 @@ const GROWING_READ_MAX_BYTES = 4 * 1024 * 1024;
 const GROWING_POLL_MS = 10;
 
 /**
- * Opens `path` for reading once the writer has created it, and makes it 0600 (the
- * directory around it is private already); null when `finished` settles first: the
- * writer failed before it made the file.
+ * Opens `path` for reading once the writer has created it, and makes sure it is 0600
+ * (Node's writeHeapSnapshot and the worker's write stream create it so; the directory
+ * around it is private too); null when `finished` settles first: the writer failed
+ * before it made the file.
  */
 export async function openWhenCreated(path: string, finished: Promise<unknown>, signal: AbortSignal): Promise<FileHandle | null> {
   const writer = watch(finished);
