@@ -111,7 +111,7 @@ function writeAll(fd: number, chunks: Buffer[], stopped: () => boolean, done: (e
   if (chunks.length === 0) return done(null);
   writev(fd, chunks, (error, written) => {
     if (error !== null) return done(error);
-    if (written === 0) return done(new Error('the file system took none of the bytes written'));
+    if (written === 0) return done(Object.assign(new Error('the file system took none of the bytes written'), { code: 'EIO' }));
     let skip = written;
     let first = 0;
     while (first < chunks.length && skip >= (chunks[first] as Buffer).length) skip -= (chunks[first++] as Buffer).length;

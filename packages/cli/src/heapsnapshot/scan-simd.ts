@@ -8,7 +8,7 @@ import { SCAN_SIMD_WASM } from './scan-simd.wasm.js';
 /** What an instance exports; the state lives in its globals between calls. */
 export interface ScanSimd {
   memory: WebAssembly.Memory;
-  /** Counts the numbers of memory[from, to) block by block, with fewer than `limit` commas in all; where it stopped. */
+  /** Counts the commas of memory[from, to) block by block (into `commas`), fewer than `limit` of them; where it stopped. */
   countNumbers(from: number, to: number, limit: number): number;
   commas: WebAssembly.Global;
   afterComma: WebAssembly.Global;

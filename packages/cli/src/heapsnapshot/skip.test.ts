@@ -1,5 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FlatArrayCounter } from './skip.js';
 
@@ -23,11 +21,6 @@ const rows = Array.from({ length: 500 }, (_, i) => `${i % 7},${i * 13},${i * 100
 const ROWS = `${rows}]`;
 
 describe('FlatArrayCounter', () => {
-  it('runs the WebAssembly that scan-simd.wat compiles to', () => {
-    // Throws, with the script's message, when scan-simd.wasm.ts is out of date.
-    execFileSync(process.execPath, [fileURLToPath(new URL('../../../../scripts/build-wasm.mjs', import.meta.url)), '--check'], { stdio: 'pipe' });
-  });
-
   it('counts the same in pieces of any size, at any alignment', () => {
     for (const shift of [0, 1, 2, 3])
       for (const pieces of [[1], [2], [3], [5], [7, 1, 4, 2], [4096], [13, 64, 9]]) {

@@ -1,4 +1,4 @@
-// The part of the WebAssembly JavaScript API that skip.ts uses (scan-simd.wat):
+// The part of the WebAssembly JavaScript API that scan-simd.ts uses (scan-simd.wat):
 // TypeScript declares it only in its DOM library, which this Node program does not load.
 declare namespace WebAssembly {
   class Module {

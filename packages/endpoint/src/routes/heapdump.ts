@@ -11,8 +11,8 @@
 //   headers    sent before the snapshot blocks its thread, with the heap size, the
 //              expected pause and the estimated size, so the client can warn and show progress
 //   snapshot   written by the thread whose heap it is (host.writeSnapshot) into a new
-//              0600 file in a mode-0700 temp dir; a failure once the answer has begun (the disk filling
-//              up) ends the body with the error in the `opsctl-error` trailer
+//              0600 file in a mode-0700 temp dir; a failure once the answer has begun
+//              (the disk filling up) ends the body with the error in the `opsctl-error` trailer
 //   stream     the file, read as it grows (growing-file.ts) by the thread that serves
 //              HTTP (the endpoint's own, on its own port), so that its bytes travel while
 //              V8 is still writing; gzip level 1 when accepted, except to a client on
